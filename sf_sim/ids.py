@@ -1,0 +1,87 @@
+"""Salesforce record Ids: key prefixes, 15/18-character forms, and the checksum suffix.
+
+A 15-character Id is case-sensitive: three characters of key prefix, two of instance
+(pod), one reserved, nine of base-62 serial. The 18-character form appends three
+characters that encode, for each five-character chunk, which characters are upper-case,
+so the Id survives case-insensitive systems. Responses always carry 18 characters;
+inputs accept either.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["IdError", "IdGenerator", "is_valid_id", "to_15", "to_18"]
+
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+_ID_RE = re.compile(r"^[a-zA-Z0-9]{15}(?:[A-Z0-5]{3})?$")
+
+
+class IdError(ValueError):
+    """A string is not a well-formed Salesforce Id."""
+
+
+def _suffix(id15: str) -> str:
+    out = []
+    for chunk in range(3):
+        bits = 0
+        for position, char in enumerate(id15[chunk * 5 : chunk * 5 + 5]):
+            if "A" <= char <= "Z":
+                bits |= 1 << position
+        out.append(_SUFFIX[bits])
+    return "".join(out)
+
+
+def is_valid_id(value: str) -> bool:
+    """True if ``value`` is a 15-character Id or an 18-character Id with a correct suffix."""
+    if not isinstance(value, str) or not _ID_RE.match(value):
+        return False
+    return len(value) == 15 or _suffix(value[:15]) == value[15:]
+
+
+def to_18(value: str) -> str:
+    """Return the 18-character form of a 15- or 18-character Id.
+
+    Raises:
+        IdError: If ``value`` is not a well-formed Id.
+    """
+    if not is_valid_id(value):
+        raise IdError(f"invalid Salesforce Id: {value!r}")
+    return value if len(value) == 18 else value + _suffix(value)
+
+
+def to_15(value: str) -> str:
+    """Return the case-sensitive 15-character form of an Id.
+
+    Raises:
+        IdError: If ``value`` is not a well-formed Id.
+    """
+    return to_18(value)[:15]
+
+
+class IdGenerator:
+    """Hands out sequential, well-formed 18-character Ids for one org.
+
+    Args:
+        instance: Two-character pod code placed after the key prefix (``5g``).
+        start: First serial number to use.
+    """
+
+    def __init__(self, instance: str = "5g", start: int = 1) -> None:
+        if len(instance) != 2 or not instance.isalnum():
+            raise IdError(f"instance code must be two alphanumerics, got {instance!r}")
+        self.instance = instance
+        self.serial = start
+
+    def next(self, key_prefix: str) -> str:
+        """Return a new 18-character Id with the given three-character key prefix."""
+        if len(key_prefix) != 3:
+            raise IdError(f"key prefix must be three characters, got {key_prefix!r}")
+        number, digits = self.serial, []
+        self.serial += 1
+        for _ in range(9):
+            number, remainder = divmod(number, 62)
+            digits.append(_BASE62[remainder])
+        id15 = key_prefix + self.instance + "0" + "".join(reversed(digits))
+        return id15 + _suffix(id15)
