@@ -1,0 +1,497 @@
+"""The integration's settings: what the settings guide describes, with defaults and validation.
+
+Settings live in the org (one ``CMSF_Settings__c`` record named ``default``) so that every
+runner agrees; this module only knows their shape. :class:`Settings` is immutable;
+:meth:`Settings.changed` validates a set of changes given by name (as a CLI or a scenario
+gives them) and returns a new value. :func:`to_record` and :func:`from_record` convert to
+and from the Salesforce record. Reading and writing the record, and the audit log of
+changes, belong to :mod:`cmsf_core.settings_store`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, timedelta
+from typing import Any
+
+from cmsf_core.errors import ConfigError
+
+__all__ = [
+    "ACTIVITY_TYPES",
+    "DEFAULT_LIMITS",
+    "DEFAULT_STATUS_MAP",
+    "FREQUENCIES",
+    "Settings",
+    "StatusMapping",
+    "from_record",
+    "to_record",
+]
+
+SETTINGS_OBJECT = "CMSF_Settings__c"
+SETTINGS_NAME = "default"
+
+ACTIVITY_TYPES: tuple[str, ...] = ("Sent", "Open", "Click", "Bounce", "Unsubscribe", "Spam")
+"""Email tracking activity types, as stored in ``CMSF_Email_Activity__c.Activity_Type__c``."""
+
+FREQUENCIES: dict[str, timedelta | None] = {
+    "Hourly": timedelta(hours=1),
+    "Every 2 Hours": timedelta(hours=2),
+    "Every 4 Hours": timedelta(hours=4),
+    "Every 12 Hours": timedelta(hours=12),
+    "Daily": timedelta(days=1),
+    "Never": None,
+}
+"""Primary sync frequencies; ``Never`` turns the sync off."""
+
+INDUSTRIES: tuple[str, ...] = (
+    "None",
+    "Agriculture",
+    "Automotive",
+    "Education",
+    "Financial Services",
+    "Government",
+    "Healthcare",
+    "Hospitality",
+    "Media",
+    "Nonprofit",
+    "Real Estate",
+    "Retail",
+    "Technology",
+    "Travel",
+)
+
+DEFAULT_LIMITS: dict[str, int] = {
+    "configuration": 200,
+    "suppression": 1000,
+    "subscribers": 1000,
+    "list_stats": 50,
+    "campaigns": 200,
+    "campaign_stats": 50,
+    "tracking_history": 1000,
+    "campaign_members": 200,
+    "email_opt_out": 200,
+    "smart_emails": 50,
+    "smart_email_variables": 50,
+    "smart_email_tasks": 50,
+    "tracking_cleanup": 2000,
+    "queue_cleanup": 2000,
+    "subscription_cleanup": 2000,
+    "bulk_threshold": 2000,
+    "cm_page_size": 1000,
+    "campaign_stats_days": 90,
+}
+"""Internal governor limits: batch sizes per job and the engine's tuning knobs.
+
+``bulk_threshold`` is the number of records above which writes go through Bulk API 2.0
+instead of sObject Collections; ``cm_page_size`` the Campaign Monitor page size (10-1000);
+``campaign_stats_days`` how long after sending a campaign's statistics keep refreshing.
+"""
+
+_LIMIT_RANGES: dict[str, tuple[int, int]] = {
+    "bulk_threshold": (200, 10_000_000),
+    "cm_page_size": (10, 1000),
+    "campaign_stats_days": (1, 3650),
+}
+
+
+@dataclass(frozen=True)
+class StatusMapping:
+    """The Salesforce CampaignMember status an activity maps to, and whether it is a response."""
+
+    status: str
+    responded: bool
+
+
+DEFAULT_STATUS_MAP: dict[str, StatusMapping] = {
+    "Sent": StatusMapping("Sent", False),
+    "Open": StatusMapping("Opened", True),
+    "Click": StatusMapping("Clicked", True),
+    "Bounce": StatusMapping("Bounced", False),
+    "Unsubscribe": StatusMapping("Unsubscribed", False),
+    "Spam": StatusMapping("Marked As Spam", False),
+}
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the settings guide, with the product's defaults.
+
+    Attributes:
+        frequency: Primary sync frequency (a key of :data:`FREQUENCIES`).
+        sync_user_id: Salesforce user the sync runs as.
+        connected: A Campaign Monitor account is connected.
+        connected_org_id: The org Id the connection was made from (sandbox safety).
+        cm_account_name: Name of the connected Campaign Monitor account.
+        cm_test_account: The connected account is a test account (sandboxes may write).
+        client_selection: ``("*",)`` for all clients, else the selected client ids.
+        opt_out_sync: Set HasOptedOutOfEmail when unsubscribed or deleted in all lists.
+        trigger_journeys: Trigger "joins a list" journeys when adding subscribers.
+        account_triggers: Account trigger enabled (subscriber rules on accounts).
+        disable_triggers: Disable account, contact and lead triggers.
+        disable_bulk_triggers: Only the first record of a bulk transaction is processed.
+        sync_suppression_list: Copy the suppression list into Salesforce.
+        tracking_retention_days: Days of email tracking history to keep; 0 disables it.
+        tracking_activity_types: Activity types stored as tracking history.
+        update_linked_campaigns: Update linked Salesforce Campaigns with statistics.
+        auto_create_campaigns: Create and link a Salesforce Campaign per sent campaign.
+        campaign_start_date: Only campaigns sent on or after this date are synced.
+        campaign_tags: Only campaigns with one of these tags are synced (empty = all).
+        update_member_status: Update CampaignMember status from activity.
+        auto_create_statuses: Create missing CampaignMemberStatus values on linked campaigns.
+        status_map: Activity type to CampaignMember status and responded flag.
+        industry: Industry for benchmark comparisons.
+        sms_enabled: Push mobile numbers and SMS consent.
+        sms_country: ISO country used to format mobile numbers as E.164.
+        notification_email: Address notified of new maintenance messages.
+        audit_enabled: Keep an audit log of setting changes and operations.
+        governor_limits: Overrides of :data:`DEFAULT_LIMITS`.
+        queue_retention_days: Queue items older than this are removed.
+        run_api_share: Share of the org's daily API allocation one run may spend.
+        org_api_ceiling: Stop when the org as a whole has used this share of its allocation.
+    """
+
+    frequency: str = "Hourly"
+    sync_user_id: str | None = None
+    connected: bool = False
+    connected_org_id: str | None = None
+    cm_account_name: str | None = None
+    cm_test_account: bool = False
+    client_selection: tuple[str, ...] = ("*",)
+    opt_out_sync: bool = False
+    trigger_journeys: bool = True
+    account_triggers: bool = True
+    disable_triggers: bool = False
+    disable_bulk_triggers: bool = False
+    sync_suppression_list: bool = False
+    tracking_retention_days: int = 180
+    tracking_activity_types: tuple[str, ...] = ACTIVITY_TYPES
+    update_linked_campaigns: bool = False
+    auto_create_campaigns: bool = False
+    campaign_start_date: date | None = None
+    campaign_tags: tuple[str, ...] = ()
+    update_member_status: bool = False
+    auto_create_statuses: bool = False
+    status_map: Mapping[str, StatusMapping] = field(default_factory=lambda: DEFAULT_STATUS_MAP)
+    industry: str = "None"
+    sms_enabled: bool = False
+    sms_country: str = "US"
+    notification_email: str | None = None
+    audit_enabled: bool = True
+    governor_limits: Mapping[str, int] = field(default_factory=dict)
+    queue_retention_days: int = 2
+    run_api_share: float = 0.25
+    org_api_ceiling: float = 0.9
+
+    @property
+    def interval(self) -> timedelta | None:
+        """Time between primary syncs, or None when the sync is off."""
+        return FREQUENCIES[self.frequency]
+
+    def limit(self, name: str) -> int:
+        """An internal governor limit (batch size or knob), overridden or default.
+
+        Raises:
+            ConfigError: If ``name`` is not a known limit.
+        """
+        if name not in DEFAULT_LIMITS:
+            raise ConfigError(f"unknown internal governor limit {name!r}")
+        return int(self.governor_limits.get(name, DEFAULT_LIMITS[name]))
+
+    def selects_client(self, client_id: str) -> bool:
+        """True if the Campaign Monitor client ``client_id`` is selected for sync."""
+        return "*" in self.client_selection or client_id in self.client_selection
+
+    def keeps_activity(self, activity_type: str) -> bool:
+        """True if tracking history of ``activity_type`` is stored."""
+        return self.tracking_retention_days > 0 and activity_type in self.tracking_activity_types
+
+    def changed(self, **changes: Any) -> Settings:
+        """Return a copy with ``changes`` applied, validated and normalised.
+
+        Values may be given as Python values or as text (as a CLI or a YAML scenario
+        gives them): ``"true"``, ``"180"``, ``"Open,Click"``, ``"2026-01-01"``.
+
+        Raises:
+            ConfigError: If a name is unknown or a value is invalid; the message says
+                which setting and what is allowed.
+        """
+        known = {f.name for f in fields(self)}
+        normalised: dict[str, Any] = {}
+        for name, value in changes.items():
+            if name not in known:
+                raise ConfigError(
+                    f"unknown setting {name!r}; known settings: {', '.join(sorted(known))}"
+                )
+            normalised[name] = _normalise(name, value)
+        return replace(self, **normalised)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Settings as plain JSON-ready values, for display and the audit log."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            out[f.name] = _plain(getattr(self, f.name))
+        return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, StatusMapping):
+        return {"status": value.status, "responded": value.responded}
+    return value
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def _as_bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "yes", "on", "1"}:
+        return True
+    if isinstance(value, str) and value.strip().lower() in {"false", "no", "off", "0"}:
+        return False
+    raise ConfigError(f"setting {name!r} must be true or false, got {value!r}")
+
+
+def _as_int(name: str, value: Any, low: int, high: int) -> int:
+    try:
+        number = int(str(value).strip()) if not isinstance(value, bool) else None
+    except ValueError:
+        number = None
+    if number is None or not low <= number <= high:
+        raise ConfigError(f"setting {name!r} must be a whole number from {low} to {high}")
+    return number
+
+
+def _as_share(name: str, value: Any) -> float:
+    try:
+        text = str(value).strip().rstrip("%")
+        number = float(text)
+    except ValueError as exc:
+        raise ConfigError(f"setting {name!r} must be a share such as 0.25 or 25%") from exc
+    if isinstance(value, str) and value.strip().endswith("%"):
+        number /= 100
+    if not 0 < number <= 1:
+        raise ConfigError(f"setting {name!r} must be more than 0 and at most 1 (100%)")
+    return number
+
+
+def _as_list(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    parts = re.split(r"[;,]", value) if isinstance(value, str) else [str(v) for v in value]
+    return tuple(p.strip() for p in parts if p.strip())
+
+
+def _as_status_map(value: Any) -> dict[str, StatusMapping]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"setting 'status_map' is not valid JSON: {exc.msg}") from exc
+    if not isinstance(value, Mapping):
+        raise ConfigError("setting 'status_map' must map activity types to statuses")
+    result = dict(DEFAULT_STATUS_MAP)
+    for activity, target in value.items():
+        if activity not in ACTIVITY_TYPES:
+            raise ConfigError(
+                f"status_map: unknown activity {activity!r}; use one of {', '.join(ACTIVITY_TYPES)}"
+            )
+        if isinstance(target, StatusMapping):
+            mapping = target
+        elif isinstance(target, str):
+            mapping = StatusMapping(target, DEFAULT_STATUS_MAP[activity].responded)
+        elif isinstance(target, Mapping) and isinstance(target.get("status"), str):
+            mapping = StatusMapping(target["status"], bool(target.get("responded", False)))
+        else:
+            raise ConfigError(
+                f"status_map: {activity!r} must map to a status name or "
+                "{'status': name, 'responded': true|false}"
+            )
+        if not 0 < len(mapping.status.strip()) <= 40:
+            raise ConfigError(f"status_map: status for {activity!r} must be 1 to 40 characters")
+        result[activity] = StatusMapping(mapping.status.strip(), mapping.responded)
+    return result
+
+
+def _as_limits(value: Any) -> dict[str, int]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"setting 'governor_limits' is not valid JSON: {exc.msg}") from exc
+    if not isinstance(value, Mapping):
+        raise ConfigError("setting 'governor_limits' must map limit names to numbers")
+    out: dict[str, int] = {}
+    for name, number in value.items():
+        if name not in DEFAULT_LIMITS:
+            raise ConfigError(
+                f"governor_limits: unknown limit {name!r}; known: {', '.join(DEFAULT_LIMITS)}"
+            )
+        low, high = _LIMIT_RANGES.get(name, (1, 10_000))
+        out[name] = _as_int(f"governor_limits.{name}", number, low, high)
+    return out
+
+
+def _normalise(name: str, value: Any) -> Any:
+    boolean = {
+        "connected",
+        "cm_test_account",
+        "opt_out_sync",
+        "trigger_journeys",
+        "account_triggers",
+        "disable_triggers",
+        "disable_bulk_triggers",
+        "sync_suppression_list",
+        "update_linked_campaigns",
+        "auto_create_campaigns",
+        "update_member_status",
+        "auto_create_statuses",
+        "sms_enabled",
+        "audit_enabled",
+    }
+    if name in boolean:
+        return _as_bool(name, value)
+    if name == "frequency":
+        if value not in FREQUENCIES:
+            raise ConfigError(f"frequency must be one of: {', '.join(FREQUENCIES)}")
+        return value
+    if name == "industry":
+        if value not in INDUSTRIES:
+            raise ConfigError(f"industry must be one of: {', '.join(INDUSTRIES)}")
+        return value
+    if name == "tracking_retention_days":
+        return _as_int(name, value, 0, 3650)
+    if name == "queue_retention_days":
+        return _as_int(name, value, 1, 365)
+    if name == "tracking_activity_types":
+        kinds = _as_list(value)
+        unknown = [k for k in kinds if k not in ACTIVITY_TYPES]
+        if unknown:
+            raise ConfigError(
+                f"tracking_activity_types: unknown {', '.join(unknown)}; "
+                f"use {', '.join(ACTIVITY_TYPES)}"
+            )
+        return tuple(k for k in ACTIVITY_TYPES if k in kinds)
+    if name == "client_selection":
+        selection = _as_list(value)
+        return selection or ("*",)
+    if name == "campaign_tags":
+        return _as_list(value)
+    if name == "campaign_start_date":
+        if value in (None, ""):
+            return None
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError as exc:
+            raise ConfigError("campaign_start_date must be a date like 2026-01-31") from exc
+    if name == "status_map":
+        return _as_status_map(value)
+    if name == "governor_limits":
+        return _as_limits(value)
+    if name in {"run_api_share", "org_api_ceiling"}:
+        return _as_share(name, value)
+    if name == "notification_email":
+        if value in (None, ""):
+            return None
+        if not isinstance(value, str) or len(value) > 80 or not _EMAIL.match(value):
+            raise ConfigError(f"notification_email is not a valid email address: {value!r}")
+        return value
+    if name == "sms_country":
+        if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{2}", value):
+            raise ConfigError("sms_country must be a two-letter ISO country code such as US")
+        return value.upper()
+    if name in {"sync_user_id", "connected_org_id", "cm_account_name"}:
+        return None if value in (None, "") else str(value)
+    raise ConfigError(f"setting {name!r} cannot be changed this way")  # pragma: no cover
+
+
+# ----------------------------------------------------------------------------- record mapping
+
+_RECORD_FIELDS: dict[str, str] = {
+    "frequency": "Sync_Frequency__c",
+    "sync_user_id": "Sync_User__c",
+    "connected": "Connected__c",
+    "connected_org_id": "Connected_Org_Id__c",
+    "cm_account_name": "CM_Account_Name__c",
+    "cm_test_account": "CM_Test_Account__c",
+    "client_selection": "Client_Selection__c",
+    "opt_out_sync": "Opt_Out_Sync__c",
+    "trigger_journeys": "Trigger_Journeys__c",
+    "account_triggers": "Account_Triggers__c",
+    "disable_triggers": "Disable_Triggers__c",
+    "disable_bulk_triggers": "Disable_Bulk_Triggers__c",
+    "sync_suppression_list": "Sync_Suppression_List__c",
+    "tracking_retention_days": "Tracking_Retention_Days__c",
+    "tracking_activity_types": "Tracking_Activity_Types__c",
+    "update_linked_campaigns": "Update_Linked_Campaigns__c",
+    "auto_create_campaigns": "Auto_Create_Campaigns__c",
+    "campaign_start_date": "Campaign_Start_Date__c",
+    "campaign_tags": "Campaign_Tags__c",
+    "update_member_status": "Update_Member_Status__c",
+    "auto_create_statuses": "Auto_Create_Statuses__c",
+    "status_map": "Status_Map__c",
+    "industry": "Industry__c",
+    "sms_enabled": "SMS_Enabled__c",
+    "sms_country": "SMS_Country__c",
+    "notification_email": "Notification_Email__c",
+    "audit_enabled": "Audit_Enabled__c",
+    "governor_limits": "Governor_Limits__c",
+    "queue_retention_days": "Queue_Retention_Days__c",
+    "run_api_share": "Run_Api_Share__c",
+    "org_api_ceiling": "Org_Api_Ceiling__c",
+}
+"""Setting attribute -> field of ``CMSF_Settings__c``."""
+
+RECORD_FIELDS: tuple[str, ...] = tuple(_RECORD_FIELDS.values())
+
+
+def to_record(settings: Settings) -> dict[str, Any]:
+    """Render settings as ``CMSF_Settings__c`` field values."""
+    plain = settings.as_dict()
+    record: dict[str, Any] = {}
+    for name, api_name in _RECORD_FIELDS.items():
+        value = plain[name]
+        if name in {"client_selection", "campaign_tags"}:
+            value = ",".join(value)
+        elif name == "tracking_activity_types":
+            value = ";".join(value) if value else None
+        elif name in {"status_map", "governor_limits"}:
+            value = json.dumps(value, sort_keys=True)
+        elif name in {"run_api_share", "org_api_ceiling"}:
+            value = round(value * 100, 2)
+        record[api_name] = value
+    return record
+
+
+def from_record(record: Mapping[str, Any]) -> Settings:
+    """Read settings from a ``CMSF_Settings__c`` record; missing or empty fields keep defaults.
+
+    Raises:
+        ConfigError: If a stored value is invalid (someone edited the record by hand).
+    """
+    changes: dict[str, Any] = {}
+    for name, api_name in _RECORD_FIELDS.items():
+        value = record.get(api_name)
+        if value is None or value == "":
+            if name == "tracking_activity_types" and api_name in record:
+                changes[name] = ()
+            continue
+        if name in {"run_api_share", "org_api_ceiling"}:
+            value = f"{value}%"
+        elif name in {"tracking_retention_days", "queue_retention_days"}:
+            value = int(float(value))
+        changes[name] = value
+    return Settings().changed(**changes)

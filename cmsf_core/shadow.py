@@ -1,0 +1,144 @@
+"""What the engine last wrote to Salesforce, so unchanged data is never written twice.
+
+For every record a job upserts, the shadow keeps its Campaign Monitor key, the Salesforce
+Id it got, a digest of the Campaign Monitor data it was built from, and a *version* (the
+source's own change time, e.g. a subscriber's ``Date``). Before writing a batch a job
+asks :meth:`Shadow.changed` which rows differ; after Salesforce accepted them it records
+them with :meth:`Shadow.record`, in the same journal transaction as its bookmark.
+
+This is what makes a rerun idempotent and cheap: a re-read of a bookmark's boundary
+minute, a resumed crash, or a second sync with no changes writes nothing. Records deleted
+in Salesforce by hand are not noticed by incremental runs; a full sync clears the shadow
+and realigns the org (as the product documents).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cmsf_core.state import Journal
+
+__all__ = ["Shadow", "ShadowRow", "digest"]
+
+
+def digest(data: Mapping[str, Any]) -> str:
+    """A stable digest of a record's source data (key order does not matter)."""
+    text = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+@dataclass(frozen=True)
+class ShadowRow:
+    """One record as last written: key, Salesforce Id, digest of its source, version."""
+
+    key: str
+    sf_id: str
+    digest: str
+    version: str = ""
+
+
+class Shadow:
+    """The shadow index of one journal, per Salesforce object."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        db = journal.db
+        if "shadow" not in db.table_names():
+            db.table("shadow").create(
+                {"object": str, "key": str, "sf_id": str, "digest": str, "version": str},
+                pk=("object", "key"),
+            )
+            db.table("shadow").create_index(["object", "sf_id"])
+
+    def get(self, sobject: str, keys: Iterable[str]) -> dict[str, ShadowRow]:
+        """The shadow rows of ``keys`` that exist, by key."""
+        found: dict[str, ShadowRow] = {}
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" for _ in chunk)
+            for row in self.journal.db.execute(
+                f"SELECT key, sf_id, digest, version FROM shadow WHERE object = ? AND key IN ({marks})",
+                [sobject, *chunk],
+            ):
+                found[row[0]] = ShadowRow(row[0], row[1], row[2], row[3] or "")
+        return found
+
+    def sf_id(self, sobject: str, key: str) -> str | None:
+        """The Salesforce Id recorded for ``key``, if any."""
+        row = self.get(sobject, [key]).get(key)
+        return row.sf_id if row else None
+
+    def changed(
+        self, sobject: str, rows: Sequence[tuple[str, str, str]]
+    ) -> list[tuple[str, str, str]]:
+        """Filter ``(key, digest, version)`` rows down to those that must be written.
+
+        A row must be written when its key is unknown, or its digest differs and its
+        version is not older than the recorded one (an older state never overwrites a
+        newer one).
+        """
+        known = self.get(sobject, (key for key, _, _ in rows))
+        out = []
+        for key, new_digest, version in rows:
+            previous = known.get(key)
+            if previous is None or (previous.digest != new_digest and version >= previous.version):
+                out.append((key, new_digest, version))
+        return out
+
+    def record(self, sobject: str, rows: Iterable[ShadowRow]) -> None:
+        """Remember rows Salesforce accepted."""
+        payload = [
+            {
+                "object": sobject,
+                "key": r.key,
+                "sf_id": r.sf_id,
+                "digest": r.digest,
+                "version": r.version,
+            }
+            for r in rows
+        ]
+        if payload:
+            with self.journal.transaction():
+                self.journal.db.table("shadow").insert_all(
+                    payload, pk=("object", "key"), replace=True
+                )
+
+    def forget(self, sobject: str, keys: Iterable[str]) -> None:
+        """Drop rows whose records were deleted in Salesforce."""
+        wanted = list(keys)
+        with self.journal.transaction():
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" for _ in chunk)
+                self.journal.db.execute(
+                    f"DELETE FROM shadow WHERE object = ? AND key IN ({marks})", [sobject, *chunk]
+                )
+
+    def keys(self, sobject: str, prefix: str = "") -> Iterator[ShadowRow]:
+        """Stream the rows of ``sobject`` whose key starts with ``prefix``."""
+        cursor = self.journal.db.execute(
+            "SELECT key, sf_id, digest, version FROM shadow WHERE object = ? AND substr(key, 1, ?) = ?",
+            [sobject, len(prefix), prefix],
+        )
+        for row in cursor:
+            yield ShadowRow(row[0], row[1], row[2], row[3] or "")
+
+    def count(self, sobject: str) -> int:
+        """How many records of ``sobject`` the shadow knows."""
+        row = self.journal.db.execute(
+            "SELECT count(*) FROM shadow WHERE object = ?", [sobject]
+        ).fetchone()
+        return int(row[0])
+
+    def clear(self, sobject: str | None = None) -> None:
+        """Forget everything (full sync), or everything about one object."""
+        with self.journal.transaction():
+            if sobject is None:
+                self.journal.db.execute("DELETE FROM shadow")
+            else:
+                self.journal.db.execute("DELETE FROM shadow WHERE object = ?", [sobject])

@@ -1,0 +1,355 @@
+"""The runner's journal: runs, job progress, bookmarks and API calls, in SQLite.
+
+The local runtime records everything it needs to resume after a crash at any point:
+
+- **runs**: one row per primary sync, with its *signpost* (the run's start time, past
+  which no bookmark moves) and its status; an unfinished run is resumed, not restarted;
+- **job_runs** and **scopes**: which jobs of a run finished and which scopes of a job
+  were executed, so a resumed run skips them;
+- **bookmarks**: each job's plain JSON bookmark per key (a list and state, a campaign and
+  activity type, ...), read and written only through this module;
+- **api_calls**: calls per run, job and platform, for summaries and budgets.
+
+All writes go through :meth:`Journal.transaction` so a job can commit a batch's shadow
+rows (see :mod:`cmsf_core.shadow`) and its bookmark atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+__all__ = ["Journal", "Run"]
+
+RUNNING = "running"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One primary sync run.
+
+    Attributes:
+        run_id: Unique id of the run.
+        started_at: When the run first started (ISO UTC).
+        signpost: The instant no bookmark may move past (the first start time).
+        full: A full sync (own objects cleared and re-imported).
+        status: ``running``, ``completed``, ``completed_with_errors``, ``stopped``, ``failed``.
+        resumed: This run was resumed after an interruption.
+        finished_at: When the run finished, if it did.
+    """
+
+    run_id: str
+    started_at: str
+    signpost: str
+    full: bool
+    status: str
+    resumed: bool = False
+    finished_at: str | None = None
+
+
+class Journal:
+    """The SQLite journal of the local runtime.
+
+    Args:
+        path: Database file; ``None`` keeps the journal in memory (tests).
+    """
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+        else:
+            conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        self.db = sqlite_utils.Database(conn)
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._create()
+
+    def _create(self) -> None:
+        db = self.db
+        if "runs" not in db.table_names():
+            db.table("runs").create(
+                {
+                    "run_id": str,
+                    "started_at": str,
+                    "signpost": str,
+                    "full": int,
+                    "status": str,
+                    "resumes": int,
+                    "finished_at": str,
+                },
+                pk="run_id",
+            )
+        if "job_runs" not in db.table_names():
+            db.table("job_runs").create(
+                {
+                    "run_id": str,
+                    "job": str,
+                    "status": str,
+                    "started_at": str,
+                    "finished_at": str,
+                    "scopes_done": int,
+                    "records_read": int,
+                    "records_written": int,
+                    "failures": int,
+                    "error": str,
+                },
+                pk=("run_id", "job"),
+            )
+        if "scopes" not in db.table_names():
+            db.table("scopes").create(
+                {"run_id": str, "job": str, "scope": str}, pk=("run_id", "job", "scope")
+            )
+        if "bookmarks" not in db.table_names():
+            db.table("bookmarks").create({"job": str, "key": str, "value": str}, pk=("job", "key"))
+        if "api_calls" not in db.table_names():
+            db.table("api_calls").create(
+                {"run_id": str, "job": str, "platform": str, "calls": int},
+                pk=("run_id", "job", "platform"),
+            )
+
+    # ------------------------------------------------------------------ transactions
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes atomically; nested uses join the outer transaction."""
+        with self._lock:
+            outer = self._depth == 0
+            if outer:
+                self.db.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self.db.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if outer:
+                self.db.execute("COMMIT")
+
+    # ------------------------------------------------------------------ runs
+
+    def open_run(self, now: datetime, *, full: bool = False) -> Run:
+        """Resume the unfinished run if there is one, else start a new run at ``now``.
+
+        A resumed run keeps its signpost and its ``full`` flag: bookmarks never move past
+        the moment the interrupted run began.
+        """
+        with self.transaction():
+            rows = list(
+                self.db.table("runs").rows_where("status = ?", [RUNNING], order_by="started_at")
+            )
+            if rows:
+                row = rows[-1]
+                self.db.table("runs").update(row["run_id"], {"resumes": row["resumes"] + 1})
+                return Run(
+                    run_id=row["run_id"],
+                    started_at=row["started_at"],
+                    signpost=row["signpost"],
+                    full=bool(row["full"]),
+                    status=RUNNING,
+                    resumed=True,
+                )
+            stamp = now.isoformat()
+            run = Run(
+                run_id=uuid.uuid5(uuid.NAMESPACE_URL, f"cmsf-run:{stamp}:{self._count_runs()}").hex,
+                started_at=stamp,
+                signpost=stamp,
+                full=full,
+                status=RUNNING,
+            )
+            self.db.table("runs").insert(
+                {
+                    "run_id": run.run_id,
+                    "started_at": run.started_at,
+                    "signpost": run.signpost,
+                    "full": int(full),
+                    "status": RUNNING,
+                    "resumes": 0,
+                    "finished_at": None,
+                }
+            )
+            return run
+
+    def _count_runs(self) -> int:
+        return int(self.db.table("runs").count)
+
+    def unfinished_run(self) -> Run | None:
+        """The run that was interrupted, if any."""
+        rows = list(
+            self.db.table("runs").rows_where("status = ?", [RUNNING], order_by="started_at")
+        )
+        return self._to_run(rows[-1]) if rows else None
+
+    def finish_run(self, run_id: str, status: str, now: datetime) -> None:
+        """Mark a run finished with ``status``."""
+        with self.transaction():
+            self.db.table("runs").update(run_id, {"status": status, "finished_at": now.isoformat()})
+
+    def runs(self, limit: int = 20) -> list[Run]:
+        """The most recent runs, newest first."""
+        rows = self.db.table("runs").rows_where(order_by="started_at desc", limit=limit)
+        return [self._to_run(row) for row in rows]
+
+    @staticmethod
+    def _to_run(row: dict[str, Any]) -> Run:
+        return Run(
+            run_id=row["run_id"],
+            started_at=row["started_at"],
+            signpost=row["signpost"],
+            full=bool(row["full"]),
+            status=row["status"],
+            resumed=bool(row["resumes"]),
+            finished_at=row["finished_at"],
+        )
+
+    # ------------------------------------------------------------------ jobs and scopes
+
+    def job_status(self, run_id: str, job: str) -> str | None:
+        """Status of ``job`` in ``run_id`` (``running``, ``completed``, ...), or None."""
+        rows = list(self.db.table("job_runs").rows_where("run_id = ? and job = ?", [run_id, job]))
+        return rows[0]["status"] if rows else None
+
+    def start_job(self, run_id: str, job: str, now: datetime) -> None:
+        """Record that ``job`` started (or restarted after a crash)."""
+        with self.transaction():
+            self.db.table("job_runs").upsert(
+                {
+                    "run_id": run_id,
+                    "job": job,
+                    "status": RUNNING,
+                    "started_at": now.isoformat(),
+                    "finished_at": None,
+                    "error": None,
+                },
+                pk=("run_id", "job"),
+            )
+
+    def finish_job(
+        self, run_id: str, job: str, status: str, now: datetime, error: str | None = None
+    ) -> None:
+        """Record how ``job`` ended."""
+        with self.transaction():
+            self.db.table("job_runs").upsert(
+                {
+                    "run_id": run_id,
+                    "job": job,
+                    "status": status,
+                    "finished_at": now.isoformat(),
+                    "error": error,
+                },
+                pk=("run_id", "job"),
+            )
+
+    def add_job_counts(
+        self, run_id: str, job: str, *, read: int = 0, written: int = 0, failures: int = 0
+    ) -> None:
+        """Add to the records read/written and failure counts of a job run."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE job_runs SET records_read = COALESCE(records_read, 0) + ?, "
+                "records_written = COALESCE(records_written, 0) + ?, "
+                "failures = COALESCE(failures, 0) + ? WHERE run_id = ? AND job = ?",
+                [read, written, failures, run_id, job],
+            )
+
+    def job_runs(self, run_id: str) -> list[dict[str, Any]]:
+        """All job rows of a run, in start order."""
+        return list(
+            self.db.table("job_runs").rows_where("run_id = ?", [run_id], order_by="started_at")
+        )
+
+    def scope_done(self, run_id: str, job: str, scope: str) -> bool:
+        """True if ``scope`` of ``job`` already executed in this run."""
+        rows = self.db.execute(
+            "SELECT 1 FROM scopes WHERE run_id = ? AND job = ? AND scope = ?", [run_id, job, scope]
+        ).fetchone()
+        return rows is not None
+
+    def mark_scope_done(self, run_id: str, job: str, scope: str) -> None:
+        """Record that ``scope`` of ``job`` executed in this run."""
+        with self.transaction():
+            self.db.table("scopes").insert(
+                {"run_id": run_id, "job": job, "scope": scope},
+                pk=("run_id", "job", "scope"),
+                replace=True,
+            )
+            self.db.execute(
+                "UPDATE job_runs SET scopes_done = COALESCE(scopes_done, 0) + 1 "
+                "WHERE run_id = ? AND job = ?",
+                [run_id, job],
+            )
+
+    # ------------------------------------------------------------------ bookmarks
+
+    def bookmark(self, job: str, key: str = "") -> Any:
+        """The JSON bookmark of ``job`` for ``key``, or None if it has none."""
+        row = self.db.execute(
+            "SELECT value FROM bookmarks WHERE job = ? AND key = ?", [job, key]
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def bookmarks(self, job: str) -> dict[str, Any]:
+        """Every bookmark of ``job`` by key."""
+        return {
+            row["key"]: json.loads(row["value"])
+            for row in self.db.table("bookmarks").rows_where("job = ?", [job])
+        }
+
+    def set_bookmark(self, job: str, key: str, value: Any) -> None:
+        """Store the JSON bookmark of ``job`` for ``key``."""
+        with self.transaction():
+            self.db.table("bookmarks").insert(
+                {"job": job, "key": key, "value": json.dumps(value, sort_keys=True)},
+                pk=("job", "key"),
+                replace=True,
+            )
+
+    def clear_bookmarks(self, job: str | None = None, key_prefix: str = "") -> None:
+        """Forget bookmarks (of one job, optionally only keys starting with ``key_prefix``)."""
+        with self.transaction():
+            if job is None:
+                self.db.execute("DELETE FROM bookmarks")
+            else:
+                self.db.execute(
+                    "DELETE FROM bookmarks WHERE job = ? AND substr(key, 1, ?) = ?",
+                    [job, len(key_prefix), key_prefix],
+                )
+
+    # ------------------------------------------------------------------ API calls
+
+    def add_calls(self, run_id: str, job: str, platform: str, calls: int) -> None:
+        """Add ``calls`` API calls to ``platform`` made by ``job`` in ``run_id``."""
+        if calls <= 0:
+            return
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO api_calls (run_id, job, platform, calls) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (run_id, job, platform) DO UPDATE SET calls = calls + excluded.calls",
+                [run_id, job, platform, calls],
+            )
+
+    def calls(self, run_id: str) -> dict[str, dict[str, int]]:
+        """API calls of a run as ``{job: {platform: calls}}``."""
+        out: dict[str, dict[str, int]] = {}
+        for row in self.db.table("api_calls").rows_where("run_id = ?", [run_id]):
+            out.setdefault(row["job"], {})[row["platform"]] = row["calls"]
+        return out
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
