@@ -1,0 +1,546 @@
+"""The Campaign Monitor gateway: a typed API v3.3 client over httpx.
+
+Every call goes through :meth:`CampaignMonitorClient._request`, which authenticates (API
+key as HTTP Basic, or an OAuth bearer token refreshed on expiry), retries transient
+failures with back-off that honours 429 and the ``X-RateLimit-*`` headers, applies a
+timeout, counts the call, and maps Campaign Monitor's ``{"Code", "Message"}`` errors to
+the engine's error classes in one table (:data:`CODE_ERRORS`). Paged reads are
+iterators of :class:`Page` so jobs can commit bookmarks page by page.
+
+Nothing here logs or repeats a credential: messages name the path and the platform's
+code and message only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Generator, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from cmsf_core.clock import Clock, SystemClock
+from cmsf_core.errors import (
+    AuthenticationError,
+    CmsfError,
+    NotFoundError,
+    PlatformError,
+    RateLimitedError,
+    RetriableError,
+    SkippableRecordError,
+)
+from cmsf_core.pagination import PageNumberPaginator
+from cmsf_core.retry import RetryPolicy, call_with_retries
+
+__all__ = [
+    "ACTIVITY_ENDPOINTS",
+    "CODE_ERRORS",
+    "DEFAULT_BASE_URL",
+    "SUBSCRIBER_STATES",
+    "CampaignMonitorClient",
+    "Page",
+]
+
+PLATFORM = "campaign_monitor"
+DEFAULT_BASE_URL = "https://api.createsend.com/api/v3.3"
+
+SUBSCRIBER_STATES: dict[str, str] = {
+    "Active": "active",
+    "Unconfirmed": "unconfirmed",
+    "Unsubscribed": "unsubscribed",
+    "Bounced": "bounced",
+    "Deleted": "deleted",
+}
+"""Subscriber state -> the list endpoint that returns subscribers currently in it."""
+
+ACTIVITY_ENDPOINTS: dict[str, str] = {
+    "Sent": "recipients",
+    "Open": "opens",
+    "Click": "clicks",
+    "Bounce": "bounces",
+    "Unsubscribe": "unsubscribes",
+    "Spam": "spam",
+}
+"""Tracking activity type -> campaign activity endpoint."""
+
+CODE_ERRORS: dict[int, type[CmsfError]] = {
+    1: SkippableRecordError,  # invalid email address
+    100: AuthenticationError,  # invalid API key
+    101: NotFoundError,  # invalid list id
+    102: NotFoundError,  # invalid client id
+    120: AuthenticationError,  # invalid OAuth token
+    121: AuthenticationError,  # expired OAuth token (refreshed first when possible)
+    122: AuthenticationError,  # revoked OAuth token
+    203: SkippableRecordError,  # subscriber not in list
+    204: SkippableRecordError,  # in suppression list
+    205: SkippableRecordError,  # deleted
+    206: SkippableRecordError,  # unsubscribed
+    207: SkippableRecordError,  # bounced
+    208: SkippableRecordError,  # unconfirmed
+    211: SkippableRecordError,  # invalid new email address
+    214: SkippableRecordError,  # consent to track missing
+    215: SkippableRecordError,  # consent to track invalid
+    220: SkippableRecordError,  # invalid mobile number
+    221: SkippableRecordError,  # invalid mobile number and consent
+    301: NotFoundError,  # campaign not found
+    302: NotFoundError,  # unknown message id
+    926: NotFoundError,  # unknown smart email
+    3000: NotFoundError,  # invalid journey
+    3002: NotFoundError,  # invalid journey email
+}
+"""Campaign Monitor ``Code`` -> engine error class (everything else: PlatformError)."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a paged read.
+
+    Attributes:
+        results: The rows of this page.
+        number: 1-based page number.
+        pages: Total number of pages.
+        total: Total number of records.
+    """
+
+    results: list[dict[str, Any]]
+    number: int
+    pages: int
+    total: int
+
+    @property
+    def is_last(self) -> bool:
+        """True for the final page."""
+        return self.number >= self.pages
+
+
+class CampaignMonitorClient:
+    """A Campaign Monitor API v3.3 client.
+
+    Args:
+        api_key: Account or client API key (HTTP Basic auth).
+        access_token: OAuth access token (Bearer auth), used when no API key is given.
+        refresh_token: Called to obtain a new access token when the current one expired
+            (Code 121); without it an expired token is an :class:`AuthenticationError`.
+        base_url: API root; defaults to the real ``https://api.createsend.com/api/v3.3``.
+        transport: httpx transport (e.g. cm_sim's in-process transport).
+        verify: TLS verification for httpx (True, False or an ``ssl.SSLContext``).
+        timeout: Seconds per request.
+        clock: Clock used for back-off waits.
+        retry: Retry policy for 429, 5xx, timeouts and garbled bodies.
+        page_size: Page size of paged reads (10-1000).
+        on_request: Told ``(method, path)`` for every HTTP request sent (retries included).
+
+    Raises:
+        ValueError: If neither an API key nor an access token is given.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        access_token: str | None = None,
+        refresh_token: Callable[[], str] | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        transport: httpx.BaseTransport | None = None,
+        verify: Any = True,
+        timeout: float = 30.0,
+        clock: Clock | None = None,
+        retry: RetryPolicy | None = None,
+        page_size: int = 1000,
+        on_request: Callable[[str, str], None] | None = None,
+    ) -> None:
+        if not api_key and not access_token:
+            raise ValueError("a Campaign Monitor API key or OAuth access token is required")
+        if not 10 <= page_size <= 1000:
+            raise ValueError("page_size must be between 10 and 1000")
+        self._api_key = api_key
+        self._access_token = access_token
+        self._refresh = refresh_token
+        self.base_url = base_url.rstrip("/")
+        self.clock = clock or SystemClock()
+        self.retry = retry or RetryPolicy()
+        self.page_size = page_size
+        self.on_request = on_request
+        self.calls = 0
+        self._http = httpx.Client(
+            transport=transport, verify=verify, timeout=timeout, follow_redirects=False
+        )
+
+    def __repr__(self) -> str:
+        auth = "api-key" if self._api_key else "oauth"
+        return f"CampaignMonitorClient(base_url={self.base_url!r}, auth={auth})"
+
+    def close(self) -> None:
+        """Release the HTTP connection pool."""
+        self._http.close()
+
+    # ------------------------------------------------------------------ transport
+
+    def _auth(self) -> httpx.Auth:
+        if self._api_key:
+            return httpx.BasicAuth(self._api_key, "x")
+        return _BearerAuth(self._access_token or "")
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> Any:
+        """Send one API call with retries; return the parsed JSON body (None when empty)."""
+
+        def attempt() -> Any:
+            return self._send(method, path, params, body)
+
+        try:
+            return call_with_retries(attempt, policy=self.retry, clock=self.clock)
+        except AuthenticationError as error:
+            if error.error_code == "121" and self._refresh is not None and not self._api_key:
+                self._access_token = self._refresh()
+                return call_with_retries(attempt, policy=self.retry, clock=self.clock)
+            raise
+
+    def _send(self, method: str, path: str, params: Mapping[str, Any] | None, body: Any) -> Any:
+        url = f"{self.base_url}/{path.lstrip('/')}"
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        content = json.dumps(body) if body is not None else None
+        self.calls += 1
+        if self.on_request is not None:
+            self.on_request(method, path)
+        try:
+            response = self._http.request(
+                method,
+                url,
+                params=_wire_params(params),
+                content=content,
+                headers=headers,
+                auth=self._auth(),
+            )
+        except httpx.TimeoutException as exc:
+            raise RetriableError(
+                f"Campaign Monitor did not answer {method} {path} in time", platform=PLATFORM
+            ) from exc
+        except httpx.TransportError as exc:
+            raise RetriableError(
+                f"could not reach Campaign Monitor for {method} {path}: {type(exc).__name__}",
+                platform=PLATFORM,
+            ) from exc
+        return self._parse(method, path, response)
+
+    def _parse(self, method: str, path: str, response: httpx.Response) -> Any:
+        status = response.status_code
+        text = response.text
+        data: Any = None
+        if text.strip():
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                if status < 300 or status >= 500:
+                    raise RetriableError(
+                        f"Campaign Monitor sent a malformed body for {method} {path}",
+                        platform=PLATFORM,
+                        status=status,
+                    ) from exc
+                data = None
+        if status < 300:
+            return data
+        code = data.get("Code") if isinstance(data, dict) else None
+        message = data.get("Message") if isinstance(data, dict) else None
+        label = f"Campaign Monitor refused {method} {path}: {message or f'HTTP {status}'}"
+        if status == 429:
+            raise RateLimitedError(
+                label,
+                retry_after=_retry_after(response),
+                platform=PLATFORM,
+                status=status,
+                error_code=str(code) if code is not None else "429",
+            )
+        if status >= 500:
+            raise RetriableError(label, platform=PLATFORM, status=status, error_code=str(code))
+        if status == 400 and code == 210 and isinstance(data, dict) and "ResultData" in data:
+            return data["ResultData"]  # import with some failures: valid rows were imported
+        if status == 404:
+            raise NotFoundError(label, platform=PLATFORM, status=status, error_code=str(code))
+        error_class = CODE_ERRORS.get(int(code)) if isinstance(code, int) else None
+        if error_class is None:
+            error_class = AuthenticationError if status == 401 else PlatformError
+        raise error_class(label, platform=PLATFORM, status=status, error_code=str(code))
+
+    def _paged(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[Page]:
+        paginator = PageNumberPaginator()
+        while not paginator.finished:
+            query = {**(params or {}), "page": paginator.current_value, "pagesize": self.page_size}
+            body = self._request("GET", path, params=query)
+            if not isinstance(body, dict):
+                raise PlatformError(
+                    f"Campaign Monitor returned no paged envelope for {path}", platform=PLATFORM
+                )
+            paginator.advance(body)
+            yield Page(
+                results=list(body.get("Results") or []),
+                number=int(body["PageNumber"]),
+                pages=int(body["NumberOfPages"]),
+                total=int(body.get("TotalNumberOfRecords", 0)),
+            )
+
+    # ------------------------------------------------------------------ account
+
+    def clients(self) -> list[dict[str, Any]]:
+        """The account's clients: ``[{ClientID, Name}]``."""
+        return list(self._request("GET", "clients.json") or [])
+
+    def client_details(self, client_id: str) -> dict[str, Any]:
+        """A client's details (``BasicDetails`` with ``TimeZone``, ``BillingDetails``, ...)."""
+        return dict(self._request("GET", f"clients/{_seg(client_id)}.json") or {})
+
+    def billing_details(self) -> dict[str, Any]:
+        """The account's billing details (``Credits``, ...)."""
+        return dict(self._request("GET", "billingdetails.json") or {})
+
+    def system_date(self) -> str:
+        """The account's current date and time, in its own time zone."""
+        return str((self._request("GET", "systemdate.json") or {}).get("SystemDate", ""))
+
+    def administrators(self) -> list[dict[str, Any]]:
+        """Account administrators: ``[{EmailAddress, Name, Status}]``."""
+        return list(self._request("GET", "admins.json") or [])
+
+    def people(self, client_id: str) -> list[dict[str, Any]]:
+        """People of a client: ``[{EmailAddress, Name, AccessLevel, Status}]``."""
+        return list(self._request("GET", f"clients/{_seg(client_id)}/people.json") or [])
+
+    # ------------------------------------------------------------------ lists
+
+    def lists(self, client_id: str) -> list[dict[str, Any]]:
+        """A client's lists: ``[{ListID, Name}]``."""
+        return list(self._request("GET", f"clients/{_seg(client_id)}/lists.json") or [])
+
+    def list_details(self, list_id: str) -> dict[str, Any]:
+        """A list's options (``UnsubscribeSetting``, ``ConfirmedOptIn``, ...)."""
+        return dict(self._request("GET", f"lists/{_seg(list_id)}.json") or {})
+
+    def custom_fields(self, list_id: str) -> list[dict[str, Any]]:
+        """A list's custom field definitions."""
+        return list(self._request("GET", f"lists/{_seg(list_id)}/customfields.json") or [])
+
+    def list_stats(self, list_id: str) -> dict[str, Any]:
+        """A list's statistics counters."""
+        return dict(self._request("GET", f"lists/{_seg(list_id)}/stats.json") or {})
+
+    def subscriber_pages(
+        self, list_id: str, state: str, since: str | None = None
+    ) -> Iterator[Page]:
+        """Subscribers currently in ``state`` whose state changed on or after ``since``.
+
+        Args:
+            list_id: The list.
+            state: One of :data:`SUBSCRIBER_STATES`.
+            since: Client-local ``YYYY-MM-DD HH:MM:SS`` (inclusive); None for everyone.
+
+        Yields:
+            Pages ordered by ``Date`` ascending.
+        """
+        endpoint = SUBSCRIBER_STATES[state]
+        params: dict[str, Any] = {
+            "orderfield": "date",
+            "orderdirection": "asc",
+            "includetrackingpreference": True,
+            "includesmspreference": True,
+        }
+        if since:
+            params["date"] = since
+        return self._paged(f"lists/{_seg(list_id)}/{endpoint}.json", params)
+
+    def suppression_pages(self, client_id: str) -> Iterator[Page]:
+        """A client's suppression list, by email ascending."""
+        return self._paged(
+            f"clients/{_seg(client_id)}/suppressionlist.json",
+            {"orderfield": "email", "orderdirection": "asc"},
+        )
+
+    # ------------------------------------------------------------------ campaigns
+
+    def campaign_pages(
+        self, client_id: str, *, sent_from: date | None = None, tags: tuple[str, ...] = ()
+    ) -> Iterator[Page]:
+        """A client's sent campaigns (hidden ones are never returned), newest first."""
+        params: dict[str, Any] = {"orderdirection": "desc"}
+        if sent_from is not None:
+            params["sentfromdate"] = sent_from.isoformat()
+        if tags:
+            params["tags"] = ",".join(tags)
+        return self._paged(f"clients/{_seg(client_id)}/campaigns.json", params)
+
+    def campaign_summary(self, campaign_id: str) -> dict[str, Any]:
+        """A sent campaign's counters (``Recipients``, ``TotalOpened``, ``Clicks``, ...)."""
+        return dict(self._request("GET", f"campaigns/{_seg(campaign_id)}/summary.json") or {})
+
+    def campaign_lists(self, campaign_id: str) -> dict[str, Any]:
+        """The lists and segments a campaign went to."""
+        return dict(
+            self._request("GET", f"campaigns/{_seg(campaign_id)}/listsandsegments.json") or {}
+        )
+
+    def activity_pages(
+        self, campaign_id: str, activity: str, since: str | None = None
+    ) -> Iterator[Page]:
+        """One kind of campaign activity, oldest first.
+
+        Args:
+            campaign_id: The campaign.
+            activity: A key of :data:`ACTIVITY_ENDPOINTS` (``Sent`` reads recipients,
+                which take no date filter).
+            since: Client-local timestamp (inclusive); ignored for recipients.
+        """
+        endpoint = ACTIVITY_ENDPOINTS[activity]
+        params: dict[str, Any] = {}
+        if endpoint == "recipients":
+            params = {"orderfield": "email", "orderdirection": "asc"}
+        else:
+            params = {"orderfield": "date", "orderdirection": "asc"}
+            if since:
+                params["date"] = since
+        return self._paged(f"campaigns/{_seg(campaign_id)}/{endpoint}.json", params)
+
+    # ------------------------------------------------------------------ transactional
+
+    def smart_emails(self, client_id: str) -> list[dict[str, Any]]:
+        """A client's smart transactional emails: ``[{ID, Name, CreatedAt, Status}]``."""
+        return list(
+            self._request(
+                "GET", "transactional/smartEmail", params={"status": "all", "clientID": client_id}
+            )
+            or []
+        )
+
+    def smart_email(self, smart_email_id: str) -> dict[str, Any]:
+        """A smart email's details, with ``Properties.Content.EmailVariables``."""
+        return dict(self._request("GET", f"transactional/smartEmail/{_seg(smart_email_id)}") or {})
+
+    def message(self, message_id: str) -> dict[str, Any]:
+        """A transactional message's details (status, message body, timeline)."""
+        return dict(
+            self._request(
+                "GET", f"transactional/messages/{_seg(message_id)}", params={"statistics": True}
+            )
+            or {}
+        )
+
+    def send_smart_email(
+        self,
+        smart_email_id: str,
+        *,
+        to: list[str],
+        data: Mapping[str, Any],
+        consent_to_track: str = "Unchanged",
+        add_recipients_to_list: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Send a smart email; returns ``[{MessageID, Recipient, Status}]``."""
+        body = {
+            "To": to,
+            "Data": dict(data),
+            "AddRecipientsToList": add_recipients_to_list,
+            "ConsentToTrack": consent_to_track,
+        }
+        return list(
+            self._request(
+                "POST", f"transactional/smartEmail/{_seg(smart_email_id)}/send", body=body
+            )
+            or []
+        )
+
+    # ------------------------------------------------------------------ subscriber writes
+
+    def subscriber(self, list_id: str, email: str) -> dict[str, Any]:
+        """One subscriber's details in a list."""
+        return dict(
+            self._request(
+                "GET",
+                f"subscribers/{_seg(list_id)}.json",
+                params={"email": email, "includetrackingpreference": True},
+            )
+            or {}
+        )
+
+    def add_subscriber(self, list_id: str, subscriber: Mapping[str, Any]) -> str:
+        """Add or update one subscriber (Campaign Monitor upserts by email)."""
+        return str(
+            self._request("POST", f"subscribers/{_seg(list_id)}.json", body=dict(subscriber))
+        )
+
+    def import_subscribers(
+        self,
+        list_id: str,
+        subscribers: list[Mapping[str, Any]],
+        *,
+        resubscribe: bool = False,
+        queue_autoresponders: bool = False,
+    ) -> dict[str, Any]:
+        """Import up to 1,000 subscribers; returns the import result (failures per row)."""
+        body = {
+            "Subscribers": [dict(s) for s in subscribers],
+            "Resubscribe": resubscribe,
+            "QueueSubscriptionBasedAutoResponders": queue_autoresponders,
+            "RestartSubscriptionBasedAutoresponders": queue_autoresponders,
+        }
+        return dict(
+            self._request("POST", f"subscribers/{_seg(list_id)}/import.json", body=body) or {}
+        )
+
+    def unsubscribe(self, list_id: str, email: str) -> None:
+        """Unsubscribe an address from a list."""
+        self._request(
+            "POST", f"subscribers/{_seg(list_id)}/unsubscribe.json", body={"EmailAddress": email}
+        )
+
+    def delete_subscriber(self, list_id: str, email: str) -> None:
+        """Delete an address from a list (its state becomes Deleted)."""
+        self._request("DELETE", f"subscribers/{_seg(list_id)}.json", params={"email": email})
+
+    def create_list(self, client_id: str, title: str, **options: Any) -> str:
+        """Create a list; returns its id."""
+        body = {"Title": title, **options}
+        return str(self._request("POST", f"lists/{_seg(client_id)}.json", body=body))
+
+
+class _BearerAuth(httpx.Auth):
+    """OAuth bearer token authentication (the token never appears in reprs)."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request
+
+    def __repr__(self) -> str:
+        return "_BearerAuth(<hidden>)"
+
+
+def _seg(value: str) -> str:
+    """Quote an id for use as one path segment."""
+    return quote(str(value), safe="")
+
+
+def _wire_params(params: Mapping[str, Any] | None) -> dict[str, str] | None:
+    if not params:
+        return None
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        out[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return out
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    reset = response.headers.get("X-RateLimit-Reset")
+    try:
+        return float(reset) if reset is not None else None
+    except ValueError:
+        return None

@@ -1,0 +1,205 @@
+"""The Campaign Monitor gateway against scripted responses (cm_sim tests live elsewhere)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from cmsf_core.campaign_monitor import CampaignMonitorClient
+from cmsf_core.clock import VirtualClock
+from cmsf_core.errors import (
+    AuthenticationError,
+    NotFoundError,
+    PlatformError,
+    RetriableError,
+    SkippableRecordError,
+)
+from cmsf_core.retry import RetryPolicy
+
+SECRET = "super-secret-api-key-123"
+
+
+def make_client(
+    handler: Callable[[httpx.Request], httpx.Response], clock: VirtualClock, **kwargs: object
+) -> CampaignMonitorClient:
+    return CampaignMonitorClient(
+        api_key=SECRET,
+        transport=httpx.MockTransport(handler),
+        clock=clock,
+        retry=RetryPolicy(attempts=3, base_delay=10),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def page(results: list[dict[str, object]], number: int, pages: int) -> httpx.Response:
+    return httpx.Response(
+        200,
+        json={
+            "Results": results,
+            "ResultsOrderedBy": "date",
+            "OrderDirection": "asc",
+            "PageNumber": number,
+            "PageSize": 1000,
+            "RecordsOnThisPage": len(results),
+            "TotalNumberOfRecords": 3,
+            "NumberOfPages": pages,
+        },
+    )
+
+
+def test_api_key_is_sent_as_basic_auth(clock: VirtualClock) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=[{"ClientID": "c1", "Name": "One"}])
+
+    assert make_client(handler, clock).clients() == [{"ClientID": "c1", "Name": "One"}]
+    auth = httpx.BasicAuth(SECRET, "x")
+    assert (
+        seen[0].headers["Authorization"] == next(auth.auth_flow(seen[0])).headers["Authorization"]
+    )
+    assert seen[0].url.path == "/api/v3.3/clients.json"
+
+
+def test_paged_read_follows_pages_and_sends_filters(clock: VirtualClock) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        assert params["date"] == "2026-01-05 10:00:00"
+        assert params["orderfield"] == "date" and params["includetrackingpreference"] == "true"
+        number = int(params["page"])
+        return page([{"EmailAddress": f"a{number}@x.com"}], number, 3)
+
+    client = make_client(handler, clock)
+    pages = list(client.subscriber_pages("list-1", "Unsubscribed", since="2026-01-05 10:00:00"))
+    assert [p.number for p in pages] == [1, 2, 3]
+    assert pages[-1].is_last
+    assert client.calls == 3
+
+
+def test_a_repeated_page_number_stops_the_loop(clock: VirtualClock) -> None:
+    client = make_client(lambda request: page([{"EmailAddress": "a@x.com"}], 1, 5), clock)
+    with pytest.raises(PlatformError, match="twice"):
+        list(client.suppression_pages("c1"))
+
+
+def test_429_waits_for_the_rate_limit_reset_then_succeeds(clock: VirtualClock) -> None:
+    answers = iter(
+        [
+            httpx.Response(
+                429,
+                json={"Code": 429, "Message": "Rate limit exceeded"},
+                headers={"X-RateLimit-Reset": "348"},
+            ),
+            httpx.Response(200, json=[]),
+        ]
+    )
+    start = clock.now()
+    assert make_client(lambda request: next(answers), clock).clients() == []
+    assert (clock.now() - start).total_seconds() == 348
+
+
+def test_persistent_outage_raises_retriable_after_backing_off(clock: VirtualClock) -> None:
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return httpx.Response(500, json={"Code": 500, "Message": "Sorry"})
+
+    start = clock.now()
+    with pytest.raises(RetriableError) as exc:
+        make_client(handler, clock).clients()
+    assert exc.value.status == 500
+    assert len(calls) == 3
+    assert (clock.now() - start).total_seconds() == 10 + 20
+
+
+def test_timeouts_are_retried(clock: VirtualClock) -> None:
+    answers: list[Callable[[], httpx.Response]] = [
+        lambda: (_ for _ in ()).throw(httpx.ReadTimeout("slow")),
+        lambda: httpx.Response(200, json=[]),
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return answers.pop(0)()
+
+    assert make_client(handler, clock).clients() == []
+
+
+def test_malformed_success_body_is_retried_then_fails(clock: VirtualClock) -> None:
+    client = make_client(lambda request: httpx.Response(200, text='{"Results": ['), clock)
+    with pytest.raises(RetriableError, match="malformed"):
+        client.clients()
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "error"),
+    [
+        (401, 100, AuthenticationError),
+        (400, 101, NotFoundError),
+        (400, 1, SkippableRecordError),
+        (400, 250, PlatformError),
+        (401, 9999, AuthenticationError),
+    ],
+    ids=["bad-key", "bad-list", "bad-email", "other-400", "other-401"],
+)
+def test_codes_map_to_error_classes_without_leaking_the_key(
+    clock: VirtualClock, status: int, code: int, error: type[Exception]
+) -> None:
+    body = {"Code": code, "Message": "Nope"}
+    client = make_client(lambda request: httpx.Response(status, json=body), clock)
+    with pytest.raises(error) as exc:
+        client.list_details("list-1")
+    assert exc.value.error_code == str(code)  # type: ignore[attr-defined]
+    assert SECRET not in str(exc.value) and SECRET not in repr(client)
+
+
+def test_import_partial_failure_returns_the_result_data(clock: VirtualClock) -> None:
+    result = {"FailureDetails": [{"EmailAddress": "bad", "Code": 1, "Message": "Invalid"}]}
+    body = {"Code": 210, "Message": "Subscriber Import had some failures", "ResultData": result}
+    client = make_client(lambda request: httpx.Response(400, json=body), clock)
+    assert client.import_subscribers("list-1", [{"EmailAddress": "bad"}]) == result
+
+
+def test_expired_oauth_token_is_refreshed_once(clock: VirtualClock) -> None:
+    tokens: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        tokens.append(request.headers["Authorization"])
+        if request.headers["Authorization"] == "Bearer old":
+            return httpx.Response(401, json={"Code": 121, "Message": "Expired OAuth Token"})
+        return httpx.Response(200, json=[])
+
+    client = CampaignMonitorClient(
+        access_token="old",
+        refresh_token=lambda: "new",
+        transport=httpx.MockTransport(handler),
+        clock=clock,
+    )
+    assert client.clients() == []
+    assert tokens == ["Bearer old", "Bearer new"]
+
+
+def test_client_requires_credentials_and_a_sane_page_size() -> None:
+    with pytest.raises(ValueError, match="API key"):
+        CampaignMonitorClient()
+    with pytest.raises(ValueError, match="page_size"):
+        CampaignMonitorClient(api_key="k", page_size=5)
+
+
+def test_post_bodies_are_json(clock: VirtualClock) -> None:
+    bodies: list[object] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        return httpx.Response(201, json="a@x.com")
+
+    client = make_client(handler, clock)
+    assert (
+        client.add_subscriber("list-1", {"EmailAddress": "a@x.com", "ConsentToTrack": "Yes"})
+        == "a@x.com"
+    )
+    assert bodies == [{"EmailAddress": "a@x.com", "ConsentToTrack": "Yes"}]
