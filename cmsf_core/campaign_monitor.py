@@ -30,6 +30,7 @@ from cmsf_core.errors import (
     PlatformError,
     RateLimitedError,
     RetriableError,
+    SafetyError,
     SkippableRecordError,
 )
 from cmsf_core.pagination import PageNumberPaginator
@@ -165,6 +166,7 @@ class CampaignMonitorClient:
         self.page_size = page_size
         self.on_request = on_request
         self.calls = 0
+        self._write_guard: str | None = None
         self._http = httpx.Client(
             transport=transport, verify=verify, timeout=timeout, follow_redirects=False
         )
@@ -172,6 +174,10 @@ class CampaignMonitorClient:
     def __repr__(self) -> str:
         auth = "api-key" if self._api_key else "oauth"
         return f"CampaignMonitorClient(base_url={self.base_url!r}, auth={auth})"
+
+    def guard_writes(self, reason: str | None) -> None:
+        """Refuse every non-GET request while ``reason`` is set (sandbox safety)."""
+        self._write_guard = reason
 
     def close(self) -> None:
         """Release the HTTP connection pool."""
@@ -193,6 +199,13 @@ class CampaignMonitorClient:
         body: Any = None,
     ) -> Any:
         """Send one API call with retries; return the parsed JSON body (None when empty)."""
+
+        if method != "GET" and self._write_guard is not None:
+            raise SafetyError(
+                f"refusing to write to Campaign Monitor ({method} {path}): {self._write_guard}",
+                platform=PLATFORM,
+                support_code="CMSF-SANDBOX",
+            )
 
         def attempt() -> Any:
             return self._send(method, path, params, body)

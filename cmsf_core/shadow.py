@@ -119,6 +119,14 @@ class Shadow:
                     f"DELETE FROM shadow WHERE object = ? AND key IN ({marks})", [sobject, *chunk]
                 )
 
+    def forget_prefix(self, sobject: str, prefix: str) -> None:
+        """Drop every row of ``sobject`` whose key starts with ``prefix``."""
+        with self.journal.transaction():
+            self.journal.db.execute(
+                "DELETE FROM shadow WHERE object = ? AND substr(key, 1, ?) = ?",
+                [sobject, len(prefix), prefix],
+            )
+
     def keys(self, sobject: str, prefix: str = "") -> Iterator[ShadowRow]:
         """Stream the rows of ``sobject`` whose key starts with ``prefix``."""
         cursor = self.journal.db.execute(

@@ -1,0 +1,81 @@
+"""Clean-up jobs at the end of the primary sync: tracking history and queue items.
+
+- ``tracking_cleanup`` keeps the email tracking history within its settings: events older
+  than the retention window go, every event goes when retention is 0, and events of types
+  no longer kept go (their bookmarks too, so turning a type back on fetches it again).
+- ``queue_cleanup`` removes queue items older than ``queue_retention_days`` (default 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from cmsf_core.jobs.base import Job, Scope, register
+from cmsf_core.jobs.purge import delete_where
+from cmsf_core.settings import ACTIVITY_TYPES
+
+__all__ = ["QueueCleanupJob", "TrackingCleanupJob"]
+
+ACTIVITY = "CMSF_Email_Activity__c"
+
+
+def _soql_datetime(value: object) -> str:
+    return value.isoformat().replace("+00:00", "Z") if hasattr(value, "isoformat") else str(value)
+
+
+@register
+class TrackingCleanupJob(Job):
+    """Delete tracking history outside the retention window or of excluded types."""
+
+    name = "tracking_cleanup"
+    title = "Tracking history clean-up"
+    limit = "tracking_cleanup"
+    follows = ("queue_cleanup",)
+
+    def start(self) -> Iterable[Scope]:
+        return [{"key": "retention"}, {"key": "types"}]
+
+    def execute(self, scope: Scope) -> None:
+        ctx = self.ctx
+        settings = ctx.settings
+        if scope["key"] == "retention":
+            if settings.tracking_retention_days == 0:
+                delete_where(ctx, ACTIVITY, "", job=self.name)
+                ctx.journal.clear_bookmarks("tracking_history")
+                return
+            horizon = ctx.clock.now() - timedelta(days=settings.tracking_retention_days)
+            delete_where(
+                ctx, ACTIVITY, f"Activity_Date__c < {_soql_datetime(horizon)}", job=self.name
+            )
+            return
+        excluded = [t for t in ACTIVITY_TYPES if t not in settings.tracking_activity_types]
+        if not excluded:
+            return
+        listed = ",".join(f"'{t}'" for t in excluded)
+        delete_where(ctx, ACTIVITY, f"Activity_Type__c IN ({listed})", job=self.name)
+        for key in ctx.journal.bookmarks("tracking_history"):
+            if key.rsplit(":", 1)[-1] in excluded:
+                ctx.journal.clear_bookmarks("tracking_history", key)
+
+
+@register
+class QueueCleanupJob(Job):
+    """Delete queue items older than the queue retention."""
+
+    name = "queue_cleanup"
+    title = "Queue item clean-up"
+    limit = "queue_cleanup"
+    follows = ()
+
+    def execute(self, scope: Scope) -> None:
+        ctx = self.ctx
+        horizon = ctx.clock.now() - timedelta(days=ctx.settings.queue_retention_days)
+        soql = f"SELECT Id FROM CMSF_Queue_Item__c WHERE CreatedDate < {_soql_datetime(horizon)}"
+        for page in ctx.sf.query_pages(soql):
+            ids = [row["Id"] for row in page]
+            if ids:
+                result = ctx.sf.delete(ids, sobject="CMSF_Queue_Item__c")
+                ctx.stats.deleted["CMSF_Queue_Item__c"] += result.succeeded + sum(
+                    1 for f in result.failures if f.code == "ENTITY_IS_DELETED"
+                )

@@ -1,0 +1,268 @@
+"""Subscribers and status changes: list memberships from Campaign Monitor into Salesforce.
+
+For every list of a selected client and every subscriber state, the job reads the
+subscribers whose state changed since its bookmark (``date`` filter, oldest first) and
+upserts one ``CMSF_List_Member__c`` per list and email (key ``<list id>:<email>``), linked
+to the matching Contact and Lead. The bookmark is the latest ``Date`` seen, in the
+client's local time, advanced after each page and never past the run's start (the
+signpost). Campaign Monitor's filter is "on or after" at minute precision, so every run
+re-reads the boundary minute; the shadow index makes those re-reads write nothing.
+
+Only memberships that changed are matched to people; unmatched active subscribers on a
+list with a create rule get a new Contact or Lead (:mod:`cmsf_core.jobs.create_rule`). A
+last scope links existing memberships to Contacts and Leads created or re-addressed in
+Salesforce since the previous run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from cmsf_core.campaign_monitor import SUBSCRIBER_STATES
+from cmsf_core.cm_time import format_local, parse_local
+from cmsf_core.errors import NotFoundError
+from cmsf_core.jobs.base import Job, Scope, register
+from cmsf_core.jobs.context import ListInfo
+from cmsf_core.jobs.create_rule import create_people, custom_field_values
+from cmsf_core.jobs.writer import Desired, write_changed
+from cmsf_core.matching import soql_quote
+from cmsf_core.shadow import digest
+
+__all__ = ["SubscribersJob", "membership_key"]
+
+MEMBER = "CMSF_List_Member__c"
+CONSENT = {"Yes", "No", "Unchanged"}
+DST_OVERLAP = timedelta(hours=1)
+
+
+def membership_key(list_id: str, email: str) -> str:
+    """The external Id of a membership: list id and lower-cased email."""
+    return f"{list_id}:{email.strip().lower()}"
+
+
+def member_source(row: Mapping[str, Any], state: str) -> dict[str, Any]:
+    """The Campaign Monitor data a membership record is built from."""
+    return {
+        "Email": row.get("EmailAddress"),
+        "Name": row.get("Name") or "",
+        "State": row.get("State") or state,
+        "Date": row.get("Date"),
+        "Joined": row.get("ListJoinedDate"),
+        "CustomFields": custom_field_values(row),
+        "ConsentToTrack": row.get("ConsentToTrack"),
+        "Mobile": row.get("MobileNumber"),
+        "ConsentToSendSms": row.get("ConsentToSendSms"),
+        "ReadsEmailWith": row.get("ReadsEmailWith") or "",
+    }
+
+
+def since_filter(bookmark: str | None, lst: ListInfo) -> str | None:
+    """The ``date`` filter for a bookmark: itself, or an hour earlier near a DST change.
+
+    Local times repeat when clocks go back; re-reading an hour around a transition
+    guarantees nothing is skipped (the shadow absorbs the re-read).
+    """
+    if not bookmark:
+        return None
+    zone = lst.client.zone
+    instant = parse_local(bookmark, zone)
+    offsets = {
+        (instant + delta).astimezone(zone).utcoffset()
+        for delta in (-DST_OVERLAP, timedelta(0), DST_OVERLAP)
+    }
+    if len(offsets) > 1:
+        return format_local(instant - DST_OVERLAP, zone)
+    return bookmark
+
+
+@register
+class SubscribersJob(Job):
+    """Copy subscriber state changes into list memberships."""
+
+    name = "subscribers"
+    title = "Subscribers and status changes"
+    limit = "subscribers"
+    follows = ("list_stats",)
+
+    def start(self) -> Iterable[Scope]:
+        scopes: list[dict[str, Any]] = []
+        for lst in self.ctx.directory.lists():
+            for state in SUBSCRIBER_STATES:
+                scopes.append({"key": f"{lst.cm_id}:{state}", "list": lst.cm_id, "state": state})
+        scopes.append({"key": "relink"})
+        return scopes
+
+    def execute(self, scope: Scope) -> None:
+        if scope["key"] == "relink":
+            self._relink()
+            return
+        lst = self.ctx.directory.list_by_id(str(scope["list"]))
+        if lst is None:
+            return
+        state = str(scope["state"])
+        key = str(scope["key"])
+        zone = lst.client.zone
+        signpost = format_local(self.ctx.signpost, zone)
+        since = since_filter(self.ctx.journal.bookmark(self.name, key), lst)
+        try:
+            for page in self.ctx.cm.subscriber_pages(lst.cm_id, state, since):
+                self.ctx.stats.read["CM subscribers"] += len(page.results)
+                if page.number == 1:
+                    self.ctx.matcher.plan(page.total)
+                for start in range(0, len(page.results), self.batch_size):
+                    self._write(lst, state, page.results[start : start + self.batch_size])
+                dates = [str(r["Date"]) for r in page.results if r.get("Date")]
+                if dates:
+                    previous = self.ctx.journal.bookmark(self.name, key) or ""
+                    mark = min(max(dates), signpost)
+                    if mark > previous:
+                        self.ctx.journal.set_bookmark(self.name, key, mark)
+        except NotFoundError:
+            return  # list deleted in Campaign Monitor since configuration; removed next run
+
+    def _write(self, lst: ListInfo, state: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        ctx = self.ctx
+        sources = {}
+        for row in rows:
+            if not row.get("EmailAddress"):
+                continue
+            sources[membership_key(lst.cm_id, str(row["EmailAddress"]))] = (
+                row,
+                member_source(row, state),
+            )
+        candidates = [(k, digest(src), str(src["Date"] or "")) for k, (_, src) in sources.items()]
+        changed = [k for k, _, _ in ctx.shadow.changed(MEMBER, candidates)]
+        if not changed:
+            return
+        people = ctx.matcher.match(str(sources[k][0]["EmailAddress"]) for k in changed)
+        created: dict[str, str] = {}
+        failed_creates: set[str] = set()
+        if lst.create_rule in {"Contact", "Lead"}:
+            unmatched = [
+                sources[k][0]
+                for k in changed
+                if sources[k][1]["State"] == "Active"
+                and not _person_ids(people, str(sources[k][0]["EmailAddress"]))
+            ]
+            created = create_people(ctx, self.name, lst, unmatched)
+            failed_creates = {
+                membership_key(lst.cm_id, str(r["EmailAddress"]))
+                for r in unmatched
+                if str(r["EmailAddress"]).lower() not in created
+            }
+        desired = []
+        for k in changed:
+            row, source = sources[k]
+            email = str(row["EmailAddress"]).lower()
+            contact_id, lead_id = _person_ids(people, email) or (None, None)
+            if email in created:
+                if lst.create_rule == "Contact":
+                    contact_id = created[email]
+                else:
+                    lead_id = created[email]
+            desired.append(
+                Desired(
+                    key=k,
+                    source=source,
+                    record=self._record(lst, k, source, contact_id, lead_id),
+                    version=str(source["Date"] or ""),
+                )
+            )
+        write_changed(ctx, self.name, MEMBER, desired)
+        if failed_creates:
+            ctx.shadow.forget(MEMBER, failed_creates)  # retry the create rule next run
+
+    def _record(
+        self,
+        lst: ListInfo,
+        key: str,
+        source: Mapping[str, Any],
+        contact_id: str | None,
+        lead_id: str | None,
+    ) -> dict[str, Any]:
+        zone = lst.client.zone
+        consent = source.get("ConsentToTrack")
+        sms = source.get("ConsentToSendSms")
+        record: dict[str, Any] = {
+            "CM_Id__c": key,
+            "List__c": lst.sf_id,
+            "Email__c": source["Email"],
+            "Name": (source["Name"] or source["Email"])[:80],
+            "State__c": source["State"],
+            "State_Changed__c": parse_local(source["Date"], zone).isoformat()
+            if source["Date"]
+            else None,
+            "Joined__c": parse_local(source["Joined"], zone).isoformat()
+            if source["Joined"]
+            else None,
+            "Consent_To_Track__c": consent if consent in CONSENT else None,
+            "Mobile_Number__c": source.get("Mobile") or None,
+            "Consent_To_Send_Sms__c": sms if sms in CONSENT else None,
+            "Custom_Fields__c": json.dumps(source["CustomFields"], sort_keys=True)
+            if source["CustomFields"]
+            else None,
+            "Reads_Email_With__c": (source.get("ReadsEmailWith") or None),
+            "Contact__c": contact_id,
+            "Lead__c": lead_id,
+        }
+        if lst.client.owner_id:
+            record["OwnerId"] = lst.client.owner_id
+        return record
+
+    # ------------------------------------------------------------------ relink
+
+    def _relink(self) -> None:
+        """Link memberships to Contacts and Leads created or changed since the last run."""
+        ctx = self.ctx
+        bookmark = ctx.journal.bookmark(self.name, "relink")
+        signpost = ctx.signpost.isoformat().replace("+00:00", "Z")
+        if bookmark:
+            emails: set[str] = set()
+            for sobject, extra in (("Contact", ""), ("Lead", " AND IsConverted = false")):
+                for row in ctx.sf.query(
+                    f"SELECT Email FROM {sobject} WHERE LastModifiedDate >= {bookmark} "
+                    f"AND Email != null{extra}"
+                ):
+                    emails.add(str(row["Email"]).lower())
+            self._link(sorted(emails))
+        ctx.journal.set_bookmark(self.name, "relink", signpost)
+
+    def _link(self, emails: list[str]) -> None:
+        ctx = self.ctx
+        for start in range(0, len(emails), 100):
+            chunk = emails[start : start + 100]
+            listed = ",".join(soql_quote(e) for e in chunk)
+            members = list(
+                ctx.sf.query(
+                    f"SELECT Id, Email__c, Contact__c, Lead__c FROM {MEMBER} "
+                    f"WHERE Email__c IN ({listed}) AND (Contact__c = null OR Lead__c = null)"
+                )
+            )
+            if not members:
+                continue
+            people = ctx.matcher.match(str(m["Email__c"]) for m in members if m.get("Email__c"))
+            updates = []
+            for member in members:
+                person = people.get(str(member.get("Email__c") or "").lower())
+                if person is None:
+                    continue
+                update: dict[str, Any] = {}
+                if not member.get("Contact__c") and person.contact_id:
+                    update["Contact__c"] = person.contact_id
+                if not member.get("Lead__c") and person.lead_id:
+                    update["Lead__c"] = person.lead_id
+                if update:
+                    updates.append({"Id": member["Id"], **update})
+            if updates:
+                result = ctx.sf.update(MEMBER, updates)
+                ctx.stats.written[MEMBER] += result.succeeded
+
+
+def _person_ids(people: Mapping[str, Any], email: str) -> tuple[str | None, str | None] | None:
+    person = people.get(email.strip().lower())
+    if person is None or (person.contact_id is None and person.lead_id is None):
+        return None
+    return person.contact_id, person.lead_id

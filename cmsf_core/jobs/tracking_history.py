@@ -1,0 +1,211 @@
+"""Email tracking history: campaign activity into ``CMSF_Email_Activity__c``.
+
+For each campaign sent within the retention window (``tracking_retention_days``, default
+180; 0 turns the job off) and each activity type kept by the settings, the job reads the
+events since its bookmark and writes one record per event, linked to the campaign, the
+list, and the matching Contact and Lead. Events older than the retention window are not
+stored. ``Sent`` comes from the recipients list, dated at the campaign's send time.
+
+Campaign Monitor does not identify events, and opens and clicks repeat at minute
+precision, so an event's key is a digest of its campaign, type, list, email, minute and
+URL plus its occurrence number among identical events. Re-reading a boundary minute
+re-counts the same events the same way, so nothing is stored twice.
+
+To read only what it must, the job compares each activity type's counter in the
+campaign summary with the counter it saw when it last read that type completely, and
+skips the read when it has not moved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from cmsf_core.campaign_monitor import ACTIVITY_ENDPOINTS
+from cmsf_core.cm_time import format_local, parse_local
+from cmsf_core.errors import NotFoundError
+from cmsf_core.jobs.base import Job, Scope, register
+from cmsf_core.jobs.campaign_stats import summaries
+from cmsf_core.jobs.context import CampaignInfo
+from cmsf_core.jobs.writer import Desired, write_changed
+from cmsf_core.shadow import digest
+
+__all__ = ["SUMMARY_COUNTERS", "TrackingHistoryJob", "activity_key"]
+
+ACTIVITY = "CMSF_Email_Activity__c"
+SUMMARY_COUNTERS: dict[str, str] = {
+    "Sent": "Recipients",
+    "Open": "TotalOpened",
+    "Click": "Clicks",
+    "Bounce": "Bounced",
+    "Unsubscribe": "Unsubscribed",
+    "Spam": "SpamComplaints",
+}
+"""Activity type -> the campaign summary counter that grows with it."""
+
+EVENT: dict[str, Any] = {"event": True}
+"""Events never change once they happened: every event has the same source digest."""
+EVENT_DIGEST = digest(EVENT)
+
+
+def activity_key(campaign_id: str, kind: str, row: Mapping[str, Any], occurrence: int) -> str:
+    """The external Id of one event (fits the 64-character ``CM_Id__c``)."""
+    parts = [
+        kind,
+        str(row.get("ListID") or ""),
+        str(row.get("EmailAddress") or "").lower(),
+        "" if kind == "Sent" else str(row.get("Date") or ""),
+        str(row.get("URL") or ""),
+        str(occurrence),
+    ]
+    token = hashlib.sha1("|".join(parts).encode(), usedforsecurity=False).hexdigest()[:31]
+    return f"{campaign_id}:{token}"
+
+
+@register
+class TrackingHistoryJob(Job):
+    """Copy campaign activity (sent, opens, clicks, bounces, unsubscribes, spam)."""
+
+    name = "tracking_history"
+    title = "Email tracking history"
+    limit = "tracking_history"
+    follows = ("campaign_members",)
+
+    def enabled(self) -> bool:
+        return self.ctx.settings.tracking_retention_days > 0
+
+    @property
+    def horizon(self) -> datetime:
+        """Events before this instant are outside the retention window."""
+        return self.ctx.clock.now() - timedelta(days=self.ctx.settings.tracking_retention_days)
+
+    def start(self) -> Iterable[Scope]:
+        ctx = self.ctx
+        retention = ctx.settings.tracking_retention_days
+        previous = ctx.journal.bookmark(self.name, "retention")
+        if previous is not None and retention > int(previous):
+            ctx.journal.clear_bookmarks(self.name)  # a longer window: fetch the older events
+        ctx.journal.set_bookmark(self.name, "retention", retention)
+        return [
+            {"key": f"campaign:{c.cm_id}", "campaign": c.cm_id}
+            for c in ctx.directory.campaigns()
+            if c.sent_date is None or c.sent_date >= self.horizon
+        ]
+
+    def execute(self, scope: Scope) -> None:
+        ctx = self.ctx
+        campaign = ctx.directory.campaign_by_id(str(scope["campaign"]))
+        if campaign is None:
+            return
+        summary = summaries(ctx).get(campaign.cm_id)
+        if summary is None:
+            try:
+                summary = ctx.cm.campaign_summary(campaign.cm_id)
+            except NotFoundError:
+                return
+            summaries(ctx)[campaign.cm_id] = summary
+        for kind in ACTIVITY_ENDPOINTS:
+            if not ctx.settings.keeps_activity(kind):
+                continue
+            count = int(summary.get(SUMMARY_COUNTERS[kind]) or 0)
+            key = f"{campaign.cm_id}:{kind}"
+            bookmark = ctx.journal.bookmark(self.name, key) or {}
+            if bookmark.get("count") == count:
+                continue
+            try:
+                self._read(campaign, kind, key, bookmark)
+            except NotFoundError:
+                return
+            ctx.journal.set_bookmark(
+                self.name, key, {**(ctx.journal.bookmark(self.name, key) or {}), "count": count}
+            )
+
+    def _read(
+        self, campaign: CampaignInfo, kind: str, key: str, bookmark: Mapping[str, Any]
+    ) -> None:
+        ctx = self.ctx
+        zone = campaign.client.zone
+        signpost = format_local(ctx.signpost, zone)
+        floor = format_local(self.horizon, zone)
+        since = bookmark.get("date")
+        if kind != "Sent":
+            since = max(str(since or ""), floor)
+        occurrences: Counter[tuple[str, ...]] = Counter()
+        for page in ctx.cm.activity_pages(campaign.cm_id, kind, since):
+            ctx.stats.read[f"CM {kind.lower()} events"] += len(page.results)
+            if page.number == 1:
+                ctx.matcher.plan(page.total)
+            rows = []
+            for row in page.results:
+                identity = (
+                    str(row.get("ListID")),
+                    str(row.get("EmailAddress", "")).lower(),
+                    str(row.get("Date")),
+                    str(row.get("URL")),
+                )
+                occurrences[identity] += 1
+                if kind != "Sent" and str(row.get("Date") or "") < floor:
+                    continue
+                rows.append((row, occurrences[identity]))
+            for start in range(0, len(rows), self.batch_size):
+                self._write(campaign, kind, rows[start : start + self.batch_size])
+            dates = [str(r.get("Date")) for r in page.results if r.get("Date")]
+            if kind != "Sent" and dates:
+                current = ctx.journal.bookmark(self.name, key) or {}
+                mark = min(max(dates), signpost)
+                if mark > str(current.get("date") or ""):
+                    ctx.journal.set_bookmark(self.name, key, {**current, "date": mark})
+
+    def _write(
+        self, campaign: CampaignInfo, kind: str, rows: list[tuple[dict[str, Any], int]]
+    ) -> None:
+        ctx = self.ctx
+        zone = campaign.client.zone
+        keyed = [(activity_key(campaign.cm_id, kind, row, n), row) for row, n in rows]
+        fresh = {
+            k for k, _, _ in ctx.shadow.changed(ACTIVITY, [(k, EVENT_DIGEST, "") for k, _ in keyed])
+        }
+        if not fresh:
+            return
+        emails = [str(row.get("EmailAddress") or "") for k, row in keyed if k in fresh]
+        people = ctx.matcher.match(emails)
+        desired = []
+        for k, row in keyed:
+            if k not in fresh:
+                continue
+            email = str(row.get("EmailAddress") or "")
+            person = people.get(email.lower())
+            lst = ctx.directory.list_by_id(str(row.get("ListID") or ""))
+            when = (
+                campaign.sent_date
+                if kind == "Sent"
+                else parse_local(str(row["Date"]), zone)
+                if row.get("Date")
+                else None
+            )
+            record: dict[str, Any] = {
+                "CM_Id__c": k,
+                "Campaign__c": campaign.sf_id,
+                "List__c": lst.sf_id if lst else None,
+                "Email__c": email or None,
+                "Activity_Type__c": kind,
+                "Activity_Date__c": when.isoformat() if when else None,
+                "Url__c": (str(row.get("URL") or "")[:255]) or None,
+                "Bounce_Type__c": row.get("BounceType")
+                if row.get("BounceType") in {"Soft", "Hard"}
+                else None,
+                "Reason__c": (str(row.get("Reason") or "")[:255]) or None,
+                "IP_Address__c": (str(row.get("IPAddress") or "")[:45]) or None,
+                "City__c": (str(row.get("City") or "")[:80]) or None,
+                "Region__c": (str(row.get("Region") or "")[:80]) or None,
+                "Country__c": (str(row.get("CountryName") or "")[:80]) or None,
+                "Contact__c": person.contact_id if person else None,
+                "Lead__c": person.lead_id if person else None,
+            }
+            if campaign.client.owner_id:
+                record["OwnerId"] = campaign.client.owner_id
+            desired.append(Desired(key=k, source=EVENT, record=record))
+        write_changed(ctx, self.name, ACTIVITY, desired)

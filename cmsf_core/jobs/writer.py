@@ -1,0 +1,221 @@
+"""Writing a job's records: only what changed, idempotently, with failures reported.
+
+Jobs describe each record they want in Salesforce as a :class:`Desired` (its Campaign
+Monitor key, the source data the record is built from, the record itself and a version).
+:func:`write_changed` asks the shadow which of them differ from what was last written,
+upserts those by external Id, records the accepted ones in the shadow, counts them, and
+folds refused ones into one maintenance message per job. :func:`delete_records` removes
+records and forgets them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from cmsf_core.shadow import ShadowRow, digest
+
+if TYPE_CHECKING:
+    from cmsf_core.jobs.context import JobContext
+    from cmsf_core.salesforce import RecordFailure
+
+__all__ = [
+    "Desired",
+    "WriteOutcome",
+    "delete_records",
+    "report_failures",
+    "update_changed",
+    "write_changed",
+]
+
+
+@dataclass(frozen=True)
+class Desired:
+    """A record a job wants in Salesforce.
+
+    Attributes:
+        key: Campaign Monitor identity (the external Id value).
+        source: The source data the record is built from (its digest decides change).
+        record: Field values to write (the external Id field included).
+        version: The source's own change time; an older version never overwrites a newer.
+    """
+
+    key: str
+    source: Mapping[str, Any]
+    record: Mapping[str, Any]
+    version: str = ""
+
+
+@dataclass
+class WriteOutcome:
+    """What a write did: Salesforce Ids by key, and refused records."""
+
+    ids: dict[str, str] = field(default_factory=dict)
+    written: int = 0
+    unchanged: int = 0
+    failures: list[RecordFailure] = field(default_factory=list)
+
+
+def write_changed(
+    ctx: JobContext,
+    job: str,
+    sobject: str,
+    desired: Sequence[Desired],
+    *,
+    external_id: str = "CM_Id__c",
+    failure_code: str = "CMSF-REC-WRITE",
+) -> WriteOutcome:
+    """Upsert the records of ``desired`` that changed since they were last written.
+
+    Args:
+        ctx: The job context.
+        job: The job's name (for messages and stats).
+        sobject: Object to write.
+        desired: Records wanted in Salesforce.
+        external_id: External Id field the upsert keys on.
+        failure_code: Support code of the message raised for refused records.
+
+    Returns:
+        Ids of every record now in Salesforce by key (unchanged ones from the shadow).
+    """
+    outcome = WriteOutcome()
+    unique: dict[str, Desired] = {}
+    for item in desired:
+        unique[item.key] = item  # the last occurrence of a key wins
+    rows = [(d.key, digest(d.source), d.version) for d in unique.values()]
+    changed = {key: (dig, version) for key, dig, version in ctx.shadow.changed(sobject, rows)}
+    known = ctx.shadow.get(sobject, [k for k in unique if k not in changed])
+    for key, row in known.items():
+        outcome.ids[key] = row.sf_id
+    outcome.unchanged = len(unique) - len(changed)
+    if not changed:
+        return outcome
+    items = [unique[key] for key in changed]
+    result = ctx.sf.upsert(sobject, external_id, [dict(item.record) for item in items])
+    accepted: list[ShadowRow] = []
+    for index, item in enumerate(items):
+        sf_id = result.ids[index]
+        if sf_id is None:
+            continue
+        dig, version = changed[item.key]
+        accepted.append(ShadowRow(item.key, sf_id, dig, version))
+        outcome.ids[item.key] = sf_id
+    ctx.shadow.record(sobject, accepted)
+    outcome.written = len(accepted)
+    outcome.failures = list(result.failures)
+    ctx.stats.written[sobject] += len(accepted)
+    if result.failures:
+        ctx.stats.failed[sobject] += len(result.failures)
+        report_failures(ctx, job, sobject, result.failures, code=failure_code)
+    return outcome
+
+
+def update_changed(
+    ctx: JobContext,
+    job: str,
+    sobject: str,
+    desired: Sequence[Desired],
+    *,
+    aspect: str,
+    stamp_field: str | None = None,
+) -> int:
+    """Update existing records (each ``record`` carries its ``Id``) whose source changed.
+
+    Used for values a job owns on records another job creates (list statistics on a
+    list, campaign statistics on a linked Salesforce Campaign). ``aspect`` names the
+    shadow entry, so each aspect of a record is tracked apart.
+
+    Returns:
+        How many records were updated.
+    """
+    shadow_object = f"{sobject}#{aspect}"
+    rows = [(d.key, digest(d.source), d.version) for d in desired]
+    changed = {key for key, _, _ in ctx.shadow.changed(shadow_object, rows)}
+    items = [d for d in desired if d.key in changed]
+    if not items:
+        return 0
+    now = ctx.clock.now().isoformat()
+    records = [{**d.record, stamp_field: now} if stamp_field else dict(d.record) for d in items]
+    result = ctx.sf.update(sobject, records)
+    accepted = [
+        ShadowRow(d.key, str(result.ids[i]), digest(d.source), d.version)
+        for i, d in enumerate(items)
+        if result.ids[i] is not None
+    ]
+    ctx.shadow.record(shadow_object, accepted)
+    ctx.stats.written[sobject] += len(accepted)
+    if result.failures:
+        ctx.stats.failed[sobject] += len(result.failures)
+        report_failures(ctx, job, sobject, result.failures)
+    return len(accepted)
+
+
+def report_failures(
+    ctx: JobContext,
+    job: str,
+    sobject: str,
+    failures: Sequence[RecordFailure],
+    *,
+    code: str = "CMSF-REC-WRITE",
+    summary: str | None = None,
+) -> None:
+    """Fold refused records into one maintenance message: counts by error and examples."""
+    by_code = Counter(f.code for f in failures)
+    examples = []
+    for failure in failures[:5]:
+        key = (
+            failure.record.get("CM_Id__c")
+            or failure.record.get("Email")
+            or failure.record.get("Id")
+        )
+        fields = f" ({', '.join(failure.fields)})" if failure.fields else ""
+        examples.append(f"- {key}: {failure.code}{fields} {failure.message}")
+    counts = ", ".join(f"{n} x {c}" for c, n in by_code.most_common())
+    detail = f"{len(failures)} {sobject} record(s) refused: {counts}\n" + "\n".join(examples)
+    ctx.log.raise_message(
+        "Error",
+        job,
+        code,
+        summary or f"Salesforce refused {len(failures)} {sobject} record(s)",
+        detail,
+    )
+
+
+def delete_records(
+    ctx: JobContext, sobject: str, rows: Sequence[tuple[str, str]], *, job: str
+) -> int:
+    """Delete records ``(key, Salesforce Id)`` and forget them in the shadow.
+
+    Records already gone (deleted by hand) count as deleted.
+
+    Returns:
+        How many records were removed.
+    """
+    if not rows:
+        return 0
+    result = ctx.sf.delete([sf_id for _, sf_id in rows], sobject=sobject)
+    gone = []
+    refused = []
+    for index, (key, _) in enumerate(rows):
+        failure = next((f for f in result.failures if f.index == index), None)
+        if failure is None or failure.code in {
+            "ENTITY_IS_DELETED",
+            "INVALID_CROSS_REFERENCE_KEY",
+            "NOT_FOUND",
+        }:
+            gone.append(key)
+        else:
+            refused.append(failure)
+    ctx.shadow.forget(sobject, gone)
+    ctx.stats.deleted[sobject] += len(gone)
+    if refused:
+        report_failures(
+            ctx,
+            job,
+            sobject,
+            refused,
+            summary=f"Salesforce refused to delete {len(refused)} {sobject} record(s)",
+        )
+    return len(gone)

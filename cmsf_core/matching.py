@@ -1,0 +1,174 @@
+"""Finding the Contact and Lead behind a subscriber's email, cheaply.
+
+Memberships and tracking history link to a matching Contact and Lead by email. There are
+two ways to find them, and the matcher picks the one that costs fewer API calls:
+
+- **by batch**: ``SELECT Id, Email FROM Contact WHERE Email IN (...)`` (and the same for
+  unconverted Leads) for each batch of emails — cheap for an hourly sync that sees a few
+  changes;
+- **by index**: stream every Contact and Lead email once (2,000 per call) into the
+  journal — cheap for a first sync of a large account.
+
+Either way the answers land in a table of the journal (``person_index``), so memory does
+not grow with the org and an email is never looked up twice in a run. When several
+Contacts share an email, the oldest wins (CreatedDate, then Id), so the choice is stable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cmsf_core.salesforce import SalesforceGateway
+    from cmsf_core.state import Journal
+
+__all__ = ["Person", "PersonMatcher", "soql_quote"]
+
+BATCH = 100
+"""Emails per ``IN (...)`` lookup (keeps the query URL well under its length limit)."""
+
+
+def soql_quote(value: str) -> str:
+    """Quote a string literal for SOQL."""
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{escaped}'"
+
+
+@dataclass(frozen=True)
+class Person:
+    """The Contact and Lead an email matches (either may be None)."""
+
+    contact_id: str | None
+    lead_id: str | None
+
+
+class PersonMatcher:
+    """Looks Contacts and Leads up by email for one run.
+
+    Args:
+        gateway: The Salesforce gateway.
+        journal: Where the lookups are kept for the run.
+    """
+
+    def __init__(self, gateway: SalesforceGateway, journal: Journal) -> None:
+        self.gateway = gateway
+        self.db = journal.db
+        self.strategy: str | None = None
+        self.lookups = 0
+        self.db.execute("DROP TABLE IF EXISTS person_index")
+        self.db.execute(
+            "CREATE TABLE person_index (email TEXT PRIMARY KEY, contact_id TEXT, lead_id TEXT)"
+        )
+
+    def plan(self, expected_emails: int) -> str:
+        """Choose batch lookups or a full index for about ``expected_emails`` emails.
+
+        Returns:
+            ``"batch"`` or ``"index"``.
+        """
+        if self.strategy is not None:
+            return self.strategy
+        batch_cost = 2 * math.ceil(expected_emails / BATCH)
+        if batch_cost <= 4:
+            self.strategy = "batch"
+            return self.strategy
+        contacts = self.gateway.count("SELECT COUNT() FROM Contact WHERE Email != null")
+        leads = self.gateway.count(
+            "SELECT COUNT() FROM Lead WHERE Email != null AND IsConverted = false"
+        )
+        index_cost = math.ceil(max(contacts, 1) / 2000) + math.ceil(max(leads, 1) / 2000)
+        self.strategy = "index" if index_cost < batch_cost else "batch"
+        if self.strategy == "index":
+            self._load_index()
+        return self.strategy
+
+    def _load_index(self) -> None:
+        self._store(
+            "contact_id",
+            self.gateway.query(
+                "SELECT Id, Email FROM Contact WHERE Email != null ORDER BY CreatedDate, Id"
+            ),
+        )
+        self._store(
+            "lead_id",
+            self.gateway.query(
+                "SELECT Id, Email FROM Lead WHERE Email != null AND IsConverted = false "
+                "ORDER BY CreatedDate, Id"
+            ),
+        )
+
+    def _store(self, column: str, rows: Iterable[dict[str, str]]) -> None:
+        for row in rows:
+            email = (row.get("Email") or "").strip().lower()
+            if not email:
+                continue
+            self.db.execute(
+                f"INSERT INTO person_index (email, {column}) VALUES (?, ?) "
+                f"ON CONFLICT(email) DO UPDATE SET {column} = COALESCE({column}, excluded.{column})",
+                [email, row["Id"]],
+            )
+
+    def match(self, emails: Iterable[str]) -> dict[str, Person]:
+        """The Person of every email (lower-cased keys; unmatched emails map to no ids)."""
+        wanted = sorted({e.strip().lower() for e in emails if e and e.strip()})
+        if self.strategy is None:
+            self.plan(len(wanted))
+        if self.strategy == "batch":
+            known = self._known(wanted)
+            missing = [e for e in wanted if e not in known]
+            for start in range(0, len(missing), BATCH):
+                self._lookup(missing[start : start + BATCH])
+        found = self._known(wanted)
+        return {e: found.get(e, Person(None, None)) for e in wanted}
+
+    def _known(self, emails: list[str]) -> dict[str, Person]:
+        out: dict[str, Person] = {}
+        for start in range(0, len(emails), 500):
+            chunk = emails[start : start + 500]
+            marks = ",".join("?" for _ in chunk)
+            for email, contact_id, lead_id in self.db.execute(
+                f"SELECT email, contact_id, lead_id FROM person_index WHERE email IN ({marks})",
+                chunk,
+            ):
+                out[email] = Person(contact_id, lead_id)
+        return out
+
+    def _lookup(self, emails: list[str]) -> None:
+        self.lookups += 1
+        listed = ",".join(soql_quote(e) for e in emails)
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO person_index (email) VALUES (?)", [(e,) for e in emails]
+        )
+        self._store(
+            "contact_id",
+            self.gateway.query(
+                f"SELECT Id, Email FROM Contact WHERE Email IN ({listed}) ORDER BY CreatedDate, Id"
+            ),
+        )
+        self._store(
+            "lead_id",
+            self.gateway.query(
+                f"SELECT Id, Email FROM Lead WHERE Email IN ({listed}) AND IsConverted = false "
+                "ORDER BY CreatedDate, Id"
+            ),
+        )
+
+    def remember(
+        self, email: str, *, contact_id: str | None = None, lead_id: str | None = None
+    ) -> None:
+        """Record a Contact or Lead created during the run (by the create rule)."""
+        key = email.strip().lower()
+        self.db.execute("INSERT OR IGNORE INTO person_index (email) VALUES (?)", [key])
+        if contact_id:
+            self.db.execute(
+                "UPDATE person_index SET contact_id = COALESCE(contact_id, ?) WHERE email = ?",
+                [contact_id, key],
+            )
+        if lead_id:
+            self.db.execute(
+                "UPDATE person_index SET lead_id = COALESCE(lead_id, ?) WHERE email = ?",
+                [lead_id, key],
+            )

@@ -1,0 +1,257 @@
+"""The local runtime: plays the primary sync's job graph in this process, resumably.
+
+A run opens (or resumes) a journal run, loads the settings from the org, primes the API
+budget from the org's limits, refuses to run where syncing would be unsafe, then executes
+jobs from ``configuration`` (``full_sync_reset`` first for a full sync) following each
+job's ``finish()``. Every executed scope is recorded, so after a crash at any point the
+next invocation resumes the same run (same signpost) and skips what was done.
+
+Failure policy:
+
+- a job's own failure (a platform refusing something) raises a maintenance message, marks
+  the job failed, and the graph goes on;
+- an outage or rate limit that outlasts the retries, refused credentials, an unsafe
+  sandbox or a spent API budget stop the run cleanly with a message; the next run
+  continues from the bookmarks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cmsf_core.budget import ApiBudget
+from cmsf_core.campaign_monitor import CampaignMonitorClient
+from cmsf_core.clock import Clock
+from cmsf_core.errors import (
+    AuthenticationError,
+    BudgetExhaustedError,
+    CmsfError,
+    ConfigError,
+    FatalError,
+    RateLimitedError,
+    RetriableError,
+    SafetyError,
+)
+from cmsf_core.jobs import JOBS, Job
+from cmsf_core.jobs.context import Directory, JobContext, RunStats
+from cmsf_core.matching import PersonMatcher
+from cmsf_core.messages import MaintenanceLog, Message
+from cmsf_core.safety import check_org_safety
+from cmsf_core.salesforce import SalesforceGateway
+from cmsf_core.settings_store import SettingsStore
+from cmsf_core.shadow import Shadow
+from cmsf_core.state import Journal, Run
+
+__all__ = ["LocalRuntime", "RunReport"]
+
+FIRST_JOB = "configuration"
+FULL_FIRST_JOB = "full_sync_reset"
+
+
+@dataclass
+class RunReport:
+    """What a run did, for the CLI summary, scenarios and tests.
+
+    Attributes:
+        run: The journal's run.
+        status: ``completed``, ``completed_with_errors``, ``stopped`` or ``failed``.
+        jobs: Journal rows of the run's jobs, in order.
+        calls: API calls per platform made by this invocation.
+        stats: Records read, written, deleted and failed, by object.
+        messages: Maintenance messages raised.
+        reason: Why the run stopped or failed, if it did.
+    """
+
+    run: Run
+    status: str
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+    calls: dict[str, int] = field(default_factory=dict)
+    stats: RunStats = field(default_factory=RunStats)
+    messages: list[Message] = field(default_factory=list)
+    reason: str | None = None
+
+
+class LocalRuntime:
+    """Runs the primary sync in this process.
+
+    Args:
+        gateway: The Salesforce gateway (its budget is set from the settings).
+        cm: The Campaign Monitor client.
+        journal: The runner's journal.
+        clock: The injected clock.
+        progress: Told ``(job, scopes done, total or None)``.
+    """
+
+    def __init__(
+        self,
+        *,
+        gateway: SalesforceGateway,
+        cm: CampaignMonitorClient,
+        journal: Journal,
+        clock: Clock,
+        progress: Callable[[str, int, int | None], None] | None = None,
+    ) -> None:
+        self.gateway = gateway
+        self.cm = cm
+        self.journal = journal
+        self.clock = clock
+        self.progress = progress
+        self.shadow = Shadow(journal)
+
+    def run(self, *, full: bool = False) -> RunReport:
+        """Run (or resume) the primary sync.
+
+        Args:
+            full: Clear the project's own objects and re-import everything.
+
+        Returns:
+            The run's report (the run never raises for platform trouble; it reports it).
+
+        Raises:
+            ConfigError: When the integration is not connected (nothing to sync).
+        """
+        unfinished = self.journal.unfinished_run()
+        if unfinished is not None and full and not unfinished.full:
+            self.journal.finish_run(unfinished.run_id, "abandoned", self.clock.now())
+        run = self.journal.open_run(self.clock.now(), full=full)
+        if run.full:
+            full = True
+        sf_calls, cm_calls = self.gateway.calls, self.cm.calls
+        store = SettingsStore(self.gateway, self.clock)
+        settings = store.load()
+        if not settings.connected:
+            self.journal.finish_run(run.run_id, "failed", self.clock.now())
+            raise ConfigError(
+                "the integration is not connected to a Campaign Monitor account; run "
+                "'cmsf connect' first"
+            )
+        self.gateway.budget = ApiBudget(
+            run_share=settings.run_api_share,
+            org_ceiling=settings.org_api_ceiling,
+            run_calls=self.gateway.budget.run_calls,
+        )
+        log = MaintenanceLog(self.gateway, settings, self.clock, run.run_id)
+        ctx = JobContext(
+            run=run,
+            settings=settings,
+            sf=self.gateway,
+            cm=self.cm,
+            journal=self.journal,
+            shadow=self.shadow,
+            clock=self.clock,
+            log=log,
+            directory=Directory(self.gateway, settings.sync_user_id),
+            matcher=PersonMatcher(self.gateway, self.journal),
+            progress=self.progress,
+        )
+        status, reason = "completed", None
+        try:
+            self.gateway.limits()
+            check_org_safety(self.gateway, settings, self.cm)
+            failed_jobs = self._play(ctx, FULL_FIRST_JOB if full else FIRST_JOB)
+            if failed_jobs:
+                status = "completed_with_errors"
+                reason = f"failed jobs: {', '.join(failed_jobs)}"
+        except BudgetExhaustedError as error:
+            status, reason = "stopped", str(error)
+            log.raise_message(
+                "Warning", "runtime", error.support_code or "CMSF-API-RUN", str(error)
+            )
+        except SafetyError as error:
+            status, reason = "stopped", str(error)
+            log.raise_message("Error", "runtime", "CMSF-SANDBOX", str(error))
+        except RateLimitedError as error:
+            status, reason = "stopped", str(error)
+            log.raise_message("Warning", "runtime", "CMSF-CM-RATE", str(error))
+        except RetriableError as error:
+            status, reason = "failed", str(error)
+            code = "CMSF-CM-DOWN" if error.platform == "campaign_monitor" else "CMSF-SF-ERROR"
+            log.raise_message("Error", "runtime", code, str(error))
+        except AuthenticationError as error:
+            status, reason = "failed", str(error)
+            code = "CMSF-CM-AUTH" if error.platform == "campaign_monitor" else "CMSF-SF-AUTH"
+            log.raise_message("Error", "runtime", code, str(error))
+        except FatalError as error:
+            status, reason = "failed", str(error)
+            log.raise_message("Error", "runtime", error.support_code or "CMSF-SF-ERROR", str(error))
+        self.journal.finish_run(run.run_id, status, self.clock.now())
+        self._record_outcome(store, settings, status)
+        return RunReport(
+            run=run,
+            status=status,
+            jobs=self.journal.job_runs(run.run_id),
+            calls={
+                "salesforce": self.gateway.calls - sf_calls,
+                "campaign_monitor": self.cm.calls - cm_calls,
+            },
+            stats=ctx.stats,
+            messages=list(log.messages),
+            reason=reason,
+        )
+
+    def _play(self, ctx: JobContext, first: str) -> list[str]:
+        """Execute the job graph from ``first``; return the names of failed jobs."""
+        queue, seen, failed = [first], {first}, []
+        while queue:
+            name = queue.pop(0)
+            job = JOBS[name](ctx)
+            pending = self.journal.job_status(ctx.run.run_id, name) != "completed"
+            if pending and not self._execute(ctx, job):
+                failed.append(name)
+            for follower in job.finish():
+                if follower not in seen:
+                    seen.add(follower)
+                    queue.append(follower)
+        return failed
+
+    def _execute(self, ctx: JobContext, job: Job) -> bool:
+        """Run one job's scopes; False if the job failed on its own."""
+        run_id = ctx.run.run_id
+        self.journal.start_job(run_id, job.name, self.clock.now())
+        if not job.enabled():
+            self.journal.finish_job(run_id, job.name, "skipped", self.clock.now())
+            return True
+        sf_before, cm_before = self.gateway.calls, self.cm.calls
+        try:
+            scopes = list(job.start())
+            for done, scope in enumerate(scopes, start=1):
+                key = str(scope["key"])
+                if not self.journal.scope_done(run_id, job.name, key):
+                    job.execute(scope)
+                    self.journal.mark_scope_done(run_id, job.name, key)
+                if self.progress is not None:
+                    self.progress(job.name, done, len(scopes))
+        except (RetriableError, FatalError, BudgetExhaustedError, SafetyError):
+            self._count_calls(run_id, job.name, sf_before, cm_before)
+            self.journal.finish_job(run_id, job.name, "failed", self.clock.now(), "stopped")
+            raise
+        except CmsfError as error:
+            self._count_calls(run_id, job.name, sf_before, cm_before)
+            self.journal.finish_job(run_id, job.name, "failed", self.clock.now(), str(error))
+            ctx.log.raise_message(
+                "Error", job.name, "CMSF-JOB-FAILED", f"{job.title} failed", str(error)
+            )
+            return False
+        self._count_calls(run_id, job.name, sf_before, cm_before)
+        self.journal.finish_job(run_id, job.name, "completed", self.clock.now())
+        return True
+
+    def _count_calls(self, run_id: str, job: str, sf_before: int, cm_before: int) -> None:
+        self.journal.add_calls(run_id, job, "salesforce", self.gateway.calls - sf_before)
+        self.journal.add_calls(run_id, job, "campaign_monitor", self.cm.calls - cm_before)
+
+    def _record_outcome(self, store: SettingsStore, settings: Any, status: str) -> None:
+        """Write the last sync time, status and next run to the settings record."""
+        labels = {
+            "completed": "Completed",
+            "completed_with_errors": "Completed With Errors",
+            "stopped": "Stopped",
+            "failed": "Failed",
+        }
+        try:
+            with self.gateway.unbudgeted():
+                store.record_run(status=labels.get(status, "Failed"), settings=settings)
+        except CmsfError:
+            return

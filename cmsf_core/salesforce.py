@@ -1,0 +1,449 @@
+"""The Salesforce gateway: every call the engine makes to an org, over simple-salesforce.
+
+:class:`SalesforceGateway` streams queries page by page, writes through sObject
+Collections (200 records a call) or, above a threshold, Bulk API 2.0
+(:mod:`cmsf_core.salesforce_bulk`), counts every HTTP request, keeps the run inside its
+API budget (:mod:`cmsf_core.budget`), reconnects on an expired session, retries row-lock
+and server errors with back-off, and reports per-record failures instead of failing a
+whole batch. Platform errors are mapped to engine errors once, here
+(:func:`map_salesforce_error`); nothing else in cmsf_core sees an HTTP status.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
+
+import requests
+from simple_salesforce.api import Salesforce
+from simple_salesforce.exceptions import (
+    SalesforceAuthenticationFailed,
+    SalesforceError,
+    SalesforceExpiredSession,
+    SalesforceOperationError,
+)
+
+from cmsf_core.budget import ApiBudget, parse_limit_info
+from cmsf_core.clock import Clock, SystemClock
+from cmsf_core.errors import (
+    AuthenticationError,
+    BudgetExhaustedError,
+    CmsfError,
+    NotFoundError,
+    PlatformError,
+    RetriableError,
+)
+from cmsf_core.pagination import NextRecordsUrlPaginator
+from cmsf_core.retry import RetryPolicy, call_with_retries
+
+__all__ = [
+    "COLLECTION_SIZE",
+    "RecordFailure",
+    "SalesforceGateway",
+    "WriteResult",
+    "map_salesforce_error",
+]
+
+PLATFORM = "salesforce"
+COLLECTION_SIZE = 200
+"""Records per sObject Collections call (the platform's maximum)."""
+
+RETRIABLE_CODES = frozenset(
+    {"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE", "REQUEST_RUNNING_TOO_LONG"}
+)
+"""Per-record or per-request error codes worth retrying."""
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RecordFailure:
+    """One record Salesforce refused.
+
+    Attributes:
+        index: Position of the record in the input.
+        code: The platform's status code (``INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST``).
+        message: The platform's message.
+        fields: Fields the error is about.
+        record: The record as it was sent.
+    """
+
+    index: int
+    code: str
+    message: str
+    fields: tuple[str, ...]
+    record: Mapping[str, Any]
+
+
+@dataclass
+class WriteResult:
+    """The outcome of a write, record by record.
+
+    Attributes:
+        ids: Salesforce Id per input record (None where it failed).
+        created: Whether each record was created (upsert/insert) rather than updated.
+        failures: Records that failed, with the platform's reasons.
+    """
+
+    ids: list[str | None] = field(default_factory=list)
+    created: list[bool] = field(default_factory=list)
+    failures: list[RecordFailure] = field(default_factory=list)
+
+    @property
+    def succeeded(self) -> int:
+        """How many records were written."""
+        return sum(1 for value in self.ids if value is not None)
+
+
+def map_salesforce_error(error: BaseException) -> CmsfError:
+    """Map a simple-salesforce or transport exception to an engine error.
+
+    The mapping table: 401 INVALID_SESSION_ID -> re-login (handled by the gateway);
+    403 REQUEST_LIMIT_EXCEEDED -> :class:`BudgetExhaustedError`; UNABLE_TO_LOCK_ROW and
+    5xx -> :class:`RetriableError`; 404 -> :class:`NotFoundError`; login failures ->
+    :class:`AuthenticationError`; anything else -> :class:`PlatformError`.
+    """
+    if isinstance(error, CmsfError):
+        return error
+    if isinstance(error, SalesforceAuthenticationFailed):
+        return AuthenticationError(
+            f"Salesforce refused the login: {error.code}",
+            platform=PLATFORM,
+            error_code=str(error.code),
+        )
+    if isinstance(error, requests.exceptions.Timeout):
+        return RetriableError("Salesforce did not answer in time", platform=PLATFORM)
+    if isinstance(error, requests.exceptions.RequestException):
+        return RetriableError(
+            f"could not reach Salesforce: {type(error).__name__}", platform=PLATFORM
+        )
+    if isinstance(error, SalesforceOperationError) and not isinstance(error, SalesforceError):
+        return PlatformError(f"Salesforce bulk job failed: {error}", platform=PLATFORM)
+    if not isinstance(error, SalesforceError):
+        return PlatformError(f"unexpected Salesforce failure: {type(error).__name__}")
+    status = int(getattr(error, "status", 0) or 0)
+    code, message = _first_error(getattr(error, "content", None))
+    label = f"Salesforce refused {error.resource_name or 'the request'}: {message or status}"
+    if code == "REQUEST_LIMIT_EXCEEDED":
+        return BudgetExhaustedError(
+            "the org's daily Salesforce API limit is exhausted (REQUEST_LIMIT_EXCEEDED)",
+            platform=PLATFORM,
+            status=status,
+            error_code=code,
+            support_code="CMSF-API-LIMIT",
+        )
+    if code in RETRIABLE_CODES or status >= 500:
+        return RetriableError(label, platform=PLATFORM, status=status, error_code=code)
+    if status == 401:
+        return AuthenticationError(label, platform=PLATFORM, status=status, error_code=code)
+    if status == 404:
+        return NotFoundError(label, platform=PLATFORM, status=status, error_code=code)
+    return PlatformError(label, platform=PLATFORM, status=status, error_code=code)
+
+
+def _first_error(content: Any) -> tuple[str | None, str | None]:
+    if isinstance(content, list) and content and isinstance(content[0], dict):
+        first = content[0]
+        return first.get("errorCode") or first.get("statusCode"), first.get("message")
+    if isinstance(content, dict):
+        return content.get("errorCode") or content.get("error"), content.get(
+            "message"
+        ) or content.get("error_description")
+    return None, str(content)[:300] if content else None
+
+
+def strip_attributes(record: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop ``attributes`` from a record and its parent relationships."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if key == "attributes":
+            continue
+        if isinstance(value, Mapping) and "records" not in value:
+            out[key] = strip_attributes(value)
+        else:
+            out[key] = value
+    return out
+
+
+class SalesforceGateway:
+    """All Salesforce access of one run.
+
+    Args:
+        connect: Returns a logged-in ``simple_salesforce.Salesforce``; called again to
+            re-login when a session expires.
+        clock: Clock used for back-off waits.
+        retry: Retry policy for lock errors, 5xx and transport failures.
+        budget: The API budget to enforce (unlimited when None).
+        bulk_threshold: Writes of more records than this use Bulk API 2.0.
+        on_request: Told ``(method, url path)`` for every HTTP request.
+    """
+
+    def __init__(
+        self,
+        connect: Callable[[], Salesforce],
+        *,
+        clock: Clock | None = None,
+        retry: RetryPolicy | None = None,
+        budget: ApiBudget | None = None,
+        bulk_threshold: int = 2000,
+        on_request: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self._connect = connect
+        self._sf: Salesforce | None = None
+        self.clock = clock or SystemClock()
+        self.retry = retry or RetryPolicy()
+        self.budget = budget or ApiBudget(run_share=1.0, org_ceiling=1.0, reserve=0)
+        self.bulk_threshold = bulk_threshold
+        self.on_request = on_request
+        self.calls = 0
+        self.relogins = 0
+        self._unbudgeted = 0
+        self._describes: dict[str, dict[str, Any]] = {}
+
+    def __repr__(self) -> str:
+        return f"SalesforceGateway(calls={self.calls})"
+
+    # ------------------------------------------------------------------ connection
+
+    @property
+    def sf(self) -> Salesforce:
+        """The simple-salesforce client, connected on first use."""
+        if self._sf is None:
+            try:
+                client = self._connect()
+            except Exception as exc:
+                raise map_salesforce_error(exc) from exc
+            hooks = client.session.hooks.setdefault("response", [])
+            if self._on_response not in hooks:
+                hooks.append(self._on_response)
+            self._sf = client
+        return self._sf
+
+    def _on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self.calls += 1
+        self.budget.count()
+        usage = parse_limit_info(response.headers.get("Sforce-Limit-Info"))
+        if usage is not None:
+            self.budget.observe(*usage)
+        if self.on_request is not None:
+            request = response.request
+            method = (request.method or "GET") if request is not None else "GET"
+            path = urlsplit(request.url or "").path if request is not None else ""
+            self.on_request(method, path)
+
+    def reconnect(self) -> None:
+        """Drop the session and log in again on the next call."""
+        self._sf = None
+        self.relogins += 1
+
+    @contextlib.contextmanager
+    def unbudgeted(self) -> Iterator[None]:
+        """Allow calls past the budget (used to record why a run stopped)."""
+        self._unbudgeted += 1
+        try:
+            yield
+        finally:
+            self._unbudgeted -= 1
+
+    def _call(self, action: Callable[[Salesforce], T]) -> T:
+        """Make one API call with budget check, re-login and retries."""
+
+        def attempt() -> T:
+            if not self._unbudgeted:
+                self.budget.check()
+            try:
+                return action(self.sf)
+            except SalesforceExpiredSession:
+                self.reconnect()
+                try:
+                    return action(self.sf)
+                except Exception as exc:
+                    raise map_salesforce_error(exc) from exc
+            except Exception as exc:
+                raise map_salesforce_error(exc) from exc
+
+        return call_with_retries(attempt, policy=self.retry, clock=self.clock)
+
+    # ------------------------------------------------------------------ reads
+
+    def query(self, soql: str, *, include_deleted: bool = False) -> Iterator[dict[str, Any]]:
+        """Stream the records of a SOQL query, page by page (``attributes`` removed)."""
+        for page in self.query_pages(soql, include_deleted=include_deleted):
+            yield from page
+
+    def query_pages(
+        self, soql: str, *, include_deleted: bool = False
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Stream a SOQL query one page (up to 2,000 records) at a time."""
+        paginator = NextRecordsUrlPaginator()
+        body = self._call(lambda sf: sf.query(soql, include_deleted=include_deleted))
+        paginator.advance(body)
+        yield [strip_attributes(r) for r in body.get("records", [])]
+        while not paginator.finished:
+            body = self._query_more(paginator.current_value or "")
+            paginator.advance(body)
+            yield [strip_attributes(r) for r in body.get("records", [])]
+
+    def _query_more(self, url: str) -> Any:
+        return self._call(lambda sf: sf.query_more(url, identifier_is_url=True))
+
+    def _restful(self, path: str, method: str, **kwargs: Any) -> Any:
+        return self._call(lambda sf: sf.restful(path, method=method, **kwargs))
+
+    def count(self, soql: str) -> int:
+        """Run a ``SELECT COUNT() ...`` query and return the count."""
+        body = self._call(lambda sf: sf.query(soql))
+        return int(body.get("totalSize", 0))
+
+    def limits(self) -> dict[str, Any]:
+        """The org's limits (``DailyApiRequests`` ...); also primes the API budget."""
+        body = self._call(lambda sf: sf.limits())
+        daily = body.get("DailyApiRequests") or {}
+        if "Max" in daily and "Remaining" in daily:
+            self.budget.observe(int(daily["Max"]) - int(daily["Remaining"]), int(daily["Max"]))
+        return dict(body)
+
+    def describe(self, sobject: str) -> dict[str, Any]:
+        """An object's describe, cached for the gateway's life.
+
+        Raises:
+            NotFoundError: If the object does not exist in the org.
+        """
+        if sobject not in self._describes:
+            body = self._call(lambda sf: sf.restful(f"sobjects/{sobject}/describe"))
+            self._describes[sobject] = dict(body or {})
+        return self._describes[sobject]
+
+    def field_names(self, sobject: str) -> set[str]:
+        """API names of the fields of ``sobject`` visible to the running user."""
+        return {f["name"] for f in self.describe(sobject).get("fields", [])}
+
+    def organization(self) -> dict[str, Any]:
+        """The org's identity: ``Id``, ``Name``, ``IsSandbox``, ``OrganizationType``."""
+        rows = list(self.query("SELECT Id, Name, IsSandbox, OrganizationType FROM Organization"))
+        if not rows:
+            raise PlatformError("the Organization object returned no row", platform=PLATFORM)
+        return rows[0]
+
+    # ------------------------------------------------------------------ writes
+
+    def upsert(
+        self, sobject: str, external_id: str, records: Sequence[Mapping[str, Any]]
+    ) -> WriteResult:
+        """Insert or update records keyed by ``external_id`` (idempotent)."""
+        if len(records) > self.bulk_threshold:
+            from cmsf_core.salesforce_bulk import bulk_write
+
+            return bulk_write(self, "upsert", sobject, records, external_id=external_id)
+        return self._collections(
+            "PATCH", f"composite/sobjects/{sobject}/{external_id}", sobject, records
+        )
+
+    def create(self, sobject: str, records: Sequence[Mapping[str, Any]]) -> WriteResult:
+        """Insert records."""
+        if len(records) > self.bulk_threshold:
+            from cmsf_core.salesforce_bulk import bulk_write
+
+            return bulk_write(self, "insert", sobject, records)
+        return self._collections("POST", "composite/sobjects", sobject, records)
+
+    def update(self, sobject: str, records: Sequence[Mapping[str, Any]]) -> WriteResult:
+        """Update records (each must carry its ``Id``)."""
+        if len(records) > self.bulk_threshold:
+            from cmsf_core.salesforce_bulk import bulk_write
+
+            return bulk_write(self, "update", sobject, records)
+        return self._collections("PATCH", "composite/sobjects", sobject, records)
+
+    def delete(self, ids: Sequence[str], *, sobject: str = "") -> WriteResult:
+        """Delete records by Id (to the recycle bin)."""
+        if len(ids) > self.bulk_threshold and sobject:
+            from cmsf_core.salesforce_bulk import bulk_write
+
+            return bulk_write(self, "delete", sobject, [{"Id": i} for i in ids])
+        result = WriteResult(ids=[None] * len(ids), created=[False] * len(ids))
+        pending = list(range(len(ids)))
+        for attempt in range(1, self.retry.attempts + 1):
+            retry_next: list[int] = []
+            for start in range(0, len(pending), COLLECTION_SIZE):
+                chunk = pending[start : start + COLLECTION_SIZE]
+                joined = ",".join(quote(ids[i]) for i in chunk)
+                body = self._restful(
+                    "composite/sobjects",
+                    "DELETE",
+                    params={"ids": joined, "allOrNone": "false"},
+                )
+                for index, item in zip(chunk, body or [], strict=False):
+                    retry_next += self._absorb(result, index, item, {"Id": ids[index]}, attempt)
+            if not retry_next:
+                break
+            pending = retry_next
+            self.clock.sleep(self.retry.delay(attempt))
+        return result
+
+    def _collections(
+        self, method: str, path: str, sobject: str, records: Sequence[Mapping[str, Any]]
+    ) -> WriteResult:
+        result = WriteResult(ids=[None] * len(records), created=[False] * len(records))
+        pending = list(range(len(records)))
+        for attempt in range(1, self.retry.attempts + 1):
+            retry_next: list[int] = []
+            for start in range(0, len(pending), COLLECTION_SIZE):
+                chunk = pending[start : start + COLLECTION_SIZE]
+                payload = {
+                    "allOrNone": False,
+                    "records": [{"attributes": {"type": sobject}, **records[i]} for i in chunk],
+                }
+                body = self._restful(path, method, json=payload)
+                for index, item in zip(chunk, body or [], strict=False):
+                    retry_next += self._absorb(result, index, item, records[index], attempt)
+            if not retry_next:
+                break
+            pending = retry_next
+            self.clock.sleep(self.retry.delay(attempt))
+        return result
+
+    def _absorb(
+        self,
+        result: WriteResult,
+        index: int,
+        item: Mapping[str, Any],
+        record: Mapping[str, Any],
+        attempt: int,
+    ) -> list[int]:
+        """Record one per-record result; return ``[index]`` if it should be retried."""
+        if item.get("success"):
+            result.ids[index] = item.get("id")
+            result.created[index] = bool(item.get("created", False))
+            result.failures = [f for f in result.failures if f.index != index]
+            return []
+        errors = item.get("errors") or [{}]
+        first = errors[0]
+        code = str(first.get("statusCode") or first.get("errorCode") or "UNKNOWN_EXCEPTION")
+        failure = RecordFailure(
+            index=index,
+            code=code,
+            message=str(first.get("message", "")),
+            fields=tuple(first.get("fields") or ()),
+            record=record,
+        )
+        result.failures = [f for f in result.failures if f.index != index] + [failure]
+        if code in RETRIABLE_CODES and attempt < self.retry.attempts:
+            return [index]
+        return []
+
+    def send_email(self, addresses: Sequence[str], subject: str, body: str) -> None:
+        """Send an email through the org's standard ``emailSimple`` action."""
+        payload = {
+            "inputs": [
+                {
+                    "emailAddresses": ",".join(addresses),
+                    "emailSubject": subject,
+                    "emailBody": body,
+                }
+            ]
+        }
+        self._restful("actions/standard/emailSimple", "POST", json=payload)

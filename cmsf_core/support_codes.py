@@ -1,0 +1,104 @@
+"""Support codes of maintenance messages: what went wrong and what a person should do.
+
+Every maintenance message carries one of these codes; the catalogue gives its title and
+the guidance shown with it (the product's "support code opens specific guidance").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["SUPPORT_CODES", "SupportCode", "guidance"]
+
+
+@dataclass(frozen=True)
+class SupportCode:
+    """A support code's title and guidance."""
+
+    title: str
+    guidance: str
+
+
+SUPPORT_CODES: dict[str, SupportCode] = {
+    "CMSF-API-RUN": SupportCode(
+        "Run stopped at its Salesforce API share",
+        "The sync stopped before spending more than its share of the daily API allocation. "
+        "It resumes where it stopped on the next run. Raise 'run_api_share' if runs often stop.",
+    ),
+    "CMSF-API-ORG": SupportCode(
+        "Org close to its daily Salesforce API limit",
+        "Other apps and users have used most of the org's daily API allocation, so the sync "
+        "stopped to leave room for them. It resumes on the next run once usage drops.",
+    ),
+    "CMSF-API-LIMIT": SupportCode(
+        "Salesforce daily API limit exhausted",
+        "Salesforce refused requests with REQUEST_LIMIT_EXCEEDED. The sync resumes when the "
+        "rolling 24-hour usage falls; review which integrations use the API.",
+    ),
+    "CMSF-CM-DOWN": SupportCode(
+        "Campaign Monitor unavailable",
+        "Campaign Monitor did not answer or answered with server errors after several retries. "
+        "Nothing was lost: the next run continues from the last completed step.",
+    ),
+    "CMSF-CM-RATE": SupportCode(
+        "Campaign Monitor rate limit",
+        "Campaign Monitor kept rate-limiting requests after waiting for its reset. The next run "
+        "continues where this one stopped.",
+    ),
+    "CMSF-CM-AUTH": SupportCode(
+        "Campaign Monitor refused the credentials",
+        "The API key or OAuth token was refused. Reconnect with a full-access Campaign Monitor "
+        "user of the same account.",
+    ),
+    "CMSF-SF-AUTH": SupportCode(
+        "Salesforce refused the credentials",
+        "The sync user could not log in. Check the user is active, or change the sync user.",
+    ),
+    "CMSF-SF-ERROR": SupportCode(
+        "Salesforce refused a request",
+        "A Salesforce request failed for a reason shown in the detail. Check the sync user's "
+        "permissions and any automation on the objects involved.",
+    ),
+    "CMSF-REC-WRITE": SupportCode(
+        "Records could not be written to Salesforce",
+        "Salesforce refused some records (validation rules, restricted picklists, field "
+        "permissions or triggers). The detail lists the error codes and examples; the rest of "
+        "the sync continued.",
+    ),
+    "CMSF-REC-CREATE": SupportCode(
+        "Contacts or Leads could not be created",
+        "The create rule could not create a Contact or Lead for some subscribers: check the "
+        "field mappings, required fields, restricted picklists and validation rules named in "
+        "the detail. The memberships were still synced, without a link.",
+    ),
+    "CMSF-LIST-GONE": SupportCode(
+        "Subscriber list deleted in Campaign Monitor",
+        "A list was deleted in Campaign Monitor; its Salesforce list and memberships were "
+        "removed. Import wizards or rules that used it need a new list.",
+    ),
+    "CMSF-SANDBOX": SupportCode(
+        "Sandbox refused to sync with a live Campaign Monitor account",
+        "This org is a sandbox (or not the org that was connected) and the connected Campaign "
+        "Monitor account is not marked as a test account. Reset settings and connect a test "
+        "account, or mark the account as a test account if it is one.",
+    ),
+    "CMSF-SCHEMA": SupportCode(
+        "Campaign Monitor objects missing in Salesforce",
+        "The integration's objects or fields are not deployed or not visible to the sync user. "
+        "Deploy cmsf_core/metadata and assign the CMSF Full Access permission set.",
+    ),
+    "CMSF-JOB-FAILED": SupportCode(
+        "A sync job failed",
+        "A job failed for the reason in the detail; the other jobs continued. The next run "
+        "retries it.",
+    ),
+    "CMSF-TX-RATE": SupportCode(
+        "Transactional email rate limit",
+        "Campaign Monitor rate-limited transactional requests; they are retried on the next run.",
+    ),
+}
+
+
+def guidance(code: str) -> SupportCode:
+    """The title and guidance of ``code`` (a generic entry for unknown codes)."""
+    return SUPPORT_CODES.get(code, SupportCode("Sync notice", "See the detail of the message."))
