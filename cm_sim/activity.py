@@ -72,7 +72,7 @@ def activity_page(
         The paged envelope.
 
     Raises:
-        CmApiError: 800–803 for bad paging; 400 for a bad ``date``.
+        CmApiError: 800-803 for bad paging; 400 for a bad ``date``.
     """
     page = parse_paging(
         {k: v for k, v in args.items() if not (journey and k == "orderfield")},

@@ -1,8 +1,8 @@
 """The WSGI facade: Campaign Monitor API v3.3 on the wire, built from the route table.
 
-The request pipeline, in order: injected faults → authentication → rate limit →
-route → handler inside one store transaction (pending events caught up first) →
-rendering → request log. Handlers never see HTTP details; errors become
+The request pipeline, in order: injected faults -> authentication -> rate limit ->
+route -> handler inside one store transaction (pending events caught up first) ->
+rendering -> request log. Handlers never see HTTP details; errors become
 ``{"Code", "Message"}`` bodies in one place (:meth:`CmApp._error`), and an unexpected
 exception is answered like the platform's 500 (no traceback leaves the app).
 """

@@ -9,12 +9,12 @@ complaint, resubscribe) go to the pending queue and happen when virtual time get
 
 * :class:`ActivityModel`: per recipient, opens (some repeated) spread over days with
   a decaying rate, clicks on the campaign's links by some openers, unsubscribes,
-  spam complaints, soft and hard bounces (hard bounce → Bounced + suppression; spam
-  complaint → Unsubscribed + suppression).
+  spam complaints, soft and hard bounces (hard bounce -> Bounced + suppression; spam
+  complaint -> Unsubscribed + suppression).
 * :class:`LinkScanner`: for a share of recipients on a domain, the filter "opens" and
-  clicks every link seconds after delivery, including the unsubscribe link (→
+  clicks every link seconds after delivery, including the unsubscribe link (->
   Unsubscribed, on the suppression list when the list suppresses unsubscribes) and then
-  the resubscribe link of the success page (→ Active again, off the suppression list),
+  the resubscribe link of the success page (-> Active again, off the suppression list),
   unless the list uses two-click unsubscribe (the click lands on a confirmation page
   and nothing changes).
 """
@@ -84,7 +84,7 @@ class LinkScanner:
 
     Attributes:
         domain: Recipient domain (``corp.example``); subdomains match too.
-        share: Share of that domain's recipients whose mail is scanned (0–1).
+        share: Share of that domain's recipients whose mail is scanned (0-1).
         delay_seconds: Seconds after delivery of the first scan request.
     """
 

@@ -110,7 +110,7 @@ class ControlMixin(AuthMixin):
     def confirm_subscriber(
         self, list_id: str, email: str, at: datetime | str | None = None
     ) -> None:
-        """The subscriber clicks the confirmation link: Unconfirmed → Active."""
+        """The subscriber clicks the confirmation link: Unconfirmed -> Active."""
         with self.store.transaction():
             self.catch_up()
             _, norm = self._list_email(list_id, email)

@@ -51,7 +51,7 @@ class Account(ControlMixin):
 
     Attributes:
         api_key: The account-level API key (HTTP Basic username).
-        strict_inactive_adds: Answer 204–208 instead of succeeding silently when an add
+        strict_inactive_adds: Answer 204-208 instead of succeeding silently when an add
             without ``Resubscribe`` meets an inactive or suppressed address.
     """
 

@@ -2,11 +2,11 @@
 
 * ``Authorization: Basic base64(key:anything)``: the account key sees every client; a
   client key (``ApiKey`` in client details) sees only its client. Missing or unknown
-  key → 401 Code 100 "Invalid API Key".
+  key -> 401 Code 100 "Invalid API Key".
 * ``Authorization: Bearer <token>``: tokens come from ``POST /oauth/token``
-  (authorization code or refresh token). Unknown → 401 Code 120, expired (after
-  ``expires_in`` = 1,209,600 virtual seconds) → 401 Code 121, revoked (by a refresh or
-  the control API) → 401 Code 122.
+  (authorization code or refresh token). Unknown -> 401 Code 120, expired (after
+  ``expires_in`` = 1,209,600 virtual seconds) -> 401 Code 121, revoked (by a refresh or
+  the control API) -> 401 Code 122.
 
 The OAuth application's ``client_id``/``client_secret`` and authorization codes are
 made by :meth:`AuthMixin.register_oauth_app` and :meth:`AuthMixin.authorize_oauth`

@@ -311,7 +311,7 @@ class SubscribersMixin(ListsMixin):
         """``POST /subscribers/{listid}.json``; returns the e-mail address.
 
         Raises:
-            CmApiError: 101, 1, 214/215, 220/221, 216, and 204–208 in strict mode.
+            CmApiError: 101, 1, 214/215, 220/221, 216, and 204-208 in strict mode.
         """
         lst = self.list_row(list_id, scope)
         body = _obj(body)
@@ -327,7 +327,7 @@ class SubscribersMixin(ListsMixin):
             outcome == "reactivated" and restart
         ):
             self.start_journeys(list_id, [data["email"]], self.now_ts())
-        return data["email"]
+        return str(data["email"])
 
     def update_subscriber(
         self, list_id: str, email: str | None, body: Any, scope: Scope = ACCOUNT_SCOPE

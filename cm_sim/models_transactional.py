@@ -320,7 +320,7 @@ class TransactionalMixin(CampaignsMixin):
         message = json.loads(row["message"])
         if str(args.get("excludemessagebody", "")).lower() == "true":
             message.pop("Body", None)
-        out = {k: summary[k] for k in ("MessageID", "Status", "SentAt") if k in summary}
+        out: dict[str, Any] = {k: summary[k] for k in ("MessageID", "Status", "SentAt")}
         for key in ("SmartEmailID", "Group"):
             if key in summary:
                 out[key] = summary[key]

@@ -6,7 +6,7 @@ Every paged endpoint answers::
      "PageNumber": 1, "PageSize": 1000, "RecordsOnThisPage": 5,
      "TotalNumberOfRecords": 5, "NumberOfPages": 1}
 
-Invalid values give 400 with codes 800 (page), 801 (page size, 10–1000), 802 (order
+Invalid values give 400 with codes 800 (page), 801 (page size, 10-1000), 802 (order
 field) and 803 (order direction). The echo casing differs per endpoint family, so the
 caller says how to spell the echoed field and direction.
 """
@@ -28,7 +28,7 @@ class Page:
 
     Attributes:
         number: 1-based page number.
-        size: Rows per page (10–1000).
+        size: Rows per page (10-1000).
         field: Lower-case order field (``email``, ``name``, ``date``).
         direction: ``asc`` or ``desc``.
     """

@@ -304,9 +304,9 @@ class Store:
 
     def _create(self) -> None:
         for name, spec in SCHEMA.items():
-            self.db[name].create(spec["columns"], pk=spec["pk"], if_not_exists=True)
+            self.db.table(name).create(spec["columns"], pk=spec["pk"], if_not_exists=True)
         for table, columns, unique in _INDEXES:
-            self.db[table].create_index(columns, unique=unique, if_not_exists=True)
+            self.db.table(table).create_index(columns, unique=unique, if_not_exists=True)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

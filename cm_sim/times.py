@@ -63,7 +63,7 @@ def tz_offset(name: str) -> timezone:
         A fixed-offset ``timezone``.
 
     Raises:
-        ValueError: If the name does not start with a ``(GMT…)`` prefix.
+        ValueError: If the name does not start with a ``(GMT...)`` prefix.
     """
     match = _TZ_RE.match(name or "")
     if match is None:

@@ -175,9 +175,9 @@ def apply_custom_fields(
     if not isinstance(items, list):
         raise api_error(400, "CustomFields must be a list of {Key, Value} objects")
     by_key: dict[str, dict[str, Any]] = {}
-    for field in defs:
-        by_key[field["key"].lower()] = field
-        by_key[field["name"].lower()] = field
+    for definition in defs:
+        by_key[definition["key"].lower()] = definition
+        by_key[definition["name"].lower()] = definition
     result = dict(current)
     many_seen: dict[str, list[str]] = {}
     for item in items:
