@@ -6,11 +6,11 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import fixture
 from shapes import shape_errors
 
 from cm_sim import Account, ActivityModel
 from cmsf_core.clock import VirtualClock
-from conftest import fixture
 
 LIST_EXTRA = frozenset(
     {"AddUnsubscribesToSuppList", "ScrubActiveWithSuppList", "UnsubscribeConfirmation"}
