@@ -169,8 +169,9 @@ class CmApp:
         return response
 
     def _log(self, request: Request, status: int, now: int, scope: Scope) -> None:
+        raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.path
         self.account._log.append({
-            "method": request.method, "path": request.path,
+            "method": request.method, "path": request.path, "raw_path": str(raw).split("?")[0],
             "query": {k: v for k, v in request.args.items()}, "status": status,
             "at": datetime.fromtimestamp(now, UTC).isoformat(), "auth": scope.kind,
         })  # fmt: skip
