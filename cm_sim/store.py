@@ -334,29 +334,35 @@ class Store:
 
     def execute(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> sqlite3.Cursor:
         """Run one statement."""
-        return self.conn.execute(sql, params)
+        with self.lock:
+            return self.conn.execute(sql, params)
 
     def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         """Run one statement for many parameter rows."""
-        self.conn.executemany(sql, rows)
+        with self.lock:
+            self.conn.executemany(sql, rows)
 
     def one(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> dict[str, Any] | None:
         """The first row of a query as a dict, or ``None``."""
-        cur = self.conn.execute(sql, params)
-        row = cur.fetchone()
+        with self.lock:
+            cur = self.conn.execute(sql, params)
+            row = cur.fetchone()
         if row is None:
             return None
         return dict(zip([c[0] for c in cur.description], row, strict=True))
 
     def all(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[dict[str, Any]]:
         """All rows of a query as dicts."""
-        cur = self.conn.execute(sql, params)
+        with self.lock:
+            cur = self.conn.execute(sql, params)
+            rows = cur.fetchall()
         names = [c[0] for c in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def scalar(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> Any:
         """The first column of the first row, or ``None``."""
-        row = self.conn.execute(sql, params).fetchone()
+        with self.lock:
+            row = self.conn.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
     def insert(self, table: str, row: dict[str, Any]) -> int:

@@ -9,6 +9,7 @@ import pytest
 
 from cm_sim import Account
 from cmsf_core.clock import VirtualClock
+from cmsf_core.serving import LoopbackServer
 
 
 def test_outage_for_chosen_paths_and_count(
@@ -110,3 +111,25 @@ def test_request_log_and_call_counts(http: httpx.Client, account: Account, list_
     assert log[0]["at"] == "2026-01-05T09:00:00+00:00"
     assert account.api_call_count("/active.json") == 1
     assert account.api_call_count(method="GET") == 2
+
+
+def test_served_timeout_closes_the_connection(account: Account) -> None:
+    account.time_out(r"/clients\.json")
+    with LoopbackServer(account.app(), tls=False) as server:
+        with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+            httpx.get(
+                f"{server.url}/api/v3.3/clients.json", auth=(account.api_key, "x"), timeout=10
+            )
+        assert (
+            httpx.get(
+                f"{server.url}/api/v3.3/clients.json", auth=(account.api_key, "x"), timeout=10
+            ).status_code
+            == 200
+        )
+
+
+def test_served_slow_response_really_waits(account: Account, cm_clock: VirtualClock) -> None:
+    account.slow_down(60, count=1, real_delay=0.3)
+    with LoopbackServer(account.app(), tls=False) as server, pytest.raises(httpx.ReadTimeout):
+        httpx.get(f"{server.url}/api/v3.3/clients.json", auth=(account.api_key, "x"), timeout=0.05)
+    assert cm_clock.now().isoformat() == "2026-01-05T09:01:00+00:00"
