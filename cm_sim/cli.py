@@ -9,11 +9,14 @@ Commands:
 
 from __future__ import annotations
 
+import sqlite3
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import click
 
+from cm_sim.exceptions import ControlError
 from cm_sim.models import Account
 from cm_sim.seed import SeedSizes, seed_account
 from cmsf_core.clock import SystemClock
@@ -27,6 +30,14 @@ __all__ = ["main"]
 )
 def main() -> None:
     """Entry point of the ``cm-sim`` console script."""
+
+
+def _open(db: Path | None, **kwargs: Any) -> Account:
+    """Open an account, turning unusable files into a clean CLI error."""
+    try:
+        return Account(db, **kwargs)
+    except (sqlite3.Error, OSError, ControlError) as exc:
+        raise click.ClickException(f"cannot open account file {db}: {exc}") from None
 
 
 def _sizes(clients: int, lists: int, subscribers: int, campaigns: int) -> SeedSizes:
@@ -63,12 +74,15 @@ def serve(port: int, plain_http: bool, api_key: str | None, seed: int | None, db
           ca_file: Path | None, subscribers: int) -> None:  # fmt: skip
     """Run ``cm-sim serve``."""
     existing = db is not None and db.exists()
-    account = Account(db, clock=SystemClock(), seed=seed or 0, api_key=api_key)
+    account = _open(db, clock=SystemClock(), seed=seed or 0, api_key=api_key)
     if seed is not None and not existing:
         seed_account(account, _sizes(2, 2, subscribers, 2))
     if not plain_http and ca_file is None:
         ca_file = Path(tempfile.mkdtemp(prefix="cm-sim-")) / "ca.pem"
-    server = LoopbackServer(account.app(), port=port, tls=not plain_http, ca_path=ca_file)
+    try:
+        server = LoopbackServer(account.app(), port=port, tls=not plain_http, ca_path=ca_file)
+    except OSError as exc:
+        raise click.ClickException(f"cannot serve on port {port}: {exc.strerror or exc}") from None
     click.echo(f"cm-sim serving {server.url}/api/v3.3")
     click.echo(f"API key: {account.api_key}")
     if not plain_http:
@@ -115,7 +129,7 @@ def seed(db: Path, seed: int, kind: str, clients: int, lists: int, subscribers: 
         raise click.UsageError(f"{db} already exists; choose a new file")
     if min(clients, lists, subscribers, campaigns) < 0:
         raise click.UsageError("sizes must not be negative")
-    account = Account(db, seed=seed, kind=kind, test_account=test_account)
+    account = _open(db, seed=seed, kind=kind, test_account=test_account)
     summary = seed_account(account, _sizes(clients, lists, subscribers, campaigns))
     click.echo(f"Seeded {db}: {len(summary['clients'])} clients, {len(summary['lists'])} lists, "
                f"{len(summary['campaigns'])} campaigns")  # fmt: skip
@@ -132,7 +146,7 @@ def seed(db: Path, seed: int, kind: str, clients: int, lists: int, subscribers: 
 )
 def info(db: Path) -> None:
     """Run ``cm-sim info``."""
-    account = Account(db)
+    account = _open(db)
     counts = {
         t: account.store.scalar(f'SELECT COUNT(*) FROM "{t}"')
         for t in ("clients", "lists", "subscribers", "campaigns")

@@ -45,7 +45,8 @@ class Account(ControlMixin):
         clock: The clock every rule reads; defaults to a fresh ``VirtualClock``.
         seed: Seed of the account's random generator (ids, keys, behaviour models).
         kind: ``agency`` (many clients) or ``direct`` (one client).
-        api_key: The account API key; generated from the seed when not given.
+        api_key: The account API key; when not given, the stored one (file) or one
+            generated from the seed. Giving one for an existing file replaces its key.
         test_account: Mark the account as a pay-as-you-go test account.
         activity_model: Generated activity for sent campaigns (``None``: none).
 
@@ -77,7 +78,7 @@ class Account(ControlMixin):
         self.kind = stored_kind or kind or "agency"
         if self.kind not in ("agency", "direct") or (kind is not None and kind != self.kind):
             raise ControlError(f"kind must be 'agency' or 'direct' (stored: {stored_kind!r})")
-        self.api_key = self.store.meta_get("api_key") or api_key or self.new_hex(48)
+        self.api_key = api_key or self.store.meta_get("api_key") or self.new_hex(48)
         flag = self.store.meta_get("test_account")
         self.test_account = (
             bool(test_account) if flag is None or test_account is not None else flag == "1"

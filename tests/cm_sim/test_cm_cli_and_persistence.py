@@ -140,3 +140,18 @@ def test_cm_sim_serve_process_smoke(tmp_path: Path) -> None:
     reopened = Account(db)
     assert (reopened.api_key, len(reopened.clients_to_api())) == ("smoke-key", 2)
     reopened.close()
+
+
+def test_cli_reports_unusable_files_cleanly(tmp_path: Path) -> None:
+    bad = tmp_path / "not-a-db.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    result = CliRunner().invoke(main, ["info", "--db", str(bad)])
+    assert result.exit_code == 1
+    assert "cannot open account file" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_seed_into_missing_directory_is_clean(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["seed", "--db", str(tmp_path / "no" / "such" / "dir.db")])
+    assert result.exit_code == 1
+    assert "cannot open account file" in result.output
