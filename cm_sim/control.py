@@ -275,7 +275,7 @@ class ControlMixin(AuthMixin):
         self.faults.clear()
 
     def set_rate_limit(self, limit: int | None, window_seconds: int = 60) -> None:
-        """Requests per credential per window; ``None`` removes the limit (headers stay)."""
+        """Requests per credential per window; ``None`` removes the limit and its headers."""
         self.rate_limiter = None if limit is None else RateLimiter(limit, window_seconds)
 
     # -- observation ----------------------------------------------------------------------
