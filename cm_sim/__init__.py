@@ -2,4 +2,18 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from cm_sim.behaviour import ActivityModel, LinkScanner
+from cm_sim.exceptions import CmApiError, CmSimError, ControlError
+from cm_sim.faults import Fault
+from cm_sim.models import BASE_URL, Account
+
+__all__ = [
+    "BASE_URL",
+    "Account",
+    "ActivityModel",
+    "CmApiError",
+    "CmSimError",
+    "ControlError",
+    "Fault",
+    "LinkScanner",
+]

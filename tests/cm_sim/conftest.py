@@ -1,0 +1,55 @@
+"""Small fixtures for cm_sim tests: an account, one client with one list, an httpx client."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+# pytest puts tests/ on sys.path, where tests/cm_sim (no __init__.py) would be taken for a
+# namespace package "cm_sim" and shadow the real one; the repository root must win.
+_ROOT = str(Path(__file__).resolve().parents[2])
+if _ROOT not in sys.path:
+    sys.path.append(_ROOT)
+if getattr(sys.modules.get("cm_sim"), "__file__", "") is None:
+    del sys.modules["cm_sim"]
+
+import httpx  # noqa: E402
+import pytest  # noqa: E402
+
+from cm_sim import Account  # noqa: E402
+from cm_sim.pytest_plugin import cm_account, cm_clock  # noqa: E402, F401  (fixtures)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def fixture(name: str) -> Any:
+    """A createsend-python fixture body (the shape oracle)."""
+    return json.loads((FIXTURES / name).read_text("utf-8"))
+
+
+@pytest.fixture
+def account(cm_account: Account) -> Account:  # noqa: F811
+    """A fresh agency account."""
+    return cm_account
+
+
+@pytest.fixture
+def client_id(account: Account) -> str:
+    """One client in Sydney time (GMT+10)."""
+    return account.create_client("Acme Pty Ltd")
+
+
+@pytest.fixture
+def list_id(account: Account, client_id: str) -> str:
+    """One list of that client (AllClientLists, single opt-in)."""
+    return account.create_list(client_id, "Newsletter")
+
+
+@pytest.fixture
+def http(account: Account) -> Iterator[httpx.Client]:
+    """An httpx client on the in-process transport with the account key."""
+    with account.client() as client:
+        yield client
