@@ -8,7 +8,7 @@ generated "in the future" appears exactly when its moment comes.
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import tzinfo
 from typing import Any
 
 from cm_sim.paging import envelope, parse_paging
@@ -21,7 +21,7 @@ _GEO = ("IPAddress", "Latitude", "Longitude", "City", "Region", "CountryCode", "
 
 
 def activity_row_to_api(
-    kind: str, r: dict[str, Any], tz: timezone, with_list: bool
+    kind: str, r: dict[str, Any], tz: tzinfo, with_list: bool
 ) -> dict[str, Any]:
     """One activity row in the shape of ``campaign_{kind}.json`` (without ListID for journeys)."""
     out: dict[str, Any] = {"EmailAddress": r["email"]}
@@ -52,7 +52,7 @@ def activity_page(
     source_id: str,
     kind: str,
     args: dict[str, str],
-    tz: timezone,
+    tz: tzinfo,
     *,
     journey: bool = False,
 ) -> dict[str, Any]:
@@ -98,7 +98,7 @@ def activity_page(
     return envelope(page, total, fetch, field_echo=echo, upper_direction=journey)
 
 
-def _since(args: dict[str, str], tz: timezone) -> int:
+def _since(args: dict[str, str], tz: tzinfo) -> int:
     from cm_sim.exceptions import api_error
 
     try:
@@ -114,7 +114,7 @@ def recipients_page(
     source: str,
     source_id: str,
     args: dict[str, str],
-    tz: timezone,
+    tz: tzinfo,
     *,
     journey: bool = False,
 ) -> dict[str, Any]:

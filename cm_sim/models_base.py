@@ -13,7 +13,7 @@ import json
 import random
 import uuid
 from collections.abc import Callable
-from datetime import timezone
+from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from cm_sim.exceptions import CmApiError, api_error
@@ -96,16 +96,16 @@ class AccountBase:
             raise api_error(101)
         return row
 
-    def client_tz(self, client_id: str) -> timezone:
+    def client_tz(self, client_id: str) -> tzinfo:
         """The fixed offset of a client's ``TimeZone``."""
         name = self.store.scalar("SELECT timezone FROM clients WHERE id = ?", (client_id,))
         return tz_offset(str(name or "(GMT) Coordinated Universal Time"))
 
-    def list_tz(self, list_row: dict[str, Any]) -> timezone:
+    def list_tz(self, list_row: dict[str, Any]) -> tzinfo:
         """The time zone that dates of a list are written in (its client's)."""
         return self.client_tz(str(list_row["client_id"]))
 
-    def account_tz(self) -> timezone:
+    def account_tz(self) -> tzinfo:
         """The account's time zone: the first client's, else UTC."""
         name = self.store.scalar("SELECT timezone FROM clients ORDER BY created_ts, id LIMIT 1")
         return tz_offset(str(name or "(GMT) Coordinated Universal Time"))

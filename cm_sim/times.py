@@ -4,17 +4,20 @@ The store keeps every instant as whole UTC epoch seconds. On the wire Campaign M
 speaks the client's local time without an offset (``YYYY-MM-DD HH:MM:SS``), at minute
 resolution for subscriber and activity dates and with real seconds on the suppression
 list; transactional endpoints use ISO 8601 with the offset. A client's time zone is a
-string such as ``(GMT+10:00) Canberra, Melbourne, Sydney``; the simulator reads the
-fixed offset from it (daylight saving is not modelled).
+string such as ``(GMT+10:00) Canberra, Melbourne, Sydney``; the simulator uses the
+same mapping to IANA zones as the engine (:mod:`cmsf_core.cm_time`), daylight saving
+included, so both sides agree on what a local time means.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, tzinfo
 from functools import cache
 from importlib import resources
+
+from cmsf_core.cm_time import time_zone
 
 __all__ = [
     "DEFAULT_TIMEZONE",
@@ -32,8 +35,9 @@ __all__ = [
     "wire_seconds",
 ]
 
-DEFAULT_TIMEZONE = "(GMT+10:00) Canberra, Melbourne, Sydney"
-"""Time zone of clients created without one (the fixtures' own), so zone bugs show."""
+DEFAULT_TIMEZONE = "(GMT+10:00) Brisbane"
+"""Time zone of clients created without one: ten hours from UTC all year, so zone bugs
+show without daylight saving shifting expectations (clients in Sydney do shift)."""
 
 _TZ_RE = re.compile(r"^\(GMT(?:([+-])(\d{2}):(\d{2}))?\)")
 _FILTER_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
@@ -53,26 +57,22 @@ def countries() -> tuple[str, ...]:
     return tuple(json.loads(text))
 
 
-def tz_offset(name: str) -> timezone:
-    """The fixed UTC offset of a Campaign Monitor time zone name.
+def tz_offset(name: str) -> tzinfo:
+    """The time zone of a Campaign Monitor time zone name.
 
     Args:
         name: A name like ``(GMT+10:00) Canberra, Melbourne, Sydney`` or ``(GMT) Casablanca``.
 
     Returns:
-        A fixed-offset ``timezone``.
+        The IANA zone of a known name (daylight saving included), else the fixed offset
+        of its ``(GMT...)`` prefix.
 
     Raises:
         ValueError: If the name does not start with a ``(GMT...)`` prefix.
     """
-    match = _TZ_RE.match(name or "")
-    if match is None:
+    if _TZ_RE.match(name or "") is None:
         raise ValueError(f"not a Campaign Monitor time zone: {name!r}")
-    sign, hours, minutes = match.groups()
-    if sign is None:
-        return UTC
-    delta = timedelta(hours=int(hours), minutes=int(minutes))
-    return timezone(-delta if sign == "-" else delta)
+    return time_zone(name)
 
 
 def to_epoch(moment: datetime) -> int:
@@ -80,21 +80,21 @@ def to_epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-def _local(ts: int, tz: timezone) -> datetime:
+def _local(ts: int, tz: tzinfo) -> datetime:
     return datetime.fromtimestamp(ts, UTC).astimezone(tz)
 
 
-def wire_minute(ts: int, tz: timezone) -> str:
+def wire_minute(ts: int, tz: tzinfo) -> str:
     """Client-local ``YYYY-MM-DD HH:MM:00`` (subscriber and activity dates)."""
     return _local(ts - ts % 60, tz).strftime("%Y-%m-%d %H:%M:00")
 
 
-def wire_seconds(ts: int, tz: timezone) -> str:
+def wire_seconds(ts: int, tz: tzinfo) -> str:
     """Client-local ``YYYY-MM-DD HH:MM:SS`` (suppression list, system date)."""
     return _local(ts, tz).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def iso_local(ts: int, tz: timezone) -> str:
+def iso_local(ts: int, tz: tzinfo) -> str:
     """ISO 8601 with the client's offset, as transactional endpoints write it."""
     return _local(ts, tz).isoformat(timespec="seconds")
 
@@ -104,7 +104,7 @@ def ceil_minute(ts: int) -> int:
     return -(-ts // 60) * 60
 
 
-def parse_local(value: str, tz: timezone, formats: tuple[str, ...] = _FILTER_FORMATS) -> int:
+def parse_local(value: str, tz: tzinfo, formats: tuple[str, ...] = _FILTER_FORMATS) -> int:
     """Read a client-local date/time string into UTC epoch seconds.
 
     Args:
@@ -128,7 +128,7 @@ def parse_local(value: str, tz: timezone, formats: tuple[str, ...] = _FILTER_FOR
     raise ValueError(f"not a date: {value!r}")
 
 
-def parse_filter_date(value: str | None, tz: timezone) -> int | None:
+def parse_filter_date(value: str | None, tz: tzinfo) -> int | None:
     """The ``date`` query filter as the smallest epoch second a row may have.
 
     The filter means "on or after" and compares with what the wire shows, that is the
@@ -155,6 +155,6 @@ def parse_day(value: str) -> date:
     return datetime.strptime(value.strip(), "%Y-%m-%d").date()
 
 
-def day_start(day: date, tz: timezone) -> int:
+def day_start(day: date, tz: tzinfo) -> int:
     """Epoch seconds of local midnight starting ``day``."""
     return to_epoch(datetime(day.year, day.month, day.day, tzinfo=tz))

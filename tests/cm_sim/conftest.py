@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-# pytest puts tests/ on sys.path, where tests/cm_sim (no __init__.py) would be taken for a
-# namespace package "cm_sim" and shadow the real one; the repository root must win.
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.append(_ROOT)
-if getattr(sys.modules.get("cm_sim"), "__file__", "") is None:
-    del sys.modules["cm_sim"]
+import httpx
+import pytest
 
-import httpx  # noqa: E402
-import pytest  # noqa: E402
-
-from cm_sim import Account  # noqa: E402
-from cm_sim.pytest_plugin import cm_account, cm_clock  # noqa: E402, F401  (fixtures)
+from cm_sim import Account
+from cm_sim.pytest_plugin import cm_account, cm_clock  # noqa: F401  (fixtures)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -52,7 +52,7 @@ def test_scheduled_campaign_is_sent_when_its_time_comes(
     scheduled = http.get(f"/clients/{client_id}/scheduled.json").json()
     assert (scheduled[0]["DateScheduled"], scheduled[0]["ScheduledTimeZone"]) == (
         "2026-01-06 09:30:00",
-        "(GMT+10:00) Canberra, Melbourne, Sydney",
+        "(GMT+10:00) Brisbane",
     )
     assert http.get(f"/clients/{client_id}/campaigns.json").json()["TotalNumberOfRecords"] == 0
     cm_clock.set("2026-01-05T23:30:00Z")

@@ -27,6 +27,24 @@ def test_dates_are_client_local_minutes(
     assert row["Date"] == "2026-01-05 19:00:00"
 
 
+def test_dates_follow_daylight_saving_of_the_client_zone(
+    http: httpx.Client, account: Account, cm_clock: VirtualClock
+) -> None:
+    client = account.create_client("Sydney Co", "(GMT+10:00) Canberra, Melbourne, Sydney")
+    list_id = account.create_list(client, "Summer")
+    account.add_subscriber_at(list_id, "summer@example.com")  # January: UTC+11
+    cm_clock.set("2026-07-05T09:00:00Z")
+    account.add_subscriber_at(list_id, "winter@example.com")  # July: UTC+10
+    rows = {
+        r["EmailAddress"]: r["Date"]
+        for r in http.get(f"/lists/{list_id}/active.json").json()["Results"]
+    }
+    assert rows == {
+        "summer@example.com": "2026-01-05 20:00:00",
+        "winter@example.com": "2026-07-05 19:00:00",
+    }
+
+
 def test_unsubscribed_since_returns_only_recent_changes(
     http: httpx.Client, account: Account, list_id: str, cm_clock: VirtualClock
 ) -> None:
