@@ -166,16 +166,16 @@ class FilterCompiler:
                 raise self._operator_error(operand, node.op_pos, node.op)
             self._check(operand, value)
             return self._multi_equal(col, value, op == "=")
-        if value.kind == "null":
+        if value.kind == "date_literal":
+            self._check(operand, value)
+            return self._range(operand, op, value, negated=negated)
+        param = self._check(operand, value)
+        if param is None:  # null, or '' for an Id
             if op == "=":
                 return f"{col} IS NULL", []
             if op == "!=":
                 return f"{col} IS NOT NULL", []
             return ("1" if negated else "0"), []
-        if value.kind == "date_literal":
-            self._check(operand, value)
-            return self._range(operand, op, value, negated=negated)
-        param = self._check(operand, value)
         collate = " COLLATE NOCASE" if operand.type in TEXT_COMPARE_TYPES else ""
         sql_op = _COMPARE[op]
         if op == "!=":
