@@ -94,6 +94,7 @@ class _AggregateCompiler:
                 is_count_only=True,
             )
         sql = f"SELECT {cols.sql()}{body}"
+        count_sql = f"SELECT COUNT(*) FROM ({sql}{limit_sql(query)})"
         if order:
             sql += f" ORDER BY {order}"
         sql += limit_sql(query)
