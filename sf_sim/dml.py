@@ -1,0 +1,563 @@
+"""DML: insert, update and upsert with the platform's order of execution.
+
+For each call the records go through the steps a real org takes, bulkified:
+
+1. resolve and coerce fields (unknown, hidden, read-only fields; types);
+2. defaults and system fields (Id, audit fields, ``OwnerId`` = running user, compound
+   ``Name``, auto-numbers, picklist defaults);
+3. *before* triggers (scenario callables; they may change the records);
+4. system validation (required fields, lengths, e-mails, picklists, references,
+   uniqueness), object rules (campaign members, converted leads), validation rules,
+   record locks and storage;
+5. save, then *after* triggers;
+6. roll-ups (campaign counts).
+
+With ``all_or_none`` any failure rolls the whole call back and the good records carry
+``ALL_OR_NONE_OPERATION_ROLLED_BACK``. Without it, an after-trigger failure rolls back
+and retries the call without the failing records, as the platform's partial save does.
+Deletes and undeletes live in :mod:`sf_sim.recycle`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sf_sim import campaigns
+from sf_sim.exceptions import RecordError, SalesforceApiError
+from sf_sim.records import ROLLED_BACK, RecordChecker, SaveResult, normalise_id
+from sf_sim.schema import ObjectDef, format_datetime, from_storage, to_storage
+from sf_sim.store import quote
+from sf_sim.values import Source
+
+if TYPE_CHECKING:
+    from sf_sim.models import Org
+
+__all__ = ["Dml", "Rollback", "WriteContext"]
+
+_COMPOUND_NAME = {"Contact", "Lead", "User"}
+
+
+class Rollback(Exception):
+    """Internal: abandon the current savepoint (allOrNone failure or partial-save retry)."""
+
+
+@dataclass
+class WriteContext:
+    """Options of one DML call.
+
+    Attributes:
+        all_or_none: Roll everything back if one record fails.
+        source: ``json`` or ``csv`` (how values are coerced).
+        system: System context: read-only fields and permissions do not apply.
+        triggers: Run triggers and validation rules.
+    """
+
+    all_or_none: bool = False
+    source: Source = "json"
+    system: bool = False
+    triggers: bool = True
+
+
+class Dml:
+    """The org's insert/update/upsert engine."""
+
+    def __init__(self, org: Org) -> None:
+        self.org = org
+
+    # ------------------------------------------------------------------ helpers
+
+    def object(self, name: str) -> ObjectDef:
+        """Resolve an object for DML, raising the REST error for unknown ones."""
+        definition = self.org.schema.object(name)
+        if definition is None or not self.org.control.object_visible(definition.name):
+            raise SalesforceApiError("NOT_FOUND", "The requested resource does not exist", 404)
+        return definition
+
+    def row_to_api(self, definition: ObjectDef, row: dict[str, Any]) -> dict[str, Any]:
+        """A stored row as API values keyed by canonical field names."""
+        out: dict[str, Any] = {}
+        for item in definition.iter_fields():
+            if item.name in row:
+                out[item.name] = from_storage(item, row[item.name])
+        return out
+
+    def _storage_row(self, definition: ObjectDef, values: dict[str, Any]) -> dict[str, Any]:
+        row: dict[str, Any] = {}
+        for name, value in values.items():
+            item = definition.field(name)
+            if item is not None:
+                row[item.name] = to_storage(item, value)
+        return row
+
+    # ------------------------------------------------------------------ public API
+
+    def insert(
+        self, name: str, records: Sequence[dict[str, Any]], ctx: WriteContext | None = None
+    ) -> list[SaveResult]:
+        """Create records; results in input order."""
+        ctx = ctx or WriteContext()
+        definition = self.object(name)
+        return self._run(definition, list(records), [None] * len(records), ctx)
+
+    def update(
+        self, name: str | None, records: Sequence[dict[str, Any]], ctx: WriteContext | None = None
+    ) -> list[SaveResult]:
+        """Update records by their ``Id``; ``name`` None lets each Id's prefix pick the object."""
+        ctx = ctx or WriteContext()
+        results: list[SaveResult | None] = [None] * len(records)
+        groups: dict[str, list[int]] = {}
+        for position, record in enumerate(records):
+            raw_id = record.get("Id", record.get("id"))
+            record_id = normalise_id(raw_id)
+            target = self.org.schema.by_key_prefix(record_id[:3]) if record_id else None
+            declared = (
+                name
+                or (record.get("attributes") or {}).get("type")
+                or (target.name if target else "Record")
+            )
+            if record_id is None or target is None or target.name.lower() != str(declared).lower():
+                results[position] = SaveResult.failure(
+                    RecordError(
+                        "MALFORMED_ID",
+                        f"{declared} ID: id value of incorrect type: {raw_id}",
+                        fields=["Id"],
+                    )
+                )
+            else:
+                groups.setdefault(target.name, []).append(position)
+        if name is not None:
+            self.object(name)
+        return self._grouped(records, results, groups, ctx)
+
+    def _grouped(
+        self,
+        records: Sequence[dict[str, Any]],
+        results: list[SaveResult | None],
+        groups: dict[str, list[int]],
+        ctx: WriteContext,
+    ) -> list[SaveResult]:
+        failed_early = any(result is not None for result in results)
+        with self.org.store.transaction():
+            try:
+                for object_name, positions in groups.items():
+                    definition = self.object(object_name)
+                    subset = [dict(records[position]) for position in positions]
+                    ids = [normalise_id(record.get("Id", record.get("id"))) for record in subset]
+                    for record, record_id in zip(subset, ids, strict=True):
+                        record.pop("id", None)
+                        record["Id"] = record_id
+                    inner = WriteContext(
+                        all_or_none=ctx.all_or_none,
+                        source=ctx.source,
+                        system=ctx.system,
+                        triggers=ctx.triggers,
+                    )
+                    for position, result in zip(
+                        positions, self._run(definition, subset, ids, inner), strict=True
+                    ):
+                        results[position] = result
+                if ctx.all_or_none and (
+                    failed_early or any(r is not None and not r.success for r in results)
+                ):
+                    raise Rollback
+            except Rollback:
+                final = [r if r is not None else SaveResult(None, False) for r in results]
+                return _rolled_back(final)
+        return [r if r is not None else SaveResult(None, False) for r in results]
+
+    # ------------------------------------------------------------------ the pipeline
+
+    def _run(
+        self,
+        definition: ObjectDef,
+        records: list[dict[str, Any]],
+        ids: list[str | None],
+        ctx: WriteContext,
+        created_flags: list[bool | None] | None = None,
+    ) -> list[SaveResult]:
+        """Insert (``ids[i]`` None) or update records of one object; results by position."""
+        results: list[SaveResult | None] = [None] * len(records)
+        excluded: set[int] = set()
+        creating = [record_id is None for record_id in ids]
+        errors: dict[int, RecordError] = {}
+        for _attempt in range(3):
+            try:
+                with self.org.store.transaction():
+                    errors = self._attempt(
+                        definition, records, ids, creating, ctx, excluded, results
+                    )
+                    if errors:
+                        raise Rollback
+                break
+            except Rollback:
+                if ctx.all_or_none:
+                    final = [r or SaveResult(None, True) for r in results]
+                    for position, error in errors.items():
+                        final[position] = SaveResult.failure(error)
+                    return _rolled_back(final)
+                for position, error in errors.items():
+                    results[position] = SaveResult.failure(error)
+                    excluded.add(position)
+        out: list[SaveResult] = []
+        for position, result in enumerate(results):
+            final_result = result or SaveResult(ids[position], False)
+            if created_flags is not None and final_result.success:
+                final_result.created = created_flags[position]
+            out.append(final_result)
+        return out
+
+    def _attempt(
+        self,
+        definition: ObjectDef,
+        records: list[dict[str, Any]],
+        ids: list[str | None],
+        creating: list[bool],
+        ctx: WriteContext,
+        excluded: set[int],
+        results: list[SaveResult | None],
+    ) -> dict[int, RecordError]:
+        """One pass of the pipeline; returns errors that need a rollback (after-save ones)."""
+        checker = RecordChecker(self.org, definition, system=ctx.system)
+        now = format_datetime(self.org.clock.now())
+        user = self.org.running_user_id
+        new: dict[int, dict[str, Any]] = {}
+        old: dict[int, dict[str, Any]] = {}
+        existing = self._existing(
+            definition, [i for p, i in enumerate(ids) if i is not None and not creating[p]]
+        )
+        for position, record in enumerate(records):
+            if position in excluded:
+                continue
+            try:
+                if not ctx.system:
+                    self.org.control.check_object_access(
+                        definition.name, "create" if creating[position] else "edit"
+                    )
+                values = checker.fields_of(record, creating=creating[position], source=ctx.source)
+                values.pop("Id", None)
+                if creating[position]:
+                    new[position] = self._defaults(definition, values, now, user, ctx)
+                    ids[position] = new[position]["Id"]
+                else:
+                    record_id = ids[position]
+                    assert record_id is not None
+                    current = existing.get(record_id)
+                    if current is None:
+                        raise RecordError(
+                            "INVALID_CROSS_REFERENCE_KEY",
+                            "invalid cross reference id",
+                            fields=["Id"],
+                        )
+                    if current.get("IsDeleted"):
+                        raise RecordError("ENTITY_IS_DELETED", "entity is deleted")
+                    old[position] = current
+                    if definition.name == "Lead" and current.get("IsConverted"):
+                        raise RecordError(
+                            "CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead"
+                        )
+                    merged = {**current, **values, "LastModifiedDate": now, "SystemModstamp": now}
+                    if not ctx.system or "LastModifiedById" not in values:
+                        merged["LastModifiedById"] = user
+                    new[position] = merged
+                    self._compound_name(definition, merged)
+            except RecordError as exc:
+                results[position] = SaveResult.failure(exc)
+                excluded.add(position)
+        order = sorted(new)
+        event = "insert" if all(creating[p] for p in order) else "update"
+        if ctx.triggers and order:
+            for position, error in self.org.control.run_triggers(
+                definition.name,
+                "before",
+                event,
+                [new[p] for p in order],
+                [old.get(p) for p in order],
+            ).items():
+                self._fail(order[position], error, results, excluded, ids)
+        rows = [new.get(position, {}) for position in range(len(records))]
+        for position in list(new):
+            if position in excluded:
+                continue
+            try:
+                for item in definition.iter_fields():
+                    value = new[position].get(item.name)
+                    if value is not None and item.name not in ("Id",):
+                        new[position][item.name] = _check(checker, item.name, value)
+                checker.require(new[position])
+                if not creating[position]:
+                    self.org.control.check_lock(definition.name, ids[position] or "")
+            except RecordError as exc:
+                self._fail(position, exc, results, excluded, ids)
+        ref_errors: dict[int, RecordError] = {p: RecordError("X", "x") for p in excluded}
+        checker.check_references(rows, ref_errors)
+        checker.check_unique(rows, ref_errors, lambda p: ids[p] or "")
+        for position, error in ref_errors.items():
+            if position not in excluded:
+                self._fail(position, error, results, excluded, ids)
+        live = [p for p in sorted(new) if p not in excluded]
+        for position, error in campaigns.before_save(
+            self.org, definition, {p: new[p] for p in live}, old
+        ).items():
+            self._fail(position, error, results, excluded, ids)
+        live = [p for p in live if p not in excluded]
+        if ctx.triggers:
+            for position in live:
+                broken = self.org.control.run_validation_rules(
+                    definition.name, new[position], old.get(position)
+                )
+                if broken is not None:
+                    self._fail(position, broken, results, excluded, ids)
+        live = [p for p in live if p not in excluded]
+        inserts = [p for p in live if creating[p]]
+        storage_error = (
+            self.org.control.storage_error(definition.name, len(inserts)) if inserts else None
+        )
+        if storage_error is not None:
+            for position in inserts:
+                self._fail(position, storage_error, results, excluded, ids)
+            live = [p for p in live if p not in excluded]
+        if ctx.all_or_none and excluded:
+            return {
+                p: r.errors[0]
+                for p, r in enumerate(results)
+                if r is not None and r.errors and p in excluded
+            }
+        self.org.store.insert_many(
+            definition.name, [self._storage_row(definition, new[p]) for p in live if creating[p]]
+        )
+        for position in live:
+            if not creating[position]:
+                changes = self._storage_row(definition, new[position])
+                changes.pop("Id", None)
+                self.org.store.update(definition.name, ids[position] or "", changes)
+        for position in live:
+            results[position] = SaveResult(ids[position], True)
+        after_errors: dict[int, RecordError] = {}
+        if ctx.triggers and live:
+            for index, error in self.org.control.run_triggers(
+                definition.name, "after", event, [new[p] for p in live], [old.get(p) for p in live]
+            ).items():
+                after_errors[live[index]] = error
+        campaigns.after_save(
+            self.org, definition, [new[p] for p in live], [old[p] for p in live if p in old]
+        )
+        return after_errors
+
+    def _fail(
+        self,
+        position: int,
+        error: RecordError,
+        results: list[SaveResult | None],
+        excluded: set[int],
+        ids: list[str | None],
+    ) -> None:
+        if position in excluded:
+            return
+        del ids
+        results[position] = SaveResult.failure(error)
+        excluded.add(position)
+
+    def _existing(self, definition: ObjectDef, ids: list[str]) -> dict[str, dict[str, Any]]:
+        rows = self.org.store.get_many(definition.name, ids)
+        return {key: self.row_to_api(definition, row) for key, row in rows.items()}
+
+    def _defaults(
+        self, definition: ObjectDef, values: dict[str, Any], now: str, user: str, ctx: WriteContext
+    ) -> dict[str, Any]:
+        row: dict[str, Any] = {}
+        for item in definition.iter_fields():
+            if item.default_value is not None and item.name not in values:
+                row[item.name] = item.default_value
+        row.update(values)
+        row["Id"] = self.org.ids.next(definition.key_prefix)
+        if definition.field("IsDeleted") is not None:
+            row["IsDeleted"] = False
+        for name, value in (
+            ("CreatedDate", now),
+            ("LastModifiedDate", now),
+            ("SystemModstamp", now),
+            ("CreatedById", user),
+            ("LastModifiedById", user),
+        ):
+            if definition.field(name) is not None and (not ctx.system or row.get(name) is None):
+                row[name] = value
+        owner = definition.field("OwnerId")
+        if owner is not None and row.get("OwnerId") is None:
+            row["OwnerId"] = user
+        for item in definition.iter_fields():
+            if item.auto_number and item.display_format:
+                row[item.name] = self._auto_number(definition, item.name, item.display_format)
+        self._compound_name(definition, row)
+        return row
+
+    def _compound_name(self, definition: ObjectDef, row: dict[str, Any]) -> None:
+        if definition.name in _COMPOUND_NAME:
+            parts = [row.get("FirstName"), row.get("LastName")]
+            row["Name"] = " ".join(str(part) for part in parts if part) or None
+
+    def _auto_number(self, definition: ObjectDef, field_name: str, display: str) -> str:
+        key = f"autonumber:{definition.name}.{field_name}"
+        number = int(self.org.store.meta(key, 0)) + 1
+        self.org.store.set_meta(key, number)
+        start, end = display.index("{"), display.index("}")
+        width = end - start - 1
+        return display[:start] + str(number).zfill(width) + display[end + 1 :]
+
+    def upsert(
+        self,
+        name: str,
+        external_field: str,
+        records: Sequence[dict[str, Any]],
+        ctx: WriteContext | None = None,
+    ) -> list[SaveResult]:
+        """Insert or update records matched on ``external_field`` (an external Id or ``Id``).
+
+        Raises:
+            SalesforceApiError: If the field does not exist or is not an external Id.
+        """
+        ctx = ctx or WriteContext()
+        definition = self.object(name)
+        key = definition.field(external_field)
+        if key is None or not self.org.control.field_visible(definition.name, key.name):
+            raise SalesforceApiError(
+                "NOT_FOUND",
+                f"Provided external ID field does not exist or is not accessible: {external_field}",
+                404,
+            )
+        if not (key.external_id or key.name == "Id"):
+            raise SalesforceApiError(
+                "INVALID_FIELD",
+                f"Field {key.name} is not an External ID or indexed field for {definition.name}",
+                400,
+                [key.name],
+            )
+        results: list[SaveResult | None] = [None] * len(records)
+        values: list[Any] = []
+        for record in records:
+            raw = next((v for k, v in record.items() if k.lower() == key.name.lower()), None)
+            values.append(raw if raw not in ("", None) else None)
+        matches = self._match(definition, key.name, values)
+        counts: dict[str, int] = {}
+        for value in values:
+            if value is not None:
+                counts[str(value).lower()] = counts.get(str(value).lower(), 0) + 1
+        inserts: list[int] = []
+        updates: list[int] = []
+        update_ids: list[str | None] = []
+        for position, value in enumerate(values):
+            if value is None:
+                if key.name == "Id":
+                    inserts.append(position)
+                    continue
+                results[position] = SaveResult.failure(
+                    RecordError("MISSING_ARGUMENT", f"{key.name} not specified", fields=[key.name])
+                )
+            elif counts[str(value).lower()] > 1:
+                results[position] = SaveResult.failure(
+                    RecordError(
+                        "DUPLICATE_EXTERNAL_ID",
+                        f"Duplicate external id specified: {value}",
+                        fields=[key.name],
+                    )
+                )
+            elif len(matches.get(str(value).lower(), [])) > 1:
+                found = matches[str(value).lower()]
+                results[position] = SaveResult.failure(
+                    RecordError(
+                        "DUPLICATE_EXTERNAL_ID",
+                        f"More than 1 record found for an external ID field: [{', '.join(found)}]",
+                        fields=[key.name],
+                    )
+                )
+            elif matches.get(str(value).lower()):
+                updates.append(position)
+                update_ids.append(matches[str(value).lower()][0])
+            elif key.name == "Id":
+                results[position] = SaveResult.failure(
+                    RecordError(
+                        "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", fields=["Id"]
+                    )
+                )
+            else:
+                inserts.append(position)
+        with self.org.store.transaction():
+            try:
+                if inserts:
+                    payload = [
+                        {k: v for k, v in records[p].items() if k.lower() != "id"} for p in inserts
+                    ]
+                    for position, result in zip(
+                        inserts,
+                        self._run(
+                            definition, payload, [None] * len(inserts), ctx, [True] * len(inserts)
+                        ),
+                        strict=True,
+                    ):
+                        results[position] = result
+                if updates:
+                    payload = [
+                        {
+                            k: v
+                            for k, v in records[p].items()
+                            if k.lower() not in ("id", key.name.lower())
+                        }
+                        for p in updates
+                    ]
+                    ran = self._run(
+                        definition, payload, list(update_ids), ctx, [False] * len(updates)
+                    )
+                    for position, result in zip(updates, ran, strict=True):
+                        results[position] = result
+                if ctx.all_or_none and any(r is None or not r.success for r in results):
+                    raise Rollback
+            except Rollback:
+                return _rolled_back([r or SaveResult(None, False) for r in results])
+        return [r or SaveResult(None, False) for r in results]
+
+    def _match(
+        self, definition: ObjectDef, field_name: str, values: list[Any]
+    ) -> dict[str, list[str]]:
+        item = definition.field(field_name)
+        assert item is not None
+        wanted = []
+        for value in values:
+            if value is None:
+                continue
+            if field_name == "Id":
+                normal = normalise_id(value)
+                if normal is not None:
+                    wanted.append(normal)
+            else:
+                wanted.append(str(value))
+        found: dict[str, list[str]] = {}
+        column = quote(item.name)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            sql = f"SELECT Id, {column} AS v FROM {quote(definition.name)} WHERE IsDeleted = 0 AND {column} IN ({marks})"
+            for row in self.org.store.select(sql, chunk):
+                found.setdefault(str(row["v"]).lower(), []).append(row["Id"])
+        if field_name == "Id":
+            return {
+                str(value).lower(): found.get((normalise_id(value) or "").lower(), [])
+                for value in values
+                if value is not None
+            }
+        return found
+
+
+def _check(checker: RecordChecker, name: str, value: Any) -> Any:
+    return checker.check({name: value})[name]
+
+
+def _rolled_back(results: list[SaveResult]) -> list[SaveResult]:
+    code, message = ROLLED_BACK
+    out = []
+    for result in results:
+        if result.success or not result.errors:
+            out.append(SaveResult(None, False, [RecordError(code, message)]))
+        else:
+            out.append(SaveResult(None, False, result.errors))
+    return out
