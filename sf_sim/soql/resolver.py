@@ -200,7 +200,9 @@ class Scope:
         """The recycle-bin filter for the root, or None if the object has no bin."""
         if self.obj.field("IsDeleted") is None:
             return None
-        return f"{self.column('IsDeleted')} = 0"
+        # Unary plus keeps SQLite from choosing the (unselective) IsDeleted index over a
+        # selective one such as Email.
+        return f"+{self.column('IsDeleted')} = 0"
 
     def resolve(self, path: ast.Path) -> ResolvedField:
         """Resolve a field path, adding the joins it needs.

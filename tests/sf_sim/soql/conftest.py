@@ -47,6 +47,7 @@ from sf_sim.catalogue import picklist  # noqa: E402
 from sf_sim.ids import IdGenerator  # noqa: E402
 from sf_sim.schema import Schema, format_datetime, to_storage  # noqa: E402
 from sf_sim.soql import QueryCursor, run_query  # noqa: E402
+from sf_sim.soql.filters import TEXT_COMPARE_TYPES  # noqa: E402
 from sf_sim.standard_objects import standard_schema  # noqa: E402
 
 NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC)
@@ -66,7 +67,7 @@ def create_tables(conn: sqlite3.Connection, schema: Schema) -> None:
         for f in obj.iter_fields():
             if f.name == "Id" or not (f.is_reference or f.name in _INDEXED or f.external_id):
                 continue
-            collate = " COLLATE NOCASE" if f.sql_type == "TEXT" and not f.is_reference else ""
+            collate = " COLLATE NOCASE" if f.type in TEXT_COMPARE_TYPES else ""
             conn.execute(
                 f'CREATE INDEX "ix_{obj.name}_{f.name}" ON "{obj.name}" ("{f.name}"{collate})'
             )
