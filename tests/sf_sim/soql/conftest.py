@@ -1,8 +1,9 @@
 """Fixtures for the SOQL engine: a small org database built from the real catalogue.
 
-Tables follow the storage convention of :mod:`sf_sim.schema` (one table per object,
-column per field, values per ``to_storage``), with the indexes the store creates;
-text indexes use ``COLLATE NOCASE`` so case-insensitive equality can use them.
+Tables are created by the org store (:class:`sf_sim.store.Store`), so columns,
+collations and indexes are the ones the engine meets in an ``Org``; rows are inserted
+directly per the storage convention (values per ``to_storage``), without DML rules,
+so each test controls exactly what is stored.
 """
 
 from __future__ import annotations
@@ -47,30 +48,19 @@ from sf_sim.catalogue import picklist  # noqa: E402
 from sf_sim.ids import IdGenerator  # noqa: E402
 from sf_sim.schema import Schema, format_datetime, to_storage  # noqa: E402
 from sf_sim.soql import QueryCursor, run_query  # noqa: E402
-from sf_sim.soql.filters import TEXT_COMPARE_TYPES  # noqa: E402
 from sf_sim.standard_objects import standard_schema  # noqa: E402
+from sf_sim.store import Store  # noqa: E402
 
 NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC)
 """The org clock's now in these tests (a Friday)."""
 
-_INDEXED = {"Email", "Name", "CreatedDate", "LastModifiedDate", "SystemModstamp", "IsDeleted"}
 
-
-def create_tables(conn: sqlite3.Connection, schema: Schema) -> None:
-    """Create one table per object with the store's indexes."""
+def create_tables(schema: Schema) -> Store:
+    """A store with one table per object, created by the org store itself."""
+    store = Store()
     for obj in schema:
-        columns = ", ".join(
-            f'"{f.name}" {f.sql_type}' + (" PRIMARY KEY" if f.name == "Id" else "")
-            for f in obj.iter_fields()
-        )
-        conn.execute(f'CREATE TABLE "{obj.name}" ({columns})')
-        for f in obj.iter_fields():
-            if f.name == "Id" or not (f.is_reference or f.name in _INDEXED or f.external_id):
-                continue
-            collate = " COLLATE NOCASE" if f.type in TEXT_COMPARE_TYPES else ""
-            conn.execute(
-                f'CREATE INDEX "ix_{obj.name}_{f.name}" ON "{obj.name}" ("{f.name}"{collate})'
-            )
+        store.ensure_table(obj)
+    return store
 
 
 @dataclass
@@ -134,11 +124,10 @@ def make_schema() -> Schema:
 @pytest.fixture
 def db() -> Iterator[OrgDb]:
     """An empty org database with the standard objects."""
-    conn = sqlite3.connect(":memory:")
     schema = make_schema()
-    create_tables(conn, schema)
-    yield OrgDb(conn, schema)
-    conn.close()
+    store = create_tables(schema)
+    yield OrgDb(store.conn, schema)
+    store.conn.close()
 
 
 @dataclass
