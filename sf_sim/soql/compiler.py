@@ -24,13 +24,8 @@ from sf_sim.soql.errors import (
     NUMBER_OUTSIDE_VALID_RANGE,
     query_error,
 )
-from sf_sim.soql.filters import (
-    TEXT_COMPARE_TYPES,
-    FilterCompiler,
-    Operand,
-    check_filterable,
-    field_operand,
-)
+from sf_sim.soql.filters import FilterCompiler
+from sf_sim.soql.operands import TEXT_COMPARE_TYPES, Operand, check_filterable, field_operand
 from sf_sim.soql.plan import (
     ChildPlan,
     ChildSlot,

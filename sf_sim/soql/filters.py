@@ -12,11 +12,10 @@ INVALID_FIELD), bound as parameters, never spliced into the SQL; strings compare
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from sf_sim.ids import is_valid_id, to_18
-from sf_sim.schema import NUMBER_TYPES, FieldDef, format_datetime
+from sf_sim.schema import NUMBER_TYPES, format_datetime
 from sf_sim.soql import ast
 from sf_sim.soql.dates import date_range
 from sf_sim.soql.errors import (
@@ -25,67 +24,21 @@ from sf_sim.soql.errors import (
     MALFORMED_QUERY,
     query_error,
 )
+from sf_sim.soql.multiselect import includes_sql, multi_equal_sql
+from sf_sim.soql.operands import (
+    ID_TYPES,
+    TEXT_COMPARE_TYPES,
+    Operand,
+    check_filterable,
+    field_operand,
+    type_label,
+)
 from sf_sim.soql.resolver import Context, Scope, object_or_error
 
-__all__ = ["TEXT_COMPARE_TYPES", "FilterCompiler", "Operand", "check_filterable", "type_label"]
+__all__ = ["FilterCompiler"]
 
-TEXT_COMPARE_TYPES = frozenset(
-    {"string", "textarea", "email", "phone", "url", "picklist", "combobox", "encryptedstring"}
-)
-"""Types compared case-insensitively as text."""
-
-ID_TYPES = frozenset({"id", "reference"})
-LONG_TEXT = 255
-"""Text areas longer than this cannot be filtered, sorted or grouped."""
-
-_TYPE_LABELS = {
-    "boolean": "boolean",
-    "int": "integer",
-    "double": "double",
-    "currency": "double",
-    "percent": "double",
-    "date": "date",
-    "datetime": "dateTime",
-}
 _COMPARE = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _NEGATE = {"=": "!=", "!=": "=", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
-
-
-def type_label(field_type: str) -> str:
-    """The type name the platform's filter messages use (``dateTime``, ``string``)."""
-    return _TYPE_LABELS.get(field_type, "string")
-
-
-@dataclass(frozen=True)
-class Operand:
-    """The left side of a comparison, resolved.
-
-    Attributes:
-        sql: SQL expression for the value.
-        type: Describe type of the value.
-        name: Canonical field name, for messages.
-        pos: Offset in the statement, for messages.
-        definition: The field, when the operand is a field.
-    """
-
-    sql: str
-    type: str
-    name: str
-    pos: int
-    definition: FieldDef | None = None
-
-
-def check_filterable(ctx: Context, operand: Operand, verb: str = "filtered") -> None:
-    """Refuse long text areas in WHERE (``verb``: filtered/sorted/grouped)."""
-    definition = operand.definition
-    if definition is not None and definition.type == "textarea" and definition.length > LONG_TEXT:
-        raise query_error(
-            INVALID_FIELD,
-            ctx.soql,
-            operand.pos,
-            f"field '{operand.name}' can not be {verb} in a query call",
-            len(operand.name),
-        )
 
 
 Sql = tuple[str, list[Any]]
@@ -310,46 +263,22 @@ class FilterCompiler:
 
     # ------------------------------------------------------------------ multi-select
 
-    @staticmethod
-    def _has(col: str, item: str) -> Sql:
-        return f"instr(';' || lower({col}) || ';', ?) > 0", [f";{item.strip().lower()};"]
-
     def _multi_equal(self, col: str, value: ast.Literal, equal: bool) -> Sql:
-        if value.kind == "null":
-            return (f"{col} IS NULL" if equal else f"{col} IS NOT NULL"), []
-        items = sorted({part.strip().lower() for part in str(value.value).split(";")} - {""})
-        tests = [self._has(col, item) for item in items]
-        count = f"(length({col}) - length(replace({col}, ';', ''))) = ?"
-        sql = " AND ".join([f"{col} IS NOT NULL", *(t for t, _ in tests), count])
-        params = [p for _, ps in tests for p in ps] + [max(len(items) - 1, 0)]
-        return (f"({sql})", params) if equal else (f"({col} IS NULL OR NOT ({sql}))", params)
+        return multi_equal_sql(col, None if value.kind == "null" else str(value.value), equal)
 
     def _includes(self, node: ast.Includes, operand: Operand, positive: bool) -> Sql:
-        word = "EXCLUDES" if node.excludes else "INCLUDES"
         if operand.type != "multipicklist":
             raise query_error(
                 INVALID_QUERY_FILTER_OPERATOR,
                 self.ctx.soql,
                 node.op_pos,
                 "includes or excludes operator only valid on multipicklist field",
-                len(word),
+                8,
             )
-        col = operand.sql
-        groups: list[Sql] = []
         for value in node.values:
             self._check(operand, value)
-            items = [p for p in str(value.value or "").split(";") if p.strip()]
-            if not items:
-                continue
-            tests = [self._has(col, item) for item in items]
-            groups.append(
-                ("(" + " AND ".join(t for t, _ in tests) + ")", [p for _, ps in tests for p in ps])
-            )
-        matched = "(" + (" OR ".join(g for g, _ in groups) or "0") + ")"
-        params = [p for _, ps in groups for p in ps]
-        if positive != node.excludes:
-            return f"({col} IS NOT NULL AND {matched})", params
-        return f"({col} IS NULL OR NOT {matched})", params
+        texts = [None if v.kind == "null" else str(v.value) for v in node.values]
+        return includes_sql(operand.sql, texts, positive != node.excludes)
 
     # ------------------------------------------------------------------ semi-joins
 
@@ -427,27 +356,3 @@ class FilterCompiler:
         if query.limit is not None:
             text += f" LIMIT {int(query.limit)}"
         return text, params
-
-
-def field_operand(scope: Scope) -> Callable[[ast.Path | ast.Aggregate], Operand]:
-    """Operand resolver for WHERE: field paths only (no aggregates)."""
-
-    def resolve(left: ast.Path | ast.Aggregate) -> Operand:
-        if isinstance(left, ast.Aggregate):
-            raise query_error(
-                MALFORMED_QUERY,
-                scope.ctx.soql,
-                left.pos,
-                "Aggregate functions are not allowed in the WHERE clause; use HAVING",
-                len(left.name_text),
-            )
-        resolved = scope.resolve(left)
-        return Operand(
-            resolved.sql,
-            resolved.definition.type,
-            resolved.definition.name,
-            left.offset(len(left.parts) - 1),
-            resolved.definition,
-        )
-
-    return resolve

@@ -14,8 +14,6 @@ character no token can start with, ``line r:c no viable alternative at character
 from __future__ import annotations
 
 import functools
-import re
-from datetime import date, datetime
 from importlib import resources
 from typing import Any
 
@@ -29,10 +27,9 @@ from lark.exceptions import (
 )
 
 from sf_sim.exceptions import QueryError
-from sf_sim.schema import parse_datetime
 from sf_sim.soql import ast
-from sf_sim.soql.dates import DATE_LITERALS, N_DATE_LITERALS
 from sf_sim.soql.errors import MALFORMED_QUERY, QUERY_TOO_COMPLICATED, query_error
+from sf_sim.soql.literals import make_literal
 
 __all__ = ["MAX_NESTING", "MAX_QUERY_LENGTH", "parse"]
 
@@ -42,21 +39,6 @@ MAX_QUERY_LENGTH = 100_000
 MAX_NESTING = 50
 """Deepest nesting of parentheses and NOTs in a condition the engine evaluates."""
 
-_ESCAPES = {
-    "n": "\n",
-    "N": "\n",
-    "r": "\r",
-    "R": "\r",
-    "t": "\t",
-    "T": "\t",
-    "b": "\b",
-    "B": "\b",
-    "f": "\f",
-    "F": "\f",
-    '"': '"',
-    "'": "'",
-    "\\": "\\",
-}
 _TOO_COMPLICATED = (
     "Query is either selecting too many fields or the filter conditions are too complicated."
 )
@@ -148,58 +130,6 @@ def _check_nesting(soql: str, query: ast.Query) -> None:
     for item in query.select:
         if isinstance(item, ast.SubqueryItem):
             _check_nesting(soql, item.query)
-
-
-def decode_string(soql: str, token: Token) -> tuple[str, str]:
-    """Decode a quoted SOQL string into its value and its LIKE pattern.
-
-    Args:
-        soql: The whole statement (for error messages).
-        token: The STRING token, quotes included.
-
-    Returns:
-        ``(value, pattern)``: the value with escapes resolved (``\\%`` and ``\\_`` as
-        ``%`` and ``_``), and the SQL LIKE pattern that uses ``\\`` as escape character.
-
-    Raises:
-        QueryError: MALFORMED_QUERY for an escape sequence SOQL does not define.
-    """
-    body = str(token)[1:-1]
-    value: list[str] = []
-    pattern: list[str] = []
-    index = 0
-    while index < len(body):
-        char = body[index]
-        if char != "\\":
-            value.append(char)
-            pattern.append(char)
-            index += 1
-            continue
-        nxt = body[index + 1] if index + 1 < len(body) else ""
-        if nxt in _ESCAPES:
-            decoded = _ESCAPES[nxt]
-            value.append(decoded)
-            pattern.append("\\\\" if decoded == "\\" else decoded)
-            index += 2
-        elif nxt in "%_":
-            value.append(nxt)
-            pattern.append("\\" + nxt)
-            index += 2
-        elif nxt in "uU" and re.fullmatch(r"[0-9a-fA-F]{4}", body[index + 2 : index + 6]):
-            decoded = chr(int(body[index + 2 : index + 6], 16))
-            value.append(decoded)
-            pattern.append("\\\\" if decoded == "\\" else decoded)
-            index += 6
-        else:
-            raise query_error(
-                MALFORMED_QUERY,
-                soql,
-                token.start_pos,
-                f"Invalid string literal '{body}'. Illegal character sequence "
-                f"'\\{nxt}' in string literal.",
-                len(token),
-            )
-    return "".join(value), "".join(pattern)
 
 
 def _pos(token: Any) -> int:
@@ -384,63 +314,10 @@ class _Builder(Transformer_NonRecursive[Token, Any]):
         return children
 
     def value(self, children: list[Any]) -> ast.Literal:
-        token: Token = children[0]
-        text, pos, kind = str(token), _pos(token), token.type
-        if kind == "STRING":
-            decoded, pattern = decode_string(self.soql, token)
-            return ast.Literal("string", decoded, text, pos, pattern)
-        if kind == "NUMBER":
-            number: int | float = float(text) if "." in text else int(text)
-            return ast.Literal("number", number, text, pos)
-        if kind in ("TRUE", "FALSE"):
-            return ast.Literal("boolean", kind == "TRUE", text, pos)
-        if kind == "NULL":
-            return ast.Literal("null", None, text, pos)
-        if kind == "DATE":
-            try:
-                return ast.Literal("date", date.fromisoformat(text), text, pos)
-            except ValueError:
-                raise self._bad_value(token) from None
-        if kind == "DATETIME":
-            try:
-                return ast.Literal("datetime", _parse_datetime(text), text, pos)
-            except ValueError:
-                raise self._bad_value(token) from None
-        return self._date_literal(token)
-
-    def _date_literal(self, token: Token) -> ast.Literal:
-        text, pos = str(token), _pos(token)
-        name, _, number = text.partition(":")
-        upper = name.upper()
-        if number:
-            if upper not in N_DATE_LITERALS:
-                raise self._bad_value(token)
-            n = int(number)
-            if n < 0:
-                raise self._bad_value(token)
-            return ast.Literal("date_literal", (upper, n), text, pos)
-        if upper not in DATE_LITERALS:
-            raise self._bad_value(token)
-        return ast.Literal("date_literal", (upper, None), text, pos)
-
-    def _bad_value(self, token: Token) -> Exception:
-        return query_error(
-            MALFORMED_QUERY, self.soql, _pos(token), f"unexpected token: '{token}'", len(token)
-        )
+        return make_literal(self.soql, children[0])
 
     def __default__(self, data: Any, children: list[Any], meta: Any) -> Any:  # pragma: no cover
         return Tree(data, children, meta)
-
-
-def _parse_datetime(text: str) -> datetime:
-    """Parse a SOQL datetime literal (``Z``, ``+01:00``, ``+0100``, fractional seconds)."""
-    if "." in text:
-        head, _, tail = text.partition(".")
-        digits = re.match(r"\d+", tail)
-        assert digits is not None
-        fraction = digits.group(0)[:6].ljust(3, "0")
-        text = f"{head}.{fraction}{tail[digits.end() :]}"
-    return parse_datetime(text)
 
 
 def _node_pos(node: Any) -> int:
