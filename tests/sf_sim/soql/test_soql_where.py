@@ -302,3 +302,16 @@ def test_unknown_field_in_where_is_invalid_field(db: OrgDb) -> None:
 def test_comparison_with_null_range_matches_nothing(world: World) -> None:
     assert names(world, "LastName > null") == []
     assert len(names(world, "NOT (LastName > null)")) == 5
+
+
+def test_condition_too_large_for_sqlite_is_too_complicated(world: World) -> None:
+    soql = "SELECT Id FROM Contact WHERE " + " AND ".join(["LastName != 'x'"] * 3000)
+    with pytest.raises(QueryError) as exc:
+        world.db.query(soql)
+    assert exc.value.error_code == "QUERY_TOO_COMPLICATED"
+
+
+def test_long_in_list_is_bound_as_parameters(world: World) -> None:
+    values = ",".join(str(n) for n in range(15_000))
+    soql = f"SELECT Name FROM Account WHERE NumberOfEmployees IN ({values})"
+    assert [r["Name"] for r in world.db.records(soql)] == ["Initech"]
