@@ -99,8 +99,8 @@ def _run_chunks(
             "INVALID_BATCH", "Number of object types in a request cannot exceed 10 chunks", 400
         )
     options = WriteContext(all_or_none=all_or_none)
-    with org.store.transaction():
-        try:
+    try:
+        with org.store.transaction():
             for name, positions in chunks:
                 subset = [dict(records[p]) for p in positions]
                 if operation == "create":
@@ -111,8 +111,8 @@ def _run_chunks(
                     results[position] = result
             if all_or_none and any(r is None or not r.success for r in results):
                 raise Rollback
-        except Rollback:
-            return _rolled_back([r or SaveResult(None, False) for r in results])
+    except Rollback:
+        return _rolled_back([r or SaveResult(None, False) for r in results])
     return [r or SaveResult(None, False) for r in results]
 
 
@@ -293,8 +293,8 @@ def composite(ctx: RequestContext) -> Reply:
     responses: list[dict[str, Any]] = []
     values: dict[str, Any] = {}
     failed = False
-    with ctx.org.store.transaction():
-        try:
+    try:
+        with ctx.org.store.transaction():
             for item in requests:
                 if failed and all_or_none:
                     responses.append(_halted(item["referenceId"]))
@@ -321,11 +321,11 @@ def composite(ctx: RequestContext) -> Reply:
                 )
             if failed and all_or_none:
                 raise Rollback
-        except Rollback:
-            responses = [
-                entry if entry["httpStatusCode"] >= 400 else _halted(entry["referenceId"])
-                for entry in responses
-            ]
+    except Rollback:
+        responses = [
+            entry if entry["httpStatusCode"] >= 400 else _halted(entry["referenceId"])
+            for entry in responses
+        ]
     return Reply(200, {"compositeResponse": responses})
 
 

@@ -139,8 +139,8 @@ class Dml:
         ctx: WriteContext,
     ) -> list[SaveResult]:
         failed_early = any(result is not None for result in results)
-        with self.org.store.transaction():
-            try:
+        try:
+            with self.org.store.transaction():
                 for object_name, positions in groups.items():
                     definition = self.object(object_name)
                     subset = [dict(records[position]) for position in positions]
@@ -162,9 +162,9 @@ class Dml:
                     failed_early or any(r is not None and not r.success for r in results)
                 ):
                     raise Rollback
-            except Rollback:
-                final = [r if r is not None else SaveResult(None, False) for r in results]
-                return _rolled_back(final)
+        except Rollback:
+            final = [r if r is not None else SaveResult(None, False) for r in results]
+            return _rolled_back(final)
         return [r if r is not None else SaveResult(None, False) for r in results]
 
     # ------------------------------------------------------------------ the pipeline
@@ -482,8 +482,8 @@ class Dml:
                 )
             else:
                 inserts.append(position)
-        with self.org.store.transaction():
-            try:
+        try:
+            with self.org.store.transaction():
                 if inserts:
                     payload = [
                         {k: v for k, v in records[p].items() if k.lower() != "id"} for p in inserts
@@ -512,8 +512,8 @@ class Dml:
                         results[position] = result
                 if ctx.all_or_none and any(r is None or not r.success for r in results):
                     raise Rollback
-            except Rollback:
-                return _rolled_back([r or SaveResult(None, False) for r in results])
+        except Rollback:
+            return _rolled_back([r or SaveResult(None, False) for r in results])
         return [r or SaveResult(None, False) for r in results]
 
     def _match(
