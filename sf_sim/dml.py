@@ -20,6 +20,7 @@ Deletes and undeletes live in :mod:`sf_sim.recycle`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,7 @@ from sf_sim.exceptions import RecordError, SalesforceApiError
 from sf_sim.records import ROLLED_BACK, RecordChecker, SaveResult, normalise_id
 from sf_sim.schema import ObjectDef, format_datetime, from_storage, to_storage
 from sf_sim.store import quote
-from sf_sim.values import Source
+from sf_sim.values import Source, check_value
 
 if TYPE_CHECKING:
     from sf_sim.models import Org
@@ -37,6 +38,16 @@ if TYPE_CHECKING:
 __all__ = ["Dml", "Rollback", "WriteContext"]
 
 _COMPOUND_NAME = {"Contact", "Lead", "User"}
+_SYSTEM_SET = {
+    "Id",
+    "IsDeleted",
+    "CreatedDate",
+    "CreatedById",
+    "LastModifiedDate",
+    "LastModifiedById",
+    "SystemModstamp",
+}
+_CANONICAL = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$")
 
 
 class Rollback(Exception):
@@ -87,7 +98,11 @@ class Dml:
         row: dict[str, Any] = {}
         for name, value in values.items():
             item = definition.field(name)
-            if item is not None:
+            if item is None:
+                continue
+            if item.type == "datetime" and isinstance(value, str) and _CANONICAL.match(value):
+                row[item.name] = value
+            else:
                 row[item.name] = to_storage(item, value)
         return row
 
@@ -277,15 +292,20 @@ class Dml:
             ).items():
                 self._fail(order[position], error, results, excluded, ids)
         rows = [new.get(position, {}) for position in range(len(records))]
+        checked = [f for f in definition.iter_fields() if f.name not in _SYSTEM_SET]
         for position in list(new):
             if position in excluded:
                 continue
             try:
-                for item in definition.iter_fields():
-                    value = new[position].get(item.name)
-                    if value is not None and item.name not in ("Id",):
-                        new[position][item.name] = _check(checker, item.name, value)
-                checker.require(new[position])
+                row, before = new[position], old.get(position)
+                for item in checked:
+                    value = row.get(item.name)
+                    if value is None or (before is not None and before.get(item.name) == value):
+                        continue
+                    if item.name == "OwnerId" and value == user:
+                        continue
+                    row[item.name] = check_value(item, value)
+                checker.require(row)
                 if not creating[position]:
                     self.org.control.check_lock(definition.name, ids[position] or "")
             except RecordError as exc:
@@ -546,10 +566,6 @@ class Dml:
                 if value is not None
             }
         return found
-
-
-def _check(checker: RecordChecker, name: str, value: Any) -> Any:
-    return checker.check({name: value})[name]
 
 
 def _rolled_back(results: list[SaveResult]) -> list[SaveResult]:

@@ -180,17 +180,19 @@ class RecordChecker:
             rows: Final API values per record, by position.
             errors: Position → error; records already failing are skipped, new failures added.
         """
+        references = [
+            item
+            for item in self.definition.iter_fields()
+            if item.is_reference and item.name not in ("CreatedById", "LastModifiedById")
+        ]
+        known = {self.org.running_user_id}
         wanted: dict[str, set[str]] = {}
         for position, row in enumerate(rows):
             if position in errors:
                 continue
-            for item in self.definition.iter_fields():
+            for item in references:
                 value = row.get(item.name)
-                if (
-                    not item.is_reference
-                    or value is None
-                    or item.name in ("CreatedById", "LastModifiedById")
-                ):
+                if value is None or value in known:
                     continue
                 target = self.org.schema.by_key_prefix(value[:3])
                 if target is None or target.name not in item.reference_to:
@@ -201,20 +203,16 @@ class RecordChecker:
                     )
                     break
                 wanted.setdefault(target.name, set()).add(value)
-        states: dict[str, int] = {}
+        states: dict[str, int] = dict.fromkeys(known, 0)
         for table, ids in wanted.items():
             for row_id, row in self.org.store.get_many(table, sorted(ids)).items():
                 states[row_id] = int(row.get("IsDeleted") or 0)
         for position, row in enumerate(rows):
             if position in errors:
                 continue
-            for item in self.definition.iter_fields():
+            for item in references:
                 value = row.get(item.name)
-                if (
-                    not item.is_reference
-                    or value is None
-                    or item.name in ("CreatedById", "LastModifiedById")
-                ):
+                if value is None:
                     continue
                 if value not in states:
                     errors[position] = RecordError(
