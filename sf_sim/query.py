@@ -68,7 +68,7 @@ class Queries:
         Raises:
             QueryError: For anything the platform would refuse.
         """
-        name = _object_of(soql)
+        name = _object_of(soql) if self.org.control.object_permissions else ""
         if name and not self.org.control.object_visible(name):
             raise SalesforceApiError(
                 "INVALID_TYPE",
