@@ -29,13 +29,12 @@ from sf_sim import campaigns
 from sf_sim.exceptions import RecordError, SalesforceApiError
 from sf_sim.records import ROLLED_BACK, RecordChecker, SaveResult, normalise_id
 from sf_sim.schema import ObjectDef, format_datetime, from_storage, to_storage
-from sf_sim.store import quote
 from sf_sim.values import Source, check_value
 
 if TYPE_CHECKING:
     from sf_sim.models import Org
 
-__all__ = ["Dml", "Rollback", "WriteContext"]
+__all__ = ["Dml", "Rollback", "WriteContext", "rolled_back"]
 
 _COMPOUND_NAME = {"Contact", "Lead", "User"}
 _SYSTEM_SET = {
@@ -114,7 +113,7 @@ class Dml:
         """Create records; results in input order."""
         ctx = ctx or WriteContext()
         definition = self.object(name)
-        return self._run(definition, list(records), [None] * len(records), ctx)
+        return self.run(definition, list(records), [None] * len(records), ctx)
 
     def update(
         self, name: str | None, records: Sequence[dict[str, Any]], ctx: WriteContext | None = None
@@ -170,7 +169,7 @@ class Dml:
                         triggers=ctx.triggers,
                     )
                     for position, result in zip(
-                        positions, self._run(definition, subset, ids, inner), strict=True
+                        positions, self.run(definition, subset, ids, inner), strict=True
                     ):
                         results[position] = result
                 if ctx.all_or_none and (
@@ -179,12 +178,12 @@ class Dml:
                     raise Rollback
         except Rollback:
             final = [r if r is not None else SaveResult(None, False) for r in results]
-            return _rolled_back(final)
+            return rolled_back(final)
         return [r if r is not None else SaveResult(None, False) for r in results]
 
     # ------------------------------------------------------------------ the pipeline
 
-    def _run(
+    def run(
         self,
         definition: ObjectDef,
         records: list[dict[str, Any]],
@@ -211,7 +210,7 @@ class Dml:
                     final = [r or SaveResult(None, True) for r in results]
                     for position, error in errors.items():
                         final[position] = SaveResult.failure(error)
-                    return _rolled_back(final)
+                    return rolled_back(final)
                 for position, error in errors.items():
                     results[position] = SaveResult.failure(error)
                     excluded.add(position)
@@ -432,143 +431,13 @@ class Dml:
         records: Sequence[dict[str, Any]],
         ctx: WriteContext | None = None,
     ) -> list[SaveResult]:
-        """Insert or update records matched on ``external_field`` (an external Id or ``Id``).
+        """Insert or update records matched on ``external_field`` (see :mod:`sf_sim.upsert`)."""
+        from sf_sim.upsert import upsert
 
-        Raises:
-            SalesforceApiError: If the field does not exist or is not an external Id.
-        """
-        ctx = ctx or WriteContext()
-        definition = self.object(name)
-        key = definition.field(external_field)
-        if key is None or not self.org.control.field_visible(definition.name, key.name):
-            raise SalesforceApiError(
-                "NOT_FOUND",
-                f"Provided external ID field does not exist or is not accessible: {external_field}",
-                404,
-            )
-        if not (key.external_id or key.name == "Id"):
-            raise SalesforceApiError(
-                "INVALID_FIELD",
-                f"Field {key.name} is not an External ID or indexed field for {definition.name}",
-                400,
-                [key.name],
-            )
-        results: list[SaveResult | None] = [None] * len(records)
-        values: list[Any] = []
-        for record in records:
-            raw = next((v for k, v in record.items() if k.lower() == key.name.lower()), None)
-            values.append(raw if raw not in ("", None) else None)
-        matches = self._match(definition, key.name, values)
-        counts: dict[str, int] = {}
-        for value in values:
-            if value is not None:
-                counts[str(value).lower()] = counts.get(str(value).lower(), 0) + 1
-        inserts: list[int] = []
-        updates: list[int] = []
-        update_ids: list[str | None] = []
-        for position, value in enumerate(values):
-            if value is None:
-                if key.name == "Id":
-                    inserts.append(position)
-                    continue
-                results[position] = SaveResult.failure(
-                    RecordError("MISSING_ARGUMENT", f"{key.name} not specified", fields=[key.name])
-                )
-            elif counts[str(value).lower()] > 1:
-                results[position] = SaveResult.failure(
-                    RecordError(
-                        "DUPLICATE_EXTERNAL_ID",
-                        f"Duplicate external id specified: {value}",
-                        fields=[key.name],
-                    )
-                )
-            elif len(matches.get(str(value).lower(), [])) > 1:
-                found = matches[str(value).lower()]
-                results[position] = SaveResult.failure(
-                    RecordError(
-                        "DUPLICATE_EXTERNAL_ID",
-                        f"More than 1 record found for an external ID field: [{', '.join(found)}]",
-                        fields=[key.name],
-                    )
-                )
-            elif matches.get(str(value).lower()):
-                updates.append(position)
-                update_ids.append(matches[str(value).lower()][0])
-            elif key.name == "Id":
-                results[position] = SaveResult.failure(
-                    RecordError(
-                        "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", fields=["Id"]
-                    )
-                )
-            else:
-                inserts.append(position)
-        try:
-            with self.org.store.transaction():
-                if inserts:
-                    payload = [
-                        {k: v for k, v in records[p].items() if k.lower() != "id"} for p in inserts
-                    ]
-                    for position, result in zip(
-                        inserts,
-                        self._run(
-                            definition, payload, [None] * len(inserts), ctx, [True] * len(inserts)
-                        ),
-                        strict=True,
-                    ):
-                        results[position] = result
-                if updates:
-                    payload = [
-                        {
-                            k: v
-                            for k, v in records[p].items()
-                            if k.lower() not in ("id", key.name.lower())
-                        }
-                        for p in updates
-                    ]
-                    ran = self._run(
-                        definition, payload, list(update_ids), ctx, [False] * len(updates)
-                    )
-                    for position, result in zip(updates, ran, strict=True):
-                        results[position] = result
-                if ctx.all_or_none and any(r is None or not r.success for r in results):
-                    raise Rollback
-        except Rollback:
-            return _rolled_back([r or SaveResult(None, False) for r in results])
-        return [r or SaveResult(None, False) for r in results]
-
-    def _match(
-        self, definition: ObjectDef, field_name: str, values: list[Any]
-    ) -> dict[str, list[str]]:
-        item = definition.field(field_name)
-        assert item is not None
-        wanted = []
-        for value in values:
-            if value is None:
-                continue
-            if field_name == "Id":
-                normal = normalise_id(value)
-                if normal is not None:
-                    wanted.append(normal)
-            else:
-                wanted.append(str(value))
-        found: dict[str, list[str]] = {}
-        column = quote(item.name)
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            sql = f"SELECT Id, {column} AS v FROM {quote(definition.name)} WHERE IsDeleted = 0 AND {column} IN ({marks})"
-            for row in self.org.store.select(sql, chunk):
-                found.setdefault(str(row["v"]).lower(), []).append(row["Id"])
-        if field_name == "Id":
-            return {
-                str(value).lower(): found.get((normalise_id(value) or "").lower(), [])
-                for value in values
-                if value is not None
-            }
-        return found
+        return upsert(self, name, external_field, records, ctx or WriteContext())
 
 
-def _rolled_back(results: list[SaveResult]) -> list[SaveResult]:
+def rolled_back(results: list[SaveResult]) -> list[SaveResult]:
     code, message = ROLLED_BACK
     out = []
     for result in results:
