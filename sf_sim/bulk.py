@@ -147,7 +147,7 @@ class BulkJobs:
             raise _bad("Unsupported content type: " + str(body.get("contentType")), "INVALIDJOB")
         now = format_datetime(self.org.clock.now())
         return Job(
-            id=self.org.ids.next("750"),
+            id=self.org.transient_ids.next("750"),
             kind=kind,
             operation=str(body.get("operation")),
             object="",
@@ -202,8 +202,10 @@ class BulkJobs:
         elif state == "Aborted" and job.state in ("Open", "UploadComplete", "InProgress"):
             job.state = "Aborted"
             if kind == "ingest":
-                job.header, rows = self._rows(job) if job.uploads else ([], [])
-                job.unprocessed = rows
+                try:
+                    job.header, job.unprocessed = self._rows(job)
+                except (SalesforceApiError, csv.Error):
+                    job.header, job.unprocessed = [], []
         else:
             raise _bad(
                 f"Invalid state transition from {job.state} to {state}", "INVALIDJOBSTATE", 400
@@ -226,6 +228,8 @@ class BulkJobs:
         header: list[str] = []
         rows: list[list[str]] = []
         for text in job.uploads:
+            if "\x00" in text:
+                raise _bad("Failed to parse CSV: the data contains a null character")
             reader = csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITERS[job.delimiter])
             part = list(reader)
             if not part:

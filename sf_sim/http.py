@@ -105,6 +105,10 @@ class RequestContext:
             )
         try:
             return json.loads(self.body)
+        except RecursionError as exc:
+            raise SalesforceApiError(
+                "JSON_PARSER_ERROR", "JSON nesting depth exceeds the maximum allowed", 400
+            ) from exc
         except (ValueError, UnicodeDecodeError) as exc:
             line = getattr(exc, "lineno", 1)
             column = getattr(exc, "colno", 1)

@@ -89,7 +89,7 @@ class ApiLimits:
         daily = self.daily_limit
         storage_mb = self.org.control.storage_limit_mb
         used_mb = self.org.control.storage_used_bytes() // (1024 * 1024)
-        bulk = self.org.bulk.jobs_in_window() if hasattr(self.org, "bulk") else 0
+        bulk = self.org.bulk.jobs_in_window()
 
         def pair(maximum: int, remaining: int) -> dict[str, int]:
             return {"Max": maximum, "Remaining": max(remaining, 0)}

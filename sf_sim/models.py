@@ -36,6 +36,7 @@ from sf_sim.exceptions import RecordError, SalesforceApiError
 from sf_sim.identity import create_identity, refresh_copy
 from sf_sim.ids import IdGenerator
 from sf_sim.limits import ApiLimits
+from sf_sim.merge import merge_records
 from sf_sim.metadata import load_metadata
 from sf_sim.query import Queries
 from sf_sim.records import SaveResult, normalise_id
@@ -94,6 +95,8 @@ class Org:
             load_metadata(metadata, self.schema)
             self._save_schema()
         self.ids = IdGenerator(self.store.meta("id_instance", "5g"), start=self._next_serial())
+        self.transient_ids = IdGenerator(self.store.meta("id_instance", "5g"))
+        """Ids of things that live only in this process (query locators, bulk jobs)."""
         for definition in self.schema:
             self.store.ensure_table(definition)
         self.control = Control(self)
@@ -423,6 +426,18 @@ class Org:
                 "UPDATE Task SET WhoId = ? WHERE WhoId = ?", (contact, lead["Id"])
             )
         return {"accountId": account, "contactId": contact}
+
+    def merge(self, master_id: str, loser_ids: Sequence[str]) -> dict[str, Any]:
+        """Merge one or two duplicates into a master lead, contact or account.
+
+        Returns:
+            The SOAP ``MergeResult`` fields: ``id``, ``mergedRecordIds``,
+            ``updatedRelatedIds``, ``success``, ``errors``.
+
+        Raises:
+            SalesforceApiError: For records that cannot be merged.
+        """
+        return merge_records(self, master_id, list(loser_ids))
 
     def refresh_sandbox(
         self, sandbox_name: str, *, path: str | Path | None = None, post_copy: Any = None

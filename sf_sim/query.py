@@ -164,7 +164,7 @@ class Queries:
                 self._locators.pop(key, None)
             return body
         if key is None:
-            key = self.org.ids.next("0r8")
+            key = self.org.transient_ids.next("0r8")
             self._locators[key] = _Locator(
                 soql, include_deleted, batch, cursor, position, self.org.clock.now()
             )

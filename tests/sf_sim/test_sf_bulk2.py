@@ -193,3 +193,42 @@ def test_query_job_refuses_subqueries(sf_client: Salesforce) -> None:
             },
         )
     assert exc.value.content[0]["errorCode"] == "API_ERROR"
+
+
+def test_bulk2_csv_with_nul_byte_fails_the_job(sf_org: Org) -> None:
+    session = sf_org.session()
+    headers = {"Authorization": "Bearer " + sf_org.sessions.open(sf_org.running_user_id)}
+    base = f"{sf_org.instance_url}/services/data/v59.0/jobs/ingest"
+    job = session.post(
+        base, json={"object": "Contact", "operation": "insert"}, headers=headers
+    ).json()
+    session.put(
+        f"{base}/{job['id']}/batches",
+        data=b"LastName\nA\x00B\n",
+        headers={**headers, "Content-Type": "text/csv"},
+    )
+    closed = session.patch(
+        f"{base}/{job['id']}", json={"state": "UploadComplete"}, headers=headers
+    ).json()
+    info = session.get(f"{base}/{job['id']}", headers=headers).json()
+    assert closed["state"] == info["state"] == "Failed" and info["errorMessage"].startswith(
+        "InvalidBatch"
+    )
+    assert sf_org.count("Contact") == 0
+
+
+def test_upload_needs_csv_content_type(sf_org: Org) -> None:
+    session = sf_org.session()
+    headers = {"Authorization": "Bearer " + sf_org.sessions.open(sf_org.running_user_id)}
+    base = f"{sf_org.instance_url}/services/data/v59.0/jobs/ingest"
+    job = session.post(
+        base, json={"object": "Contact", "operation": "insert"}, headers=headers
+    ).json()
+    response = session.put(
+        f"{base}/{job['id']}/batches",
+        data="LastName\nA\n",
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400 and response.json()[0]["errorCode"] == "INVALIDJOB"
+    missing = session.get(f"{base}/750000000000000AAA", headers=headers)
+    assert missing.status_code == 404 and missing.json()[0]["errorCode"] == "NOT_FOUND"

@@ -121,3 +121,35 @@ def test_a_simulator_bug_is_a_500_body_not_a_traceback(
     assert response.status_code == 500
     assert response.get_json()[0]["errorCode"] == "UNKNOWN_EXCEPTION"
     assert "internal detail" not in response.get_data(as_text=True)
+
+
+def test_deeply_nested_json_is_a_parser_error(http: Client, auth: dict[str, str]) -> None:
+    body = b"[" * 100_000 + b"]" * 100_000
+    response = http.post(
+        "/services/data/v59.0/composite/sobjects",
+        data=body,
+        headers={**auth, "Content-Type": "application/json"},
+    )
+    assert (
+        response.status_code == 400 and response.get_json()[0]["errorCode"] == "JSON_PARSER_ERROR"
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["1e999", "NaN", '"12abc"'],
+    ids=["infinite", "nan", "not-a-number"],
+)
+def test_non_finite_numbers_are_refused(
+    http: Client, auth: dict[str, str], value: str, sf_org: Org
+) -> None:
+    body = ('{"Name": "Acme", "AnnualRevenue": ' + value + "}").encode()
+    response = http.post(
+        "/services/data/v59.0/sobjects/Account",
+        data=body,
+        headers={**auth, "Content-Type": "application/json"},
+    )
+    assert (
+        response.status_code == 400 and response.get_json()[0]["errorCode"] == "JSON_PARSER_ERROR"
+    )
+    assert sf_org.count("Account") == 0
