@@ -127,7 +127,7 @@ def describe_field(
         "controllerName": None,
         "createable": item.createable and writable,
         "custom": item.custom,
-        "defaultValue": item.default_value,
+        "defaultValue": None if item.type in ("picklist", "multipicklist") else item.default_value,
         "defaultValueFormula": None,
         "defaultedOnCreate": item.default_value is not None
         or item.name in _AUDIT

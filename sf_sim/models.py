@@ -330,7 +330,8 @@ class Org:
         """
         definition = self.object(object_name)
         normal = normalise_id(record_id)
-        row = self.store.get(definition.name, normal) if normal else None
+        with self.store.lock:
+            row = self.store.get(definition.name, normal) if normal else None
         if row is None:
             raise SalesforceApiError("NOT_FOUND", "The requested resource does not exist", 404)
         if row.get("IsDeleted"):
@@ -371,7 +372,10 @@ class Org:
         """Number of records of an object (recycle bin included on request)."""
         definition = self.object(object_name)
         where = "" if include_deleted else " WHERE IsDeleted = 0"
-        return int(self.store.scalar(f"SELECT COUNT(*) FROM {quote(definition.name)}{where}") or 0)
+        with self.store.lock:
+            return int(
+                self.store.scalar(f"SELECT COUNT(*) FROM {quote(definition.name)}{where}") or 0
+            )
 
     def convert_lead(
         self,

@@ -74,3 +74,17 @@ def test_plain_http_server(tmp_path: Path) -> None:
         assert (
             response.status_code == 401 and response.json()[0]["errorCode"] == "INVALID_SESSION_ID"
         )
+
+
+def test_concurrent_clients_are_serialised_safely(sf_org: Org) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def work(worker: int) -> int:
+        sf = sf_org.client()
+        for index in range(20):
+            sf.Contact.create({"LastName": f"W{worker}-{index}"})
+        return int(sf.query("SELECT COUNT() FROM Contact")["totalSize"])
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        counts = list(pool.map(work, range(4)))
+    assert sf_org.count("Contact") == 80 and max(counts) == 80

@@ -83,6 +83,25 @@ def test_wrong_json_type_is_a_parser_error(sf_client: Salesforce, value: Any, to
     assert token in exc.value.content[0]["message"]
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("Birthdate", "2024-13-45"),
+        ("Birthdate", 20240101),
+        ("EmailBouncedDate", "yesterday"),
+        ("HasOptedOutOfEmail", "maybe"),
+    ],
+    ids=["impossible-date", "number-for-date", "bad-datetime", "bad-boolean"],
+)
+def test_unparseable_values_are_parser_errors(
+    sf_client: Salesforce, sf_org: Org, field: str, value: Any
+) -> None:
+    with pytest.raises(SalesforceMalformedRequest) as exc:
+        sf_client.Contact.create({"LastName": "Lee", field: value})
+    assert exc.value.content[0]["errorCode"] == "JSON_PARSER_ERROR"
+    assert sf_org.count("Contact") == 0
+
+
 def test_restricted_picklist_refuses_unknown_value(sf_org: Org) -> None:
     with pytest.raises(RecordError) as exc:
         sf_org.create(
