@@ -246,6 +246,13 @@ class Dml:
                 continue
             try:
                 if not ctx.system:
+                    allowed = definition.createable if creating[position] else definition.updateable
+                    if not allowed:
+                        verb = "inserted" if creating[position] else "updated"
+                        raise RecordError(
+                            "INVALID_TYPE_FOR_OPERATION",
+                            f"entity type cannot be {verb}: {definition.label}",
+                        )
                     self.org.control.check_object_access(
                         definition.name, "create" if creating[position] else "edit"
                     )

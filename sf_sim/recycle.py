@@ -106,9 +106,13 @@ class Recycle:
         for position, record_id in members.items():
             row = rows.get(record_id)
             try:
-                if not ctx.system and (
-                    not definition.deletable
-                    or not self.org.control.object_allowed(definition.name, "delete")
+                if not ctx.system and not definition.deletable:
+                    raise RecordError(
+                        "INVALID_TYPE_FOR_OPERATION",
+                        f"entity type cannot be deleted: {definition.label}",
+                    )
+                if not ctx.system and not self.org.control.object_allowed(
+                    definition.name, "delete"
                 ):
                     raise RecordError(
                         "INSUFFICIENT_ACCESS_OR_READONLY", "insufficient access rights on object id"

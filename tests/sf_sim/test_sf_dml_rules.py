@@ -199,3 +199,27 @@ def test_ids_are_deterministic_for_the_same_calls() -> None:
 def test_system_context_may_write_read_only_fields(sf_org: Org) -> None:
     contact = sf_org.create("Contact", {"LastName": "A", "IsEmailBounced": True}, system=True)
     assert sf_org.get("Contact", contact)["IsEmailBounced"] is True
+
+
+@pytest.mark.parametrize(
+    ("object_name", "verb"),
+    [("Organization", "inserted"), ("AsyncApexJob", "inserted"), ("CronTrigger", "inserted")],
+    ids=["organization", "async-apex-job", "cron-trigger"],
+)
+def test_read_only_objects_refuse_api_inserts(
+    sf_client: Salesforce, sf_org: Org, object_name: str, verb: str
+) -> None:
+    with pytest.raises(SalesforceMalformedRequest) as exc:
+        getattr(sf_client, object_name).create({})
+    assert exc.value.content[0]["errorCode"] == "INVALID_TYPE_FOR_OPERATION"
+    assert f"entity type cannot be {verb}" in exc.value.content[0]["message"]
+    assert sf_org.count(object_name) == (1 if object_name == "Organization" else 0)
+
+
+def test_users_cannot_be_deleted(sf_client: Salesforce, sf_org: Org) -> None:
+    with pytest.raises(SalesforceMalformedRequest) as exc:
+        sf_client.User.delete(sf_org.running_user_id)
+    assert exc.value.content[0]["errorCode"] == "INVALID_TYPE_FOR_OPERATION"
+    with pytest.raises(SalesforceMalformedRequest) as exc:
+        sf_client.Organization.update(sf_org.org_id, {"Name": "Renamed"})
+    assert exc.value.content[0]["errorCode"] == "INVALID_TYPE_FOR_OPERATION"
