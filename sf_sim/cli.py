@@ -21,6 +21,7 @@ from simple_salesforce.api import Salesforce
 from cmsf_core.clock import Clock, SystemClock, VirtualClock
 from cmsf_core.serving import LoopbackServer
 from sf_sim.app import SalesforceApp
+from sf_sim.exceptions import SfSimError
 from sf_sim.models import Org
 from sf_sim.seed import seed_org
 
@@ -78,7 +79,10 @@ def serve(
     Example: sf-sim serve --port 8443 --db org.sqlite --ca-file sf-ca.pem
     """
     clock: Clock = VirtualClock() if virtual_clock else SystemClock()
-    org = Org(db, name=name, clock=clock)
+    try:
+        org = Org(db, name=name, clock=clock)
+    except (SfSimError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
     if seed_data and org.count("Contact") == 0:
         seed_org(
             org,

@@ -25,11 +25,16 @@ from typing import Any
 
 import sqlite_utils
 
+from sf_sim.exceptions import SfSimError
 from sf_sim.schema import FieldDef, ObjectDef
 
-__all__ = ["Store", "dump_object", "load_object", "quote"]
+__all__ = ["Store", "StoreError", "dump_object", "load_object", "quote"]
 
 _INDEXED = {"email", "name", "createddate", "lastmodifieddate", "systemmodstamp", "isdeleted"}
+
+
+class StoreError(SfSimError):
+    """The org's database file cannot be opened or is not an org database."""
 
 
 def quote(name: str) -> str:
@@ -80,14 +85,18 @@ class Store:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else None
-        self.conn = sqlite3.connect(
-            str(path) if path is not None else ":memory:",
-            check_same_thread=False,
-            isolation_level=None,
-        )
-        if path is not None:
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            self.conn = sqlite3.connect(
+                str(path) if path is not None else ":memory:",
+                check_same_thread=False,
+                isolation_level=None,
+            )
+            if path is not None:
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the org database {path}: {exc}") from exc
         self.db = sqlite_utils.Database(self.conn)
         self.lock = threading.RLock()
         self._depth = 0

@@ -51,3 +51,11 @@ def test_demo_prints_a_summary() -> None:
     assert result.exit_code == 0, result.output
     assert "Contacts (300 in the org, 300 read via query_all" in result.output
     assert "Over HTTPS at https://localhost:" in result.output
+
+
+def test_serve_with_a_bad_db_path_is_a_clean_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["serve", "--port", "0", "--db", str(tmp_path / "no" / "such" / "org.sqlite")]
+    )
+    assert result.exit_code == 1 and "cannot open the org database" in result.output
+    assert "Traceback" not in result.output

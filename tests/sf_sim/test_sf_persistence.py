@@ -34,3 +34,16 @@ def test_reopened_org_accepts_the_same_credentials(tmp_path: Path) -> None:
     second = Org(path)
     assert second.admin_credentials() == credentials
     assert second.client().query("SELECT COUNT() FROM Organization")["totalSize"] == 1
+
+
+def test_unopenable_path_is_a_clear_error(tmp_path: Path) -> None:
+    import pytest
+
+    from sf_sim.store import StoreError
+
+    with pytest.raises(StoreError, match="cannot open the org database"):
+        Org(tmp_path / "missing" / "org.sqlite")
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"this is not a database, just some text" * 100)
+    with pytest.raises(StoreError, match="cannot open the org database"):
+        Org(junk)
