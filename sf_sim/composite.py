@@ -265,18 +265,24 @@ def _subrequest(
     return ctx.app.dispatch_internal(ctx, method.upper(), url, payload, headers)
 
 
-def composite(ctx: RequestContext) -> Reply:
-    """``POST composite``."""
-    body = ctx.json_object()
-    requests = body.get("compositeRequest")
+def _subrequests(body: dict[str, Any], key: str, kind: str) -> list[Any]:
+    """The list of subrequests under ``key``: present, non-empty, at most 25."""
+    requests = body.get(key)
     if not isinstance(requests, list) or not requests:
-        raise SalesforceApiError("INVALID_API_INPUT", "compositeRequest is required", 400)
+        raise SalesforceApiError("INVALID_API_INPUT", f"{key} is required", 400)
     if len(requests) > MAX_SUBREQUESTS:
         raise SalesforceApiError(
             "INVALID_API_INPUT",
-            f"Composite request limit exceeded. Maximum of {MAX_SUBREQUESTS} subrequests allowed.",
+            f"{kind} request limit exceeded. Maximum of {MAX_SUBREQUESTS} subrequests allowed.",
             400,
         )
+    return requests
+
+
+def composite(ctx: RequestContext) -> Reply:
+    """``POST composite``."""
+    body = ctx.json_object()
+    requests = _subrequests(body, "compositeRequest", "Composite")
     all_or_none = bool(body.get("allOrNone", False))
     seen: set[str] = set()
     for item in requests:
@@ -341,15 +347,7 @@ def _halted(reference: str) -> dict[str, Any]:
 def composite_batch(ctx: RequestContext) -> Reply:
     """``POST composite/batch``."""
     body = ctx.json_object()
-    requests = body.get("batchRequests")
-    if not isinstance(requests, list) or not requests:
-        raise SalesforceApiError("INVALID_API_INPUT", "batchRequests is required", 400)
-    if len(requests) > MAX_SUBREQUESTS:
-        raise SalesforceApiError(
-            "INVALID_API_INPUT",
-            f"Batch request limit exceeded. Maximum of {MAX_SUBREQUESTS} subrequests allowed.",
-            400,
-        )
+    requests = _subrequests(body, "batchRequests", "Batch")
     halt = bool(body.get("haltOnError", False))
     results: list[dict[str, Any]] = []
     has_errors = False

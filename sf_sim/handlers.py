@@ -17,6 +17,7 @@ from sf_sim.http import Reply, RequestContext
 from sf_sim.query import parse_batch_size
 from sf_sim.records import SaveResult
 from sf_sim.recycle import run_delete
+from sf_sim.upsert import external_id_field
 
 __all__ = [
     "SUPPORTED_VERSIONS",
@@ -167,37 +168,34 @@ def _external(ctx: RequestContext) -> tuple[str, str, str]:
 
 def _matches(ctx: RequestContext, name: str, field: str, value: str) -> list[str]:
     definition = ctx.org.object(name)
-    item = definition.field(field)
-    if item is None or not ctx.org.control.field_visible(name, item.name):
-        raise SalesforceApiError(
-            "NOT_FOUND",
-            f"Provided external ID field does not exist or is not accessible: {field}",
-            404,
-        )
-    if not (item.external_id or item.name == "Id"):
-        raise SalesforceApiError(
-            "INVALID_FIELD",
-            f"Field {item.name} is not an External ID or indexed field for {name}",
-            400,
-            [item.name],
-        )
+    item = external_id_field(ctx.org, definition, field)
     rows = ctx.org.store.select(
         f'SELECT Id FROM "{definition.name}" WHERE IsDeleted = 0 AND "{item.name}" = ?', (value,)
     )
     return [row["Id"] for row in rows]
 
 
-def get_by_external_id(ctx: RequestContext) -> Reply:
-    """``GET sobjects/X/{field}/{value}``: the record, 300 when several match, 404 when none."""
+def _several(ctx: RequestContext, name: str, found: list[str]) -> Reply:
+    """The 300 answer listing the records an external Id matches."""
+    return Reply(
+        300, [f"/services/data/v{ctx.version}/sobjects/{name}/{record_id}" for record_id in found]
+    )
+
+
+def _one_match(ctx: RequestContext) -> tuple[str, list[str]]:
+    """(object, matching Ids) for ``sobjects/X/{field}/{value}``, 404 when nothing matches."""
     name, field, value = _external(ctx)
     found = _matches(ctx, name, field, value)
     if not found:
         raise SalesforceApiError("NOT_FOUND", "The requested resource does not exist", 404)
+    return name, found
+
+
+def get_by_external_id(ctx: RequestContext) -> Reply:
+    """``GET sobjects/X/{field}/{value}``: the record, 300 when several match, 404 when none."""
+    name, found = _one_match(ctx)
     if len(found) > 1:
-        return Reply(
-            300,
-            [f"/services/data/v{ctx.version}/sobjects/{name}/{record_id}" for record_id in found],
-        )
+        return _several(ctx, name, found)
     fields = ctx.args.get("fields")
     chosen = [part for part in fields.split(",") if part.strip()] if fields else None
     return Reply(body=ctx.org.get(name, found[0], chosen, api_version=ctx.version))
@@ -208,10 +206,7 @@ def upsert_record(ctx: RequestContext) -> Reply:
     name, field, value = _external(ctx)
     found = _matches(ctx, name, field, value)
     if len(found) > 1:
-        return Reply(
-            300,
-            [f"/services/data/v{ctx.version}/sobjects/{name}/{record_id}" for record_id in found],
-        )
+        return _several(ctx, name, found)
     body = ctx.json_object()
     key = ctx.org.object(name).field(field)
     assert key is not None
@@ -243,15 +238,9 @@ def upsert_record(ctx: RequestContext) -> Reply:
 
 def delete_by_external_id(ctx: RequestContext) -> Reply:
     """``DELETE sobjects/X/{field}/{value}``."""
-    name, field, value = _external(ctx)
-    found = _matches(ctx, name, field, value)
-    if not found:
-        raise SalesforceApiError("NOT_FOUND", "The requested resource does not exist", 404)
+    name, found = _one_match(ctx)
     if len(found) > 1:
-        return Reply(
-            300,
-            [f"/services/data/v{ctx.version}/sobjects/{name}/{record_id}" for record_id in found],
-        )
+        return _several(ctx, name, found)
     result = run_delete(ctx.org, found, WriteContext(), object_name=name)[0]
     if not result.success:
         raise _record_failure(result)

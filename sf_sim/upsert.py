@@ -9,15 +9,42 @@ in one transaction, so ``allOrNone`` covers both.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sf_sim.dml import Dml, Rollback, WriteContext, rolled_back
 from sf_sim.exceptions import RecordError, SalesforceApiError
 from sf_sim.records import SaveResult, normalise_id
-from sf_sim.schema import ObjectDef
+from sf_sim.schema import FieldDef, ObjectDef
 from sf_sim.store import quote
 
-__all__ = ["upsert"]
+if TYPE_CHECKING:
+    from sf_sim.models import Org
+
+__all__ = ["external_id_field", "upsert"]
+
+
+def external_id_field(org: Org, definition: ObjectDef, name: str) -> FieldDef:
+    """The field an upsert or external-Id lookup matches on.
+
+    Raises:
+        SalesforceApiError: NOT_FOUND (404) for an unknown or hidden field, INVALID_FIELD
+            (400) for a field that is neither an external Id nor ``Id``.
+    """
+    key = definition.field(name)
+    if key is None or not org.control.field_visible(definition.name, key.name):
+        raise SalesforceApiError(
+            "NOT_FOUND",
+            f"Provided external ID field does not exist or is not accessible: {name}",
+            404,
+        )
+    if not (key.external_id or key.name == "Id"):
+        raise SalesforceApiError(
+            "INVALID_FIELD",
+            f"Field {key.name} is not an External ID or indexed field for {definition.name}",
+            400,
+            [key.name],
+        )
+    return key
 
 
 def upsert(
@@ -33,20 +60,7 @@ def upsert(
         SalesforceApiError: If the field does not exist or is not an external Id.
     """
     definition = dml.object(name)
-    key = definition.field(external_field)
-    if key is None or not dml.org.control.field_visible(definition.name, key.name):
-        raise SalesforceApiError(
-            "NOT_FOUND",
-            f"Provided external ID field does not exist or is not accessible: {external_field}",
-            404,
-        )
-    if not (key.external_id or key.name == "Id"):
-        raise SalesforceApiError(
-            "INVALID_FIELD",
-            f"Field {key.name} is not an External ID or indexed field for {definition.name}",
-            400,
-            [key.name],
-        )
+    key = external_id_field(dml.org, definition, external_field)
     results: list[SaveResult | None] = [None] * len(records)
     values: list[Any] = []
     for record in records:
