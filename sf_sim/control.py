@@ -343,6 +343,72 @@ class Control:
                 "INSUFFICIENT_ACCESS_OR_READONLY", "insufficient access rights on object id"
             )
 
+    # ------------------------------------------------------------------ users and credentials
+
+    def add_user(
+        self,
+        username: str,
+        *,
+        last_name: str = "User",
+        first_name: str | None = None,
+        email: str | None = None,
+        profile: str = "Standard User",
+        time_zone: str = "America/Los_Angeles",
+        password: str | None = None,
+        security_token: str | None = None,
+    ) -> str:
+        """Create an active user (and optionally its credentials); returns the 005 Id.
+
+        Raises:
+            ValueError: For an unknown profile.
+            RecordError: If the platform rules refuse the user (duplicate username, ...).
+        """
+        profile_id = self.org.store.scalar("SELECT Id FROM Profile WHERE Name = ?", (profile,))
+        if profile_id is None:
+            raise ValueError(f"unknown profile {profile!r}")
+        alias = "".join(ch for ch in username.split("@")[0] if ch.isalnum())[:8] or "user"
+        user_id = self.org.create(
+            "User",
+            {
+                "Username": username,
+                "LastName": last_name,
+                "FirstName": first_name,
+                "Email": email or username,
+                "Alias": alias,
+                "ProfileId": profile_id,
+                "TimeZoneSidKey": time_zone,
+                "LocaleSidKey": "en_US",
+                "EmailEncodingKey": "UTF-8",
+                "LanguageLocaleKey": "en_US",
+                "UserType": "Standard",
+            },
+            system=True,
+        )
+        if password is not None:
+            self.org.sessions.set_password(username, password, security_token)
+        return user_id
+
+    def set_password(self, username: str, password: str, security_token: str | None = None) -> None:
+        """Set a user's password and security token (see :meth:`Sessions.set_password`)."""
+        self.org.sessions.set_password(username, password, security_token)
+
+    def add_connected_app(
+        self,
+        consumer_key: str,
+        consumer_secret: str,
+        *,
+        run_as: str | None = None,
+        certificate: str | None = None,
+    ) -> None:
+        """Register a connected app (see :meth:`Sessions.add_connected_app`)."""
+        self.org.sessions.add_connected_app(
+            consumer_key, consumer_secret, run_as=run_as, certificate=certificate
+        )
+
+    def expire_sessions(self) -> None:
+        """End every session now, as a password change or an admin's logout would."""
+        self.org.sessions.revoke_all()
+
     # ------------------------------------------------------------------ storage
 
     @property

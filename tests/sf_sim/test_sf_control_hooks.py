@@ -234,3 +234,28 @@ def test_reset_clears_hooks(sf_org: Org) -> None:
     sf_org.control.hide_field("Contact", "Email")
     sf_org.reset()
     assert sf_org.control.triggers == [] and sf_org.control.field_visible("Contact", "Email")
+
+
+def test_added_user_can_log_in_and_owns_what_it_creates(sf_org: Org) -> None:
+    user_id = sf_org.control.add_user(
+        "sync@acme.example.com", last_name="Sync", password="pw-1", security_token="tok"
+    )
+    sf = Salesforce(
+        username="sync@acme.example.com",
+        password="pw-1",
+        security_token="tok",
+        session=sf_org.session(),
+    )
+    created = sf.Contact.create({"LastName": "Owned"})
+    record = sf_org.get("Contact", created["id"])
+    assert record["OwnerId"] == record["CreatedById"] == user_id
+    with pytest.raises(ValueError, match="unknown profile"):
+        sf_org.control.add_user("x@acme.example.com", profile="Wizard")
+
+
+def test_expire_sessions_forces_a_new_login(sf_org: Org) -> None:
+    sf = sf_org.client()
+    old = sf.session_id
+    sf_org.control.expire_sessions()
+    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
+    assert sf.session_id != old
