@@ -316,12 +316,12 @@ class Dml:
                     self.org.control.check_lock(definition.name, ids[position] or "")
             except RecordError as exc:
                 self._fail(position, exc, results, excluded, ids)
-        ref_errors: dict[int, RecordError] = {p: RecordError("X", "x") for p in excluded}
-        checker.check_references(rows, ref_errors)
-        checker.check_unique(rows, ref_errors, lambda p: ids[p] or "")
+        pending = [{} if p in excluded else row for p, row in enumerate(rows)]
+        ref_errors: dict[int, RecordError] = {}
+        checker.check_references(pending, ref_errors)
+        checker.check_unique(pending, ref_errors, lambda p: ids[p] or "")
         for position, error in ref_errors.items():
-            if position not in excluded:
-                self._fail(position, error, results, excluded, ids)
+            self._fail(position, error, results, excluded, ids)
         live = [p for p in sorted(new) if p not in excluded]
         for position, error in campaigns.before_save(
             self.org, definition, {p: new[p] for p in live}, old

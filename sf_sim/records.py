@@ -22,7 +22,7 @@ from sf_sim.values import Source, check_value, coerce_value
 if TYPE_CHECKING:
     from sf_sim.models import Org
 
-__all__ = ["ROLLED_BACK", "RecordChecker", "SaveResult", "no_such_column"]
+__all__ = ["ROLLED_BACK", "RecordChecker", "SaveResult", "no_such_column", "normalise_id"]
 
 ROLLED_BACK = (
     "ALL_OR_NONE_OPERATION_ROLLED_BACK",
