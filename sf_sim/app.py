@@ -119,6 +119,7 @@ class SalesforceApp:
         org = self.org
         cost = 0
         reply: Reply
+        route: Route | None = None
         with org.store.lock:
             previous_user = org.running_user_id
             try:
@@ -136,7 +137,11 @@ class SalesforceApp:
                 org.tick()
                 reply = route.handler(ctx)
             except SalesforceApiError as error:
-                reply = _error_reply(error)
+                reply = (
+                    _bulk1_error(error)
+                    if route is not None and route.bulk1
+                    else _error_reply(error)
+                )
             except Exception:  # a bug in the simulator must not become a traceback for the client
                 log.exception("sf_sim: unexpected error answering %s %s", ctx.method, ctx.path)
                 reply = Reply(
@@ -190,6 +195,19 @@ class SalesforceApp:
             return route.handler(ctx)
         except SalesforceApiError as error:
             return _error_reply(error)
+
+
+def _bulk1_error(error: SalesforceApiError) -> Reply:
+    """Bulk API 1.0 errors: ``{exceptionCode, exceptionMessage}``; a bad session is a 400."""
+    if error.error_code == "INVALID_SESSION_ID":
+        return Reply(
+            400, {"exceptionCode": "InvalidSessionId", "exceptionMessage": "Invalid session id"}
+        )
+    if error.error_code == "REQUEST_LIMIT_EXCEEDED":
+        return Reply(403, {"exceptionCode": "ExceededQuota", "exceptionMessage": error.message})
+    return Reply(
+        error.status, {"exceptionCode": error.error_code, "exceptionMessage": error.message}
+    )
 
 
 def _session_id(ctx: RequestContext) -> str | None:

@@ -30,6 +30,7 @@ from cmsf_core.clock import Clock, VirtualClock
 from sf_sim import activation
 from sf_sim.app import SalesforceApp
 from sf_sim.bulk import BulkJobs
+from sf_sim.bulk1 import Bulk1Jobs
 from sf_sim.control import Control
 from sf_sim.dml import Dml, WriteContext
 from sf_sim.exceptions import RecordError, SalesforceApiError
@@ -106,6 +107,7 @@ class Org:
         self.limits = ApiLimits(self)
         self.queries = Queries(self)
         self.bulk = BulkJobs(self)
+        self.bulk1 = Bulk1Jobs(self)
         self.base_url_override: str | None = None
         self._app: SalesforceApp | None = None
         self.post_copy_hooks: list[Any] = []

@@ -31,6 +31,7 @@ class Route:
     auth: bool = True
     cost: int = 1
     composable: bool = True
+    bulk1: bool = False
 
 
 def _r(
@@ -41,11 +42,20 @@ def _r(
     auth: bool = True,
     cost: int = 1,
     composable: bool = True,
+    bulk1: bool = False,
 ) -> Route:
-    return Route(method, re.compile("^" + path + "/?$"), handler, auth, cost, composable)
+    return Route(method, re.compile("^" + path + "/?$"), handler, auth, cost, composable, bulk1)
+
+
+def _b(method: str, path: str, handler: Handler) -> Route:
+    """A Bulk API 1.0 route (errors in the ``{exceptionCode, exceptionMessage}`` shape)."""
+    return _r(method, A + path, handler, composable=False, bulk1=True)
 
 
 V = r"/services/data/v(?P<version>\d{1,3}\.\d)"
+A = r"/services/async/(?P<version>\d{1,3}\.\d)"
+J = r"/job/(?P<id>750[A-Za-z0-9]{12,15})"
+B = J + r"/batch/(?P<batch>751[A-Za-z0-9]{12,15})"
 T = r"(?P<type>[A-Za-z][A-Za-z0-9_]*)"
 ROUTES: tuple[Route, ...] = (
     _r("GET", r"/services/data", handlers.versions, auth=False, cost=0),
@@ -131,6 +141,15 @@ ROUTES: tuple[Route, ...] = (
     ),
     _r("GET", V + r"/actions/standard", handlers.list_standard_actions),
     _r("POST", V + r"/actions/standard/emailSimple", handlers.email_simple),
+    _b("POST", r"/job", jobs.bulk1_create_job),
+    _b("GET", J, jobs.bulk1_job),
+    _b("POST", J, jobs.bulk1_job),
+    _b("POST", J + r"/batch", jobs.bulk1_add_batch),
+    _b("GET", J + r"/batch", jobs.bulk1_batches),
+    _b("GET", B, jobs.bulk1_batch),
+    _b("GET", B + r"/request", jobs.bulk1_request),
+    _b("GET", B + r"/result", jobs.bulk1_results),
+    _b("GET", B + r"/result/(?P<result>752[A-Za-z0-9]{12,15})", jobs.bulk1_result_page),
     _r(
         "POST",
         r"/services/Soap/u/(?P<soap_version>\d{1,3}\.\d)(?:/[A-Za-z0-9]*)?",
