@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sf_sim import auth, composite, handlers, jobs
+from sf_sim import auth, composite, composite_tree, handlers, jobs
 from sf_sim.http import Reply, RequestContext
 
 __all__ = ["ROUTES", "Route"]
@@ -97,6 +97,7 @@ ROUTES: tuple[Route, ...] = (
         V + r"/composite/sobjects/" + T + r"/(?P<field>[A-Za-z][A-Za-z0-9_]*)",
         composite.collection_upsert,
     ),
+    _r("POST", V + r"/composite/tree/" + T, composite_tree.composite_tree),
     _r("POST", V + r"/composite", composite.composite, composable=False),
     _r("POST", V + r"/composite/batch", composite.composite_batch, composable=False),
     _r("POST", V + r"/jobs/(?P<kind>ingest)", jobs.create_ingest_job, composable=False),

@@ -141,3 +141,71 @@ def test_batch_runs_independently_and_halts_on_error(sf_client: Salesforce, sf_o
     assert [r["statusCode"] for r in result["results"]] == [201, 400, 412]
     assert result["results"][2]["result"][0]["errorCode"] == "BATCH_PROCESSING_HALTED"
     assert sf_org.count("Contact") == 1
+
+
+def _tree(contact_email: str) -> dict[str, object]:
+    return {
+        "records": [
+            {
+                "attributes": {"type": "Account", "referenceId": "acct"},
+                "Name": "Acme",
+                "Contacts": {
+                    "records": [
+                        {
+                            "attributes": {"type": "Contact", "referenceId": "c1"},
+                            "LastName": "Lee",
+                            "Email": contact_email,
+                        },
+                        {"attributes": {"type": "Contact", "referenceId": "c2"}, "LastName": "Kim"},
+                    ]
+                },
+            }
+        ]
+    }
+
+
+def test_tree_creates_parents_and_children(sf_client: Salesforce, sf_org: Org) -> None:
+    result = sf_client.restful(
+        "composite/tree/Account", method="POST", json=_tree("lee@example.com")
+    )
+    assert result["hasErrors"] is False and [r["referenceId"] for r in result["results"]] == [
+        "acct",
+        "c1",
+        "c2",
+    ]
+    account = result["results"][0]["id"]
+    assert {c["AccountId"] for c in sf_org.query("SELECT AccountId FROM Contact")} == {account}
+
+
+def test_tree_failure_creates_nothing(sf_client: Salesforce, sf_org: Org) -> None:
+    with pytest.raises(SalesforceMalformedRequest) as exc:
+        sf_client.restful("composite/tree/Account", method="POST", json=_tree("not-an-email"))
+    assert exc.value.content["hasErrors"] is True
+    assert exc.value.content["results"][0]["referenceId"] == "c1"
+    assert exc.value.content["results"][0]["errors"][0]["statusCode"] == "INVALID_EMAIL_ADDRESS"
+    assert sf_org.count("Account") == 0 and sf_org.count("Contact") == 0
+
+
+@pytest.mark.parametrize(
+    "records",
+    [
+        [{"attributes": {"type": "Contact", "referenceId": "x"}, "LastName": "Wrong type"}],
+        [
+            {"attributes": {"type": "Account", "referenceId": "x"}, "Name": "A"},
+            {"attributes": {"type": "Account", "referenceId": "x"}, "Name": "B"},
+        ],
+        [
+            {"attributes": {"type": "Account", "referenceId": f"r{i}"}, "Name": "A"}
+            for i in range(201)
+        ],
+        [{"Name": "no attributes"}],
+    ],
+    ids=["wrong-type", "duplicate-reference", "201-records", "no-attributes"],
+)
+def test_tree_malformed_requests(
+    sf_client: Salesforce, sf_org: Org, records: list[dict[str, object]]
+) -> None:
+    with pytest.raises(SalesforceMalformedRequest) as exc:
+        sf_client.restful("composite/tree/Account", method="POST", json={"records": records})
+    assert exc.value.content[0]["errorCode"] == "INVALID_INPUT"
+    assert sf_org.count("Account") == 0
