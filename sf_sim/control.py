@@ -23,11 +23,13 @@ Kept apart from the emulated API, as the conventions ask. Through ``org.control`
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sf_sim.apex_limits import ApexTransaction, LimitException
 from sf_sim.exceptions import RecordError, SalesforceApiError
 from sf_sim.records import normalise_id
 from sf_sim.schema import format_datetime
@@ -137,6 +139,7 @@ class Control:
         self.read_only_fields: set[tuple[str, str]] = set()
         self.object_permissions: dict[str, dict[str, bool]] = {}
         self.request_log: deque[RequestLogEntry] = deque(maxlen=100_000)
+        self.apex: ApexTransaction | None = None
         self._depth = 0
 
     def reset(self) -> None:
@@ -186,6 +189,27 @@ class Control:
             raise ValueError(f"unknown object {object_name!r}")
         self.validation_rules.setdefault(definition.name, []).append((name, rule, field_name))
 
+    @contextmanager
+    def apex_scope(self) -> Iterator[None]:
+        """The Apex transaction of a DML call: triggers it fires share one set of limits."""
+        if self.apex is not None:
+            yield
+            return
+        self.apex = ApexTransaction()
+        try:
+            yield
+        finally:
+            self.apex = None
+
+    def count_apex(self, name: str, amount: int = 1) -> None:
+        """Count work done by trigger code against the transaction's governor limits.
+
+        Raises:
+            LimitException: Past a limit (only inside triggers; API calls are not Apex).
+        """
+        if self._depth > 0 and self.apex is not None:
+            self.apex.count(name, amount)
+
     def run_triggers(
         self,
         object_name: str,
@@ -219,13 +243,18 @@ class Control:
                 self._depth += 1
                 try:
                     trigger.fn(ctx)
+                    if self.apex is not None and self.apex.exceeded:
+                        raise LimitException(self.apex.exceeded)
                 except RecordError as exc:
                     for index in range(start, min(start + 200, count)):
                         errors.setdefault(index, exc)
                 except Exception as exc:  # a trigger's unhandled exception fails its records
-                    failure = _activate_error(
-                        trigger, timing, event, f"{type(exc).__name__}: {exc}"
+                    kind = (
+                        "System.LimitException"
+                        if isinstance(exc, LimitException)
+                        else type(exc).__name__
                     )
+                    failure = _activate_error(trigger, timing, event, f"{kind}: {exc}")
                     for index in range(start, min(start + 200, count)):
                         errors.setdefault(index, failure)
                 finally:

@@ -192,6 +192,19 @@ class Dml:
         created_flags: list[bool | None] | None = None,
     ) -> list[SaveResult]:
         """Insert (``ids[i]`` None) or update records of one object; results by position."""
+        self.org.control.count_apex("dml")
+        self.org.control.count_apex("dml_rows", len(records))
+        with self.org.control.apex_scope():
+            return self._run_in_scope(definition, records, ids, ctx, created_flags)
+
+    def _run_in_scope(
+        self,
+        definition: ObjectDef,
+        records: list[dict[str, Any]],
+        ids: list[str | None],
+        ctx: WriteContext,
+        created_flags: list[bool | None] | None,
+    ) -> list[SaveResult]:
         results: list[SaveResult | None] = [None] * len(records)
         excluded: set[int] = set()
         creating = [record_id is None for record_id in ids]

@@ -77,7 +77,8 @@ class Queries:
                 "or the describe call for the appropriate names.",
                 400,
             )
-        return run_query(
+        self.org.control.count_apex("soql")
+        cursor = run_query(
             self.org.store.conn,
             self.org.schema,
             soql,
@@ -87,6 +88,8 @@ class Queries:
             field_visible=self.org.control.field_visible,
             api_version=api_version,
         )
+        self.org.control.count_apex("soql_rows", cursor.total_size)
+        return cursor
 
     def first_page(
         self,

@@ -65,7 +65,14 @@ class Recycle:
         object_name: str | None = None,
     ) -> list[SaveResult]:
         """Delete records by Id (any mix of objects); results in input order."""
-        ctx = ctx or WriteContext()
+        self.org.control.count_apex("dml")
+        self.org.control.count_apex("dml_rows", len(ids))
+        with self.org.control.apex_scope():
+            return self._delete(ids, ctx or WriteContext(), hard, object_name)
+
+    def _delete(
+        self, ids: list[str], ctx: WriteContext, hard: bool, object_name: str | None
+    ) -> list[SaveResult]:
         results: list[SaveResult | None] = [None] * len(ids)
         groups: dict[str, dict[int, str]] = {}
         for position, raw in enumerate(ids):
