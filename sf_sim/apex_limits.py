@@ -2,7 +2,8 @@
 
 While triggers run, everything they do through the org counts against the limits of
 the Apex transaction they run in: SOQL queries (100 sync / 200 async), rows those
-queries return (50,000), DML statements (150) and DML rows (10,000). Going over raises
+queries return (50,000), DML statements (150), DML rows (10,000) and queueable jobs
+enqueued (50 sync, 1 async). Going over raises
 :class:`LimitException`, which, as on the platform, cannot be caught: the trigger's
 records fail with ``CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY`` "<Trigger>: execution of
 AfterInsert caused by: System.LimitException: Too many SOQL queries: 101" even if the
@@ -17,9 +18,9 @@ from sf_sim.exceptions import SfSimError
 
 __all__ = ["ASYNC_LIMITS", "SYNC_LIMITS", "ApexTransaction", "LimitException"]
 
-SYNC_LIMITS = {"soql": 100, "soql_rows": 50_000, "dml": 150, "dml_rows": 10_000}
+SYNC_LIMITS = {"soql": 100, "soql_rows": 50_000, "dml": 150, "dml_rows": 10_000, "queueable": 50}
 """Limits of a synchronous transaction (API calls, triggers they fire, scheduled Apex)."""
-ASYNC_LIMITS = {"soql": 200, "soql_rows": 50_000, "dml": 150, "dml_rows": 10_000}
+ASYNC_LIMITS = {"soql": 200, "soql_rows": 50_000, "dml": 150, "dml_rows": 10_000, "queueable": 1}
 """Limits of an asynchronous transaction (batch, queueable, future)."""
 
 _MESSAGES = {
@@ -27,6 +28,7 @@ _MESSAGES = {
     "soql_rows": "Too many query rows: {n}",
     "dml": "Too many DML statements: {n}",
     "dml_rows": "Too many DML rows: {n}",
+    "queueable": "Too many queueable jobs added to the queue: {n}",
 }
 
 

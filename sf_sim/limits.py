@@ -84,6 +84,10 @@ class ApiLimits:
         """Forget all counted usage."""
         self.org.store.conn.execute("DELETE FROM _sf_api_calls")
 
+    def _async_executions(self) -> int:
+        since = format_datetime(self.org.clock.now() - timedelta(hours=24))
+        return sum(1 for at in self.org.apex.executions if at > since)
+
     def to_api(self) -> dict[str, Any]:
         """The ``limits`` resource: the keys a real org returns, with this org's figures."""
         daily = self.daily_limit
@@ -104,7 +108,7 @@ class ApiLimits:
             "DailyAnalyticsDataflowJobExecutions": pair(60, 60),
             "DailyAnalyticsUploadedFilesSizeMB": pair(51200, 51200),
             "DailyApiRequests": pair(daily, daily - self.used()),
-            "DailyAsyncApexExecutions": pair(250000, 250000),
+            "DailyAsyncApexExecutions": pair(250000, 250000 - self._async_executions()),
             "DailyAsyncApexTests": pair(500, 500),
             "DailyBulkApiBatches": pair(15000, 15000 - bulk),
             "DailyBulkV2QueryFileStorageMB": pair(976562, 976562),

@@ -29,6 +29,7 @@ from simple_salesforce.api import Salesforce
 from cmsf_core.clock import Clock, VirtualClock
 from sf_sim import activation
 from sf_sim.app import SalesforceApp
+from sf_sim.async_apex import AsyncApex
 from sf_sim.bulk import BulkJobs
 from sf_sim.bulk1 import Bulk1Jobs
 from sf_sim.control import Control
@@ -108,6 +109,7 @@ class Org:
         self.queries = Queries(self)
         self.bulk = BulkJobs(self)
         self.bulk1 = Bulk1Jobs(self)
+        self.apex = AsyncApex(self)
         self.base_url_override: str | None = None
         self._app: SalesforceApp | None = None
         self.post_copy_hooks: list[Any] = []
