@@ -281,6 +281,10 @@ class AsyncApex:
         Returns:
             How many jobs ran.
         """
+        with self.org.store.lock:
+            return self._tick()
+
+    def _tick(self) -> int:
         self._fire_schedules()
         self._promote()
         queued = [

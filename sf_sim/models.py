@@ -9,7 +9,9 @@ Parts, each in its own module: :class:`~sf_sim.store.Store` (SQLite),
 :class:`~sf_sim.dml.Dml` (insert/update/upsert), :class:`~sf_sim.recycle.Recycle`
 (delete, undelete, Get Deleted/Updated), :class:`~sf_sim.control.Control` (test hooks),
 :class:`~sf_sim.sessions.Sessions` (auth), :class:`~sf_sim.limits.ApiLimits`,
-:class:`~sf_sim.query.Queries` (SOQL and locators), :class:`~sf_sim.bulk.BulkJobs`.
+:class:`~sf_sim.query.Queries` (SOQL and locators), :class:`~sf_sim.bulk.BulkJobs`
+(Bulk API 2.0), :class:`~sf_sim.bulk1.Bulk1Jobs` (Bulk API 1.0) and
+:class:`~sf_sim.async_apex.AsyncApex` (batch, queueable and scheduled jobs).
 """
 
 from __future__ import annotations
