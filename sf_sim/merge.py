@@ -1,4 +1,4 @@
-"""Merging duplicate leads, contacts or accounts, as the SOAP ``merge`` call does.
+"""Merging duplicates (the SOAP ``merge`` call) and converting leads (``convertLead``).
 
 A master and one or two losers of the same object. In one transaction:
 
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sf_sim import campaigns
 from sf_sim.dml import WriteContext
-from sf_sim.exceptions import SalesforceApiError
+from sf_sim.exceptions import RecordError, SalesforceApiError
 from sf_sim.records import normalise_id
 from sf_sim.schema import format_datetime
 from sf_sim.store import quote
@@ -26,7 +26,7 @@ from sf_sim.store import quote
 if TYPE_CHECKING:
     from sf_sim.models import Org
 
-__all__ = ["MERGEABLE", "merge_records"]
+__all__ = ["MERGEABLE", "convert_lead", "merge_records"]
 
 MERGEABLE = ("Account", "Contact", "Lead")
 
@@ -171,3 +171,59 @@ def _dedupe_members(
         else:
             keep.append(row["Id"])
     return keep
+
+
+def convert_lead(
+    org: Org,
+    lead_id: str,
+    *,
+    account_id: str | None = None,
+    contact_id: str | None = None,
+    status: str = "Closed - Converted",
+) -> dict[str, str]:
+    """Convert a lead: create (or use) an account and contact, mark the lead converted.
+
+    The lead keeps its Id with ``IsConverted``, ``ConvertedDate`` and the converted Ids;
+    its campaign memberships gain the contact and its tasks move to the contact.
+
+    Returns:
+        ``{"accountId": …, "contactId": …}``.
+
+    Raises:
+        RecordError: If the lead does not exist or is already converted.
+    """
+    with org.store.lock, org.store.transaction():
+        lead = org.get("Lead", lead_id)
+        if lead["IsConverted"]:
+            raise RecordError("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead")
+        account = account_id or org.create(
+            "Account", {"Name": lead["Company"], "OwnerId": lead["OwnerId"]}
+        )
+        contact = contact_id or org.create(
+            "Contact",
+            {
+                "FirstName": lead["FirstName"],
+                "LastName": lead["LastName"],
+                "Email": lead["Email"],
+                "AccountId": account,
+                "HasOptedOutOfEmail": lead["HasOptedOutOfEmail"],
+            },
+        )
+        org.update(
+            "Lead",
+            lead["Id"],
+            {
+                "Status": status,
+                "IsConverted": True,
+                "ConvertedDate": org.today().isoformat(),
+                "ConvertedAccountId": account,
+                "ConvertedContactId": contact,
+            },
+            system=True,
+        )
+        org.store.conn.execute(
+            "UPDATE CampaignMember SET ContactId = ? WHERE LeadId = ? AND ContactId IS NULL",
+            (contact, lead["Id"]),
+        )
+        org.store.conn.execute("UPDATE Task SET WhoId = ? WHERE WhoId = ?", (contact, lead["Id"]))
+    return {"accountId": account, "contactId": contact}

@@ -36,11 +36,11 @@ from sf_sim.bulk import BulkJobs
 from sf_sim.bulk1 import Bulk1Jobs
 from sf_sim.control import Control
 from sf_sim.dml import Dml, WriteContext
-from sf_sim.exceptions import RecordError, SalesforceApiError
+from sf_sim.exceptions import SalesforceApiError
 from sf_sim.identity import create_identity, refresh_copy
 from sf_sim.ids import IdGenerator
 from sf_sim.limits import ApiLimits
-from sf_sim.merge import merge_records
+from sf_sim.merge import convert_lead, merge_records
 from sf_sim.metadata import load_metadata
 from sf_sim.query import Queries
 from sf_sim.records import SaveResult, normalise_id
@@ -397,45 +397,12 @@ class Org:
             ``{"accountId": …, "contactId": …}``.
 
         Raises:
-            RecordError: If the lead does not exist or is already converted.
+            RecordError: If the lead is already converted.
+            SalesforceApiError: NOT_FOUND if there is no such lead.
         """
-        with self.store.lock, self.store.transaction():
-            lead = self.get("Lead", lead_id)
-            if lead["IsConverted"]:
-                raise RecordError("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead")
-            account = account_id or self.create(
-                "Account", {"Name": lead["Company"], "OwnerId": lead["OwnerId"]}
-            )
-            contact = contact_id or self.create(
-                "Contact",
-                {
-                    "FirstName": lead["FirstName"],
-                    "LastName": lead["LastName"],
-                    "Email": lead["Email"],
-                    "AccountId": account,
-                    "HasOptedOutOfEmail": lead["HasOptedOutOfEmail"],
-                },
-            )
-            self.update(
-                "Lead",
-                lead["Id"],
-                {
-                    "Status": status,
-                    "IsConverted": True,
-                    "ConvertedDate": self.today().isoformat(),
-                    "ConvertedAccountId": account,
-                    "ConvertedContactId": contact,
-                },
-                system=True,
-            )
-            self.store.conn.execute(
-                "UPDATE CampaignMember SET ContactId = ? WHERE LeadId = ? AND ContactId IS NULL",
-                (contact, lead["Id"]),
-            )
-            self.store.conn.execute(
-                "UPDATE Task SET WhoId = ? WHERE WhoId = ?", (contact, lead["Id"])
-            )
-        return {"accountId": account, "contactId": contact}
+        return convert_lead(
+            self, lead_id, account_id=account_id, contact_id=contact_id, status=status
+        )
 
     def merge(self, master_id: str, loser_ids: Sequence[str]) -> dict[str, Any]:
         """Merge one or two duplicates into a master lead, contact or account.
