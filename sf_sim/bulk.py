@@ -129,6 +129,18 @@ class BulkJobs:
         self._batches = [at for at in self._batches if at > since]
         return len(self._batches)
 
+    def expire(self) -> int:
+        """Forget finished jobs older than 7 days (Bulk API 2.0 retention); returns how many."""
+        cutoff = format_datetime(self.org.clock.now() - timedelta(days=7))
+        old = [
+            key
+            for key, job in self.jobs.items()
+            if job.state in ("JobComplete", "Failed", "Aborted") and job.modstamp < cutoff
+        ]
+        for key in old:
+            del self.jobs[key]
+        return len(old)
+
     def get(self, job_id: str, kind: str) -> Job:
         """A job by Id, or NOT_FOUND (404)."""
         job = self.jobs.get(job_id)

@@ -244,8 +244,11 @@ class Org:
         self.store.set_meta("custom_schema", custom)
 
     def tick(self) -> None:
-        """Housekeeping that time drives: purge the recycle bin after 15 days."""
+        """Housekeeping that time drives: purge the recycle bin after 15 days, close
+        query locators after two days, forget finished bulk jobs after seven."""
         self.recycle.purge()
+        self.queries.expire()
+        self.bulk.expire()
 
     # ------------------------------------------------------------------ backend API
 

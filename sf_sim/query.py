@@ -60,6 +60,21 @@ class Queries:
         """Forget every open locator."""
         self._locators.clear()
 
+    def expire(self) -> int:
+        """Close locators older than two days (abandoned paging); returns how many."""
+        now = self.org.clock.now()
+        stale = [
+            key for key, state in self._locators.items() if now - state.created > LOCATOR_LIFETIME
+        ]
+        for key in stale:
+            del self._locators[key]
+        return len(stale)
+
+    @property
+    def open_locators(self) -> int:
+        """How many query locators are open."""
+        return len(self._locators)
+
     def run(
         self, soql: str, *, include_deleted: bool = False, api_version: str = "59.0"
     ) -> QueryCursor:

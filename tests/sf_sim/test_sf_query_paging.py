@@ -144,3 +144,15 @@ def test_hidden_field_does_not_exist_for_queries(sf_org: Org, sf_client: Salesfo
     with pytest.raises(SalesforceMalformedRequest) as exc:
         sf_client.query("SELECT Email FROM Contact")
     assert exc.value.content[0]["errorCode"] == "INVALID_FIELD"
+
+
+def test_abandoned_locators_and_old_bulk_jobs_are_cleaned_up(clock: VirtualClock) -> None:
+    org = Org(clock=clock)
+    _contacts(org, 2100)
+    sf = org.client()
+    sf.query("SELECT Id FROM Contact")
+    sf.bulk2.Contact.insert(records=[{"LastName": "B"}], wait=0)
+    assert org.queries.open_locators == 1 and len(org.bulk.jobs) == 1
+    clock.advance(days=7, minutes=1)
+    org.tick()
+    assert org.queries.open_locators == 0 and org.bulk.jobs == {}
