@@ -3,9 +3,13 @@
 Tree::
 
     SfSimError                    anything sf_sim raises on purpose
-    └── SalesforceApiError        an error the platform returns to an API client
-        ├── QueryError            MALFORMED_QUERY, INVALID_FIELD, INVALID_TYPE, ...
-        └── RecordError           a DML failure about one record (statusCode in results)
+    ├── SalesforceApiError        an error the platform returns to an API client
+    │   ├── QueryError            MALFORMED_QUERY, INVALID_FIELD, INVALID_TYPE, ...
+    │   └── RecordError           a DML failure about one record (statusCode in results)
+    ├── MetadataError             malformed DX source metadata (sf_sim.metadata)
+    ├── StoreError                an org database that cannot be opened (sf_sim.store)
+    ├── LoginError                a refused SOAP login, sent as a fault (sf_sim.sessions)
+    └── OAuthError                a refused OAuth token request (sf_sim.sessions)
 
 Models raise these; the facade turns them into the wire body in one place
 (``[{"message": ..., "errorCode": ..., "fields": [...]}]`` with the HTTP status), and

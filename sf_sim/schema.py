@@ -102,6 +102,9 @@ class FieldDef:
         updateable: Writable on update.
         custom: A custom field (``__c``).
         formula: Formula text for calculated fields (read-only).
+        auto_number: The value is generated on create from ``display_format`` (read-only).
+        display_format: Auto-number pattern such as ``L-{0000}``.
+        cascade_delete: Deleting the parent deletes this record too (master-detail).
     """
 
     name: str
@@ -125,6 +128,9 @@ class FieldDef:
     updateable: bool = True
     custom: bool = False
     formula: str | None = None
+    auto_number: bool = False
+    display_format: str | None = None
+    cascade_delete: bool = False
 
     @property
     def sql_type(self) -> str:

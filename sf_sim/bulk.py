@@ -1,0 +1,429 @@
+"""Bulk API 2.0: ingest jobs (CSV in, per-record results out) and query jobs (CSV pages).
+
+Ingest: create (``Open``) → upload CSV (201) → ``UploadComplete`` → processed at once
+in internal batches of 10,000 records (each its own transaction, as on the platform)
+→ ``JobComplete``; or ``Aborted``. Results are CSV: ``sf__Id,sf__Created,<columns>``
+for successes, ``sf__Id,sf__Error,<columns>`` for failures (``CODE:message:fields --``),
+and the unprocessed rows of an aborted job. An unknown column fails the whole job
+(``InvalidBatch : Field name not found : X``).
+
+Query: create (``UploadComplete``) → run at once → ``JobComplete``; results are pages of
+CSV with ``Sforce-Locator`` (``null`` on the last page) and ``Sforce-NumberOfRecords``.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sf_sim.dml import WriteContext
+from sf_sim.exceptions import SalesforceApiError
+from sf_sim.records import SaveResult
+from sf_sim.recycle import run_delete
+from sf_sim.schema import format_datetime
+from sf_sim.soql import QueryCursor, parse
+from sf_sim.soql.ast import AggregateItem, SubqueryItem
+
+if TYPE_CHECKING:
+    from sf_sim.models import Org
+
+__all__ = ["BATCH_RECORDS", "BulkJobs", "Job"]
+
+BATCH_RECORDS = 10_000
+"""Records per internal batch (each one transaction and one DailyBulkApiBatches unit)."""
+DELIMITERS = {
+    "COMMA": ",",
+    "TAB": "\t",
+    "PIPE": "|",
+    "SEMICOLON": ";",
+    "CARET": "^",
+    "BACKQUOTE": "`",
+}
+LINE_ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
+INGEST_OPERATIONS = ("insert", "update", "upsert", "delete", "hardDelete")
+
+
+@dataclass
+class Job:
+    """One Bulk API 2.0 job."""
+
+    id: str
+    kind: str
+    operation: str
+    object: str
+    created_by: str
+    created: str
+    modstamp: str
+    api_version: str
+    delimiter: str = "COMMA"
+    line_ending: str = "LF"
+    external_id: str | None = None
+    query: str | None = None
+    state: str = "Open"
+    uploads: list[str] = field(default_factory=list)
+    processed: int = 0
+    failed: int = 0
+    error_message: str | None = None
+    header: list[str] = field(default_factory=list)
+    successes: list[list[str]] = field(default_factory=list)
+    failures: list[list[str]] = field(default_factory=list)
+    unprocessed: list[list[str]] = field(default_factory=list)
+    cursor: QueryCursor | None = None
+    position: int = 0
+
+    def to_api(self, *, detail: bool = False) -> dict[str, Any]:
+        """The job as the jobs resources render it (``detail`` for GET of one job)."""
+        body: dict[str, Any] = {
+            "id": self.id,
+            "operation": self.operation,
+            "object": self.object,
+            "createdById": self.created_by,
+            "createdDate": self.created,
+            "systemModstamp": self.modstamp,
+            "state": self.state,
+            "concurrencyMode": "Parallel",
+            "contentType": "CSV",
+            "apiVersion": float(self.api_version),
+        }
+        if self.external_id:
+            body["externalIdFieldName"] = self.external_id
+        if self.kind == "ingest":
+            body["contentUrl"] = f"services/data/v{self.api_version}/jobs/ingest/{self.id}/batches"
+        body["lineEnding"] = self.line_ending
+        body["columnDelimiter"] = self.delimiter
+        if detail:
+            body["jobType"] = "V2Ingest" if self.kind == "ingest" else "V2Query"
+            body["numberRecordsProcessed"] = self.processed
+            body["retries"] = 0
+            body["totalProcessingTime"] = 0
+            if self.kind == "ingest":
+                body["numberRecordsFailed"] = self.failed
+                body["apiActiveProcessingTime"] = 0
+                body["apexProcessingTime"] = 0
+            else:
+                body["isPkChunkingSupported"] = True
+            if self.error_message:
+                body["errorMessage"] = self.error_message
+        return body
+
+
+def _bad(message: str, code: str = "INVALIDJOB", status: int = 400) -> SalesforceApiError:
+    return SalesforceApiError(code, message, status)
+
+
+class BulkJobs:
+    """The Bulk API 2.0 jobs of one org."""
+
+    def __init__(self, org: Org) -> None:
+        self.org = org
+        self.jobs: dict[str, Job] = {}
+        self._batches: list[Any] = []
+
+    def jobs_in_window(self) -> int:
+        """Ingest batches counted in the last 24 hours (``DailyBulkApiBatches``)."""
+        since = self.org.clock.now() - timedelta(hours=24)
+        self._batches = [at for at in self._batches if at > since]
+        return len(self._batches)
+
+    def expire(self) -> int:
+        """Forget finished jobs older than 7 days (Bulk API 2.0 retention); returns how many."""
+        cutoff = format_datetime(self.org.clock.now() - timedelta(days=7))
+        old = [
+            key
+            for key, job in self.jobs.items()
+            if job.state in ("JobComplete", "Failed", "Aborted") and job.modstamp < cutoff
+        ]
+        for key in old:
+            del self.jobs[key]
+        return len(old)
+
+    def get(self, job_id: str, kind: str) -> Job:
+        """A job by Id, or NOT_FOUND (404)."""
+        job = self.jobs.get(job_id)
+        if job is None or job.kind != kind:
+            raise _bad("Could not find job with id " + job_id[:18], "NOT_FOUND", 404)
+        return job
+
+    def _new(self, kind: str, body: dict[str, Any], api_version: str) -> Job:
+        delimiter = str(body.get("columnDelimiter") or "COMMA")
+        ending = str(body.get("lineEnding") or "LF")
+        if delimiter not in DELIMITERS:
+            raise _bad(f"Invalid column delimiter: {delimiter}", "INVALIDJOB")
+        if ending not in LINE_ENDINGS:
+            raise _bad(f"Invalid line ending: {ending}", "INVALIDJOB")
+        if body.get("contentType", "CSV") != "CSV":
+            raise _bad("Unsupported content type: " + str(body.get("contentType")), "INVALIDJOB")
+        now = format_datetime(self.org.clock.now())
+        return Job(
+            id=self.org.transient_ids.next("750"),
+            kind=kind,
+            operation=str(body.get("operation")),
+            object="",
+            created_by=self.org.running_user_id,
+            created=now,
+            modstamp=now,
+            api_version=api_version,
+            delimiter=delimiter,
+            line_ending=ending,
+        )
+
+    # ------------------------------------------------------------------ ingest
+
+    def create_ingest(self, body: dict[str, Any], api_version: str) -> Job:
+        """Create an ingest job in state ``Open``."""
+        operation = body.get("operation")
+        if operation not in INGEST_OPERATIONS:
+            raise _bad(
+                f"Invalid operation: {operation}. Valid values: {', '.join(INGEST_OPERATIONS)}"
+            )
+        name = body.get("object")
+        definition = self.org.schema.object(str(name)) if isinstance(name, str) else None
+        if definition is None or not self.org.control.object_visible(definition.name):
+            raise _bad(f"Unable to find object: {name}")
+        job = self._new("ingest", body, api_version)
+        job.object = definition.name
+        if operation == "upsert":
+            external = body.get("externalIdFieldName")
+            item = definition.field(str(external)) if external else None
+            if item is None or not (item.external_id or item.name == "Id"):
+                raise _bad(f"External ID field {external} is not valid for {definition.name}")
+            job.external_id = item.name
+        self.jobs[job.id] = job
+        return job
+
+    def upload(self, job_id: str, data: bytes) -> None:
+        """Add CSV data to an ``Open`` job."""
+        job = self.get(job_id, "ingest")
+        if job.state != "Open":
+            raise _bad(f"Job {job_id} is not in state Open", "INVALIDJOBSTATE", 409)
+        try:
+            job.uploads.append(data.decode("utf-8-sig"))
+        except UnicodeDecodeError as exc:
+            raise _bad("CSV data must be UTF-8", "INVALIDJOB") from exc
+
+    def set_state(self, job_id: str, kind: str, state: Any) -> Job:
+        """Close (``UploadComplete``, processed at once) or abort a job."""
+        job = self.get(job_id, kind)
+        if state == "UploadComplete" and kind == "ingest" and job.state == "Open":
+            job.state = "UploadComplete"
+            self._process(job)
+        elif state == "Aborted" and job.state in ("Open", "UploadComplete", "InProgress"):
+            job.state = "Aborted"
+            if kind == "ingest":
+                try:
+                    job.header, job.unprocessed = self._rows(job)
+                except (SalesforceApiError, csv.Error):
+                    job.header, job.unprocessed = [], []
+        else:
+            raise _bad(
+                f"Invalid state transition from {job.state} to {state}", "INVALIDJOBSTATE", 400
+            )
+        job.modstamp = format_datetime(self.org.clock.now())
+        return job
+
+    def delete(self, job_id: str, kind: str) -> None:
+        """Delete a job that is no longer running."""
+        job = self.get(job_id, kind)
+        if (
+            job.state in ("Open", "UploadComplete", "InProgress")
+            and kind == "ingest"
+            and job.state != "Open"
+        ):
+            raise _bad("Job is still processing", "INVALIDJOBSTATE", 400)
+        del self.jobs[job_id]
+
+    def _rows(self, job: Job) -> tuple[list[str], list[list[str]]]:
+        header: list[str] = []
+        rows: list[list[str]] = []
+        for text in job.uploads:
+            if "\x00" in text:
+                raise _bad("Failed to parse CSV: the data contains a null character")
+            reader = csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITERS[job.delimiter])
+            part = list(reader)
+            if not part:
+                continue
+            if header and part[0] != header:
+                raise _bad("InvalidBatch : All uploads must use the same header")
+            header = part[0]
+            rows.extend(row for row in part[1:] if row)
+        return header, rows
+
+    def _process(self, job: Job) -> None:
+        try:
+            header, rows = self._rows(job)
+        except (SalesforceApiError, csv.Error) as exc:
+            self._fail(job, f"InvalidBatch : {getattr(exc, 'message', exc)}")
+            return
+        job.header = header
+        definition = self.org.schema.object(job.object)
+        assert definition is not None
+        if not header:
+            self._fail(job, "InvalidBatch : Records not found")
+            return
+        for name in header:
+            if definition.field(name) is None or not self.org.control.field_visible(
+                definition.name, name
+            ):
+                self._fail(job, f"InvalidBatch : Field name not found : {name}")
+                return
+        if job.operation in ("delete", "hardDelete") and [h.lower() for h in header] != ["id"]:
+            self._fail(job, "InvalidBatch : The 'delete' batch must contain only 'Id' column")
+            return
+        ctx = WriteContext(source="csv")
+        for start in range(0, len(rows), BATCH_RECORDS):
+            chunk = rows[start : start + BATCH_RECORDS]
+            self._batches.append(self.org.clock.now())
+            for row in chunk:
+                if len(row) != len(header):
+                    row.extend([""] * (len(header) - len(row)))
+            records = [dict(zip(header, row[: len(header)], strict=True)) for row in chunk]
+            with self.org.store.lock:
+                results = self._run(job, records, ctx)
+            for row, result in zip(chunk, results, strict=True):
+                job.processed += 1
+                if result.success:
+                    created = (
+                        "true"
+                        if result.created or (result.created is None and job.operation == "insert")
+                        else "false"
+                    )
+                    job.successes.append([result.id or "", created, *row])
+                else:
+                    job.failed += 1
+                    error = result.errors[0]
+                    text = f"{error.error_code}:{error.message}:{','.join(error.fields)} --"
+                    job.failures.append([_id_of(header, row), text, *row])
+        job.state = "JobComplete"
+
+    def _run(self, job: Job, records: list[dict[str, Any]], ctx: WriteContext) -> list[SaveResult]:
+        if job.operation == "insert":
+            return self.org.dml.insert(job.object, records, ctx)
+        if job.operation == "update":
+            return self.org.dml.update(job.object, records, ctx)
+        if job.operation == "upsert":
+            assert job.external_id is not None
+            return self.org.dml.upsert(job.object, job.external_id, records, ctx)
+        ids = [next(iter(record.values()), "") for record in records]
+        return run_delete(
+            self.org, ids, ctx, hard=job.operation == "hardDelete", object_name=job.object
+        )
+
+    def _fail(self, job: Job, message: str) -> None:
+        job.state = "Failed"
+        job.error_message = message
+
+    def results_csv(self, job_id: str, which: str) -> str:
+        """``successfulResults``, ``failedResults`` or ``unprocessedrecords`` as CSV."""
+        job = self.get(job_id, "ingest")
+        if job.state in ("Open", "UploadComplete", "InProgress"):
+            raise _bad("Job is not complete", "INVALIDJOBSTATE", 400)
+        if which == "successfulResults":
+            return _csv(["sf__Id", "sf__Created", *job.header], job.successes, job)
+        if which == "failedResults":
+            return _csv(["sf__Id", "sf__Error", *job.header], job.failures, job)
+        return _csv(list(job.header), job.unprocessed, job)
+
+    # ------------------------------------------------------------------ query
+
+    def create_query(self, body: dict[str, Any], api_version: str) -> Job:
+        """Create a query job; it runs at once (``UploadComplete`` then ``JobComplete``)."""
+        operation = body.get("operation")
+        if operation not in ("query", "queryAll"):
+            raise _bad(f"Invalid operation: {operation}. Valid values: query, queryAll")
+        soql = body.get("query")
+        if not isinstance(soql, str) or not soql.strip():
+            raise _bad("Query is required for query jobs")
+        parsed = parse(soql)
+        if (
+            any(isinstance(item, SubqueryItem | AggregateItem) for item in parsed.select)
+            or parsed.group_by
+        ):
+            raise _bad(
+                "FeatureNotEnabled : Aggregate and child relationship queries are not supported by Bulk API 2.0",
+                "API_ERROR",
+            )
+        job = self._new("query", body, api_version)
+        job.query = soql
+        cursor = self.org.queries.run(
+            soql, include_deleted=operation == "queryAll", api_version=api_version
+        )
+        job.object = cursor.object_name
+        job.cursor = cursor
+        job.state = "JobComplete"
+        job.processed = cursor.total_size
+        self.jobs[job.id] = job
+        return job
+
+    def query_results(
+        self, job_id: str, max_records: str | None, locator: str | None
+    ) -> tuple[str, str, int]:
+        """One page of a query job's results: ``(csv, next locator or 'null', row count)``."""
+        job = self.get(job_id, "query")
+        if job.state != "JobComplete" or job.cursor is None or job.query is None:
+            raise _bad("Job is not complete", "INVALIDJOBSTATE", 400)
+        try:
+            size = int(max_records) if max_records else job.cursor.total_size or 1
+            offset = int(base64.b64decode(locator).decode()) if locator else 0
+        except ValueError as exc:
+            raise _bad("Invalid maxRecords or locator", "INVALIDQUERYLOCATOR", 400) from exc
+        if size <= 0:
+            raise _bad("maxRecords must be a positive number", "INVALIDQUERYLOCATOR", 400)
+        if offset != job.position:
+            job.cursor = self.org.queries.run(
+                job.query, include_deleted=job.operation == "queryAll", api_version=job.api_version
+            )
+            skipped = 0
+            while skipped < offset and not job.cursor.done:
+                skipped += len(job.cursor.fetch(min(offset - skipped, 2000)))
+            job.position = offset
+        records = job.cursor.fetch(size)
+        job.position += len(records)
+        columns = job.cursor.columns
+        rows = [[_csv_value(_walk(record, column)) for column in columns] for record in records]
+        following = (
+            "null" if job.cursor.done else base64.b64encode(str(job.position).encode()).decode()
+        )
+        return _csv(columns, rows, job), following, len(rows)
+
+
+def _walk(record: dict[str, Any], path: str) -> Any:
+    value: Any = record
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _id_of(header: list[str], row: list[str]) -> str:
+    for name, value in zip(header, row, strict=False):
+        if name.lower() == "id":
+            return value
+    return ""
+
+
+def _csv(header: list[str], rows: list[list[str]], job: Job) -> str:
+    out = io.StringIO()
+    writer = csv.writer(
+        out,
+        delimiter=DELIMITERS[job.delimiter],
+        lineterminator=LINE_ENDINGS[job.line_ending],
+        quoting=csv.QUOTE_ALL,
+    )
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()

@@ -1,0 +1,178 @@
+"""Scenario-facing account hooks of an org: users and credentials, storage, outbox, request log.
+
+Mixed into :class:`sf_sim.control.Control` (reach them as ``org.control.add_user(...)``
+and so on); kept apart so each module holds one concern.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sf_sim.exceptions import RecordError, SalesforceApiError
+from sf_sim.schema import format_datetime
+from sf_sim.store import quote
+
+if TYPE_CHECKING:
+    from sf_sim.models import Org
+
+
+__all__ = ["COUNTED_OBJECTS", "STORAGE_BYTES", "AccountHooks", "RequestLogEntry"]
+
+STORAGE_BYTES = {"Campaign": 8192, "CampaignMember": 1024}
+"""Bytes of data storage a record uses, where it differs from the 2 KB default."""
+COUNTED_OBJECTS = {"Account", "Contact", "Lead", "Campaign", "CampaignMember", "Task"}
+"""Standard objects that use data storage (custom objects do too, custom settings do not)."""
+
+
+@dataclass(frozen=True)
+class RequestLogEntry:
+    """One API request as the org saw it (never with credentials)."""
+
+    method: str
+    path: str
+    status: int
+    at: str
+    cost: int
+
+
+class AccountHooks:
+    """Users, credentials, storage, outbox and request log (a mixin of ``Control``)."""
+
+    org: Org
+    request_log: deque[RequestLogEntry]
+
+    # ------------------------------------------------------------------ users and credentials
+
+    def add_user(
+        self,
+        username: str,
+        *,
+        last_name: str = "User",
+        first_name: str | None = None,
+        email: str | None = None,
+        profile: str = "Standard User",
+        time_zone: str = "America/Los_Angeles",
+        password: str | None = None,
+        security_token: str | None = None,
+    ) -> str:
+        """Create an active user (and optionally its credentials); returns the 005 Id.
+
+        Raises:
+            ValueError: For an unknown profile.
+            RecordError: If the platform rules refuse the user (duplicate username, ...).
+        """
+        profile_id = self.org.store.scalar("SELECT Id FROM Profile WHERE Name = ?", (profile,))
+        if profile_id is None:
+            raise ValueError(f"unknown profile {profile!r}")
+        alias = "".join(ch for ch in username.split("@")[0] if ch.isalnum())[:8] or "user"
+        user_id = self.org.create(
+            "User",
+            {
+                "Username": username,
+                "LastName": last_name,
+                "FirstName": first_name,
+                "Email": email or username,
+                "Alias": alias,
+                "ProfileId": profile_id,
+                "TimeZoneSidKey": time_zone,
+                "LocaleSidKey": "en_US",
+                "EmailEncodingKey": "UTF-8",
+                "LanguageLocaleKey": "en_US",
+                "UserType": "Standard",
+            },
+            system=True,
+        )
+        if password is not None:
+            self.org.sessions.set_password(username, password, security_token)
+        return user_id
+
+    def set_password(self, username: str, password: str, security_token: str | None = None) -> None:
+        """Set a user's password and security token (see :meth:`Sessions.set_password`)."""
+        self.org.sessions.set_password(username, password, security_token)
+
+    def add_connected_app(
+        self,
+        consumer_key: str,
+        consumer_secret: str,
+        *,
+        run_as: str | None = None,
+        certificate: str | None = None,
+    ) -> None:
+        """Register a connected app (see :meth:`Sessions.add_connected_app`)."""
+        self.org.sessions.add_connected_app(
+            consumer_key, consumer_secret, run_as=run_as, certificate=certificate
+        )
+
+    def expire_sessions(self) -> None:
+        """End every session now, as a password change or an admin's logout would."""
+        self.org.sessions.revoke_all()
+
+    # ------------------------------------------------------------------ storage
+
+    @property
+    def storage_limit_mb(self) -> int:
+        """The org's data storage limit in megabytes."""
+        return int(self.org.store.meta("storage_limit_mb", 10240))
+
+    @storage_limit_mb.setter
+    def storage_limit_mb(self, value: int) -> None:
+        self.org.store.set_meta("storage_limit_mb", int(value))
+
+    def storage_used_bytes(self) -> int:
+        """Data storage the org's live records use."""
+        total = 0
+        for definition in self.org.schema:
+            if definition.name in COUNTED_OBJECTS or (
+                definition.custom and not definition.custom_setting
+            ):
+                rows = self.org.store.scalar(
+                    f"SELECT COUNT(*) FROM {quote(definition.name)} WHERE IsDeleted = 0"
+                )
+                total += int(rows or 0) * STORAGE_BYTES.get(definition.name, 2048)
+        return total
+
+    def storage_error(self, object_name: str, new_records: int) -> RecordError | None:
+        """STORAGE_LIMIT_EXCEEDED if ``new_records`` more records would pass the limit."""
+        definition = self.org.schema.object(object_name)
+        if definition is None or not (
+            definition.name in COUNTED_OBJECTS
+            or (definition.custom and not definition.custom_setting)
+        ):
+            return None
+        needed = self.storage_used_bytes() + new_records * STORAGE_BYTES.get(definition.name, 2048)
+        if needed > self.storage_limit_mb * 1024 * 1024:
+            return RecordError("STORAGE_LIMIT_EXCEEDED", "storage limit exceeded")
+        return None
+
+    # ------------------------------------------------------------------ outbox and log
+
+    def send_email(self, addresses: list[str], subject: str, body: str) -> dict[str, Any]:
+        """Record one message of the standard e-mail action; returns the outbox entry."""
+        if not addresses:
+            raise SalesforceApiError(
+                "INVALID_API_INPUT", "Missing required input parameter: emailAddresses", 400
+            )
+        entry = {
+            "at": format_datetime(self.org.clock.now()),
+            "to": addresses,
+            "subject": subject,
+            "body": body,
+            "delivered": self.org.email_deliverability == "all",
+        }
+        outbox = self.org.store.meta("outbox", [])
+        outbox.append(entry)
+        self.org.store.set_meta("outbox", outbox)
+        return entry
+
+    @property
+    def outbox(self) -> list[dict[str, Any]]:
+        """Messages sent through the standard e-mail action, oldest first."""
+        return list(self.org.store.meta("outbox", []))
+
+    def log_request(self, method: str, path: str, status: int, cost: int) -> None:
+        """Append to the request log (``path`` without query string)."""
+        self.request_log.append(
+            RequestLogEntry(method, path, status, format_datetime(self.org.clock.now()), cost)
+        )

@@ -1,0 +1,247 @@
+"""The org's SQLite database: one table per object, org settings, nested transactions.
+
+Tables follow the storage convention of :mod:`sf_sim.schema`: one table per object
+named by its API name, one column per field, ``Id`` the primary key, ``IsDeleted`` on
+every table. Text columns are declared ``COLLATE NOCASE`` so that the platform's
+case-insensitive comparisons (``=``, ``IN``, ``LIKE``, ``ORDER BY``) can use the indexes.
+Indexes exist on reference fields, external-Id and unique fields, ``Email``, ``Name``,
+``CreatedDate``, ``LastModifiedDate``, ``SystemModstamp`` and ``IsDeleted``.
+
+Besides the object tables the store keeps ``_sf_meta`` (org settings as JSON: org Id,
+Id serial, limits, users' credentials, custom schema), ``_sf_api_calls`` (the rolling
+API-usage window) and ``_sf_recycle`` (delete log for the recycle bin and Get Deleted).
+An in-memory store is the default; a file store lets an org survive its process.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from sf_sim.exceptions import SfSimError
+from sf_sim.schema import FieldDef, ObjectDef
+
+__all__ = ["Store", "StoreError", "dump_object", "load_object", "quote"]
+
+_INDEXED = {"email", "name", "createddate", "lastmodifieddate", "systemmodstamp", "isdeleted"}
+
+
+class StoreError(SfSimError):
+    """The org's database file cannot be opened or is not an org database."""
+
+
+def quote(name: str) -> str:
+    """Quote a table or column name for SQLite (``Group`` is a keyword)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _column_sql(definition: FieldDef) -> str:
+    collate = " COLLATE NOCASE" if definition.sql_type == "TEXT" else ""
+    return f"{quote(definition.name)} {definition.sql_type}{collate}"
+
+
+def dump_object(definition: ObjectDef) -> dict[str, Any]:
+    """A JSON-ready form of an object definition (custom schema persists with the org)."""
+    return {
+        "name": definition.name,
+        "label": definition.label,
+        "label_plural": definition.label_plural,
+        "key_prefix": definition.key_prefix,
+        "custom": definition.custom,
+        "custom_setting": definition.custom_setting,
+        "createable": definition.createable,
+        "updateable": definition.updateable,
+        "deletable": definition.deletable,
+        "queryable": definition.queryable,
+        "name_field": definition.name_field,
+        "fields": [dict(item.__dict__) for item in definition.iter_fields()],
+    }
+
+
+def load_object(data: dict[str, Any]) -> ObjectDef:
+    """Rebuild an object definition written by :func:`dump_object`."""
+    fields = data.pop("fields")
+    definition = ObjectDef(**data)
+    for raw in fields:
+        for key in ("picklist_values", "reference_to"):
+            raw[key] = tuple(raw[key])
+        definition.add_field(FieldDef(**raw))
+    return definition
+
+
+class Store:
+    """SQLite storage of one org, shared by the DML layer and the SOQL engine.
+
+    Args:
+        path: Database file; None keeps the org in memory.
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        try:
+            self.conn = sqlite3.connect(
+                str(path) if path is not None else ":memory:",
+                check_same_thread=False,
+                isolation_level=None,
+            )
+            if path is not None:
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the org database {path}: {exc}") from exc
+        self.db = sqlite_utils.Database(self.conn)
+        self.lock = threading.RLock()
+        self._depth = 0
+        self.conn.execute("CREATE TABLE IF NOT EXISTS _sf_meta (key TEXT PRIMARY KEY, value TEXT)")
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS _sf_api_calls (at TEXT NOT NULL, cost INTEGER NOT NULL)"
+        )
+        self.conn.execute("CREATE INDEX IF NOT EXISTS _sf_api_calls_at ON _sf_api_calls (at)")
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS _sf_recycle (Id TEXT PRIMARY KEY, object TEXT NOT NULL,"
+            " deleted_date TEXT NOT NULL, root_id TEXT NOT NULL, purged INTEGER NOT NULL DEFAULT 0)"
+        )
+        self.conn.execute(
+            "CREATE INDEX IF NOT EXISTS _sf_recycle_date ON _sf_recycle (object, deleted_date)"
+        )
+
+    # ------------------------------------------------------------------ settings
+
+    @property
+    def is_new(self) -> bool:
+        """True until the org identity has been written."""
+        return self.meta("org_id") is None
+
+    def meta(self, key: str, default: Any = None) -> Any:
+        """Read one org setting (JSON value) or ``default``."""
+        row = self.conn.execute("SELECT value FROM _sf_meta WHERE key = ?", (key,)).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """Write one org setting."""
+        self.conn.execute(
+            "INSERT INTO _sf_meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, json.dumps(value, sort_keys=True)),
+        )
+
+    # ------------------------------------------------------------------ tables
+
+    def ensure_table(self, definition: ObjectDef) -> None:
+        """Create the object's table and indexes, or add columns that are missing."""
+        table = definition.name
+        fields = list(definition.iter_fields())
+        if not self.db[table].exists():
+            columns = [
+                _column_sql(item) + (" PRIMARY KEY" if item.name == "Id" else "") for item in fields
+            ]
+            if definition.field("IsDeleted") is None:
+                columns.append('"IsDeleted" INTEGER NOT NULL DEFAULT 0')
+            self.conn.execute(f"CREATE TABLE {quote(table)} ({', '.join(columns)})")
+        else:
+            present = {name.lower() for name in self.db[table].columns_dict}
+            for item in fields:
+                if item.name.lower() not in present:
+                    self.conn.execute(f"ALTER TABLE {quote(table)} ADD COLUMN {_column_sql(item)}")
+        existing = {index.name for index in self.db.table(table).indexes}
+        wanted = [item.name for item in fields if self._indexed(item)]
+        if definition.field("IsDeleted") is None:
+            wanted.append("IsDeleted")
+        for column in wanted:
+            name = f"idx_{table}_{column}"
+            if name not in existing:
+                self.conn.execute(f"CREATE INDEX {quote(name)} ON {quote(table)} ({quote(column)})")
+
+    @staticmethod
+    def _indexed(definition: FieldDef) -> bool:
+        return (
+            definition.is_reference
+            or definition.external_id
+            or definition.unique
+            or definition.name.lower() in _INDEXED
+        )
+
+    # ------------------------------------------------------------------ transactions
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A nestable transaction (SAVEPOINT): everything inside commits or rolls back together."""
+        with self.lock:
+            name = f"sf_sp_{self._depth}"
+            self._depth += 1
+            self.conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield
+            except BaseException:
+                self.conn.execute(f"ROLLBACK TO {name}")
+                self.conn.execute(f"RELEASE {name}")
+                raise
+            else:
+                self.conn.execute(f"RELEASE {name}")
+            finally:
+                self._depth -= 1
+
+    # ------------------------------------------------------------------ rows
+
+    def insert_many(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert rows (storage values) with one ``executemany`` per column set."""
+        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for row in rows:
+            columns = tuple(row)
+            groups.setdefault(columns, []).append(tuple(row[column] for column in columns))
+        for columns, values in groups.items():
+            names = ", ".join(quote(column) for column in columns)
+            marks = ", ".join("?" for _ in columns)
+            self.conn.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", values)
+
+    def update(self, table: str, record_id: str, changes: dict[str, Any]) -> None:
+        """Write ``changes`` (storage values) to one row."""
+        if not changes:
+            return
+        assignments = ", ".join(f"{quote(column)} = ?" for column in changes)
+        self.conn.execute(
+            f"UPDATE {quote(table)} SET {assignments} WHERE Id = ?", (*changes.values(), record_id)
+        )
+
+    def delete_rows(self, table: str, ids: Iterable[str]) -> None:
+        """Remove rows for good (hard delete, recycle-bin purge)."""
+        self.conn.executemany(f"DELETE FROM {quote(table)} WHERE Id = ?", [(item,) for item in ids])
+
+    def get(self, table: str, record_id: str) -> dict[str, Any] | None:
+        """One row as a column → storage-value dict, deleted or not."""
+        rows = self.get_many(table, [record_id])
+        return rows.get(record_id)
+
+    def get_many(self, table: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Rows by Id (18 characters), deleted or not."""
+        found: dict[str, dict[str, Any]] = {}
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for row in self.select(f"SELECT * FROM {quote(table)} WHERE Id IN ({marks})", chunk):
+                found[row["Id"]] = row
+        return found
+
+    def select(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Run a query and return rows as dicts."""
+        cursor = self.conn.execute(sql, tuple(params))
+        names = [item[0] for item in cursor.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first column of the first row, or None."""
+        row = self.conn.execute(sql, tuple(params)).fetchone()
+        return None if row is None else row[0]
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self.conn.close()

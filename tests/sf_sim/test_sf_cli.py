@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cmsf_core.serving import LoopbackServer
+from sf_sim import Org
+from sf_sim.cli import main
+
+
+@pytest.mark.parametrize("command", ["serve", "demo"], ids=["serve", "demo"])
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = CliRunner().invoke(main, [command, "--help"])
+    assert result.exit_code == 0 and "Example: sf-sim" in result.output
+
+
+def test_serve_prints_url_session_and_ca(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(LoopbackServer, "serve_forever", lambda self: self._server.server_close())
+    db, ca = tmp_path / "org.sqlite", tmp_path / "ca.pem"
+    result = CliRunner().invoke(
+        main, ["serve", "--port", "0", "--db", str(db), "--ca-file", str(ca)]
+    )
+    assert result.exit_code == 0, result.output
+    lines = dict(line.split(":", 1) for line in result.output.splitlines() if ":" in line)
+    assert lines["instance URL"].strip().startswith("https://localhost:")
+    assert lines["trust CA file"].strip() == str(ca) and ca.exists()
+    session_id = lines["session id"].strip()
+    org = Org(db)
+    assert org.sessions.authenticate(session_id) == org.running_user_id
+
+
+def test_serve_plain_http(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(LoopbackServer, "serve_forever", lambda self: self._server.server_close())
+    result = CliRunner().invoke(main, ["serve", "--port", "0", "--http"])
+    assert (
+        result.exit_code == 0
+        and "http://127.0.0.1:" in result.output
+        and "CA file" not in result.output
+    )
+
+
+def test_serve_refuses_a_bad_port() -> None:
+    result = CliRunner().invoke(main, ["serve", "--port", "70000"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_demo_prints_a_summary() -> None:
+    result = CliRunner().invoke(main, ["demo", "--contacts", "300"])
+    assert result.exit_code == 0, result.output
+    assert "Contacts (300 in the org, 300 read via query_all" in result.output
+    assert "Over HTTPS at https://localhost:" in result.output
+
+
+def test_serve_with_a_bad_db_path_is_a_clean_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["serve", "--port", "0", "--db", str(tmp_path / "no" / "such" / "org.sqlite")]
+    )
+    assert result.exit_code == 1 and "cannot open the org database" in result.output
+    assert "Traceback" not in result.output
