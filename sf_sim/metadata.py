@@ -142,7 +142,11 @@ def load_metadata(roots: Iterable[Path | str], schema: Schema) -> list[ObjectDef
     sources = _collect(roots)
     created: list[ObjectDef] = []
     new_names = sorted(
-        (src.name for src in sources.values() if schema.object(src.name) is None),
+        (
+            src.name
+            for src in sources.values()
+            if schema.object(src.name) is None and src.name.lower() != "activity"
+        ),
         key=str.lower,
     )
     used = {definition.key_prefix for definition in schema}
@@ -157,7 +161,11 @@ def load_metadata(roots: Iterable[Path | str], schema: Schema) -> list[ObjectDef
     for key in sorted(sources):
         source = sources[key]
         existing = schema.object(source.name)
-        if existing is None:
+        targets: list[ObjectDef]
+        if existing is None and source.name.lower() == "activity":
+            # Custom activity fields are defined once on Activity and appear on Task and Event.
+            targets = [o for o in (schema.object("Task"), schema.object("Event")) if o is not None]
+        elif existing is None:
             if source.object_file is None:
                 path = source.field_files[0]
                 raise MetadataError(
@@ -168,13 +176,15 @@ def load_metadata(roots: Iterable[Path | str], schema: Schema) -> list[ObjectDef
                 raise MetadataError(source.object_file, "custom object names must end in __c")
             definition = _object(source.object_file, source.name, prefixes[key])
             created.append(definition)
+            targets = [definition]
         else:
-            definition = existing
-        for path in sorted(source.field_files):
-            built = _field(path, definition)
-            definition.add_field(built)
-            loaded.append((path, built))
-        schema.add(definition)
+            targets = [existing]
+        for definition in targets:
+            for path in sorted(source.field_files):
+                built = _field(path, definition)
+                definition.add_field(built)
+                loaded.append((path, built))
+            schema.add(definition)
     for path, built in loaded:
         for target in built.reference_to:
             if schema.object(target) is None:

@@ -65,6 +65,23 @@ def test_custom_field_on_standard_object(metadata_dir: Path) -> None:
     assert key is not None and key.external_id and key.custom
 
 
+def test_activity_fields_appear_on_task_and_event(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        "objects/Activity/fields/Message_Id__c.field-meta.xml",
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<CustomField xmlns="http://soap.sforce.com/2006/04/metadata">'
+        "<fullName>Message_Id__c</fullName><label>Message Id</label><length>64</length>"
+        "<type>Text</type></CustomField>",
+    )
+    schema = standard_schema()
+    assert load_metadata([tmp_path], schema) == []
+    task = schema.object("Task")
+    assert task is not None and task.field("Message_Id__c") is not None
+    event = schema.object("Event")
+    assert event is None or event.field("Message_Id__c") is not None
+
+
 def test_hierarchy_custom_setting_has_setup_owner(metadata_dir: Path) -> None:
     schema = standard_schema()
     load_metadata([metadata_dir], schema)
