@@ -469,6 +469,7 @@ class Dml:
 
 
 def rolled_back(results: list[SaveResult]) -> list[SaveResult]:
+    """All-or-none results: failures keep their errors, the rest ALL_OR_NONE_OPERATION_ROLLED_BACK."""
     code, message = ROLLED_BACK
     out = []
     for result in results:
