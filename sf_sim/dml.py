@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from sf_sim import campaigns
 from sf_sim.exceptions import RecordError, SalesforceApiError
 from sf_sim.records import ROLLED_BACK, RecordChecker, SaveResult, normalise_id
-from sf_sim.schema import ObjectDef, format_datetime, from_storage, to_storage
+from sf_sim.schema import FieldDef, ObjectDef, format_datetime, from_storage, to_storage
 from sf_sim.values import Source, check_value
 
 if TYPE_CHECKING:
@@ -75,6 +75,7 @@ class Dml:
 
     def __init__(self, org: Org) -> None:
         self.org = org
+        self._field_maps: dict[tuple[str, int], dict[str, FieldDef]] = {}
 
     # ------------------------------------------------------------------ helpers
 
@@ -93,10 +94,20 @@ class Dml:
                 out[item.name] = from_storage(item, row[item.name])
         return out
 
+    def _by_name(self, definition: ObjectDef) -> dict[str, FieldDef]:
+        """Fields by canonical name (cached until the object gains fields)."""
+        key = (definition.name, len(definition.fields))
+        cached = self._field_maps.get(key)
+        if cached is None:
+            cached = {item.name: item for item in definition.iter_fields()}
+            self._field_maps[key] = cached
+        return cached
+
     def _storage_row(self, definition: ObjectDef, values: dict[str, Any]) -> dict[str, Any]:
         row: dict[str, Any] = {}
+        by_name = self._by_name(definition)
         for name, value in values.items():
-            item = definition.field(name)
+            item = by_name.get(name) or definition.field(name)
             if item is None:
                 continue
             if item.type == "datetime" and isinstance(value, str) and _CANONICAL.match(value):
@@ -458,6 +469,7 @@ class Dml:
 
 
 def rolled_back(results: list[SaveResult]) -> list[SaveResult]:
+    """All-or-none results: failures keep their errors, the rest ALL_OR_NONE_OPERATION_ROLLED_BACK."""
     code, message = ROLLED_BACK
     out = []
     for result in results:

@@ -10,6 +10,7 @@ inputs accept either.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 __all__ = ["IdError", "IdGenerator", "is_valid_id", "to_15", "to_18"]
 
@@ -22,6 +23,7 @@ class IdError(ValueError):
     """A string is not a well-formed Salesforce Id."""
 
 
+@lru_cache(maxsize=65_536)
 def _suffix(id15: str) -> str:
     out = []
     for chunk in range(3):
