@@ -11,7 +11,6 @@ import httpx
 import pytest
 
 from cm_sim import Account
-from cm_sim.pytest_plugin import cm_account, cm_clock  # noqa: F401  (fixtures)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -22,7 +21,7 @@ def fixture(name: str) -> Any:
 
 
 @pytest.fixture
-def account(cm_account: Account) -> Account:  # noqa: F811
+def account(cm_account: Account) -> Account:
     """A fresh agency account."""
     return cm_account
 

@@ -1,0 +1,209 @@
+"""Maintenance operations of the settings screens, as functions.
+
+Each operation reads and writes the settings record through
+:class:`~cmsf_core.settings_store.SettingsStore` and leaves an audit-log entry:
+
+- :func:`connect` — connect the org to a Campaign Monitor account (remembers the org Id
+  for sandbox safety, and whether the account is a test account);
+- :func:`reconnect` — keep the connection but change which clients are selected (clients
+  not selected lose their synced data at the next run);
+- :func:`disconnect` — stop syncing, keep the data;
+- :func:`reset_settings` — back to defaults, disconnected (the sandbox post-copy action);
+- :func:`change_sync_user` — the sync runs as, and records default to, another user;
+- :func:`change_settings` — validated changes by name (what ``cmsf settings set`` does);
+- :func:`clear_campaign_history` — delete tracking history (all, or from a date on).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from cmsf_core.errors import ConfigError
+from cmsf_core.settings import Settings
+from cmsf_core.settings_store import SettingsStore
+
+if TYPE_CHECKING:
+    from cmsf_core.campaign_monitor import CampaignMonitorClient
+    from cmsf_core.clock import Clock
+    from cmsf_core.salesforce import SalesforceGateway
+
+__all__ = [
+    "change_settings",
+    "change_sync_user",
+    "clear_campaign_history",
+    "connect",
+    "disconnect",
+    "reconnect",
+    "reset_settings",
+]
+
+
+def _store(gateway: SalesforceGateway, clock: Clock) -> SettingsStore:
+    return SettingsStore(gateway, clock)
+
+
+def connect(
+    gateway: SalesforceGateway,
+    cm: CampaignMonitorClient,
+    clock: Clock,
+    *,
+    clients: tuple[str, ...] = ("*",),
+    test_account: bool | None = None,
+    sync_user_id: str | None = None,
+    changed_by: str = "cmsf connect",
+) -> Settings:
+    """Connect the org to the Campaign Monitor account the client is authenticated with.
+
+    Args:
+        gateway: The org.
+        cm: The account (its credentials are checked by listing its clients).
+        clock: For the audit log.
+        clients: Client ids to select, or ``("*",)`` for all.
+        test_account: Whether the account is a test account; by default read from the
+            account where it says so (a simulated account does), else False.
+        sync_user_id: The Salesforce user the sync runs as.
+        changed_by: Who connected, for the audit log.
+
+    Returns:
+        The new settings.
+
+    Raises:
+        ConfigError: If a selected client is not in the account.
+        AuthenticationError: If Campaign Monitor refuses the credentials.
+    """
+    available = {c["ClientID"]: c.get("Name", "") for c in cm.clients()}
+    unknown = [c for c in clients if c != "*" and c not in available]
+    if unknown:
+        raise ConfigError(
+            f"client(s) not in this Campaign Monitor account: {', '.join(unknown)}; "
+            f"available: {', '.join(sorted(available)) or 'none'}"
+        )
+    if test_account is None:
+        test_account = bool(cm.billing_details().get("TestAccount", False))
+    org = gateway.organization()
+    store = _store(gateway, clock)
+    settings = store.load().changed(
+        connected=True,
+        connected_org_id=org["Id"],
+        cm_test_account=test_account,
+        client_selection=list(clients),
+        cm_account_name=", ".join(sorted(available.values()))[:255] or None,
+        **({"sync_user_id": sync_user_id} if sync_user_id else {}),
+    )
+    store.save(settings, changed_by=changed_by)
+    store.audit(
+        "Connect", changed_by=changed_by, detail=f"org {org['Id']}, clients {', '.join(clients)}"
+    )
+    return settings
+
+
+def reconnect(
+    gateway: SalesforceGateway,
+    cm: CampaignMonitorClient,
+    clock: Clock,
+    *,
+    clients: tuple[str, ...],
+    changed_by: str = "cmsf reconnect",
+) -> Settings:
+    """Keep the connection, select ``clients`` (the others' synced data goes next run).
+
+    Raises:
+        ConfigError: If not connected, or a client is not in the account.
+    """
+    store = _store(gateway, clock)
+    if not store.load().connected:
+        raise ConfigError("not connected; use 'cmsf connect' first")
+    return connect(gateway, cm, clock, clients=clients, changed_by=changed_by)
+
+
+def disconnect(
+    gateway: SalesforceGateway, clock: Clock, *, changed_by: str = "cmsf disconnect"
+) -> Settings:
+    """Stop syncing; the data already in Salesforce stays."""
+    store = _store(gateway, clock)
+    settings = store.load().changed(connected=False)
+    store.save(settings, changed_by=changed_by)
+    store.audit("Disconnect", changed_by=changed_by)
+    return settings
+
+
+def reset_settings(
+    gateway: SalesforceGateway, clock: Clock, *, changed_by: str = "cmsf reset"
+) -> Settings:
+    """Return every setting to its default, disconnected (run after a sandbox refresh)."""
+    store = _store(gateway, clock)
+    settings = Settings()
+    store.save(settings, changed_by=changed_by)
+    store.audit("Reset settings", changed_by=changed_by)
+    return settings
+
+
+def change_sync_user(
+    gateway: SalesforceGateway, clock: Clock, user_id: str, *, changed_by: str = "cmsf sync-user"
+) -> Settings:
+    """Make ``user_id`` (an active user) the sync user.
+
+    Raises:
+        ConfigError: If no active user has that Id.
+    """
+    rows = list(gateway.query(f"SELECT Id, IsActive FROM User WHERE Id = '{_safe_id(user_id)}'"))
+    if not rows or not rows[0].get("IsActive"):
+        raise ConfigError(f"no active Salesforce user with Id {user_id}")
+    store = _store(gateway, clock)
+    settings = replace(store.load(), sync_user_id=rows[0]["Id"])
+    store.save(settings, changed_by=changed_by)
+    return settings
+
+
+def change_settings(
+    gateway: SalesforceGateway, clock: Clock, changes: dict[str, Any], *, changed_by: str
+) -> tuple[Settings, list[str]]:
+    """Apply validated setting changes; return the settings and the names that changed.
+
+    Raises:
+        ConfigError: For unknown names or invalid values (nothing is written then).
+    """
+    store = _store(gateway, clock)
+    settings = store.load().changed(**changes)
+    changed = store.save(settings, changed_by=changed_by)
+    return settings, changed
+
+
+def clear_campaign_history(
+    gateway: SalesforceGateway,
+    clock: Clock,
+    *,
+    since: datetime | None = None,
+    changed_by: str = "cmsf clear-history",
+) -> int:
+    """Delete email tracking history in Salesforce (not in Campaign Monitor).
+
+    Args:
+        gateway: The org.
+        clock: For the audit log.
+        since: Only delete activity on or after this instant; everything when None.
+        changed_by: For the audit log.
+
+    Returns:
+        How many records were deleted.
+    """
+    where = (
+        f" WHERE Activity_Date__c >= {since.isoformat().replace('+00:00', 'Z')}" if since else ""
+    )
+    deleted = 0
+    for page in gateway.query_pages(f"SELECT Id FROM CMSF_Email_Activity__c{where}"):
+        ids = [row["Id"] for row in page]
+        if ids:
+            deleted += gateway.delete(ids, sobject="CMSF_Email_Activity__c").succeeded
+    _store(gateway, clock).audit(
+        "Clear campaign history", changed_by=changed_by, detail=f"{deleted} deleted"
+    )
+    return deleted
+
+
+def _safe_id(value: str) -> str:
+    if not value.isalnum() or len(value) not in (15, 18):
+        raise ConfigError(f"{value!r} is not a Salesforce Id")
+    return value

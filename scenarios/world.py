@@ -1,0 +1,194 @@
+"""Worlds: a simulated org and a simulated Campaign Monitor account that belong together.
+
+A world is what a scenario starts from and what ``cmsf sync`` runs on by default: a
+seeded Campaign Monitor account (clients, lists with custom fields, subscribers in every
+state, sent campaigns with activity, smart emails) and a Salesforce org carrying the
+product's data model, whose Contacts and Leads share a chosen part of the subscribers'
+addresses, so memberships and tracking history have people to link to. Same spec and
+seed, same world, on any machine.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from faker import Faker
+
+from cm_sim import Account
+from cm_sim.seed import SeedSizes, seed_account
+from cmsf_core.clock import Clock, VirtualClock
+from cmsf_core.data_model import OBJECTS_DIR
+from sf_sim import Org
+
+__all__ = ["World", "WorldSpec", "build_world", "open_world"]
+
+
+@dataclass(frozen=True)
+class WorldSpec:
+    """The shape of a world.
+
+    Attributes:
+        seed: Seed for every random choice (faker data, activity, which people exist).
+        kind: ``agency`` (several clients) or ``direct`` (one).
+        clients: Clients of an agency account.
+        lists_per_client: Lists per client.
+        subscribers_per_list: Subscribers per list, spread over every state.
+        campaigns_per_client: Sent campaigns per client, with activity.
+        days: How far back histories and campaigns reach.
+        contacts_share: Share of subscriber addresses that are Contacts in the org.
+        leads_share: Share of the other addresses that are Leads.
+        other_contacts: Contacts with no subscription at all.
+        api_limit: The org's daily API request limit.
+        test_account: The account is a test account (sandboxes may sync with it).
+    """
+
+    seed: int = 1
+    kind: str = "agency"
+    clients: int = 2
+    lists_per_client: int = 2
+    subscribers_per_list: int = 50
+    campaigns_per_client: int = 2
+    days: int = 30
+    contacts_share: float = 0.5
+    leads_share: float = 0.3
+    other_contacts: int = 10
+    api_limit: int = 15_000
+    test_account: bool = True
+
+    def __post_init__(self) -> None:
+        if self.kind not in {"agency", "direct"}:
+            raise ValueError(f"kind must be 'agency' or 'direct', not {self.kind!r}")
+        for name in (
+            "clients",
+            "lists_per_client",
+            "subscribers_per_list",
+            "campaigns_per_client",
+            "days",
+        ):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} cannot be negative")
+        for name in ("contacts_share", "leads_share"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be between 0 and 1")
+
+
+@dataclass
+class World:
+    """A simulated org and account sharing one clock."""
+
+    clock: Clock
+    org: Org
+    account: Account
+    spec: WorldSpec
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Close both simulators' stores."""
+        self.org.close()
+        self.account.close()
+
+
+def _people(world: World) -> None:
+    spec = world.spec
+    rng = random.Random(spec.seed)
+    fake = Faker("en_US")
+    fake.seed_instance(spec.seed)
+    emails = sorted(
+        {
+            str(row["email"])
+            for row in world.account.store.rows("SELECT DISTINCT email FROM subscribers")
+        }
+    )
+    contacts, leads = [], []
+    for email in emails:
+        roll = rng.random()
+        local = email.split("@", 1)[0]
+        first, last = (
+            fake.first_name()[:40],
+            (local.replace(".", " ").title() or fake.last_name())[:80],
+        )
+        if roll < spec.contacts_share:
+            contacts.append({"FirstName": first, "LastName": last, "Email": email})
+        elif rng.random() < spec.leads_share:
+            leads.append(
+                {
+                    "FirstName": first,
+                    "LastName": last,
+                    "Email": email,
+                    "Company": fake.company()[:255],
+                }
+            )
+    for index in range(spec.other_contacts):
+        contacts.append(
+            {
+                "FirstName": fake.first_name()[:40],
+                "LastName": fake.last_name()[:80],
+                "Email": f"other{index}@example.org",
+            }
+        )
+    for name, rows in (("Contact", contacts), ("Lead", leads)):
+        for start in range(0, len(rows), 2000):
+            results = world.org.insert(name, rows[start : start + 2000])
+            failed = [r for r in results if not r.success]
+            if failed:
+                raise ValueError(f"the org refused a seeded {name}: {failed[0].errors[0]}")
+    world.summary["contacts"] = len(contacts)
+    world.summary["leads"] = len(leads)
+
+
+def build_world(
+    spec: WorldSpec,
+    *,
+    clock: Clock | None = None,
+    org_path: Path | None = None,
+    account_path: Path | None = None,
+) -> World:
+    """Create and seed a world (in memory, or in the given SQLite files).
+
+    Args:
+        spec: Its shape.
+        clock: Shared clock; a fresh :class:`VirtualClock` by default.
+        org_path: File for the org (new), or None for memory.
+        account_path: File for the account (new), or None for memory.
+
+    Raises:
+        ValueError: If a file already holds a world.
+    """
+    clock = clock or VirtualClock()
+    for path in (org_path, account_path):
+        if path is not None and path.exists():
+            raise ValueError(f"{path} already exists; open it with open_world() instead")
+    account = Account(
+        account_path, clock=clock, seed=spec.seed, kind=spec.kind, test_account=spec.test_account
+    )
+    sizes = SeedSizes(
+        clients=spec.clients,
+        lists_per_client=spec.lists_per_client,
+        subscribers_per_list=spec.subscribers_per_list,
+        campaigns_per_client=spec.campaigns_per_client,
+        days=spec.days,
+    )
+    summary = seed_account(account, sizes)
+    org = Org(
+        org_path, clock=clock, seed=spec.seed, metadata=[OBJECTS_DIR], api_limit=spec.api_limit
+    )
+    world = World(clock=clock, org=org, account=account, spec=spec, summary=summary)
+    _people(world)
+    return world
+
+
+def open_world(org_path: Path, account_path: Path, *, clock: Clock) -> World:
+    """Open a world kept in SQLite files.
+
+    Raises:
+        FileNotFoundError: If either file is missing.
+    """
+    for path in (org_path, account_path):
+        if not path.exists():
+            raise FileNotFoundError(f"{path} does not exist")
+    org = Org(org_path, clock=clock, metadata=[OBJECTS_DIR])
+    account = Account(account_path, clock=clock)
+    return World(clock=clock, org=org, account=account, spec=WorldSpec())
