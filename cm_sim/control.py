@@ -288,6 +288,17 @@ class ControlMixin(AuthMixin):
         return sum(1 for e in self._log if (path is None or path in e["path"])
                    and (method is None or e["method"] == method.upper()))  # fmt: skip
 
+    def email_addresses(self, list_id: str | None = None) -> list[str]:
+        """Every distinct subscriber address (of one list, or of the whole account), sorted."""
+        with self.store.lock:
+            if list_id is None:
+                rows = self.store.all("SELECT DISTINCT email FROM subscribers ORDER BY email")
+            else:
+                rows = self.store.all(
+                    "SELECT DISTINCT email FROM subscribers WHERE list_id = ? ORDER BY email", [list_id]
+                )
+        return [str(row["email"]) for row in rows]
+
     def snapshot(self) -> dict[str, Any]:
         """The whole account state as the API sees it now (due events applied), for comparisons.
 

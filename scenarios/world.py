@@ -19,11 +19,14 @@ from faker import Faker
 
 from cm_sim import Account
 from cm_sim.seed import SeedSizes, seed_account
+from cmsf_core.campaign_monitor import CampaignMonitorClient
 from cmsf_core.clock import Clock, VirtualClock
 from cmsf_core.data_model import OBJECTS_DIR
+from cmsf_core.engine import Engine
+from cmsf_core.state import Journal
 from sf_sim import Org
 
-__all__ = ["World", "WorldSpec", "build_world", "open_world"]
+__all__ = ["World", "WorldSpec", "build_world", "engine_for", "open_world"]
 
 
 @dataclass(frozen=True)
@@ -96,12 +99,7 @@ def _people(world: World) -> None:
     rng = random.Random(spec.seed)
     fake = Faker("en_US")
     fake.seed_instance(spec.seed)
-    emails = sorted(
-        {
-            str(row["email"])
-            for row in world.account.store.rows("SELECT DISTINCT email FROM subscribers")
-        }
-    )
+    emails = world.account.email_addresses()
     contacts, leads = [], []
     for email in emails:
         roll = rng.random()
@@ -192,3 +190,26 @@ def open_world(org_path: Path, account_path: Path, *, clock: Clock) -> World:
     org = Org(org_path, clock=clock, metadata=[OBJECTS_DIR])
     account = Account(account_path, clock=clock)
     return World(clock=clock, org=org, account=account, spec=WorldSpec())
+
+
+def engine_for(world: World, journal: Journal | None = None, **kwargs: Any) -> Engine:
+    """The sync engine wired to a world's simulators (in process, on the world's clock).
+
+    Args:
+        world: The world.
+        journal: The runner's journal (a fresh in-memory one by default).
+        **kwargs: Passed to :class:`~cmsf_core.engine.Engine` (``progress``, ``retry``...).
+    """
+
+    def campaign_monitor() -> CampaignMonitorClient:
+        return CampaignMonitorClient(
+            api_key=world.account.api_key, transport=world.account.transport(), clock=world.clock
+        )
+
+    return Engine(
+        salesforce=world.org.client,
+        campaign_monitor=campaign_monitor,
+        journal=journal or Journal(),
+        clock=world.clock,
+        **kwargs,
+    )

@@ -53,6 +53,7 @@ class CampaignsJob(Job):
     title = "Campaigns"
     limit = "campaigns"
     follows = ("campaign_stats",)
+    _written = 0
 
     def start(self) -> Iterable[Scope]:
         return [
@@ -66,6 +67,7 @@ class CampaignsJob(Job):
             return
         settings = ctx.settings
         seen: set[str] = set()
+        self._written = 0
         try:
             pages = ctx.cm.campaign_pages(
                 client.cm_id, sent_from=settings.campaign_start_date, tags=settings.campaign_tags
@@ -83,8 +85,8 @@ class CampaignsJob(Job):
                 self._write(client, rows)
         except NotFoundError:
             return
-        self._remove_unseen(client, seen)
-        ctx.directory.refresh()
+        if self._remove_unseen(client, seen) or self._written:
+            ctx.directory.refresh()
         if settings.auto_create_campaigns:
             self._auto_create(client)
 
@@ -122,21 +124,23 @@ class CampaignsJob(Job):
             if client.owner_id:
                 record["OwnerId"] = client.owner_id
             desired.append(Desired(key=str(row["CampaignID"]), source=source, record=record))
-        write_changed(self.ctx, self.name, CAMPAIGN, desired)
+        self._written += write_changed(self.ctx, self.name, CAMPAIGN, desired).written
 
-    def _remove_unseen(self, client: ClientInfo, seen: set[str]) -> None:
+    def _remove_unseen(self, client: ClientInfo, seen: set[str]) -> int:
+        """Remove campaigns Campaign Monitor no longer returns; return how many."""
         ctx = self.ctx
-        for row in list(
-            ctx.sf.query(f"SELECT Id, CM_Id__c FROM {CAMPAIGN} WHERE Client__c = '{client.sf_id}'")
-        ):
-            cid = str(row["CM_Id__c"])
-            if cid in seen:
-                continue
-            delete_where(ctx, ACTIVITY, f"Campaign__c = '{row['Id']}'", job=self.name)
-            ctx.shadow.forget_prefix(ACTIVITY, f"{cid}:")
-            ctx.journal.clear_bookmarks("tracking_history", f"{cid}:")
-            ctx.journal.clear_bookmarks("campaign_members", cid)
-            delete_records(ctx, CAMPAIGN, [(cid, row["Id"])], job=self.name)
+        gone = [
+            c
+            for c in ctx.directory.campaigns()
+            if c.client.cm_id == client.cm_id and c.cm_id not in seen
+        ]
+        for campaign in gone:
+            delete_where(ctx, ACTIVITY, f"Campaign__c = '{campaign.sf_id}'", job=self.name)
+            ctx.shadow.forget_prefix(ACTIVITY, f"{campaign.cm_id}:")
+            ctx.journal.clear_bookmarks("tracking_history", f"{campaign.cm_id}:")
+            ctx.journal.clear_bookmarks("campaign_members", campaign.cm_id)
+            delete_records(ctx, CAMPAIGN, [(campaign.cm_id, campaign.sf_id)], job=self.name)
+        return len(gone)
 
     def _auto_create(self, client: ClientInfo) -> None:
         """Create and link a Salesforce Campaign for each synced campaign without one."""

@@ -70,8 +70,8 @@ class ConfigurationJob(Job):
                     },
                 )
             )
-        write_changed(ctx, self.name, CLIENT, desired)
-        ctx.directory.refresh()
+        if write_changed(ctx, self.name, CLIENT, desired).written:
+            ctx.directory.refresh()
         scopes: list[dict[str, Any]] = [{"key": "administrators"}]
         for item in desired:
             if item.source["Selected"]:
@@ -136,21 +136,26 @@ class ConfigurationJob(Job):
                     },
                 )
             )
-        write_changed(ctx, self.name, LIST, desired)
-        alive = {entry["ListID"] for entry in lists}
-        for row in ctx.sf.query(
-            f"SELECT Id, CM_Id__c, Name FROM {LIST} WHERE Client__c = '{client_sf_id}'"
-        ):
-            if row["CM_Id__c"] not in alive:
-                purge_list(ctx, row["CM_Id__c"], row["Id"], job=self.name)
-                ctx.log.raise_message(
-                    "Warning",
-                    self.name,
-                    "CMSF-LIST-GONE",
-                    f"List '{row.get('Name')}' was deleted in Campaign Monitor",
-                    f"List {row['CM_Id__c']} ({row.get('Name')}) and its memberships were removed.",
-                )
-        ctx.directory.refresh()
+        written = write_changed(ctx, self.name, LIST, desired).written
+        if written:
+            ctx.directory.refresh()
+        alive = {row["ListID"] for row in lists}
+        gone = [
+            known
+            for known in ctx.directory.lists()
+            if known.client.cm_id == cid and known.cm_id not in alive
+        ]
+        for known in gone:
+            purge_list(ctx, known.cm_id, known.sf_id, job=self.name)
+            ctx.log.raise_message(
+                "Warning",
+                self.name,
+                "CMSF-LIST-GONE",
+                f"List '{known.name}' was deleted in Campaign Monitor",
+                f"List {known.cm_id} ({known.name}) and its memberships were removed.",
+            )
+        if gone:
+            ctx.directory.refresh()
 
     def _people(self, cid: str, client_sf_id: str) -> None:
         ctx = self.ctx

@@ -1,0 +1,137 @@
+"""The sync engine bound to one org, one account and one journal.
+
+:class:`Engine` is what the CLI, the scenario runner and tests drive: it opens fresh
+gateways for every run (as separate hourly runs would), runs the primary sync on the
+local runtime, and exposes the maintenance operations. How the platforms are reached is
+given as two factories, so the same engine works on simulators and real platforms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from simple_salesforce.api import Salesforce
+
+from cmsf_core import operations
+from cmsf_core.campaign_monitor import CampaignMonitorClient
+from cmsf_core.clock import Clock
+from cmsf_core.retry import RetryPolicy
+from cmsf_core.runtime import LocalRuntime, RunReport
+from cmsf_core.salesforce import SalesforceGateway
+from cmsf_core.settings import Settings
+from cmsf_core.settings_store import SettingsStore
+from cmsf_core.state import Journal
+
+__all__ = ["Engine"]
+
+
+class Engine:
+    """Runs the primary sync and the maintenance operations.
+
+    Args:
+        salesforce: Returns a logged-in simple-salesforce client (called per run and on
+            re-login).
+        campaign_monitor: Returns a Campaign Monitor client (called per run).
+        journal: The runner's journal.
+        clock: The injected clock.
+        retry: Retry policy of the Salesforce gateway.
+        progress: Told ``(job, scopes done, total)`` during runs.
+        on_gateway: Told about every new Salesforce gateway (tests use it to inject faults).
+    """
+
+    def __init__(
+        self,
+        *,
+        salesforce: Callable[[], Salesforce],
+        campaign_monitor: Callable[[], CampaignMonitorClient],
+        journal: Journal,
+        clock: Clock,
+        retry: RetryPolicy | None = None,
+        progress: Callable[[str, int, int | None], None] | None = None,
+        on_gateway: Callable[[SalesforceGateway], None] | None = None,
+    ) -> None:
+        self._salesforce = salesforce
+        self._campaign_monitor = campaign_monitor
+        self.journal = journal
+        self.clock = clock
+        self.retry = retry
+        self.progress = progress
+        self.on_gateway = on_gateway
+        self.reports: list[RunReport] = []
+
+    def gateway(self) -> SalesforceGateway:
+        """A new Salesforce gateway (new session, fresh counters)."""
+        gateway = SalesforceGateway(self._salesforce, clock=self.clock, retry=self.retry)
+        if self.on_gateway is not None:
+            self.on_gateway(gateway)
+        return gateway
+
+    def campaign_monitor(self) -> CampaignMonitorClient:
+        """A new Campaign Monitor client."""
+        return self._campaign_monitor()
+
+    def sync(self, *, full: bool = False) -> RunReport:
+        """Run (or resume) the primary sync.
+
+        Raises:
+            ConfigError: If the integration is not connected.
+        """
+        cm = self.campaign_monitor()
+        try:
+            runtime = LocalRuntime(
+                gateway=self.gateway(),
+                cm=cm,
+                journal=self.journal,
+                clock=self.clock,
+                progress=self.progress,
+            )
+            report = runtime.run(full=full)
+        finally:
+            cm.close()
+        self.reports.append(report)
+        return report
+
+    def settings(self) -> Settings:
+        """The settings stored in the org."""
+        return SettingsStore(self.gateway(), self.clock).load()
+
+    def connect(self, **kwargs: Any) -> Settings:
+        """Connect the org to the account (see :func:`cmsf_core.operations.connect`)."""
+        cm = self.campaign_monitor()
+        try:
+            return operations.connect(self.gateway(), cm, self.clock, **kwargs)
+        finally:
+            cm.close()
+
+    def reconnect(
+        self, clients: tuple[str, ...], *, changed_by: str = "cmsf reconnect"
+    ) -> Settings:
+        """Keep the connection and select ``clients``."""
+        cm = self.campaign_monitor()
+        try:
+            return operations.reconnect(
+                self.gateway(), cm, self.clock, clients=clients, changed_by=changed_by
+            )
+        finally:
+            cm.close()
+
+    def change_settings(self, changes: dict[str, Any], *, changed_by: str = "cmsf") -> list[str]:
+        """Apply validated setting changes; return the names that changed."""
+        _, changed = operations.change_settings(
+            self.gateway(), self.clock, changes, changed_by=changed_by
+        )
+        return changed
+
+    def disconnect(self) -> Settings:
+        """Stop syncing (data stays)."""
+        return operations.disconnect(self.gateway(), self.clock)
+
+    def reset_settings(self) -> Settings:
+        """Back to defaults, disconnected."""
+        return operations.reset_settings(self.gateway(), self.clock)
+
+    def clear_campaign_history(self, since: datetime | None = None) -> int:
+        """Delete tracking history in Salesforce."""
+        return operations.clear_campaign_history(self.gateway(), self.clock, since=since)
