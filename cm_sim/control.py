@@ -295,7 +295,8 @@ class ControlMixin(AuthMixin):
                 rows = self.store.all("SELECT DISTINCT email FROM subscribers ORDER BY email")
             else:
                 rows = self.store.all(
-                    "SELECT DISTINCT email FROM subscribers WHERE list_id = ? ORDER BY email", [list_id]
+                    "SELECT DISTINCT email FROM subscribers WHERE list_id = ? ORDER BY email",
+                    [list_id],
                 )
         return [str(row["email"]) for row in rows]
 
