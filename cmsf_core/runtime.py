@@ -62,6 +62,7 @@ class RunReport:
         stats: Records read, written, deleted and failed, by object.
         messages: Maintenance messages raised.
         reason: Why the run stopped or failed, if it did.
+        write_calls: Salesforce write requests per object made by this invocation.
     """
 
     run: Run
@@ -71,6 +72,7 @@ class RunReport:
     stats: RunStats = field(default_factory=RunStats)
     messages: list[Message] = field(default_factory=list)
     reason: str | None = None
+    write_calls: dict[str, int] = field(default_factory=dict)
 
 
 class LocalRuntime:
@@ -189,6 +191,7 @@ class LocalRuntime:
             stats=ctx.stats,
             messages=list(log.messages),
             reason=reason,
+            write_calls=dict(self.gateway.write_calls),
         )
 
     def _play(self, ctx: JobContext, first: str) -> list[str]:

@@ -12,6 +12,7 @@ whole batch. Platform errors are mapped to engine errors once, here
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -199,6 +200,7 @@ class SalesforceGateway:
         self.bulk_threshold = bulk_threshold
         self.on_request = on_request
         self.calls = 0
+        self.write_calls: Counter[str] = Counter()
         self.relogins = 0
         self._unbudgeted = 0
         self._describes: dict[str, dict[str, Any]] = {}
@@ -371,6 +373,7 @@ class SalesforceGateway:
             for start in range(0, len(pending), COLLECTION_SIZE):
                 chunk = pending[start : start + COLLECTION_SIZE]
                 joined = ",".join(quote(ids[i]) for i in chunk)
+                self.write_calls[sobject or "delete"] += 1
                 body = self._restful(
                     "composite/sobjects",
                     "DELETE",
@@ -393,6 +396,7 @@ class SalesforceGateway:
             retry_next: list[int] = []
             for start in range(0, len(pending), COLLECTION_SIZE):
                 chunk = pending[start : start + COLLECTION_SIZE]
+                self.write_calls[sobject] += 1
                 payload = {
                     "allOrNone": False,
                     "records": [{"attributes": {"type": sobject}, **records[i]} for i in chunk],
@@ -446,4 +450,5 @@ class SalesforceGateway:
                 }
             ]
         }
+        self.write_calls["emailSimple"] += 1
         self._restful("actions/standard/emailSimple", "POST", json=payload)

@@ -89,6 +89,7 @@ def _ingest(
 ) -> str:
     """Create, fill, close and wait for one ingest job; return its id."""
     client = _client(gateway, sobject)
+    gateway.write_calls[sobject] += 1
     job = gateway._call(
         lambda sf: client.create_job(
             operation, external_id_field=external_id if operation == Operation.upsert else None

@@ -26,7 +26,18 @@ from cmsf_core.engine import Engine
 from cmsf_core.state import Journal
 from sf_sim import Org
 
-__all__ = ["World", "WorldSpec", "build_world", "engine_for", "open_world"]
+__all__ = ["EVERY_OPTION", "World", "WorldSpec", "build_world", "engine_for", "open_world"]
+
+
+EVERY_OPTION: dict[str, Any] = {
+    "sync_suppression_list": True,
+    "opt_out_sync": True,
+    "auto_create_campaigns": True,
+    "update_member_status": True,
+    "auto_create_statuses": True,
+    "update_linked_campaigns": True,
+}
+"""Settings that turn every optional job of the primary sync on."""
 
 
 @dataclass(frozen=True)
