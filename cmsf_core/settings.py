@@ -66,11 +66,11 @@ INDUSTRIES: tuple[str, ...] = (
 DEFAULT_LIMITS: dict[str, int] = {
     "configuration": 200,
     "suppression": 1000,
-    "subscribers": 1000,
+    "subscribers": 10000,
     "list_stats": 50,
     "campaigns": 200,
     "campaign_stats": 50,
-    "tracking_history": 1000,
+    "tracking_history": 10000,
     "campaign_members": 200,
     "email_opt_out": 200,
     "smart_emails": 50,
@@ -85,8 +85,11 @@ DEFAULT_LIMITS: dict[str, int] = {
 }
 """Internal governor limits: batch sizes per job and the engine's tuning knobs.
 
-``bulk_threshold`` is the number of records above which writes go through Bulk API 2.0
-instead of sObject Collections; ``cm_page_size`` the Campaign Monitor page size (10-1000);
+Batch sizes of the subscribers and tracking history jobs are above ``bulk_threshold`` on
+purpose: Campaign Monitor pages (1,000 rows) are buffered up to a batch, so a large sync
+writes through Bulk API 2.0 (about six calls per batch) instead of sObject Collections
+(one call per 200 records). ``bulk_threshold`` is the number of records above which
+writes go through Bulk API 2.0; ``cm_page_size`` the Campaign Monitor page size (10-1000);
 ``campaign_stats_days`` how long after sending a campaign's statistics keep refreshing.
 """
 

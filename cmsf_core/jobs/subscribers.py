@@ -107,21 +107,35 @@ class SubscribersJob(Job):
         zone = lst.client.zone
         signpost = format_local(self.ctx.signpost, zone)
         since = since_filter(self.ctx.journal.bookmark(self.name, key), lst)
+        buffer: list[dict[str, Any]] = []
         try:
             for page in self.ctx.cm.subscriber_pages(lst.cm_id, state, since):
                 self.ctx.stats.read["CM subscribers"] += len(page.results)
                 if page.number == 1:
                     self.ctx.matcher.plan(page.total)
-                for start in range(0, len(page.results), self.batch_size):
-                    self._write(lst, state, page.results[start : start + self.batch_size])
-                dates = [str(r["Date"]) for r in page.results if r.get("Date")]
-                if dates:
-                    previous = self.ctx.journal.bookmark(self.name, key) or ""
-                    mark = min(max(dates), signpost)
-                    if mark > previous:
-                        self.ctx.journal.set_bookmark(self.name, key, mark)
+                buffer.extend(page.results)
+                if len(buffer) >= self.batch_size or page.is_last:
+                    self._flush(lst, state, key, buffer, signpost)
+                    buffer = []
         except NotFoundError:
             return  # list deleted in Campaign Monitor since configuration; removed next run
+
+    def _flush(
+        self, lst: ListInfo, state: str, key: str, rows: list[dict[str, Any]], signpost: str
+    ) -> None:
+        """Write a batch of rows (pages are buffered up to the batch size), then bookmark it.
+
+        Rows arrive oldest first, so once a batch is written every change up to its
+        latest ``Date`` is in Salesforce and the bookmark may move there.
+        """
+        if rows:
+            self._write(lst, state, rows)
+        dates = [str(r["Date"]) for r in rows if r.get("Date")]
+        if dates:
+            previous = self.ctx.journal.bookmark(self.name, key) or ""
+            mark = min(max(dates), signpost)
+            if mark > previous:
+                self.ctx.journal.set_bookmark(self.name, key, mark)
 
     def _write(self, lst: ListInfo, state: str, rows: Sequence[Mapping[str, Any]]) -> None:
         ctx = self.ctx

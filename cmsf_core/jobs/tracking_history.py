@@ -134,30 +134,38 @@ class TrackingHistoryJob(Job):
         if kind != "Sent":
             since = max(str(since or ""), floor)
         occurrences: Counter[tuple[str, ...]] = Counter()
+        minute = ""
+        buffer: list[tuple[dict[str, Any], int]] = []
+        dates: list[str] = []
         for page in ctx.cm.activity_pages(campaign.cm_id, kind, since):
             ctx.stats.read[f"CM {kind.lower()} events"] += len(page.results)
             if page.number == 1:
                 ctx.matcher.plan(page.total)
-            rows = []
             for row in page.results:
+                date = str(row.get("Date") or "")
+                if date != minute:  # rows come oldest first: earlier minutes never recur
+                    occurrences.clear()
+                    minute = date
                 identity = (
                     str(row.get("ListID")),
                     str(row.get("EmailAddress", "")).lower(),
-                    str(row.get("Date")),
                     str(row.get("URL")),
                 )
                 occurrences[identity] += 1
-                if kind != "Sent" and str(row.get("Date") or "") < floor:
+                if date:
+                    dates.append(date)
+                if kind != "Sent" and date < floor:
                     continue
-                rows.append((row, occurrences[identity]))
-            for start in range(0, len(rows), self.batch_size):
-                self._write(campaign, kind, rows[start : start + self.batch_size])
-            dates = [str(r.get("Date")) for r in page.results if r.get("Date")]
-            if kind != "Sent" and dates:
-                current = ctx.journal.bookmark(self.name, key) or {}
-                mark = min(max(dates), signpost)
-                if mark > str(current.get("date") or ""):
-                    ctx.journal.set_bookmark(self.name, key, {**current, "date": mark})
+                buffer.append((row, occurrences[identity]))
+            if len(buffer) >= self.batch_size or page.is_last:
+                if buffer:
+                    self._write(campaign, kind, buffer)
+                if kind != "Sent" and dates:
+                    current = ctx.journal.bookmark(self.name, key) or {}
+                    mark = min(max(dates), signpost)
+                    if mark > str(current.get("date") or ""):
+                        ctx.journal.set_bookmark(self.name, key, {**current, "date": mark})
+                buffer, dates = [], []
 
     def _write(
         self, campaign: CampaignInfo, kind: str, rows: list[tuple[dict[str, Any], int]]
