@@ -344,12 +344,25 @@ class SalesforceGateway:
             "PATCH", f"composite/sobjects/{sobject}/{external_id}", sobject, records
         )
 
-    def create(self, sobject: str, records: Sequence[Mapping[str, Any]]) -> WriteResult:
-        """Insert records."""
-        if len(records) > self.bulk_threshold:
+    def create(
+        self,
+        sobject: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        match_on: tuple[str, ...] = (),
+    ) -> WriteResult:
+        """Insert records.
+
+        Args:
+            sobject: Object API name.
+            records: Records to create.
+            match_on: Fields that identify a record; when given, large inserts go through
+                Bulk API 2.0 (results are matched on these fields).
+        """
+        if match_on and len(records) > self.bulk_threshold:
             from cmsf_core.salesforce_bulk import bulk_write
 
-            return bulk_write(self, "insert", sobject, records)
+            return bulk_write(self, "insert", sobject, records, match_on=match_on)
         return self._collections("POST", "composite/sobjects", sobject, records)
 
     def update(self, sobject: str, records: Sequence[Mapping[str, Any]]) -> WriteResult:

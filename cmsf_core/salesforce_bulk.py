@@ -6,8 +6,11 @@ Collections at 200 records a call. Jobs are driven with simple-salesforce's Bulk
 client, but the waiting between polls is ours: it sleeps on the injected clock with
 growing intervals, so a virtual clock makes it free and a real one polite.
 
-Only keyed operations use Bulk 2.0 (upsert by external Id, update and delete by Id):
-their results can be matched back to the input without relying on row order.
+Results are matched back to the input by a key, never by row order: the external Id
+for an upsert, the Id for update and delete, and for an insert the fields the caller
+names as identifying a record (a CampaignMember is one per campaign and person). Bulk
+2.0 echoes every submitted cell in its result files, so the key is read the way it was
+written.
 """
 
 from __future__ import annotations
@@ -107,6 +110,26 @@ def _results(gateway: SalesforceGateway, sobject: str, job_id: str, kind: str) -
     return str(gateway._call(lambda sf: client.get_ingest_results(job_id, kind)))
 
 
+def parse_error(text: str) -> tuple[str, str, tuple[str, ...]]:
+    """Split a Bulk 2.0 ``sf__Error`` cell (``CODE:message:field,field --``)."""
+    code, _, rest = text.partition(":")
+    body = rest.strip()
+    if body.endswith("--"):
+        body = body[:-2].rstrip()
+    message, sep, tail = body.rpartition(":")
+    if not sep or " " in tail.strip():
+        message, tail = body, ""
+    names = tuple(f.strip() for f in tail.split(",") if f.strip())
+    return code.strip() or "UNKNOWN_EXCEPTION", message.strip() or text, names
+
+
+def _key(values: Mapping[str, Any], fields: tuple[str, ...], *, cells: bool) -> str:
+    """A record's match key: its key fields as written to (or read from) the CSV."""
+    if cells:
+        return "|".join(_cell(values[f]) if f in values else "" for f in fields).lower()
+    return "|".join(str(values.get(f) or "") for f in fields).lower()
+
+
 def bulk_write(
     gateway: SalesforceGateway,
     operation: str,
@@ -114,56 +137,67 @@ def bulk_write(
     records: Sequence[Mapping[str, Any]],
     *,
     external_id: str | None = None,
+    match_on: tuple[str, ...] = (),
 ) -> WriteResult:
     """Write records through Bulk 2.0 ingest jobs and match the results to the input.
 
     Args:
         gateway: The gateway whose connection, budget and retries to use.
-        operation: ``upsert``, ``update`` or ``delete``.
+        operation: ``insert``, ``upsert``, ``update`` or ``delete``.
         sobject: Object API name.
-        records: Records to write; each carries ``external_id`` (upsert) or ``Id``.
+        records: Records to write.
         external_id: The external Id field of an upsert.
+        match_on: For an insert, the fields that identify a record.
 
     Returns:
         Per-record ids and failures, in input order.
+
+    Raises:
+        ValueError: If an upsert has no external Id or an insert no ``match_on``.
     """
     from cmsf_core.salesforce import RecordFailure, WriteResult
 
-    key_field = external_id if operation == "upsert" else "Id"
-    if key_field is None:
-        raise ValueError("an upsert needs its external Id field")
+    if operation == "upsert":
+        if external_id is None:
+            raise ValueError("an upsert needs its external Id field")
+        fields: tuple[str, ...] = (external_id,)
+    elif operation == "insert":
+        if not match_on:
+            raise ValueError("a bulk insert needs the fields that identify a record (match_on)")
+        fields = match_on
+    else:
+        fields = ("Id",)
     result = WriteResult(ids=[None] * len(records), created=[False] * len(records))
     positions: dict[str, list[int]] = {}
     for index, record in enumerate(records):
-        positions.setdefault(str(record.get(key_field, "")).lower(), []).append(index)
+        positions.setdefault(_key(record, fields, cells=True), []).append(index)
     bulk_operation = {
+        "insert": Operation.insert,
         "upsert": Operation.upsert,
         "update": Operation.update,
         "delete": Operation.delete,
     }[operation]
     for start in range(0, len(records), JOB_RECORDS):
         chunk = records[start : start + JOB_RECORDS]
-        columns = sorted({key for record in chunk for key in record})
-        columns.remove(key_field)
-        columns.insert(0, key_field)
+        columns = sorted({key for record in chunk for key in record} - set(fields))
+        columns = [*fields, *columns]
         data = _to_csv(chunk, columns)
         job_id = _ingest(gateway, bulk_operation, sobject, data, external_id)
         ok = _results(gateway, sobject, job_id, "successfulResults")
         for row in csv.DictReader(io.StringIO(ok)):
-            for index in positions.get(str(row.get(key_field, "")).lower(), []):
+            for index in positions.get(_key(row, fields, cells=False), []):
                 result.ids[index] = row.get("sf__Id") or None
                 result.created[index] = str(row.get("sf__Created", "")).lower() == "true"
         failed = _results(gateway, sobject, job_id, "failedResults")
         for row in csv.DictReader(io.StringIO(failed)):
-            error = row.get("sf__Error") or ""
-            code, _, message = error.partition(":")
-            for index in positions.get(str(row.get(key_field, "")).lower(), []):
+            code, message, error_fields = parse_error(row.get("sf__Error") or "")
+            for index in positions.get(_key(row, fields, cells=False), []):
                 result.failures.append(
                     RecordFailure(
                         index=index,
-                        code=code.strip() or "UNKNOWN_EXCEPTION",
-                        message=message.strip() or error,
-                        fields=(),
+                        code=code,
+                        message=message,
+                        fields=error_fields,
                         record=records[index],
                     )
                 )

@@ -38,6 +38,7 @@ class CampaignMembersJob(Job):
     title = "Campaign members"
     limit = "campaign_members"
     follows = ("email_opt_out",)
+    _creates: dict[str, dict[str, Any]]
 
     def enabled(self) -> bool:
         settings = self.ctx.settings
@@ -56,11 +57,12 @@ class CampaignMembersJob(Job):
         if campaign is None or not campaign.salesforce_campaign_id:
             return
         bookmark = ctx.journal.bookmark(self.name, campaign.cm_id)
-        signpost = ctx.signpost.isoformat().replace("+00:00", "Z")
+        started = ctx.clock.now().isoformat().replace("+00:00", "Z")
         where = f"Campaign__c = '{campaign.sf_id}' AND (Contact__c != null OR Lead__c != null)"
         if bookmark:
-            where += f" AND SystemModstamp >= {bookmark}"
+            where += f" AND SystemModstamp > {bookmark}"
         latest: dict[str, tuple[str, str, str]] = {}  # person -> (date, type, person field)
+        self._creates: dict[str, dict[str, Any]] = {}  # person -> member to create
         for row in ctx.sf.query(
             f"SELECT Contact__c, Lead__c, Activity_Type__c, Activity_Date__c FROM {ACTIVITY} WHERE {where}"
         ):
@@ -85,7 +87,9 @@ class CampaignMembersJob(Job):
                 latest = {}
         if latest:
             self._apply(campaign, latest)
-        ctx.journal.set_bookmark(self.name, campaign.cm_id, signpost)
+        # Everything modified up to this scope's start has been read; what changes later is
+        # read next time (the query above is strictly "after" the previous start).
+        ctx.journal.set_bookmark(self.name, campaign.cm_id, started)
 
     def _apply(self, campaign: CampaignInfo, latest: dict[str, tuple[str, str, str]]) -> None:
         ctx = self.ctx
@@ -100,20 +104,22 @@ class CampaignMembersJob(Job):
             f"WHERE CampaignId = '{sf_campaign}' AND (ContactId IN ({listed}) OR LeadId IN ({listed}))"
         ):
             members[str(row.get("ContactId") or row.get("LeadId"))] = row
-        creates, updates = [], []
+        updates = []
         for person, (when, activity, field) in latest.items():
             status = status_map[activity].status
             member = members.get(person)
-            if member is None:
-                creates.append(
-                    {
-                        "CampaignId": sf_campaign,
-                        field: person,
-                        "Status": status,
-                        "CMSF_Activity_Date__c": when or None,
-                        "CMSF_Activity__c": activity,
-                    }
-                )
+            buffered = self._creates.get(person)
+            if member is None and (buffered is None or when > buffered["CMSF_Activity_Date__c"]):
+                # not a member yet (or only in the buffer, with an older activity)
+                self._creates[person] = {
+                    "CampaignId": sf_campaign,
+                    field: person,
+                    "Status": status,
+                    "CMSF_Activity_Date__c": when or None,
+                    "CMSF_Activity__c": activity,
+                }
+            elif member is None:
+                continue
             elif (
                 not member.get("CMSF_Activity_Date__c")
                 or when > _normal(member["CMSF_Activity_Date__c"])
@@ -129,17 +135,31 @@ class CampaignMembersJob(Job):
                         "CMSF_Activity__c": activity,
                     }
                 )
-        for records, write in ((creates, ctx.sf.create), (updates, ctx.sf.update)):
-            if not records:
-                continue
-            result = write("CampaignMember", records)
-            ctx.stats.written["CampaignMember"] += result.succeeded
-            if result.failures:
-                ctx.stats.failed["CampaignMember"] += len(result.failures)
-                report_failures(ctx, self.name, "CampaignMember", result.failures)
+        if len(self._creates) >= ctx.settings.limit("subscribers"):
+            self._flush_creates()
+        if updates:
+            self._account(ctx.sf.update("CampaignMember", updates))
+
+    def _flush_creates(self) -> None:
+        """Create the buffered members (Bulk API 2.0 once there are enough of them)."""
+        if self._creates:
+            match_on = ("CampaignId", "ContactId", "LeadId")
+            records = list(self._creates.values())
+            self._account(self.ctx.sf.create("CampaignMember", records, match_on=match_on))
+            self._creates = {}
+
+    def _account(self, result: Any) -> None:
+        ctx = self.ctx
+        ctx.stats.written["CampaignMember"] += result.succeeded
+        if result.failures:
+            ctx.stats.failed["CampaignMember"] += len(result.failures)
+            report_failures(ctx, self.name, "CampaignMember", result.failures)
 
     def _ensure_statuses(self, sf_campaign: str, wanted: set[StatusMapping]) -> None:
         ctx = self.ctx
+        known: dict[str, set[str]] = ctx.extras.setdefault("campaign_statuses", {})
+        if all(m.status.lower() in known.get(sf_campaign, set()) for m in wanted):
+            return
         existing: dict[str, dict[str, Any]] = {}
         top = 0
         for row in ctx.sf.query(
@@ -148,6 +168,7 @@ class CampaignMembersJob(Job):
         ):
             existing[str(row["Label"]).lower()] = row
             top = max(top, int(row.get("SortOrder") or 0))
+        known[sf_campaign] = set(existing) | {m.status.lower() for m in wanted}
         missing = sorted(
             (m for m in wanted if m.status.lower() not in existing), key=lambda m: m.status
         )

@@ -232,17 +232,17 @@ class SubscribersJob(Job):
         """Link memberships to Contacts and Leads created or changed since the last run."""
         ctx = self.ctx
         bookmark = ctx.journal.bookmark(self.name, "relink")
-        signpost = ctx.signpost.isoformat().replace("+00:00", "Z")
+        started = ctx.clock.now().isoformat().replace("+00:00", "Z")
         if bookmark:
             emails: set[str] = set()
             for sobject, extra in (("Contact", ""), ("Lead", " AND IsConverted = false")):
                 for row in ctx.sf.query(
-                    f"SELECT Email FROM {sobject} WHERE LastModifiedDate >= {bookmark} "
+                    f"SELECT Email FROM {sobject} WHERE LastModifiedDate > {bookmark} "
                     f"AND Email != null{extra}"
                 ):
                     emails.add(str(row["Email"]).lower())
             self._link(sorted(emails))
-        ctx.journal.set_bookmark(self.name, "relink", signpost)
+        ctx.journal.set_bookmark(self.name, "relink", started)
 
     def _link(self, emails: list[str]) -> None:
         ctx = self.ctx
