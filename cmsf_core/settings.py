@@ -71,7 +71,7 @@ DEFAULT_LIMITS: dict[str, int] = {
     "campaigns": 200,
     "campaign_stats": 50,
     "tracking_history": 10000,
-    "campaign_members": 300,
+    "campaign_members": 10000,
     "email_opt_out": 10000,
     "smart_emails": 50,
     "smart_email_variables": 50,

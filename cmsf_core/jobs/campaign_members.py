@@ -11,6 +11,11 @@ with the mapped responded flag first.
 
 As the product documents, members are built from the tracking history stored in
 Salesforce, so they follow the tracking settings (retention, activity types).
+
+The work is set-based: the new activity is streamed into a journal table keeping each
+person's latest event, the existing members of those people are streamed beside it (two
+semi-join queries), and one SQL join decides what to create and what to move. Memory stays
+flat and the cost is a page per 2,000 rows plus the writes.
 """
 
 from __future__ import annotations
@@ -38,7 +43,6 @@ class CampaignMembersJob(Job):
     title = "Campaign members"
     limit = "campaign_members"
     follows = ("email_opt_out",)
-    _creates: dict[str, dict[str, Any]]
 
     def enabled(self) -> bool:
         settings = self.ctx.settings
@@ -58,108 +62,130 @@ class CampaignMembersJob(Job):
             return
         bookmark = ctx.journal.bookmark(self.name, campaign.cm_id)
         started = ctx.clock.now().isoformat().replace("+00:00", "Z")
-        where = f"Campaign__c = '{campaign.sf_id}' AND (Contact__c != null OR Lead__c != null)"
+        where = f"Campaign__c = '{campaign.sf_id}'"
         if bookmark:
             where += f" AND SystemModstamp > {bookmark}"
-        latest: dict[str, tuple[str, str, str]] = {}  # person -> (date, type, person field)
-        self._creates: dict[str, dict[str, Any]] = {}  # person -> member to create
-        for row in ctx.sf.query(
-            f"SELECT Contact__c, Lead__c, Activity_Type__c, Activity_Date__c FROM {ACTIVITY} WHERE {where}"
-        ):
-            person, kind = (
-                (row["Contact__c"], "ContactId")
-                if row.get("Contact__c")
-                else (row["Lead__c"], "LeadId")
-            )
-            activity = str(row.get("Activity_Type__c") or "")
-            when = _normal(row.get("Activity_Date__c"))
-            if activity not in ctx.settings.status_map:
-                continue
-            current = latest.get(person)
-            candidate = (when, activity, kind)
-            if current is None or (when, PRECEDENCE[activity]) > (
-                current[0],
-                PRECEDENCE[current[1]],
-            ):
-                latest[person] = candidate
-            if len(latest) >= self.batch_size:
-                self._apply(campaign, latest)
-                latest = {}
-        if latest:
-            self._apply(campaign, latest)
+        if self._latest(where):
+            if ctx.settings.auto_create_statuses:
+                self._ensure_statuses(campaign, set(ctx.settings.status_map.values()))
+            self._members(campaign, where)
+            self._apply(campaign)
         # Everything modified up to this scope's start has been read; what changes later is
-        # read next time (the query above is strictly "after" the previous start).
+        # read next time (the queries are strictly "after" the previous start).
         ctx.journal.set_bookmark(self.name, campaign.cm_id, started)
 
-    def _apply(self, campaign: CampaignInfo, latest: dict[str, tuple[str, str, str]]) -> None:
+    def _latest(self, where: str) -> int:
+        """Stream the new activity into ``cm_latest``: each person's latest; return how many."""
+        db = self.ctx.journal.db
+        db.execute("DROP TABLE IF EXISTS cm_latest")
+        db.execute(
+            "CREATE TABLE cm_latest (person TEXT PRIMARY KEY, field TEXT, date TEXT, kind TEXT, rank INTEGER)"
+        )
+        soql = (
+            f"SELECT Contact__c, Lead__c, Activity_Type__c, Activity_Date__c FROM {ACTIVITY} "
+            f"WHERE {where} AND (Contact__c != null OR Lead__c != null)"
+        )
+        mapped = self.ctx.settings.status_map
+        for page in self.ctx.sf.query_pages(soql):
+            rows = []
+            for row in page:
+                kind = str(row.get("Activity_Type__c") or "")
+                if kind not in mapped:
+                    continue
+                person, field = (
+                    (row["Contact__c"], "ContactId")
+                    if row.get("Contact__c")
+                    else (row["Lead__c"], "LeadId")
+                )
+                rows.append(
+                    (person, field, _normal(row.get("Activity_Date__c")), kind, PRECEDENCE[kind])
+                )
+            db.conn.executemany(
+                "INSERT INTO cm_latest VALUES (?, ?, ?, ?, ?) ON CONFLICT(person) DO UPDATE SET "
+                "field = excluded.field, date = excluded.date, kind = excluded.kind, rank = excluded.rank "
+                "WHERE (excluded.date, excluded.rank) > (cm_latest.date, cm_latest.rank)",
+                rows,
+            )
+        return int(db.execute("SELECT count(*) FROM cm_latest").fetchone()[0])
+
+    def _members(self, campaign: CampaignInfo, where: str) -> None:
+        """Stream the existing members of the people with new activity into ``cm_member``."""
+        db = self.ctx.journal.db
+        db.execute("DROP TABLE IF EXISTS cm_member")
+        db.execute(
+            "CREATE TABLE cm_member (person TEXT PRIMARY KEY, id TEXT, status TEXT, date TEXT)"
+        )
+        for field, source in (("ContactId", "Contact__c"), ("LeadId", "Lead__c")):
+            soql = (
+                "SELECT Id, ContactId, LeadId, Status, CMSF_Activity_Date__c FROM CampaignMember "
+                f"WHERE CampaignId = '{campaign.salesforce_campaign_id}' AND {field} IN "
+                f"(SELECT {source} FROM {ACTIVITY} WHERE {where} AND {source} != null)"
+            )
+            for page in self.ctx.sf.query_pages(soql):
+                db.conn.executemany(
+                    "INSERT OR REPLACE INTO cm_member VALUES (?, ?, ?, ?)",
+                    [
+                        (
+                            row[field],
+                            row["Id"],
+                            row.get("Status"),
+                            _normal(row.get("CMSF_Activity_Date__c")),
+                        )
+                        for row in page
+                        if row.get(field)
+                    ],
+                )
+
+    def _apply(self, campaign: CampaignInfo) -> None:
+        """Create missing members and move statuses that have a newer activity."""
         ctx = self.ctx
         sf_campaign = str(campaign.salesforce_campaign_id)
         status_map = ctx.settings.status_map
-        if ctx.settings.auto_create_statuses:
-            self._ensure_statuses(sf_campaign, {status_map[a] for _, a, _ in latest.values()})
-        listed = ",".join(f"'{p}'" for p in latest)
-        members: dict[str, dict[str, Any]] = {}
-        for row in ctx.sf.query(
-            "SELECT Id, ContactId, LeadId, Status, CMSF_Activity_Date__c FROM CampaignMember "
-            f"WHERE CampaignId = '{sf_campaign}' AND (ContactId IN ({listed}) OR LeadId IN ({listed}))"
-        ):
-            members[str(row.get("ContactId") or row.get("LeadId"))] = row
-        updates = []
-        for person, (when, activity, field) in latest.items():
+        creates: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        cursor = ctx.journal.db.execute(
+            "SELECT l.person, l.field, l.date, l.kind, m.id, m.status, m.date "
+            "FROM cm_latest l LEFT JOIN cm_member m ON m.person = l.person ORDER BY l.person"
+        )
+        for person, field, when, activity, member_id, status_now, date_now in cursor:
             status = status_map[activity].status
-            member = members.get(person)
-            buffered = self._creates.get(person)
-            if member is None and (buffered is None or when > buffered["CMSF_Activity_Date__c"]):
-                # not a member yet (or only in the buffer, with an older activity)
-                self._creates[person] = {
-                    "CampaignId": sf_campaign,
-                    field: person,
-                    "Status": status,
-                    "CMSF_Activity_Date__c": when or None,
-                    "CMSF_Activity__c": activity,
-                }
-            elif member is None:
-                continue
-            elif (
-                not member.get("CMSF_Activity_Date__c")
-                or when > _normal(member["CMSF_Activity_Date__c"])
-            ) and (
-                member.get("Status") != status
-                or _normal(member.get("CMSF_Activity_Date__c")) != when
-            ):
-                updates.append(
-                    {
-                        "Id": member["Id"],
-                        "Status": status,
-                        "CMSF_Activity_Date__c": when or None,
-                        "CMSF_Activity__c": activity,
-                    }
-                )
-        if len(self._creates) >= ctx.settings.limit("subscribers"):
-            self._flush_creates()
-        if updates:
-            self._account(ctx.sf.update("CampaignMember", updates))
+            values = {
+                "Status": status,
+                "CMSF_Activity_Date__c": when or None,
+                "CMSF_Activity__c": activity,
+            }
+            if member_id is None:
+                creates.append({"CampaignId": sf_campaign, field: person, **values})
+            elif (not date_now or when > date_now) and (status_now != status or date_now != when):
+                updates.append({"Id": member_id, **values})
+            if len(creates) >= self.batch_size:
+                self._write(creates, create=True)
+                creates = []
+            if len(updates) >= self.batch_size:
+                self._write(updates, create=False)
+                updates = []
+        self._write(creates, create=True)
+        self._write(updates, create=False)
 
-    def _flush_creates(self) -> None:
-        """Create the buffered members (Bulk API 2.0 once there are enough of them)."""
-        if self._creates:
-            match_on = ("CampaignId", "ContactId", "LeadId")
-            records = list(self._creates.values())
-            self._account(self.ctx.sf.create("CampaignMember", records, match_on=match_on))
-            self._creates = {}
-
-    def _account(self, result: Any) -> None:
+    def _write(self, records: list[dict[str, Any]], *, create: bool) -> None:
+        if not records:
+            return
         ctx = self.ctx
+        if create:
+            result = ctx.sf.create(
+                "CampaignMember", records, match_on=("CampaignId", "ContactId", "LeadId")
+            )
+        else:
+            result = ctx.sf.update("CampaignMember", records)
         ctx.stats.written["CampaignMember"] += result.succeeded
         if result.failures:
             ctx.stats.failed["CampaignMember"] += len(result.failures)
             report_failures(ctx, self.name, "CampaignMember", result.failures)
 
-    def _ensure_statuses(self, sf_campaign: str, wanted: set[StatusMapping]) -> None:
+    def _ensure_statuses(self, campaign: CampaignInfo, wanted: set[StatusMapping]) -> None:
+        """Create the mapped statuses a linked Campaign lacks (once per campaign per run)."""
         ctx = self.ctx
-        known: dict[str, set[str]] = ctx.extras.setdefault("campaign_statuses", {})
-        if all(m.status.lower() in known.get(sf_campaign, set()) for m in wanted):
-            return
+        sf_campaign = str(campaign.salesforce_campaign_id)
         existing: dict[str, dict[str, Any]] = {}
         top = 0
         for row in ctx.sf.query(
@@ -168,20 +194,18 @@ class CampaignMembersJob(Job):
         ):
             existing[str(row["Label"]).lower()] = row
             top = max(top, int(row.get("SortOrder") or 0))
-        known[sf_campaign] = set(existing) | {m.status.lower() for m in wanted}
         missing = sorted(
             (m for m in wanted if m.status.lower() not in existing), key=lambda m: m.status
         )
-        records = []
-        for offset, mapping in enumerate(missing, start=1):
-            records.append(
-                {
-                    "CampaignId": sf_campaign,
-                    "Label": mapping.status,
-                    "HasResponded": mapping.responded,
-                    "SortOrder": top + offset,
-                }
-            )
+        records = [
+            {
+                "CampaignId": sf_campaign,
+                "Label": mapping.status,
+                "HasResponded": mapping.responded,
+                "SortOrder": top + offset,
+            }
+            for offset, mapping in enumerate(missing, start=1)
+        ]
         if records:
             result = ctx.sf.create("CampaignMemberStatus", records)
             ctx.stats.written["CampaignMemberStatus"] += result.succeeded
