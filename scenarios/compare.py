@@ -24,6 +24,7 @@ from cmsf_core.campaign_monitor import ACTIVITY_ENDPOINTS, SUBSCRIBER_STATES
 from cmsf_core.cm_time import parse_local, time_zone
 from cmsf_core.jobs.campaigns import campaign_selected
 from cmsf_core.jobs.context import ClientInfo
+from cmsf_core.jobs.tracking_history import watch_horizon
 from cmsf_core.settings import Settings
 from scenarios.world import World
 
@@ -133,6 +134,7 @@ def _campaigns(
             diffs.append(Difference("activity", "*", 0, count))
         return diffs
     horizon = world.clock.now() - timedelta(days=settings.tracking_retention_days)
+    watched = watch_horizon(world.clock.now(), settings)
     stored: Counter[tuple[str, str]] = Counter()
     for row in _sf_rows(
         sf, "SELECT Campaign__r.CM_Id__c, Activity_Type__c FROM CMSF_Email_Activity__c"
@@ -140,13 +142,14 @@ def _campaigns(
         stored[((row.get("Campaign__r") or {}).get("CM_Id__c", "?"), row["Activity_Type__c"])] += 1
     wanted: Counter[tuple[str, str]] = Counter()
     for campaign_id, (sent, info) in expected.items():
-        if parse_local(sent, info.zone) < horizon:
+        if parse_local(sent, info.zone) < watched:
             continue
         for kind, endpoint in ACTIVITY_ENDPOINTS.items():
             if kind not in settings.tracking_activity_types:
                 continue
             for row in _pages(http, f"/campaigns/{campaign_id}/{endpoint}.json"):
-                if kind != "Sent" and parse_local(row["Date"], info.zone) < horizon:
+                when = sent if kind == "Sent" else row["Date"]
+                if parse_local(when, info.zone) < horizon:
                     continue
                 wanted[(campaign_id, kind)] += 1
     for key in sorted(set(wanted) | set(stored)):

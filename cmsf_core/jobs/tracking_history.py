@@ -1,10 +1,12 @@
 """Email tracking history: campaign activity into ``CMSF_Email_Activity__c``.
 
-For each campaign sent within the retention window (``tracking_retention_days``, default
-180; 0 turns the job off) and each activity type kept by the settings, the job reads the
-events since its bookmark and writes one record per event, linked to the campaign, the
-list, and the matching Contact and Lead. Events older than the retention window are not
-stored. ``Sent`` comes from the recipients list, dated at the campaign's send time.
+For each campaign still active enough to watch — sent within the retention window
+(``tracking_retention_days``, default 180; 0 turns the job off) or within the statistics
+window (``campaign_stats_days``, default 90) — and each activity type kept by the
+settings, the job reads the events since its bookmark and writes one record per event,
+linked to the campaign, the list, and the matching Contact and Lead. Events dated before
+the retention window are not stored (and the clean-up job removes them as they age).
+``Sent`` comes from the recipients list, dated at the campaign's send time.
 
 Campaign Monitor does not identify events, and opens and clicks repeat at minute
 precision, so an event's key is a digest of its campaign, type, list, email, minute and
@@ -31,9 +33,10 @@ from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.jobs.campaign_stats import summaries
 from cmsf_core.jobs.context import CampaignInfo
 from cmsf_core.jobs.writer import Desired, write_changed
+from cmsf_core.settings import Settings
 from cmsf_core.shadow import digest
 
-__all__ = ["SUMMARY_COUNTERS", "TrackingHistoryJob", "activity_key"]
+__all__ = ["SUMMARY_COUNTERS", "TrackingHistoryJob", "activity_key", "watch_horizon"]
 
 ACTIVITY = "CMSF_Email_Activity__c"
 SUMMARY_COUNTERS: dict[str, str] = {
@@ -49,6 +52,12 @@ SUMMARY_COUNTERS: dict[str, str] = {
 EVENT: dict[str, Any] = {"event": True}
 """Events never change once they happened: every event has the same source digest."""
 EVENT_DIGEST = digest(EVENT)
+
+
+def watch_horizon(now: datetime, settings: Settings) -> datetime:
+    """Campaigns sent before this are no longer read for new activity."""
+    days = max(settings.tracking_retention_days, settings.limit("campaign_stats_days"))
+    return now - timedelta(days=days)
 
 
 def activity_key(campaign_id: str, kind: str, row: Mapping[str, Any], occurrence: int) -> str:
@@ -89,10 +98,11 @@ class TrackingHistoryJob(Job):
         if previous is not None and retention > int(previous):
             ctx.journal.clear_bookmarks(self.name)  # a longer window: fetch the older events
         ctx.journal.set_bookmark(self.name, "retention", retention)
+        watched = watch_horizon(ctx.clock.now(), ctx.settings)
         return [
             {"key": f"campaign:{c.cm_id}", "campaign": c.cm_id}
             for c in ctx.directory.campaigns()
-            if c.sent_date is None or c.sent_date >= self.horizon
+            if c.sent_date is None or c.sent_date >= watched
         ]
 
     def execute(self, scope: Scope) -> None:
@@ -156,6 +166,12 @@ class TrackingHistoryJob(Job):
                     dates.append(date)
                 if kind != "Sent" and date < floor:
                     continue
+                if (
+                    kind == "Sent"
+                    and campaign.sent_date is not None
+                    and campaign.sent_date < self.horizon
+                ):
+                    continue  # a send older than the retention window
                 buffer.append((row, occurrences[identity]))
             if len(buffer) >= self.batch_size or page.is_last:
                 if buffer:
