@@ -1,0 +1,55 @@
+"""Maintenance messages are stored once per run and code, and mailed to the notification address."""
+
+from __future__ import annotations
+
+from cmsf_core.clock import VirtualClock
+from cmsf_core.engine import Engine
+from scenarios.world import World
+
+
+def test_new_messages_are_mailed_through_the_org(
+    world: World, engine: Engine, clock: VirtualClock
+) -> None:
+    engine.change_settings({"notification_email": "ops@acme.example"})
+    engine.sync()
+    world.account.delete_list(world.summary["lists"][0])
+    clock.advance(hours=1)
+    engine.sync()
+    [mail] = world.org.control.outbox
+    assert mail["to"] == ["ops@acme.example"]
+    assert "deleted in Campaign Monitor" in mail["subject"]
+    assert "CMSF-LIST-GONE" in mail["body"]
+    [stored] = world.org.query(
+        "SELECT Notified__c, Severity__c, Job__c FROM CMSF_Maintenance_Message__c"
+    )
+    assert stored["Notified__c"] is True and stored["Job__c"] == "configuration"
+
+
+def test_repeats_are_folded_into_one_message(
+    world: World, engine: Engine, clock: VirtualClock
+) -> None:
+    engine.sync()
+    for list_id in world.summary["lists"][:2]:
+        world.account.delete_list(list_id)
+    clock.advance(hours=1)
+    report = engine.sync()
+    [message] = report.messages
+    assert message.occurrences == 2
+    [stored] = world.org.query("SELECT Occurrences__c FROM CMSF_Maintenance_Message__c")
+    assert stored["Occurrences__c"] == 2
+    assert world.org.control.outbox == []  # no address configured
+
+
+def test_suppression_list_is_mirrored_both_ways(
+    world: World, engine: Engine, clock: VirtualClock
+) -> None:
+    client = world.summary["clients"][0]
+    world.account.suppress_at(client, "blocked@suppr.example")
+    engine.sync()
+    keys = {r["CM_Id__c"] for r in world.org.query("SELECT CM_Id__c FROM CMSF_Suppression__c")}
+    assert f"{client}:blocked@suppr.example" in keys
+    world.account.unsuppress_at(client, "blocked@suppr.example")
+    clock.advance(hours=1)
+    engine.sync()
+    keys = {r["CM_Id__c"] for r in world.org.query("SELECT CM_Id__c FROM CMSF_Suppression__c")}
+    assert f"{client}:blocked@suppr.example" not in keys
