@@ -1,0 +1,115 @@
+"""Every endpoint sf_sim emulates: its coverage list, checked against the route table.
+
+Keys are ``(method, handler name)`` of :data:`sf_sim.urls.ROUTES`; values say what the
+endpoint is. ``tests/test_docs.py`` fails when a route is missing here or an entry no
+longer has a route, so this list stays the truth about what the simulator speaks.
+"""
+
+from __future__ import annotations
+
+__all__ = ["COVERAGE"]
+
+COVERAGE: dict[tuple[str, str], str] = {
+    ("GET", "versions"): "``GET /services/data``: the supported versions",
+    ("GET", "resources"): "``GET /services/data/vXX.X``: the resources of a version",
+    ("GET", "limits"): "``GET limits``",
+    ("GET", "query"): "``GET query?q=`` / ``queryAll?q=``: the first page",
+    ("GET", "query_more"): "``GET query/<locator>-<offset>``: a later page",
+    ("GET", "describe_global"): "``GET sobjects``",
+    ("GET", "sobject_info"): "``GET sobjects/X``: basic information",
+    ("POST", "create_record"): "``POST sobjects/X``: 201 ``{id, success, errors}``",
+    ("GET", "describe_object"): "``GET sobjects/X/describe``",
+    ("GET", "get_deleted"): "``GET sobjects/X/deleted?start=&end=``",
+    ("GET", "get_updated"): "``GET sobjects/X/updated?start=&end=``",
+    ("GET", "get_record"): "``GET sobjects/X/{id}[?fields=]``",
+    ("PATCH", "update_record"): "``PATCH sobjects/X/{id}``: 204 and no body",
+    ("DELETE", "delete_record"): "``DELETE sobjects/X/{id}``: 204 and no body",
+    (
+        "GET",
+        "get_by_external_id",
+    ): "``GET sobjects/X/{field}/{value}``: the record, 300 when several match, 404 when none",
+    (
+        "PATCH",
+        "upsert_record",
+    ): "``PATCH sobjects/X/{field}/{value}``: 201 created, 200 ``created:false``, 300 several",
+    ("DELETE", "delete_by_external_id"): "``DELETE sobjects/X/{field}/{value}``",
+    (
+        "POST",
+        "collection_save",
+    ): "``POST composite/sobjects`` (create) and ``PATCH composite/sobjects`` (update)",
+    (
+        "PATCH",
+        "collection_save",
+    ): "``POST composite/sobjects`` (create) and ``PATCH composite/sobjects`` (update)",
+    ("DELETE", "collection_delete"): "``DELETE composite/sobjects?ids=…&allOrNone=``",
+    (
+        "GET",
+        "collection_retrieve",
+    ): "``GET composite/sobjects/{Type}?ids=&fields=`` (or POST with ``{ids, fields}``)",
+    (
+        "POST",
+        "collection_retrieve",
+    ): "``GET composite/sobjects/{Type}?ids=&fields=`` (or POST with ``{ids, fields}``)",
+    (
+        "PATCH",
+        "collection_upsert",
+    ): "``PATCH composite/sobjects/{Type}/{ExternalIdField}``: results carry ``created``",
+    ("POST", "composite_tree"): "``POST composite/tree/{Type}``",
+    ("POST", "composite"): "``POST composite``",
+    ("POST", "composite_batch"): "``POST composite/batch``",
+    ("POST", "create_ingest_job"): "``POST jobs/ingest``: a new job in state ``Open``",
+    ("POST", "create_query_job"): "``POST jobs/query``: a new query job (it runs at once)",
+    ("GET", "list_jobs"): "``GET jobs/ingest`` / ``jobs/query``: every job of that kind",
+    ("GET", "get_job"): "``GET jobs/{kind}/{id}``: job information with counters",
+    (
+        "PATCH",
+        "set_job_state",
+    ): '``PATCH jobs/{kind}/{id}`` with ``{"state": "UploadComplete" | "Aborted"}``',
+    ("DELETE", "delete_job"): "``DELETE jobs/{kind}/{id}``: 204",
+    ("PUT", "upload_job_data"): "``PUT jobs/ingest/{id}/batches`` (CSV): 201 and no body",
+    (
+        "GET",
+        "ingest_results",
+    ): "``GET jobs/ingest/{id}/successfulResults|failedResults|unprocessedrecords``",
+    ("GET", "query_results"): "``GET jobs/query/{id}/results?maxRecords=&locator=``: a CSV page",
+    (
+        "GET",
+        "list_standard_actions",
+    ): "``GET actions/standard``: the standard invocable actions the org offers",
+    (
+        "POST",
+        "email_simple",
+    ): "``POST actions/standard/emailSimple``: ``{inputs: [{emailAddresses, emailSubject, emailBody}]}``",
+    ("POST", "bulk1_create_job"): "``POST /services/async/{v}/job`` (JSON content)",
+    (
+        "GET",
+        "bulk1_job",
+    ): '``GET job/{id}`` (info) or ``POST job/{id}`` with ``{"state": "Closed" | "Aborted"}``',
+    (
+        "POST",
+        "bulk1_job",
+    ): '``GET job/{id}`` (info) or ``POST job/{id}`` with ``{"state": "Closed" | "Aborted"}``',
+    (
+        "POST",
+        "bulk1_add_batch",
+    ): "``POST job/{id}/batch``: JSON records, or raw SOQL for a query job",
+    ("GET", "bulk1_batches"): "``GET job/{id}/batch``: every batch of the job",
+    ("GET", "bulk1_batch"): "``GET job/{id}/batch/{batch}``: batch state (``Completed`` at once)",
+    ("GET", "bulk1_request"): "``GET job/{id}/batch/{batch}/request``: what was sent",
+    (
+        "GET",
+        "bulk1_results",
+    ): "``GET job/{id}/batch/{batch}/result``: per-record results, or query result Ids",
+    (
+        "GET",
+        "bulk1_result_page",
+    ): "``GET job/{id}/batch/{batch}/result/{result}``: one page of query records",
+    (
+        "POST",
+        "soap_login",
+    ): "``POST /services/Soap/u/{version}``: ``loginResponse`` or a 500 SOAP fault",
+    (
+        "POST",
+        "oauth_token",
+    ): "``POST /services/oauth2/token``: JSON token or ``{error, error_description}`` (400)",
+}

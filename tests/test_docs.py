@@ -1,0 +1,113 @@
+"""Documentation checks: coverage lists match route tables, commands have help, modules say what they are for."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+from pathlib import Path
+
+import click
+import pytest
+
+import cm_sim.urls
+import sf_sim.urls
+from cm_sim.coverage import COVERAGE as CM_COVERAGE
+from cmsf_core.cli import main as cmsf_cli
+from sf_sim.coverage import COVERAGE as SF_COVERAGE
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("cmsf_core", "sf_sim", "cm_sim", "scenarios")
+
+
+def test_every_sf_sim_route_is_in_its_coverage_list() -> None:
+    routes = {(r.method, r.handler.__name__) for r in sf_sim.urls.ROUTES}
+    assert routes == set(SF_COVERAGE)
+
+
+def test_every_cm_sim_route_is_in_its_coverage_list() -> None:
+    routes = {(m, h.__name__) for m, _, h in [*cm_sim.urls.ROUTES, *cm_sim.urls.OAUTH_ROUTES]}
+    assert routes == set(CM_COVERAGE)
+
+
+def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    out: list[tuple[str, click.Command]] = []
+    for name, command in group.commands.items():
+        out.append((f"{prefix}{name}", command))
+        if isinstance(command, click.Group):
+            out.extend(_commands(command, f"{prefix}{name} "))
+    return out
+
+
+def _cli_groups() -> list[tuple[str, click.Group]]:
+    from cm_sim.cli import main as cm_cli
+    from sf_sim.cli import main as sf_cli
+
+    return [("cmsf", cmsf_cli), ("sf-sim", sf_cli), ("cm-sim", cm_cli)]
+
+
+@pytest.mark.parametrize("program", ["cmsf", "sf-sim", "cm-sim"], ids=["cmsf", "sf-sim", "cm-sim"])
+def test_every_command_has_help(program: str) -> None:
+    group = dict(_cli_groups())[program]
+    assert group.help
+    for name, command in _commands(group):
+        assert command.help and command.help.strip(), f"{program} {name} has no help"
+
+
+def _modules() -> list[Path]:
+    return sorted(p for package in PACKAGES for p in (ROOT / package).rglob("*.py"))
+
+
+def test_every_module_says_what_it_is_for() -> None:
+    missing = [
+        str(p.relative_to(ROOT))
+        for p in _modules()
+        if not ast.get_docstring(ast.parse(p.read_text()))
+    ]
+    assert missing == []
+
+
+JOB_HOOKS = {"enabled", "start", "execute", "finish"}
+"""Job hooks are documented once, on cmsf_core.jobs.base.Job."""
+
+
+def _undocumented(path: Path) -> list[str]:
+    out = []
+    tree = ast.parse(path.read_text())
+    for node in tree.body:
+        public = isinstance(node, ast.FunctionDef | ast.ClassDef) and not node.name.startswith("_")
+        if public and not ast.get_docstring(node):
+            out.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+        if not isinstance(node, ast.ClassDef) or node.name.startswith("_"):
+            continue
+        is_job = any(isinstance(b, ast.Name) and b.id == "Job" for b in node.bases)
+        for member in node.body:
+            if not isinstance(member, ast.FunctionDef) or member.name.startswith("_"):
+                continue
+            setter = any(
+                isinstance(d, ast.Attribute) and d.attr == "setter" for d in member.decorator_list
+            )
+            if setter or (is_job and member.name in JOB_HOOKS) or ast.get_docstring(member):
+                continue
+            out.append(f"{path.relative_to(ROOT)}:{member.lineno} {node.name}.{member.name}")
+    return out
+
+
+def test_every_public_function_class_and_method_has_a_docstring() -> None:
+    missing = [item for path in _modules() for item in _undocumented(path)]
+    assert missing == []
+
+
+def test_no_machine_paths_in_the_repository() -> None:
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    offenders = []
+    for name in tracked:
+        path = ROOT / name
+        if not path.is_file():
+            continue
+        text = path.read_text(errors="ignore")
+        for needle in ("/work/", "/tmp/bash_jobs", "/farm/"):
+            if needle in text and path.name != "test_docs.py":
+                offenders.append(f"{name}: {needle}")
+    assert offenders == []
