@@ -127,14 +127,20 @@ def _opened(
 @click.option("--full", is_flag=True, help="Clear the synced data and re-import everything.")
 @click.option("--quiet", is_flag=True, help="No progress bars, summary only.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
+@click.option(
+    "--if-due",
+    is_flag=True,
+    help="Only run when the frequency setting says a sync is due (for cron; Never = off).",
+)
 @click.pass_context
-def sync(ctx: click.Context, full: bool, quiet: bool, as_json: bool) -> None:
+def sync(ctx: click.Context, full: bool, quiet: bool, as_json: bool, if_due: bool) -> None:
     """Run the primary sync (Campaign Monitor to Salesforce), resuming an interrupted run.
 
     \b
     Examples:
       cmsf sync
       cmsf sync --full      # the settings screen's "Full Campaign Monitor Sync"
+      */5 * * * * cd /srv/cmsf && .venv/bin/cmsf sync --if-due --quiet   # crontab
     """
     console = Console()
     bars = Progress(

@@ -16,7 +16,7 @@ from simple_salesforce.api import Salesforce
 
 from cmsf_core import operations
 from cmsf_core.campaign_monitor import CampaignMonitorClient
-from cmsf_core.clock import Clock
+from cmsf_core.clock import Clock, parse_instant
 from cmsf_core.retry import RetryPolicy
 from cmsf_core.runtime import LocalRuntime, RunReport
 from cmsf_core.salesforce import SalesforceGateway
@@ -92,6 +92,30 @@ class Engine:
             cm.close()
         self.reports.append(report)
         return report
+
+    def due(self) -> tuple[bool, str]:
+        """Whether the scheduled primary sync is due now, and why (or why not).
+
+        An interrupted run is always due (it resumes). Otherwise the frequency setting
+        decides: ``Never`` turns the schedule off; else a sync is due once the next run time
+        recorded in the org has come (or when none is recorded yet).
+        """
+        if self.journal.unfinished_run() is not None:
+            return True, "an interrupted run is waiting to resume"
+        store = SettingsStore(self.gateway(), self.clock)
+        record = store.record() or {}
+        settings = store.load()
+        if not settings.connected:
+            return False, "the integration is not connected"
+        if settings.interval is None:
+            return False, "the sync is turned off (frequency Never)"
+        next_run = record.get("Next_Run__c")
+        if not next_run:
+            return True, "no sync has run yet"
+        when = parse_instant(str(next_run).replace("+0000", "+00:00"))
+        if self.clock.now() >= when:
+            return True, f"due since {when.isoformat()}"
+        return False, f"next sync at {when.isoformat()} ({settings.frequency})"
 
     def settings(self) -> Settings:
         """The settings stored in the org."""

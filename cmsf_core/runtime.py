@@ -114,6 +114,13 @@ class LocalRuntime:
         Raises:
             ConfigError: When the integration is not connected (nothing to sync).
         """
+        self.journal.acquire(self.clock.now())
+        try:
+            return self._run(full=full)
+        finally:
+            self.journal.release()
+
+    def _run(self, *, full: bool) -> RunReport:
         unfinished = self.journal.unfinished_run()
         if unfinished is not None and full and not unfinished.full:
             self.journal.finish_run(unfinished.run_id, "abandoned", self.clock.now())

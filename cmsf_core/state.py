@@ -17,6 +17,8 @@ rows (see :mod:`cmsf_core.shadow`) and its bookmark atomically.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import threading
 import uuid
@@ -28,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
+
+from cmsf_core.errors import ConfigError
 
 __all__ = ["Journal", "Run"]
 
@@ -114,6 +118,10 @@ class Journal:
             )
         if "bookmarks" not in db.table_names():
             db.table("bookmarks").create({"job": str, "key": str, "value": str}, pk=("job", "key"))
+        if "runner_lock" not in db.table_names():
+            db.table("runner_lock").create(
+                {"id": int, "pid": int, "host": str, "since": str}, pk="id"
+            )
         if "api_calls" not in db.table_names():
             db.table("api_calls").create(
                 {"run_id": str, "job": str, "platform": str, "calls": int},
@@ -140,6 +148,40 @@ class Journal:
             self._depth -= 1
             if outer:
                 self.db.execute("COMMIT")
+
+    # ------------------------------------------------------------------ runner lock
+
+    def acquire(self, now: datetime) -> None:
+        """Take the runner lock, so two runs never share a journal at the same time.
+
+        A lock left by a process that no longer exists on this host is taken over.
+
+        Raises:
+            ConfigError: If another live process holds the lock.
+        """
+        with self.transaction():
+            row = self.db.execute(
+                "SELECT pid, host, since FROM runner_lock WHERE id = 1"
+            ).fetchone()
+            me = (os.getpid(), socket.gethostname())
+            if row is not None and (row[0], row[1]) != me and _alive(row[0], row[1]):
+                raise ConfigError(
+                    f"another cmsf run (pid {row[0]} on {row[1]}, since {row[2]}) is using this "
+                    "journal; wait for it to finish"
+                )
+            self.db.table("runner_lock").insert(
+                {"id": 1, "pid": me[0], "host": me[1], "since": now.isoformat()},
+                pk="id",
+                replace=True,
+            )
+
+    def release(self) -> None:
+        """Give the runner lock back (only if this process holds it)."""
+        with self.transaction():
+            self.db.execute(
+                "DELETE FROM runner_lock WHERE id = 1 AND pid = ? AND host = ?",
+                [os.getpid(), socket.gethostname()],
+            )
 
     # ------------------------------------------------------------------ runs
 
@@ -353,3 +395,16 @@ class Journal:
     def close(self) -> None:
         """Close the database."""
         self.db.close()
+
+
+def _alive(pid: int, host: str) -> bool:
+    """Whether process ``pid`` still runs (a lock from another host is assumed alive)."""
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

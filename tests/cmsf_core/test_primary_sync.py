@@ -54,3 +54,16 @@ def _subscribers(world: World, list_id: str) -> list[dict[str, str]]:
     for endpoint in ("active", "unsubscribed", "bounced", "deleted", "unconfirmed"):
         rows += http.get(f"/lists/{list_id}/{endpoint}.json").json()["Results"]
     return rows
+
+
+def test_the_schedule_follows_the_frequency_setting(
+    world: World, engine: Engine, clock: VirtualClock
+) -> None:
+    assert engine.due() == (True, "no sync has run yet")
+    engine.sync()
+    due, why = engine.due()
+    assert not due and "Hourly" in why
+    clock.advance(minutes=61)
+    assert engine.due()[0]
+    engine.change_settings({"frequency": "Never"})
+    assert engine.due() == (False, "the sync is turned off (frequency Never)")

@@ -95,3 +95,31 @@ def test_shadow_reports_only_changed_rows_and_never_goes_back_in_time() -> None:
 def test_digest_ignores_key_order() -> None:
     assert digest({"a": 1, "b": 2}) == digest({"b": 2, "a": 1})
     assert digest({"a": 1}) != digest({"a": 2})
+
+
+def test_a_live_runner_holds_the_journal(tmp_path: Path) -> None:
+    import os
+    import socket
+
+    from cmsf_core.errors import ConfigError
+
+    journal = Journal(tmp_path / "journal.db")
+    journal.db.table("runner_lock").insert(
+        {"id": 1, "pid": os.getppid(), "host": socket.gethostname(), "since": T0.isoformat()},
+        pk="id",
+    )
+    with pytest.raises(ConfigError, match="another cmsf run"):
+        journal.acquire(T0)
+
+
+def test_a_dead_runners_lock_is_taken_over(tmp_path: Path) -> None:
+    import socket
+
+    journal = Journal(tmp_path / "journal.db")
+    journal.db.table("runner_lock").insert(
+        {"id": 1, "pid": 2**22 + 12345, "host": socket.gethostname(), "since": T0.isoformat()},
+        pk="id",
+    )
+    journal.acquire(T0)
+    journal.release()
+    assert journal.db.execute("SELECT count(*) FROM runner_lock").fetchone()[0] == 0
