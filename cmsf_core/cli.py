@@ -429,6 +429,38 @@ def clear_history(ctx: click.Context) -> None:
     click.echo(f"deleted {deleted} tracking history record(s)")
 
 
+@main.command("import-subscriber")
+@click.argument("list_id")
+@click.argument("email")
+@click.pass_context
+def import_subscriber(ctx: click.Context, list_id: str, email: str) -> None:
+    """Refresh one subscriber's membership in Salesforce now, without waiting for the sync.
+
+    \b
+    Example:
+      cmsf import-subscriber 7f26b548a6494704da7c82bfe8d7fd95 pat@example.com
+    """
+    with _opened(ctx) as opened:
+        record_id = opened.engine.import_subscriber(list_id, email)
+    click.echo(f"membership {record_id} refreshed")
+
+
+@main.command("create-list")
+@click.argument("client_id")
+@click.argument("name")
+@click.pass_context
+def create_list(ctx: click.Context, client_id: str, name: str) -> None:
+    """Create a subscriber list in Campaign Monitor (and its record in Salesforce).
+
+    \b
+    Example:
+      cmsf create-list 4a397ccaaa55eb4e6aa1221e1e2d7122 "Webinar attendees"
+    """
+    with _opened(ctx) as opened:
+        list_id = opened.engine.create_list(client_id, name)
+    click.echo(f"created list {list_id}")
+
+
 def _mount_scenarios() -> None:
     """Add ``cmsf scenario ...`` when the scenarios package provides its commands."""
     try:

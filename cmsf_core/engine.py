@@ -156,6 +156,22 @@ class Engine:
         """Back to defaults, disconnected."""
         return operations.reset_settings(self.gateway(), self.clock)
 
+    def import_subscriber(self, list_id: str, email: str) -> str:
+        """Refresh one subscriber's membership now (see :func:`cmsf_core.operations.import_subscriber`)."""
+        cm = self.campaign_monitor()
+        try:
+            return operations.import_subscriber(self.gateway(), cm, self.clock, list_id, email)
+        finally:
+            cm.close()
+
+    def create_list(self, client_id: str, name: str) -> str:
+        """Create a Campaign Monitor list and its Salesforce record; return its id."""
+        cm = self.campaign_monitor()
+        try:
+            return operations.create_list(self.gateway(), cm, self.clock, client_id, name)
+        finally:
+            cm.close()
+
     def clear_campaign_history(self, since: datetime | None = None) -> int:
         """Delete tracking history in Salesforce."""
         return operations.clear_campaign_history(self.gateway(), self.clock, since=since)

@@ -11,7 +11,11 @@ Each operation reads and writes the settings record through
 - :func:`reset_settings` — back to defaults, disconnected (the sandbox post-copy action);
 - :func:`change_sync_user` — the sync runs as, and records default to, another user;
 - :func:`change_settings` — validated changes by name (what ``cmsf settings set`` does);
-- :func:`clear_campaign_history` — delete tracking history (all, or from a date on).
+- :func:`clear_campaign_history` — delete tracking history (all, or from a date on);
+- :func:`import_subscriber` — refresh one subscriber's membership now, without waiting
+  for the primary sync (the product's ``importSubscriber`` global API);
+- :func:`create_list` — create a Campaign Monitor list for a client and its Salesforce
+  record (``createSubscriberList``).
 """
 
 from __future__ import annotations
@@ -34,7 +38,9 @@ __all__ = [
     "change_sync_user",
     "clear_campaign_history",
     "connect",
+    "create_list",
     "disconnect",
+    "import_subscriber",
     "reconnect",
     "reset_settings",
 ]
@@ -207,3 +213,93 @@ def _safe_id(value: str) -> str:
     if not value.isalnum() or len(value) not in (15, 18):
         raise ConfigError(f"{value!r} is not a Salesforce Id")
     return value
+
+
+def import_subscriber(
+    gateway: SalesforceGateway, cm: CampaignMonitorClient, clock: Clock, list_id: str, email: str
+) -> str:
+    """Copy one subscriber's current state in a list into Salesforce now.
+
+    Returns:
+        The Salesforce Id of the membership record.
+
+    Raises:
+        ConfigError: If the list is not synced, or the address is not in it.
+    """
+    from cmsf_core.errors import NotFoundError, SkippableRecordError
+    from cmsf_core.jobs.context import Directory
+    from cmsf_core.jobs.subscribers import member_record, member_source, membership_key
+    from cmsf_core.matching import PersonMatcher
+    from cmsf_core.safety import check_org_safety
+    from cmsf_core.state import Journal
+
+    settings = _store(gateway, clock).load()
+    check_org_safety(gateway, settings, cm)
+    lst = Directory(gateway, settings.sync_user_id).list_by_id(list_id)
+    if lst is None:
+        raise ConfigError(
+            f"list {list_id} is not synced (run 'cmsf sync' first, or check the client selection)"
+        )
+    try:
+        row = cm.subscriber(list_id, email)
+    except (NotFoundError, SkippableRecordError) as exc:
+        raise ConfigError(f"{email} is not a subscriber of list {list_id}") from exc
+    person = PersonMatcher(gateway, Journal()).match([email]).get(email.strip().lower())
+    source = member_source(row, str(row.get("State") or "Active"))
+    record = member_record(
+        lst,
+        membership_key(list_id, email),
+        source,
+        person.contact_id if person else None,
+        person.lead_id if person else None,
+    )
+    result = gateway.upsert("CMSF_List_Member__c", "CM_Id__c", [record])
+    if result.failures:
+        failure = result.failures[0]
+        raise ConfigError(f"Salesforce refused the membership: {failure.code} {failure.message}")
+    return str(result.ids[0])
+
+
+def create_list(
+    gateway: SalesforceGateway,
+    cm: CampaignMonitorClient,
+    clock: Clock,
+    client_id: str,
+    name: str,
+    *,
+    changed_by: str = "cmsf create-list",
+) -> str:
+    """Create a list in Campaign Monitor for ``client_id`` and its Salesforce record.
+
+    Returns:
+        The new list's Campaign Monitor id.
+
+    Raises:
+        ConfigError: If the client is not synced, or the name is empty or too long.
+        SafetyError: In a sandbox connected to a live account.
+    """
+    from cmsf_core.jobs.context import Directory
+    from cmsf_core.safety import check_org_safety
+
+    title = name.strip()
+    if not title or len(title) > 80:
+        raise ConfigError("a list name must have 1 to 80 characters")
+    settings = _store(gateway, clock).load()
+    check_org_safety(gateway, settings, cm)
+    client = Directory(gateway, settings.sync_user_id).client_by_id(client_id)
+    if client is None or not client.selected:
+        raise ConfigError(f"client {client_id} is not a selected Campaign Monitor client")
+    list_id = cm.create_list(
+        client_id, title, UnsubscribeSetting="AllClientLists", ConfirmedOptIn=False
+    )
+    record = {"CM_Id__c": list_id, "Name": title, "Client__c": client.sf_id}
+    result = gateway.upsert("CMSF_List__c", "CM_Id__c", [record])
+    if result.failures:
+        failure = result.failures[0]
+        raise ConfigError(
+            f"the list was created in Campaign Monitor ({list_id}) but Salesforce refused its record: {failure.code}"
+        )
+    _store(gateway, clock).audit(
+        "Create list", changed_by=changed_by, detail=f"{title} ({list_id})"
+    )
+    return list_id

@@ -31,7 +31,7 @@ from cmsf_core.jobs.writer import Desired, write_changed
 from cmsf_core.matching import soql_quote
 from cmsf_core.shadow import digest
 
-__all__ = ["SubscribersJob", "membership_key"]
+__all__ = ["SubscribersJob", "member_record", "member_source", "membership_key"]
 
 MEMBER = "CMSF_List_Member__c"
 CONSENT = {"Yes", "No", "Unchanged"}
@@ -57,6 +57,42 @@ def member_source(row: Mapping[str, Any], state: str) -> dict[str, Any]:
         "ConsentToSendSms": row.get("ConsentToSendSms"),
         "ReadsEmailWith": row.get("ReadsEmailWith") or "",
     }
+
+
+def member_record(
+    lst: ListInfo,
+    key: str,
+    source: Mapping[str, Any],
+    contact_id: str | None,
+    lead_id: str | None,
+) -> dict[str, Any]:
+    """The ``CMSF_List_Member__c`` record for a membership's source data and links."""
+    zone = lst.client.zone
+    consent = source.get("ConsentToTrack")
+    sms = source.get("ConsentToSendSms")
+    record: dict[str, Any] = {
+        "CM_Id__c": key,
+        "List__c": lst.sf_id,
+        "Email__c": source["Email"],
+        "Name": (source["Name"] or source["Email"])[:80],
+        "State__c": source["State"],
+        "State_Changed__c": parse_local(source["Date"], zone).isoformat()
+        if source["Date"]
+        else None,
+        "Joined__c": parse_local(source["Joined"], zone).isoformat() if source["Joined"] else None,
+        "Consent_To_Track__c": consent if consent in CONSENT else None,
+        "Mobile_Number__c": source.get("Mobile") or None,
+        "Consent_To_Send_Sms__c": sms if sms in CONSENT else None,
+        "Custom_Fields__c": json.dumps(source["CustomFields"], sort_keys=True)
+        if source["CustomFields"]
+        else None,
+        "Reads_Email_With__c": (source.get("ReadsEmailWith") or None),
+        "Contact__c": contact_id,
+        "Lead__c": lead_id,
+    }
+    if lst.client.owner_id:
+        record["OwnerId"] = lst.client.owner_id
+    return record
 
 
 def since_filter(bookmark: str | None, lst: ListInfo) -> str | None:
@@ -181,50 +217,13 @@ class SubscribersJob(Job):
                 Desired(
                     key=k,
                     source=source,
-                    record=self._record(lst, k, source, contact_id, lead_id),
+                    record=member_record(lst, k, source, contact_id, lead_id),
                     version=str(source["Date"] or ""),
                 )
             )
         write_changed(ctx, self.name, MEMBER, desired)
         if failed_creates:
             ctx.shadow.forget(MEMBER, failed_creates)  # retry the create rule next run
-
-    def _record(
-        self,
-        lst: ListInfo,
-        key: str,
-        source: Mapping[str, Any],
-        contact_id: str | None,
-        lead_id: str | None,
-    ) -> dict[str, Any]:
-        zone = lst.client.zone
-        consent = source.get("ConsentToTrack")
-        sms = source.get("ConsentToSendSms")
-        record: dict[str, Any] = {
-            "CM_Id__c": key,
-            "List__c": lst.sf_id,
-            "Email__c": source["Email"],
-            "Name": (source["Name"] or source["Email"])[:80],
-            "State__c": source["State"],
-            "State_Changed__c": parse_local(source["Date"], zone).isoformat()
-            if source["Date"]
-            else None,
-            "Joined__c": parse_local(source["Joined"], zone).isoformat()
-            if source["Joined"]
-            else None,
-            "Consent_To_Track__c": consent if consent in CONSENT else None,
-            "Mobile_Number__c": source.get("Mobile") or None,
-            "Consent_To_Send_Sms__c": sms if sms in CONSENT else None,
-            "Custom_Fields__c": json.dumps(source["CustomFields"], sort_keys=True)
-            if source["CustomFields"]
-            else None,
-            "Reads_Email_With__c": (source.get("ReadsEmailWith") or None),
-            "Contact__c": contact_id,
-            "Lead__c": lead_id,
-        }
-        if lst.client.owner_id:
-            record["OwnerId"] = lst.client.owner_id
-        return record
 
     # ------------------------------------------------------------------ relink
 
