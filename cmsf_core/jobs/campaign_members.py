@@ -64,14 +64,15 @@ class CampaignMembersJob(Job):
         started = ctx.clock.now().isoformat().replace("+00:00", "Z")
         where = f"Campaign__c = '{campaign.sf_id}'"
         if bookmark:
-            where += f" AND SystemModstamp > {bookmark}"
+            where += f" AND SystemModstamp >= {bookmark}"
         if self._latest(where):
             if ctx.settings.auto_create_statuses:
                 self._ensure_statuses(campaign, set(ctx.settings.status_map.values()))
             self._members(campaign, where)
             self._apply(campaign)
-        # Everything modified up to this scope's start has been read; what changes later is
-        # read next time (the queries are strictly "after" the previous start).
+        # Everything modified before this scope started has been read; what changes from
+        # its start on is read next time (the runtime lets time pass between jobs, so the
+        # writes of earlier jobs lie before it).
         ctx.journal.set_bookmark(self.name, campaign.cm_id, started)
 
     def _latest(self, where: str) -> int:

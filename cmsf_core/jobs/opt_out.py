@@ -30,7 +30,7 @@ class EmailOptOutJob(Job):
     name = "email_opt_out"
     title = "Email opt-out"
     limit = "email_opt_out"
-    follows = ("smart_emails",)
+    follows = ("relink",)
 
     def enabled(self) -> bool:
         return self.ctx.settings.opt_out_sync
@@ -46,7 +46,7 @@ class EmailOptOutJob(Job):
         sobject, field = str(scope["object"]), str(scope["field"])
         bookmark = ctx.journal.bookmark(self.name, sobject)
         started = ctx.clock.now().isoformat().replace("+00:00", "Z")
-        changed = f"{field} != null" + (f" AND SystemModstamp > {bookmark}" if bookmark else "")
+        changed = f"{field} != null" + (f" AND SystemModstamp >= {bookmark}" if bookmark else "")
         listed = ", ".join(f"'{state}'" for state in sorted(OPTED_OUT_STATES))
         extra = " AND IsConverted = false" if sobject == "Lead" else ""
         # People with a changed membership, not opted out yet, and no membership left that
@@ -64,8 +64,9 @@ class EmailOptOutJob(Job):
                 self._update(sobject, pending)
                 pending = []
         self._update(sobject, pending)
-        # Memberships changed up to this scope's start were all read; later changes are
-        # read next time (the query is strictly "after" the previous start).
+        # Memberships changed before this scope started were all read; changes from its
+        # start on are read next time (the runtime lets time pass between jobs, so the
+        # writes of earlier jobs lie before it).
         ctx.journal.set_bookmark(self.name, sobject, started)
 
     def _update(self, sobject: str, updates: list[dict[str, Any]]) -> None:

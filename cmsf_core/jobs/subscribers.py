@@ -9,9 +9,9 @@ signpost). Campaign Monitor's filter is "on or after" at minute precision, so ev
 re-reads the boundary minute; the shadow index makes those re-reads write nothing.
 
 Only memberships that changed are matched to people; unmatched active subscribers on a
-list with a create rule get a new Contact or Lead (:mod:`cmsf_core.jobs.create_rule`). A
-last scope links existing memberships to Contacts and Leads created or re-addressed in
-Salesforce since the previous run.
+list with a create rule get a new Contact or Lead (:mod:`cmsf_core.jobs.create_rule`).
+Memberships whose person appears in Salesforce later are linked by the ``relink`` job at
+the end of the run (:mod:`cmsf_core.jobs.relink`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.jobs.context import ListInfo
 from cmsf_core.jobs.create_rule import create_people, custom_field_values
 from cmsf_core.jobs.writer import Desired, write_changed
-from cmsf_core.matching import soql_quote
 from cmsf_core.shadow import digest
 
 __all__ = ["SubscribersJob", "member_record", "member_source", "membership_key"]
@@ -128,13 +127,9 @@ class SubscribersJob(Job):
         for lst in self.ctx.directory.lists():
             for state in SUBSCRIBER_STATES:
                 scopes.append({"key": f"{lst.cm_id}:{state}", "list": lst.cm_id, "state": state})
-        scopes.append({"key": "relink"})
         return scopes
 
     def execute(self, scope: Scope) -> None:
-        if scope["key"] == "relink":
-            self._relink()
-            return
         lst = self.ctx.directory.list_by_id(str(scope["list"]))
         if lst is None:
             return
@@ -224,54 +219,6 @@ class SubscribersJob(Job):
         write_changed(ctx, self.name, MEMBER, desired)
         if failed_creates:
             ctx.shadow.forget(MEMBER, failed_creates)  # retry the create rule next run
-
-    # ------------------------------------------------------------------ relink
-
-    def _relink(self) -> None:
-        """Link memberships to Contacts and Leads created or changed since the last run."""
-        ctx = self.ctx
-        bookmark = ctx.journal.bookmark(self.name, "relink")
-        started = ctx.clock.now().isoformat().replace("+00:00", "Z")
-        if bookmark:
-            emails: set[str] = set()
-            for sobject, extra in (("Contact", ""), ("Lead", " AND IsConverted = false")):
-                for row in ctx.sf.query(
-                    f"SELECT Email FROM {sobject} WHERE LastModifiedDate > {bookmark} "
-                    f"AND Email != null{extra}"
-                ):
-                    emails.add(str(row["Email"]).lower())
-            self._link(sorted(emails))
-        ctx.journal.set_bookmark(self.name, "relink", started)
-
-    def _link(self, emails: list[str]) -> None:
-        ctx = self.ctx
-        for start in range(0, len(emails), 100):
-            chunk = emails[start : start + 100]
-            listed = ",".join(soql_quote(e) for e in chunk)
-            members = list(
-                ctx.sf.query(
-                    f"SELECT Id, Email__c, Contact__c, Lead__c FROM {MEMBER} "
-                    f"WHERE Email__c IN ({listed}) AND (Contact__c = null OR Lead__c = null)"
-                )
-            )
-            if not members:
-                continue
-            people = ctx.matcher.match(str(m["Email__c"]) for m in members if m.get("Email__c"))
-            updates = []
-            for member in members:
-                person = people.get(str(member.get("Email__c") or "").lower())
-                if person is None:
-                    continue
-                update: dict[str, Any] = {}
-                if not member.get("Contact__c") and person.contact_id:
-                    update["Contact__c"] = person.contact_id
-                if not member.get("Lead__c") and person.lead_id:
-                    update["Lead__c"] = person.lead_id
-                if update:
-                    updates.append({"Id": member["Id"], **update})
-            if updates:
-                result = ctx.sf.update(MEMBER, updates)
-                ctx.stats.written[MEMBER] += result.succeeded
 
 
 def _person_ids(people: Mapping[str, Any], email: str) -> tuple[str | None, str | None] | None:

@@ -1,0 +1,79 @@
+"""Relink: memberships meet the Contacts and Leads that appeared in Salesforce after them.
+
+A membership is linked to a Contact and a Lead by email when it is written. People
+created in Salesforce later, or whose email changed, would stay unlinked; this job, at
+the end of the run, reads the Contacts and Leads modified since it last ran, and links
+the memberships of their addresses that miss a link. It runs last so that its bookmark
+(the start of its own read) lies after the sync's own updates (opt-out flags), which it
+therefore never chases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from cmsf_core.jobs.base import Job, Scope, register
+from cmsf_core.matching import soql_quote
+
+__all__ = ["RelinkJob"]
+
+MEMBER = "CMSF_List_Member__c"
+
+
+@register
+class RelinkJob(Job):
+    """Link memberships to Contacts and Leads created or re-addressed since the last run."""
+
+    name = "relink"
+    title = "Link new Contacts and Leads"
+    limit = "subscribers"
+    follows = ("smart_emails",)
+
+    def start(self) -> Iterable[Scope]:
+        return [{"key": "people"}]
+
+    def execute(self, scope: Scope) -> None:
+        ctx = self.ctx
+        bookmark = ctx.journal.bookmark(self.name, "people")
+        started = ctx.clock.now().isoformat().replace("+00:00", "Z")
+        if bookmark:
+            emails: set[str] = set()
+            for sobject, extra in (("Contact", ""), ("Lead", " AND IsConverted = false")):
+                for row in ctx.sf.query(
+                    f"SELECT Email FROM {sobject} WHERE LastModifiedDate >= {bookmark} "
+                    f"AND Email != null{extra}"
+                ):
+                    emails.add(str(row["Email"]).lower())
+            self._link(sorted(emails))
+        ctx.journal.set_bookmark(self.name, "people", started)
+
+    def _link(self, emails: list[str]) -> None:
+        ctx = self.ctx
+        for start in range(0, len(emails), 100):
+            chunk = emails[start : start + 100]
+            listed = ",".join(soql_quote(e) for e in chunk)
+            members = list(
+                ctx.sf.query(
+                    f"SELECT Id, Email__c, Contact__c, Lead__c FROM {MEMBER} "
+                    f"WHERE Email__c IN ({listed}) AND (Contact__c = null OR Lead__c = null)"
+                )
+            )
+            if not members:
+                continue
+            people = ctx.matcher.match(str(m["Email__c"]) for m in members if m.get("Email__c"))
+            updates = []
+            for member in members:
+                person = people.get(str(member.get("Email__c") or "").lower())
+                if person is None:
+                    continue
+                update: dict[str, Any] = {}
+                if not member.get("Contact__c") and person.contact_id:
+                    update["Contact__c"] = person.contact_id
+                if not member.get("Lead__c") and person.lead_id:
+                    update["Lead__c"] = person.lead_id
+                if update:
+                    updates.append({"Id": member["Id"], **update})
+            if updates:
+                result = ctx.sf.update(MEMBER, updates)
+                ctx.stats.written[MEMBER] += result.succeeded
