@@ -1,0 +1,402 @@
+"""Play a scenario over virtual time and check what it expects.
+
+:func:`run_scenario` builds the world on a fresh :class:`VirtualClock` at the scenario's
+start, applies the org tweaks, connects the engine and applies the settings, calls the
+hook, then plays the timeline in time order: the clock is set to each step's time (a run
+that outlasted the gap leaves it later; the step is then applied when the run ended and
+the report shows both times), events act on the simulators, ``run`` steps call
+:meth:`Engine.sync`, ``check`` steps evaluate invariants there and then. At the end every
+expectation and figure is checked and the org is compared with the account.
+
+A step that cannot be applied (an unknown name, a refused control call) fails the
+scenario with a ``step`` failure and the rest of the timeline is skipped; nothing raises
+out of the runner for a scenario's own mistakes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from cm_sim import CmSimError
+from cmsf_core.clock import VirtualClock, parse_instant
+from cmsf_core.errors import CmsfError
+from scenarios.catalogue import find_scenario
+from scenarios.compare import compare
+from scenarios.errors import ScenarioError, ScenarioStepError
+from scenarios.events import EVENTS
+from scenarios.events_sf import apply_org_tweaks
+from scenarios.figures import FIGURES
+from scenarios.invariants import INVARIANTS, Mismatch
+from scenarios.loader import load_hook_module
+from scenarios.play import Play, RunRecord
+from scenarios.result import Failure, RunSummary, ScenarioResult, TimelineEntry
+from scenarios.spec import Check, Scenario, Step, format_offset
+from scenarios.world import build_world
+from sf_sim import SfSimError
+
+__all__ = ["play_scenario", "run_scenario"]
+
+STEP_ERRORS = (ScenarioError, CmSimError, SfSimError, CmsfError, ValueError, KeyError)
+"""What a step may raise for a scenario's own mistake (reported, never propagated)."""
+
+
+class _Session:
+    """Bookkeeping of one play: the timeline as played and the failures."""
+
+    def __init__(self, play: Play) -> None:
+        self.play = play
+        self.timeline: list[TimelineEntry] = []
+        self.failures: list[Failure] = []
+
+    def note(self, step: Step | None, kind: str, name: str, outcome: str, **extra: Any) -> None:
+        at = step.at if step else "+0m"
+        self.timeline.append(
+            TimelineEntry(
+                at=at,
+                applied=self.play.offset_text(),
+                kind=kind,
+                name=name,
+                outcome=outcome,
+                line=step.line if step else 0,
+                **extra,
+            )
+        )
+
+    def check(self, check: Check) -> bool:
+        entry = INVARIANTS.get(check.name)
+        assert entry is not None, check.name
+        try:
+            mismatches: list[Mismatch] = entry.fn(self.play, dict(check.args))
+        except STEP_ERRORS as exc:
+            mismatches = [Mismatch("a check that can be made", f"error: {exc}")]
+        for m in mismatches:
+            self.failures.append(
+                Failure(
+                    "invariant",
+                    check.label(),
+                    m.expected,
+                    m.found,
+                    self.play.offset_text(),
+                    m.subject,
+                    check.line,
+                )
+            )
+        return not mismatches
+
+
+def _sync(play: Play, kind: str) -> RunRecord:
+    org, account = play.org, play.account
+    started = play.elapsed()
+    cm_before, sf_before = len(account.request_log()), len(org.control.request_log)
+    try:
+        report = play.engine.sync(full=kind == "full_sync")
+        status, reason = report.status, report.reason
+    except CmsfError as exc:
+        report, status, reason = None, "refused", str(exc)
+    requests = [
+        (_seconds(play, e["at"]), "campaign_monitor", e["method"], e["path"])
+        for e in account.request_log()[cm_before:]
+    ] + [
+        (_seconds(play, e.at), "salesforce", e.method, e.path)
+        for e in list(org.control.request_log)[sf_before:]
+    ]
+    record = RunRecord(
+        number=len(play.runs) + 1,
+        kind=kind,
+        started=started,
+        finished=play.elapsed(),
+        report=report,
+        status=status,
+        reason=reason,
+        org_id=org.org_id,
+        requests=sorted(requests),
+    )
+    play.runs.append(record)
+    return record
+
+
+def _seconds(play: Play, stamp: str) -> int:
+    return int((parse_instant(stamp) - play.start).total_seconds())
+
+
+def _run_outcome(record: RunRecord) -> str:
+    calls = record.calls
+    if record.report is None:
+        return f"refused: {record.reason}"
+    written = sum(record.report.stats.written.values())
+    text = (
+        f"{record.status}: {calls.get('salesforce', 0)} Salesforce / "
+        f"{calls.get('campaign_monitor', 0)} Campaign Monitor calls, {written} written"
+    )
+    codes = sorted({m.code for m in record.report.messages})
+    return text + (f"; messages {', '.join(codes)}" if codes else "")
+
+
+def _setup(session: _Session, scenario: Scenario) -> None:
+    play = session.play
+    for done in apply_org_tweaks(play, scenario.org):
+        session.note(None, "setup", "org", done)
+    clients = scenario.connect.clients
+    ids = ("*",) if clients == ("*",) else tuple(play.ref(c, "client") for c in clients)
+    play.engine.connect(clients=ids, test_account=scenario.connect.test_account)
+    session.note(
+        None, "setup", "connect", f"clients: {'all' if ids == ('*',) else ', '.join(clients)}"
+    )
+    if scenario.settings:
+        changed = play.engine.change_settings(dict(scenario.settings), changed_by="scenario")
+        session.note(
+            None, "setup", "settings", ", ".join(changed) or "as given (already the defaults)"
+        )
+    if scenario.hook:
+        if ":" in scenario.hook:
+            import importlib
+
+            module_name, function = scenario.hook.split(":", 1)
+            fn = getattr(importlib.import_module(module_name), function)
+        else:
+            fn = play.hook(scenario.hook)
+        session.note(None, "setup", "hook", str(fn(play) or scenario.hook))
+
+
+def _step(session: _Session, step: Step) -> None:
+    play = session.play
+    target = play.start + step.offset
+    if play.clock.now() < target:
+        play.clock.set(target)
+    if step.kind == "event":
+        entry = EVENTS.get(step.name)
+        assert entry is not None, step.name
+        session.note(step, "event", step.name, str(entry.fn(play, dict(step.args), step.alias)))
+    elif step.kind == "run":
+        applied = play.offset_text()
+        record = _sync(play, step.name)
+        session.timeline.append(
+            TimelineEntry(
+                step.at,
+                applied,
+                "run",
+                step.name,
+                _run_outcome(record),
+                step.line,
+                ended=play.offset_text(),
+                status=record.status,
+            )
+        )
+    elif step.kind == "check":
+        ok = [session.check(c) for c in step.checks]
+        names = ", ".join(c.name for c in step.checks)
+        outcome = "held" if all(ok) else f"{ok.count(False)} of {len(ok)} failed"
+        session.note(step, "check", names, outcome, status="ok" if all(ok) else "failed")
+    else:
+        result = play.hook(step.name)(play, **step.args)
+        session.note(step, "call", step.name, str(result) if result is not None else "called")
+
+
+def _prepare(scenario: Scenario) -> Play:
+    clock = VirtualClock(scenario.start)
+    world = build_world(scenario.world, clock=clock)
+    try:
+        hook_module = load_hook_module(scenario.hook_path) if _needs_hook(scenario) else None
+    except ScenarioError:
+        world.close()
+        raise
+    return Play(scenario, world, clock, hook_module)
+
+
+def _play_timeline(session: _Session, scenario: Scenario, *, strict: bool) -> None:
+    """Set up, then play every step; a broken step fails the play (or raises when strict)."""
+    play = session.play
+    steps: list[Step | None] = [None, *scenario.timeline]
+    for index, step in enumerate(steps):
+        try:
+            if step is None:
+                _setup(session, scenario)
+            else:
+                _step(session, step)
+        except STEP_ERRORS as exc:
+            what = f"{step.kind} {step.name}" if step else "setup"
+            if strict:
+                raise ScenarioStepError(f"{step.at if step else '+0m'} {what}: {exc}") from exc
+            session.failures.append(
+                Failure(
+                    "step",
+                    what,
+                    "the step to apply",
+                    f"error: {exc}",
+                    play.offset_text(),
+                    "",
+                    step.line if step else 0,
+                )
+            )
+            session.note(
+                step, step.kind if step else "setup", what, f"error: {exc}", status="error"
+            )
+            for later in scenario.timeline[index:]:
+                session.note(later, "skipped", later.name, "not played (an earlier step broke)")
+            return
+
+
+def play_scenario(scenario: Scenario) -> Play:
+    """Build the world and play the timeline, checking nothing at the end.
+
+    The caller closes the play (``play.close()``).
+
+    Raises:
+        ScenarioStepError: If a step cannot be applied.
+    """
+    play = _prepare(scenario)
+    try:
+        _play_timeline(_Session(play), scenario, strict=True)
+    except BaseException:
+        play.close()
+        raise
+    return play
+
+
+def _needs_hook(scenario: Scenario) -> bool:
+    checks = [*scenario.expect, *(c for s in scenario.timeline for c in s.checks)]
+    return (
+        bool(scenario.hook and ":" not in scenario.hook)
+        or any(s.kind == "call" for s in scenario.timeline)
+        or any(c.name == "call" for c in checks)
+    )
+
+
+def _figures(session: _Session, scenario: Scenario) -> dict[str, float]:
+    values = {}
+    for bound in scenario.figures:
+        entry = FIGURES.get(bound.name)
+        assert entry is not None, bound.name
+        value = float(entry.fn(session.play, dict(bound.args)))
+        values[bound.label()] = value
+        if not bound.holds(value):
+            session.failures.append(
+                Failure(
+                    "figure",
+                    bound.label(),
+                    bound.bounds(),
+                    value,
+                    session.play.offset_text(),
+                    "",
+                    bound.line,
+                )
+            )
+    return values
+
+
+def _summaries(play: Play) -> list[RunSummary]:
+    out = []
+    for run in play.runs:
+        stats = run.report.stats if run.report is not None else None
+        out.append(
+            RunSummary(
+                number=run.number,
+                kind=run.kind,
+                started=format_offset(run.started),
+                finished=format_offset(run.finished),
+                started_s=int(run.started.total_seconds()),
+                finished_s=int(run.finished.total_seconds()),
+                status=run.status,
+                reason=run.reason,
+                calls=run.calls,
+                written=dict(sorted(stats.written.items())) if stats else {},
+                failed=dict(sorted(stats.failed.items())) if stats else {},
+                deleted=dict(sorted(stats.deleted.items())) if stats else {},
+                jobs=[
+                    {"job": j["job"], "status": j["status"], "error": j.get("error")}
+                    for j in (run.report.jobs if run.report else [])
+                ],
+                org="production" if run.org_id == play.production_org.org_id else "sandbox",
+            )
+        )
+    return out
+
+
+def _series(play: Play) -> dict[str, list[list[int]]]:
+    per_minute: dict[str, Counter[int]] = {"salesforce": Counter(), "campaign_monitor": Counter()}
+    for run in play.runs:
+        for seconds, platform, _, _ in run.requests:
+            per_minute[platform][seconds // 60] += 1
+    return {p: [[m, n] for m, n in sorted(c.items())] for p, c in per_minute.items()}
+
+
+def run_scenario(
+    scenario: Scenario | str | Path, *, report_dir: Path | None = None
+) -> ScenarioResult:
+    """Play a scenario and check its expectations.
+
+    Args:
+        scenario: A loaded scenario, a path, or a catalogue name.
+        report_dir: Write an HTML report there (see :mod:`scenarios.report`).
+
+    Returns:
+        The result (``passed`` False with failures when an expectation did not hold).
+
+    Raises:
+        ScenarioFormatError: If a file or name given is malformed.
+        UnknownScenarioError: If a name is unknown.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = find_scenario(scenario)
+    play = _prepare(scenario)
+    session = _Session(play)
+    try:
+        _play_timeline(session, scenario, strict=False)
+        for check in scenario.expect:
+            session.check(check)
+        figures = _figures(session, scenario)
+        differences: list[dict[str, Any]] = []
+        comparison_error = None
+        try:
+            differences = [
+                {"kind": d.kind, "key": d.key, "expected": d.expected, "found": d.found}
+                for d in compare(play.world, play.settings())
+            ]
+        except STEP_ERRORS as exc:
+            comparison_error = str(exc)
+        result = ScenarioResult(
+            name=scenario.name,
+            purpose=scenario.purpose,
+            path=_relative(scenario.path),
+            seed=scenario.world.seed,
+            start=play.start.isoformat(),
+            duration=play.offset_text(),
+            passed=not session.failures,
+            failures=list(session.failures),
+            timeline=list(session.timeline),
+            runs=_summaries(play),
+            api_series=_series(play),
+            messages=[
+                {
+                    "run": run.number,
+                    "severity": m.severity,
+                    "job": m.job,
+                    "code": m.code,
+                    "summary": m.summary,
+                    "occurrences": m.occurrences,
+                }
+                for run in play.runs
+                if run.report is not None
+                for m in run.report.messages
+            ],
+            differences=differences,
+            comparison_error=comparison_error,
+            figures=figures,
+            known_issue=scenario.known_issue,
+        )
+    finally:
+        play.close()
+    if report_dir is not None:
+        from scenarios.report import write_report
+
+        write_report(result, report_dir)
+    return result
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return path.name
