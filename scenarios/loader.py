@@ -277,6 +277,8 @@ def parse_scenario(text: str, path: Path) -> Scenario:
     _hooks(data, path, checker, steps, expect)
     if data.get("live"):
         _live(checker, steps, expect)
+        for key in sorted(tweaks):
+            checker.add(("world", key), "a live scenario cannot change the org: it is a real one")
     if checker.found:
         raise ScenarioFormatError(checker.found)
     connect = data.get("connect") or {}

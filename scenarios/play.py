@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from cm_sim import Account
-from cmsf_core.clock import VirtualClock
+from cmsf_core.clock import Clock, VirtualClock
 from cmsf_core.engine import Engine
 from cmsf_core.runtime import RunReport
 from cmsf_core.settings import Settings
@@ -75,14 +75,19 @@ class Play:
         world: The world built for it.
         clock: The shared virtual clock.
         hook_module: The scenario's sibling Python module, if it has one.
+        engine: The engine (by default one wired to the world's simulators).
+        live: The world is a real org and account (time cannot be skipped).
     """
 
     def __init__(
         self,
         scenario: Scenario,
         world: World,
-        clock: VirtualClock,
+        clock: Clock,
         hook_module: ModuleType | None = None,
+        *,
+        engine: Engine | None = None,
+        live: bool = False,
     ) -> None:
         self.scenario = scenario
         self.world = world
@@ -92,7 +97,8 @@ class Play:
         self.production_org: Org = world.org
         self.orgs: list[Org] = [world.org]
         self.journal = Journal()
-        self.engine: Engine = engine_for(world, journal=self.journal)
+        self.engine: Engine = engine or engine_for(world, journal=self.journal)
+        self.live = live
         self.runs: list[RunRecord] = []
         self.groups: dict[str, list[str]] = {}
         self.refs: dict[str, tuple[str, str]] = {}
@@ -117,6 +123,11 @@ class Play:
     def org(self) -> Org:
         """The org the engine runs against now (the sandbox after a refresh)."""
         return self.world.org
+
+    def move_clock_to(self, when: datetime) -> None:
+        """Set the virtual clock to ``when`` if it is later (live runs cannot skip time)."""
+        if isinstance(self.clock, VirtualClock) and self.clock.now() < when:
+            self.clock.set(when)
 
     def elapsed(self) -> timedelta:
         """Virtual time since the scenario started."""

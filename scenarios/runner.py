@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from cm_sim import CmSimError
-from cmsf_core.clock import VirtualClock, parse_instant
+from cm_sim import Account, CmSimError
+from cmsf_core.clock import Clock, VirtualClock, parse_instant
+from cmsf_core.connection import Connection
 from cmsf_core.errors import CmsfError
 from scenarios.catalogue import find_scenario
 from scenarios.compare import compare
@@ -29,12 +30,13 @@ from scenarios.events import EVENTS
 from scenarios.events_sf import apply_org_tweaks
 from scenarios.figures import FIGURES
 from scenarios.invariants import INVARIANTS, Mismatch
+from scenarios.live import live_engine
 from scenarios.loader import load_hook_module
 from scenarios.play import Play, RunRecord
 from scenarios.result import Failure, RunSummary, ScenarioResult, TimelineEntry
 from scenarios.spec import Check, Scenario, Step, format_offset
-from scenarios.world import build_world
-from sf_sim import SfSimError
+from scenarios.world import World, build_world
+from sf_sim import Org, SfSimError
 
 __all__ = ["play_scenario", "run_scenario"]
 
@@ -162,9 +164,7 @@ def _setup(session: _Session, scenario: Scenario) -> None:
 
 def _step(session: _Session, step: Step) -> None:
     play = session.play
-    target = play.start + step.offset
-    if play.clock.now() < target:
-        play.clock.set(target)
+    play.move_clock_to(play.start + step.offset)
     if step.kind == "event":
         entry = EVENTS.get(step.name)
         assert entry is not None, step.name
@@ -203,6 +203,15 @@ def _prepare(scenario: Scenario) -> Play:
         world.close()
         raise
     return Play(scenario, world, clock, hook_module)
+
+
+def _prepare_live(scenario: Scenario, connection: Connection, clock: Clock | None) -> Play:
+    engine, org, account = live_engine(connection, clock=clock)
+    # The live adapters provide the part of Org and Account the runner and the live
+    # invariants use (queries, API clients, request logs); the loader keeps live
+    # scenarios to those.
+    world = World(engine.clock, cast(Org, org), cast(Account, account), scenario.world, {})
+    return Play(scenario, world, engine.clock, engine=engine, live=True)
 
 
 def _play_timeline(session: _Session, scenario: Scenario, *, strict: bool) -> None:
@@ -323,13 +332,20 @@ def _series(play: Play) -> dict[str, list[list[int]]]:
 
 
 def run_scenario(
-    scenario: Scenario | str | Path, *, report_dir: Path | None = None
+    scenario: Scenario | str | Path,
+    *,
+    report_dir: Path | None = None,
+    live: Connection | None = None,
+    clock: Clock | None = None,
 ) -> ScenarioResult:
     """Play a scenario and check its expectations.
 
     Args:
         scenario: A loaded scenario, a path, or a catalogue name.
         report_dir: Write an HTML report there (see :mod:`scenarios.report`).
+        live: Play against these real platforms instead of simulators (``live: true``
+            scenarios only).
+        clock: The clock of a live run (the wall clock by default).
 
     Returns:
         The result (``passed`` False with failures when an expectation did not hold).
@@ -340,7 +356,9 @@ def run_scenario(
     """
     if not isinstance(scenario, Scenario):
         scenario = find_scenario(scenario)
-    play = _prepare(scenario)
+    if live is not None and not scenario.live:
+        raise ScenarioStepError(f"{scenario.name} is not marked live: true")
+    play = _prepare_live(scenario, live, clock) if live is not None else _prepare(scenario)
     session = _Session(play)
     try:
         _play_timeline(session, scenario, strict=False)
