@@ -151,15 +151,15 @@ class LiveAccount:
     def __init__(self, creds: CampaignMonitorCredentials) -> None:
         self._creds = creds
 
-    def client(self) -> httpx.Client:
-        """An httpx client for the account's API."""
+    def client(self, **kwargs: Any) -> httpx.Client:
+        """An httpx client for the account's API (``kwargs`` go to :class:`httpx.Client`)."""
         auth: Any = (
             (self._creds.api_key, "x")
             if self._creds.api_key
             else _Bearer(self._creds.access_token or "")
         )
         return httpx.Client(
-            base_url=self._creds.base_url, auth=auth, verify=self._creds.ca_file or True
+            base_url=self._creds.base_url, auth=auth, verify=self._creds.ca_file or True, **kwargs
         )
 
     def request_log(self) -> list[dict[str, Any]]:

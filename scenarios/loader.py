@@ -246,6 +246,15 @@ def parse_scenario(text: str, path: Path) -> Scenario:
     Raises:
         ScenarioFormatError: Listing every problem found.
     """
+    try:
+        return _parse(text, path)
+    except RecursionError:
+        raise ScenarioFormatError.single(
+            path, 1, "", "nested too deeply to be a scenario"
+        ) from None
+
+
+def _parse(text: str, path: Path) -> Scenario:
     file = str(path)
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         raise ScenarioFormatError.single(file, 0, "", f"larger than {MAX_FILE_BYTES // 1024} KB")

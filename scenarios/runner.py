@@ -19,6 +19,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, cast
 
+import httpx
+from simple_salesforce.exceptions import SalesforceError
+
 from cm_sim import Account, CmSimError
 from cmsf_core.clock import Clock, VirtualClock, parse_instant
 from cmsf_core.connection import Connection
@@ -40,7 +43,16 @@ from sf_sim import Org, SfSimError
 
 __all__ = ["play_scenario", "run_scenario"]
 
-STEP_ERRORS = (ScenarioError, CmSimError, SfSimError, CmsfError, ValueError, KeyError)
+STEP_ERRORS = (
+    ScenarioError,
+    CmSimError,
+    SfSimError,
+    CmsfError,
+    SalesforceError,
+    httpx.HTTPError,
+    ValueError,
+    KeyError,
+)
 """What a step may raise for a scenario's own mistake (reported, never propagated)."""
 
 

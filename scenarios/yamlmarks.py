@@ -3,7 +3,8 @@
 PyYAML's composer gives each node a start mark; :func:`load_with_lines` builds the plain
 Python value (safe types only) and a map from the document path of every key and item
 (``("timeline", 2, "at")``) to its 1-based line. Duplicate keys, which PyYAML would
-silently collapse, are reported as errors.
+silently collapse, are reported as errors, and so is a document whose aliases would
+expand it past :data:`MAX_NODES` values.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ import yaml
 
 from scenarios.errors import FormatProblem, ScenarioFormatError
 
-__all__ = ["LineMap", "describe_path", "load_with_lines"]
+__all__ = ["MAX_NODES", "LineMap", "describe_path", "expanded_size", "load_with_lines"]
 
 PathKey = tuple[str | int, ...]
+MAX_NODES = 50_000
+"""Largest document accepted, in values after alias expansion (a "billion laughs" guard)."""
 
 
 class LineMap:
@@ -54,31 +57,54 @@ def describe_path(path: PathKey) -> str:
     return text
 
 
+def expanded_size(node: yaml.Node, memo: dict[int, int] | None = None) -> int:
+    """How many nodes the document has once aliases are expanded (computed without expanding)."""
+    memo = {} if memo is None else memo
+    key = id(node)
+    if key not in memo:
+        memo[key] = 1  # a node that contains itself counts once
+        if isinstance(node, yaml.MappingNode):
+            memo[key] = 1 + sum(
+                expanded_size(k, memo) + expanded_size(v, memo) for k, v in node.value
+            )
+        elif isinstance(node, yaml.SequenceNode):
+            memo[key] = 1 + sum(expanded_size(item, memo) for item in node.value)
+    return memo[key]
+
+
 def _walk(
-    node: yaml.Node, path: PathKey, lines: LineMap, problems: list[FormatProblem], file: str
+    node: yaml.Node,
+    path: PathKey,
+    lines: LineMap,
+    problems: list[FormatProblem],
+    file: str,
+    seen: set[int],
 ) -> None:
+    if id(node) in seen:
+        return  # an alias of a node already walked: its lines are those of the anchor
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
-        seen: dict[Any, int] = {}
+        first_lines: dict[Any, int] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
             line = key_node.start_mark.line + 1
-            if key in seen:
+            if key in first_lines:
                 problems.append(
                     FormatProblem(
                         file,
                         line,
                         describe_path(path),
-                        f"duplicate key {key!r} (first on line {seen[key]})",
+                        f"duplicate key {key!r} (first on line {first_lines[key]})",
                     )
                 )
                 continue
-            seen[key] = line
+            first_lines[key] = line
             lines.add((*path, key), line)
-            _walk(value_node, (*path, key), lines, problems, file)
+            _walk(value_node, (*path, key), lines, problems, file, seen)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             lines.add((*path, index), item.start_mark.line + 1)
-            _walk(item, (*path, index), lines, problems, file)
+            _walk(item, (*path, index), lines, problems, file, seen)
 
 
 def load_with_lines(text: str, path: Path | str) -> tuple[Any, LineMap]:
@@ -101,6 +127,14 @@ def load_with_lines(text: str, path: Path | str) -> tuple[Any, LineMap]:
         node = loader.get_single_node()
         if node is None:
             raise ScenarioFormatError.single(file, 1, "", "the file is empty")
+        size = expanded_size(node)
+        if size > MAX_NODES:
+            raise ScenarioFormatError.single(
+                file,
+                1,
+                "",
+                f"too big: {size:,} values once YAML aliases are expanded (at most {MAX_NODES:,})",
+            )
         value = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -112,12 +146,16 @@ def load_with_lines(text: str, path: Path | str) -> tuple[Any, LineMap]:
         ) from None
     except yaml.YAMLError as exc:
         raise ScenarioFormatError.single(file, 0, "", f"not valid YAML: {exc}") from None
+    except RecursionError:
+        raise ScenarioFormatError.single(
+            file, 1, "", "nested too deeply to be a scenario"
+        ) from None
     finally:
         loader.dispose()
     lines = LineMap()
     lines.add((), node.start_mark.line + 1)
     problems: list[FormatProblem] = []
-    _walk(node, (), lines, problems, file)
+    _walk(node, (), lines, problems, file, set())
     if problems:
         raise ScenarioFormatError(problems)
     return value, lines
