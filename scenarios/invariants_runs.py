@@ -199,13 +199,16 @@ def call(play: Play, args: dict[str, Any]) -> list[Mismatch]:
 def same_state_as(play: Play, args: dict[str, Any]) -> list[Mismatch]:
     """Play the other scenario from scratch (expectations off) and compare org states."""
     from scenarios.catalogue import find_scenario
+    from scenarios.errors import UnknownScenarioError
     from scenarios.runner import play_scenario
 
-    other = (
-        play.scenario
-        if args["scenario"] in ("self", play.scenario.name)
-        else find_scenario(args["scenario"], near=play.scenario.path.parent)
-    )
+    if args["scenario"] in ("self", play.scenario.name):
+        other = play.scenario
+    else:
+        try:
+            other = find_scenario(args["scenario"], near=play.scenario.path.parent)
+        except UnknownScenarioError:
+            other = find_scenario(args["scenario"])  # the bundled catalogue
     mine = org_state(play.world)
     replay = play_scenario(other)
     try:

@@ -16,6 +16,7 @@ prints, logs or puts them in an error.
 from __future__ import annotations
 
 import os
+import ssl
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -93,6 +94,11 @@ def salesforce_factory(creds: SalesforceCredentials) -> Callable[[], Salesforce]
     return connect
 
 
+def _verify(ca_file: str | None) -> ssl.SSLContext | bool:
+    """TLS verification for httpx: the system's trust store, or one CA file (a local server)."""
+    return ssl.create_default_context(cafile=ca_file) if ca_file else True
+
+
 def _campaign_monitor_factory(
     creds: CampaignMonitorCredentials, clock: Clock
 ) -> Callable[[], CampaignMonitorClient]:
@@ -101,7 +107,7 @@ def _campaign_monitor_factory(
             api_key=creds.api_key,
             access_token=creds.access_token,
             base_url=creds.base_url,
-            verify=creds.ca_file or True,
+            verify=_verify(creds.ca_file),
             clock=clock,
         )
 
@@ -159,7 +165,7 @@ class LiveAccount:
             else _Bearer(self._creds.access_token or "")
         )
         return httpx.Client(
-            base_url=self._creds.base_url, auth=auth, verify=self._creds.ca_file or True, **kwargs
+            base_url=self._creds.base_url, auth=auth, verify=_verify(self._creds.ca_file), **kwargs
         )
 
     def request_log(self) -> list[dict[str, Any]]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import timedelta
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,9 @@ from scenarios.spec import format_offset, parse_duration
 
 __all__ = ["ChartGeometry", "render_report", "write_report"]
 
+TEMPLATE = Path(__file__).with_name("report.html.j2")
+"""The page template, next to this module (found by file, not by package name, so a
+project's own ``scenarios/`` folder on ``sys.path`` cannot shadow it)."""
 WIDTH, LEFT, RIGHT = 960, 110, 20
 STATUS_COLOURS = {
     "completed": "#2e7d32",
@@ -122,7 +124,7 @@ def render_report(result: ScenarioResult) -> str:
     """The report page as HTML text."""
     span = max([60, _seconds(result.duration)] + [r.finished_s for r in result.runs])
     geometry = ChartGeometry(span=span + span // 40)
-    template_text = resources.files("scenarios").joinpath("report.html.j2").read_text("utf-8")
+    template_text = TEMPLATE.read_text(encoding="utf-8")
     env = Environment(autoescape=select_autoescape(default=True), undefined=StrictUndefined)
     template = env.from_string(template_text)
     return template.render(

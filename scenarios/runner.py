@@ -15,7 +15,6 @@ out of the runner for a scenario's own mistakes.
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Any, cast
 
@@ -23,7 +22,7 @@ import httpx
 from simple_salesforce.exceptions import SalesforceError
 
 from cm_sim import Account, CmSimError
-from cmsf_core.clock import Clock, VirtualClock, parse_instant
+from cmsf_core.clock import Clock, VirtualClock
 from cmsf_core.connection import Connection
 from cmsf_core.errors import CmsfError
 from scenarios.catalogue import find_scenario
@@ -35,9 +34,10 @@ from scenarios.figures import FIGURES
 from scenarios.invariants import INVARIANTS, Mismatch
 from scenarios.live import live_engine
 from scenarios.loader import load_hook_module
-from scenarios.play import Play, RunRecord
-from scenarios.result import Failure, RunSummary, ScenarioResult, TimelineEntry
-from scenarios.spec import Check, Scenario, Step, format_offset
+from scenarios.play import Play
+from scenarios.result import Failure, ScenarioResult, TimelineEntry
+from scenarios.runs import api_series, run_outcome, summaries, sync
+from scenarios.spec import Check, Scenario, Step
 from scenarios.world import World, build_world
 from sf_sim import Org, SfSimError
 
@@ -100,54 +100,6 @@ class _Session:
         return not mismatches
 
 
-def _sync(play: Play, kind: str) -> RunRecord:
-    org, account = play.org, play.account
-    started = play.elapsed()
-    cm_before, sf_before = len(account.request_log()), len(org.control.request_log)
-    try:
-        report = play.engine.sync(full=kind == "full_sync")
-        status, reason = report.status, report.reason
-    except CmsfError as exc:
-        report, status, reason = None, "refused", str(exc)
-    requests = [
-        (_seconds(play, e["at"]), "campaign_monitor", e["method"], e["path"])
-        for e in account.request_log()[cm_before:]
-    ] + [
-        (_seconds(play, e.at), "salesforce", e.method, e.path)
-        for e in list(org.control.request_log)[sf_before:]
-    ]
-    record = RunRecord(
-        number=len(play.runs) + 1,
-        kind=kind,
-        started=started,
-        finished=play.elapsed(),
-        report=report,
-        status=status,
-        reason=reason,
-        org_id=org.org_id,
-        requests=sorted(requests),
-    )
-    play.runs.append(record)
-    return record
-
-
-def _seconds(play: Play, stamp: str) -> int:
-    return int((parse_instant(stamp) - play.start).total_seconds())
-
-
-def _run_outcome(record: RunRecord) -> str:
-    calls = record.calls
-    if record.report is None:
-        return f"refused: {record.reason}"
-    written = sum(record.report.stats.written.values())
-    text = (
-        f"{record.status}: {calls.get('salesforce', 0)} Salesforce / "
-        f"{calls.get('campaign_monitor', 0)} Campaign Monitor calls, {written} written"
-    )
-    codes = sorted({m.code for m in record.report.messages})
-    return text + (f"; messages {', '.join(codes)}" if codes else "")
-
-
 def _setup(session: _Session, scenario: Scenario) -> None:
     play = session.play
     for done in apply_org_tweaks(play, scenario.org):
@@ -183,14 +135,14 @@ def _step(session: _Session, step: Step) -> None:
         session.note(step, "event", step.name, str(entry.fn(play, dict(step.args), step.alias)))
     elif step.kind == "run":
         applied = play.offset_text()
-        record = _sync(play, step.name)
+        record = sync(play, step.name)
         session.timeline.append(
             TimelineEntry(
                 step.at,
                 applied,
                 "run",
                 step.name,
-                _run_outcome(record),
+                run_outcome(record),
                 step.line,
                 ended=play.offset_text(),
                 status=record.status,
@@ -307,42 +259,6 @@ def _figures(session: _Session, scenario: Scenario) -> dict[str, float]:
     return values
 
 
-def _summaries(play: Play) -> list[RunSummary]:
-    out = []
-    for run in play.runs:
-        stats = run.report.stats if run.report is not None else None
-        out.append(
-            RunSummary(
-                number=run.number,
-                kind=run.kind,
-                started=format_offset(run.started),
-                finished=format_offset(run.finished),
-                started_s=int(run.started.total_seconds()),
-                finished_s=int(run.finished.total_seconds()),
-                status=run.status,
-                reason=run.reason,
-                calls=run.calls,
-                written=dict(sorted(stats.written.items())) if stats else {},
-                failed=dict(sorted(stats.failed.items())) if stats else {},
-                deleted=dict(sorted(stats.deleted.items())) if stats else {},
-                jobs=[
-                    {"job": j["job"], "status": j["status"], "error": j.get("error")}
-                    for j in (run.report.jobs if run.report else [])
-                ],
-                org="production" if run.org_id == play.production_org.org_id else "sandbox",
-            )
-        )
-    return out
-
-
-def _series(play: Play) -> dict[str, list[list[int]]]:
-    per_minute: dict[str, Counter[int]] = {"salesforce": Counter(), "campaign_monitor": Counter()}
-    for run in play.runs:
-        for seconds, platform, _, _ in run.requests:
-            per_minute[platform][seconds // 60] += 1
-    return {p: [[m, n] for m, n in sorted(c.items())] for p, c in per_minute.items()}
-
-
 def run_scenario(
     scenario: Scenario | str | Path,
     *,
@@ -396,8 +312,8 @@ def run_scenario(
             passed=not session.failures,
             failures=list(session.failures),
             timeline=list(session.timeline),
-            runs=_summaries(play),
-            api_series=_series(play),
+            runs=summaries(play),
+            api_series=api_series(play),
             messages=[
                 {
                     "run": run.number,

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["pytester"]
-
 TINY_WORLD = (
     "world: {seed: 5, clients: 1, lists_per_client: 1, subscribers_per_list: 4, "
     "campaigns_per_client: 1, other_contacts: 1}"
