@@ -179,6 +179,21 @@ def subscribers_resubscribed(play: Play, args: dict[str, Any], alias: str | None
     return _each_member(play, args, "Active", "resubscribed")
 
 
+@EVENTS.register(
+    "subscriber_email_changed",
+    "A Campaign Monitor user changes a subscriber's email address in a list.",
+    arg_schema(
+        ("list", "email", "new_email"), list=ALIAS_ARG, email=EMAIL_ARG, new_email=EMAIL_ARG
+    ),
+)
+def subscriber_email_changed(play: Play, args: dict[str, Any], alias: str | None) -> str:
+    """Change an address the way the subscriber edit screen (and its API) does."""
+    list_id = play.ref(args["list"], "list")
+    body = {"EmailAddress": args["new_email"], "ConsentToTrack": "Unchanged"}
+    play.account.update_subscriber(list_id, args["email"], body)
+    return f"{args['email']} is now {args['new_email']} in {args['list']}"
+
+
 # ---------------------------------------------------------------------- campaigns
 
 
@@ -314,6 +329,17 @@ def list_deleted(play: Play, args: dict[str, Any], alias: str | None) -> str:
     """Delete a list."""
     play.account.delete_list(play.ref(args["list"], "list"))
     return f"{args['list']} deleted"
+
+
+@EVENTS.register(
+    "client_deleted",
+    "An agency deletes a client in Campaign Monitor (its lists and campaigns go with it).",
+    arg_schema(("client",), client=ALIAS_ARG),
+)
+def client_deleted(play: Play, args: dict[str, Any], alias: str | None) -> str:
+    """Delete a client of the account."""
+    play.account.delete_client(play.ref(args["client"], "client"))
+    return f"{args['client']} deleted"
 
 
 @EVENTS.register(

@@ -99,7 +99,7 @@ SCENARIO_SCHEMA: dict[str, Any] = arg_schema(
         "x-message": "must be one sentence (10-300 characters, ending with a full stop)",
     },
     live=BOOL_ARG,
-    known_issue=TEXT_ARG,
+    known_issue={"type": "string", "minLength": 1, "maxLength": 1000},
     hook={
         "type": "string",
         "pattern": r"^([A-Za-z_][A-Za-z0-9_.]*:)?[A-Za-z_][A-Za-z0-9_]*$",
