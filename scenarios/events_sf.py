@@ -233,6 +233,7 @@ def sf_validation_rule_added(play: Play, args: dict[str, Any], alias: str | None
     condition = args.get("when")
 
     def rule(new: dict[str, Any], old: dict[str, Any] | None) -> str | None:
+        """The message when the record meets the condition."""
         merged = {**(old or {}), **new}
         return str(args["message"]) if matches(condition, merged) else None
 
@@ -260,6 +261,7 @@ def sf_trigger_added(play: Play, args: dict[str, Any], alias: str | None) -> str
     sobject = args["object"]
 
     def trigger(ctx: TriggerContext) -> None:
+        """Apply the declared action to the records meeting the condition."""
         records = ctx.new or [r for r in ctx.old if r is not None]
         chosen = [i for i, r in enumerate(records) if matches(condition, r)]
         if action == "add_error":

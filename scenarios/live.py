@@ -70,6 +70,7 @@ def salesforce_factory(creds: SalesforceCredentials) -> Callable[[], Salesforce]
     """A function returning a fresh logged-in simple-salesforce client."""
 
     def connect() -> Salesforce:
+        """Log in with the credentials given."""
         if creds.session_id and creds.instance_url:
             return Salesforce(
                 instance_url=creds.instance_url, session_id=creds.session_id, version=creds.version
@@ -103,6 +104,7 @@ def _campaign_monitor_factory(
     creds: CampaignMonitorCredentials, clock: Clock
 ) -> Callable[[], CampaignMonitorClient]:
     def connect() -> CampaignMonitorClient:
+        """A client for the account."""
         return CampaignMonitorClient(
             api_key=creds.api_key,
             access_token=creds.access_token,
@@ -183,6 +185,7 @@ class _Bearer(httpx.Auth):
         self._token = token
 
     def auth_flow(self, request: httpx.Request) -> Any:
+        """Add the bearer token to the request."""
         request.headers["Authorization"] = f"Bearer {self._token}"
         yield request
 

@@ -61,6 +61,7 @@ class _Checker:
         self.found: list[FormatProblem] = []
 
     def add(self, path: tuple[str | int, ...], message: str) -> None:
+        """Record a problem at the line of ``path``."""
         self.found.append(
             FormatProblem(self.file, self.lines.line(path), describe_path(path), message)
         )

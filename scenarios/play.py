@@ -183,6 +183,7 @@ class Play:
         """
 
         def one(match: re.Match[str]) -> str:
+            """The id behind one braced name."""
             found = self.refs.get(match.group(1))
             if found is None:
                 raise ScenarioStepError(

@@ -143,6 +143,7 @@ class Registry(Generic[F]):
         """
 
         def wrap(fn: F) -> F:
+            """Register ``fn`` and return it unchanged."""
             if name in self._entries:
                 raise ValueError(f"two {self.kind}s are named {name!r}")
             self._entries[name] = Entry(

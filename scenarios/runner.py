@@ -65,6 +65,7 @@ class _Session:
         self.failures: list[Failure] = []
 
     def note(self, step: Step | None, kind: str, name: str, outcome: str, **extra: Any) -> None:
+        """Add a timeline entry applied now."""
         at = step.at if step else "+0m"
         self.timeline.append(
             TimelineEntry(
@@ -79,6 +80,7 @@ class _Session:
         )
 
     def check(self, check: Check) -> bool:
+        """Evaluate one invariant now; record its mismatches as failures."""
         entry = INVARIANTS.get(check.name)
         assert entry is not None, check.name
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -154,3 +155,21 @@ def test_run_the_engine_refuses_is_recorded_as_refused(
     assert result.passed, result.diff_text()
     [run] = result.runs
     assert run.org == "sandbox" and "not connected" in (run.reason or "")
+
+
+def test_results_and_reports_never_contain_credentials(
+    scenario_file: Callable[..., Path], tmp_path: Path
+) -> None:
+    scenario = load_scenario(scenario_file(tiny("timeline:\n  - {at: +5m, run: primary_sync}\n")))
+    play = play_scenario(scenario)
+    try:
+        secrets = [play.account.api_key, *play.org.admin_credentials()[1:]]
+    finally:
+        play.close()
+    result = run_scenario(scenario, report_dir=tmp_path / "report")
+    texts = [
+        json.dumps(result.to_dict()),
+        result.diff_text(),
+        (tmp_path / "report" / "index.html").read_text(encoding="utf-8"),
+    ]
+    assert all(secret and secret not in text for secret in secrets for text in texts)
