@@ -11,9 +11,7 @@ import pytest
 from scenarios.report import render_report, write_report
 from scenarios.result import Failure, RunSummary, ScenarioResult, TimelineEntry
 
-CHROMIUM = shutil.which("chromium") or (
-    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-)
+CHROMIUM = shutil.which("chromium")
 
 
 def sample_result(purpose: str = "A sample scenario for the report.") -> ScenarioResult:
