@@ -56,6 +56,10 @@ def _pages(
         page += 1
 
 
+def _raise_for_status(response: httpx.Response) -> None:
+    response.raise_for_status()
+
+
 def _sf_rows(sf: Salesforce, soql: str) -> list[dict[str, Any]]:
     return [dict(r) for r in sf.query_all_iter(soql)]
 
@@ -69,8 +73,12 @@ def _sf_minute(value: str | None) -> str | None:
 
 
 def compare(world: World, settings: Settings) -> list[Difference]:
-    """Every difference between the world's account (as the settings select it) and org."""
-    http = world.account.client()
+    """Every difference between the world's account (as the settings select it) and org.
+
+    Raises:
+        httpx.HTTPStatusError: If Campaign Monitor answers an error (during an outage).
+    """
+    http = world.account.client(event_hooks={"response": [_raise_for_status]})
     sf = world.org.client()
     diffs: list[Difference] = []
     clients = {c["ClientID"]: c for c in http.get("/clients.json").json()}

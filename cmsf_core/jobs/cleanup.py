@@ -1,8 +1,11 @@
 """Clean-up jobs at the end of the primary sync: tracking history and queue items.
 
 - ``tracking_cleanup`` keeps the email tracking history within its settings: events older
-  than the retention window go, every event goes when retention is 0, and events of types
-  no longer kept go (their bookmarks too, so turning a type back on fetches it again).
+  than the retention window go, and so does the history of campaigns no longer watched
+  (sent before both the retention and the statistics windows: they are no longer read, so
+  it could only be partial); every event goes when retention is 0,
+  and events of types no longer kept go (their bookmarks too, so turning a type back on
+  fetches it again).
 - ``queue_cleanup`` removes queue items older than ``queue_retention_days`` (default 2).
 """
 
@@ -13,6 +16,7 @@ from datetime import timedelta
 
 from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.jobs.purge import delete_where
+from cmsf_core.jobs.tracking_history import watch_horizon
 from cmsf_core.settings import ACTIVITY_TYPES
 
 __all__ = ["QueueCleanupJob", "TrackingCleanupJob"]
@@ -44,10 +48,15 @@ class TrackingCleanupJob(Job):
                 delete_where(ctx, ACTIVITY, "", job=self.name)
                 ctx.journal.clear_bookmarks("tracking_history")
                 return
-            horizon = ctx.clock.now() - timedelta(days=settings.tracking_retention_days)
-            delete_where(
-                ctx, ACTIVITY, f"Activity_Date__c < {_soql_datetime(horizon)}", job=self.name
+            horizon = _soql_datetime(
+                ctx.clock.now() - timedelta(days=settings.tracking_retention_days)
             )
+            delete_where(ctx, ACTIVITY, f"Activity_Date__c < {horizon}", job=self.name)
+            # Campaigns sent before the watch horizon are no longer read (see
+            # tracking_history.watch_horizon), so what is left of their history would stay
+            # partial, missing every later event: remove it with them.
+            watched = _soql_datetime(watch_horizon(ctx.clock.now(), settings))
+            delete_where(ctx, ACTIVITY, f"Campaign__r.Sent_Date__c < {watched}", job=self.name)
             return
         excluded = [t for t in ACTIVITY_TYPES if t not in settings.tracking_activity_types]
         if not excluded:

@@ -6,7 +6,8 @@ with their options and custom field definitions, and its people; account adminis
 too. Lists deleted in Campaign Monitor are removed from Salesforce with their memberships
 (and a maintenance message says so). A client that is deselected keeps its client record
 but loses everything synced for it, as the product documents for reconnecting with fewer
-clients.
+clients; a selected client deleted in Campaign Monitor loses it too and its record is kept
+inactive and deselected.
 """
 
 from __future__ import annotations
@@ -78,6 +79,10 @@ class ConfigurationJob(Job):
                 scopes.append({"key": f"client:{item.key}", "client": item.key})
             else:
                 scopes.append({"key": f"deselected:{item.key}", "deselected": item.key})
+        returned = {item.key for item in desired}
+        for known in ctx.directory.clients():
+            if known.cm_id not in returned:  # deleted in Campaign Monitor
+                scopes.append({"key": f"gone:{known.cm_id}", "gone": known.cm_id})
         return scopes
 
     def execute(self, scope: Scope) -> None:
@@ -87,12 +92,27 @@ class ConfigurationJob(Job):
             info = self.ctx.directory.client_by_id(str(scope["deselected"]))
             if info is not None:
                 purge_client_data(self.ctx, info, job=self.name)
+        elif "gone" in scope:
+            self._retire(str(scope["gone"]))
         else:
             self._client(str(scope["client"]))
 
     def finish(self) -> list[str]:
         self.ctx.directory.refresh()
         return list(self.follows)
+
+    def _retire(self, cid: str) -> None:
+        """A client deleted in Campaign Monitor: remove its data, keep it as inactive."""
+        ctx = self.ctx
+        info = ctx.directory.client_by_id(cid)
+        if info is None:
+            return
+        purge_client_data(ctx, info, job=self.name)
+        result = ctx.sf.update(
+            CLIENT, [{"Id": info.sf_id, "Selected__c": False, "Active__c": False}]
+        )
+        ctx.stats.written[CLIENT] += result.succeeded
+        ctx.shadow.forget(CLIENT, [cid])  # rewritten if the client ever comes back
 
     # ------------------------------------------------------------------ one client
 
