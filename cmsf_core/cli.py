@@ -25,6 +25,7 @@ from cmsf_core.errors import CmsfError, ConfigError
 from cmsf_core.jobs import JOBS
 from cmsf_core.platforms import OpenedEngine, open_engine
 from cmsf_core.runtime import RunReport
+from scenarios.cli import scenario
 
 __all__ = ["main"]
 
@@ -461,13 +462,4 @@ def create_list(ctx: click.Context, client_id: str, name: str) -> None:
     click.echo(f"created list {list_id}")
 
 
-def _mount_scenarios() -> None:
-    """Add ``cmsf scenario ...`` when the scenarios package provides its commands."""
-    try:
-        from scenarios.cli import scenario
-    except ImportError:  # scenarios not installed alongside the engine
-        return
-    main.add_command(scenario)
-
-
-_mount_scenarios()
+main.add_command(scenario)

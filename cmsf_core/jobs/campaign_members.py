@@ -43,6 +43,7 @@ class CampaignMembersJob(Job):
     title = "Campaign members"
     limit = "campaign_members"
     follows = ("email_opt_out",)
+    _refused = 0
 
     def enabled(self) -> bool:
         settings = self.ctx.settings
@@ -65,6 +66,7 @@ class CampaignMembersJob(Job):
         where = f"Campaign__c = '{campaign.sf_id}'"
         if bookmark:
             where += f" AND SystemModstamp >= {bookmark}"
+        self._refused = 0
         if self._latest(where):
             if ctx.settings.auto_create_statuses:
                 self._ensure_statuses(campaign, set(ctx.settings.status_map.values()))
@@ -72,8 +74,10 @@ class CampaignMembersJob(Job):
             self._apply(campaign)
         # Everything modified before this scope started has been read; what changes from
         # its start on is read next time (the runtime lets time pass between jobs, so the
-        # writes of earlier jobs lie before it).
-        ctx.journal.set_bookmark(self.name, campaign.cm_id, started)
+        # writes of earlier jobs lie before it). If Salesforce refused members, keep the
+        # bookmark: the next run tries them again (after an admin fixed the cause).
+        if not self._refused:
+            ctx.journal.set_bookmark(self.name, campaign.cm_id, started)
 
     def _latest(self, where: str) -> int:
         """Stream the new activity into ``cm_latest``: each person's latest; return how many."""
@@ -180,6 +184,7 @@ class CampaignMembersJob(Job):
             result = ctx.sf.update("CampaignMember", records)
         ctx.stats.written["CampaignMember"] += result.succeeded
         if result.failures:
+            self._refused += len(result.failures)
             ctx.stats.failed["CampaignMember"] += len(result.failures)
             report_failures(ctx, self.name, "CampaignMember", result.failures)
 

@@ -1,9 +1,8 @@
 """Clean-up jobs at the end of the primary sync: tracking history and queue items.
 
 - ``tracking_cleanup`` keeps the email tracking history within its settings: events older
-  than the retention window go, and so does the history of campaigns no longer watched
-  (sent before both the retention and the statistics windows: they are no longer read, so
-  it could only be partial); every event goes when retention is 0,
+  than the retention window go, and so does the history of campaigns sent before it (they
+  are no longer read, so it could only be partial); every event goes when retention is 0,
   and events of types no longer kept go (their bookmarks too, so turning a type back on
   fetches it again).
 - ``queue_cleanup`` removes queue items older than ``queue_retention_days`` (default 2).
@@ -52,8 +51,8 @@ class TrackingCleanupJob(Job):
                 ctx.clock.now() - timedelta(days=settings.tracking_retention_days)
             )
             delete_where(ctx, ACTIVITY, f"Activity_Date__c < {horizon}", job=self.name)
-            # Campaigns sent before the watch horizon are no longer read (see
-            # tracking_history.watch_horizon), so what is left of their history would stay
+            # Campaigns sent before the window are no longer read (tracking_history only
+            # reads campaigns sent inside it), so what is left of their history would stay
             # partial, missing every later event: remove it with them.
             watched = _soql_datetime(watch_horizon(ctx.clock.now(), settings))
             delete_where(ctx, ACTIVITY, f"Campaign__r.Sent_Date__c < {watched}", job=self.name)

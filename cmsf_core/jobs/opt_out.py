@@ -31,6 +31,7 @@ class EmailOptOutJob(Job):
     title = "Email opt-out"
     limit = "email_opt_out"
     follows = ("relink",)
+    _refused = 0
 
     def enabled(self) -> bool:
         return self.ctx.settings.opt_out_sync
@@ -57,6 +58,7 @@ class EmailOptOutJob(Job):
             f"AND Id NOT IN (SELECT {field} FROM {MEMBER} WHERE {field} != null "
             f"AND State__c NOT IN ({listed}))"
         )
+        self._refused = 0
         pending: list[dict[str, Any]] = []
         for page in ctx.sf.query_pages(soql):
             pending.extend({"Id": row["Id"], "HasOptedOutOfEmail": True} for row in page)
@@ -66,8 +68,10 @@ class EmailOptOutJob(Job):
         self._update(sobject, pending)
         # Memberships changed before this scope started were all read; changes from its
         # start on are read next time (the runtime lets time pass between jobs, so the
-        # writes of earlier jobs lie before it).
-        ctx.journal.set_bookmark(self.name, sobject, started)
+        # writes of earlier jobs lie before it). Refused updates keep the bookmark, so the
+        # next run tries them again.
+        if not self._refused:
+            ctx.journal.set_bookmark(self.name, sobject, started)
 
     def _update(self, sobject: str, updates: list[dict[str, Any]]) -> None:
         if not updates:
@@ -76,5 +80,6 @@ class EmailOptOutJob(Job):
         result = ctx.sf.update(sobject, updates)
         ctx.stats.written[sobject] += result.succeeded
         if result.failures:
+            self._refused += len(result.failures)
             ctx.stats.failed[sobject] += len(result.failures)
             report_failures(ctx, self.name, sobject, result.failures)

@@ -1,11 +1,11 @@
 """Email tracking history: campaign activity into ``CMSF_Email_Activity__c``.
 
-For each campaign still active enough to watch — sent within the retention window
-(``tracking_retention_days``, default 180; 0 turns the job off) or within the statistics
-window (``campaign_stats_days``, default 90) — and each activity type kept by the
-settings, the job reads the events since its bookmark and writes one record per event,
-linked to the campaign, the list, and the matching Contact and Lead. Events dated before
-the retention window are not stored (and the clean-up job removes them as they age).
+For each campaign sent within the retention window (``tracking_retention_days``, default
+180; 0 turns the job off) — "the last N days of sent emails", as the settings guide puts
+it — and each activity type kept by the settings, the job reads the events since its
+bookmark and writes one record per event, linked to the campaign, the list, and the
+matching Contact and Lead. As days pass and a campaign's send leaves the window, the
+clean-up job removes its history whole rather than leaving a partial one.
 ``Sent`` comes from the recipients list, dated at the campaign's send time.
 
 Campaign Monitor does not identify events, and opens and clicks repeat at minute
@@ -55,9 +55,8 @@ EVENT_DIGEST = digest(EVENT)
 
 
 def watch_horizon(now: datetime, settings: Settings) -> datetime:
-    """Campaigns sent before this are no longer read for new activity."""
-    days = max(settings.tracking_retention_days, settings.limit("campaign_stats_days"))
-    return now - timedelta(days=days)
+    """Campaigns sent before this keep no tracking history (and are no longer read)."""
+    return now - timedelta(days=settings.tracking_retention_days)
 
 
 def activity_key(campaign_id: str, kind: str, row: Mapping[str, Any], occurrence: int) -> str:
