@@ -82,6 +82,7 @@ DEFAULT_LIMITS: dict[str, int] = {
     "bulk_threshold": 2000,
     "cm_page_size": 1000,
     "campaign_stats_days": 90,
+    "reconcile_hours": 24,
 }
 """Internal governor limits: batch sizes per job and the engine's tuning knobs.
 
@@ -90,13 +91,16 @@ purpose: Campaign Monitor pages (1,000 rows) are buffered up to a batch, so a la
 writes through Bulk API 2.0 (about six calls per batch) instead of sObject Collections
 (one call per 200 records). ``bulk_threshold`` is the number of records above which
 writes go through Bulk API 2.0; ``cm_page_size`` the Campaign Monitor page size (10-1000);
-``campaign_stats_days`` how long after sending a campaign's statistics keep refreshing.
+``campaign_stats_days`` how long after sending a campaign's statistics keep refreshing;
+``reconcile_hours`` how often each list is read whole to catch renamed addresses and detail
+edits that Campaign Monitor's date filter cannot show.
 """
 
 _LIMIT_RANGES: dict[str, tuple[int, int]] = {
     "bulk_threshold": (200, 10_000_000),
     "cm_page_size": (10, 1000),
     "campaign_stats_days": (1, 3650),
+    "reconcile_hours": (1, 720),
 }
 
 

@@ -79,7 +79,7 @@ def _undocumented(path: Path) -> list[str]:
             out.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
         if not isinstance(node, ast.ClassDef) or node.name.startswith("_"):
             continue
-        is_job = any(isinstance(b, ast.Name) and b.id == "Job" for b in node.bases)
+        is_job = any(isinstance(b, ast.Name) and b.id.endswith("Job") for b in node.bases)
         for member in node.body:
             if not isinstance(member, ast.FunctionDef) or member.name.startswith("_"):
                 continue

@@ -11,6 +11,7 @@ from cmsf_core.jobs import (  # noqa: F401 - imported to register the jobs
     full_reset,
     list_stats,
     opt_out,
+    reconciliation,
     relink,
     smart_emails,
     subscribers,

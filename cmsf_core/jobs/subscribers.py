@@ -120,7 +120,7 @@ class SubscribersJob(Job):
     name = "subscribers"
     title = "Subscribers and status changes"
     limit = "subscribers"
-    follows = ("list_stats",)
+    follows = ("subscriber_reconciliation",)
 
     def start(self) -> Iterable[Scope]:
         scopes: list[dict[str, Any]] = []
