@@ -90,6 +90,8 @@ def minimum_calls(world: Any, report: RunReport, *, first: bool = True) -> dict[
         cm += _pages(int(campaigns["TotalNumberOfRecords"]))
         for row in campaigns["Results"]:
             cm += 1  # summary
+            if not first:
+                continue  # counters that did not move need no activity read
             for endpoint in ("recipients", "opens", "clicks", "bounces", "unsubscribes", "spam"):
                 body = http.get(
                     f"/campaigns/{row['CampaignID']}/{endpoint}.json", params={"pagesize": 10}
