@@ -1,0 +1,41 @@
+"""Awkward data from Campaign Monitor: quotes in addresses, long and non-Latin names, odd fields."""
+
+from __future__ import annotations
+
+from cmsf_core.clock import VirtualClock
+from cmsf_core.engine import Engine
+from scenarios.compare import compare
+from scenarios.world import World
+
+
+def test_quotes_unicode_and_long_values_sync_and_link(
+    world: World, engine: Engine, clock: VirtualClock
+) -> None:
+    list_id = world.summary["lists"][0]
+    odd = {
+        "o'brien@quote.example": "Seán O'Brien",
+        "first+tag@quote.example": "Plus Tag",
+        "zoe@unicode.example": "Zoë 山田 " + "x" * 120,
+    }
+    for email, name in odd.items():
+        world.account.add_subscriber_at(
+            list_id,
+            email,
+            name,
+            custom_fields=[{"Key": "website", "Value": "https://q.example/?a='1'"}],
+        )
+    contact = world.org.create("Contact", {"LastName": "O'Brien", "Email": "O'Brien@quote.example"})
+    clock.advance(minutes=5)
+    report = engine.sync()
+    assert report.status == "completed" and report.messages == []
+    rows = {
+        r["Email__c"]: r
+        for r in world.org.query(
+            "SELECT Email__c, Name, Contact__c FROM CMSF_List_Member__c WHERE Email__c LIKE '%quote.example' "
+            "OR Email__c LIKE '%unicode.example'"
+        )
+    }
+    assert set(rows) == set(odd)
+    assert rows["o'brien@quote.example"]["Contact__c"] == contact
+    assert rows["zoe@unicode.example"]["Name"] == odd["zoe@unicode.example"][:80]
+    assert compare(world, engine.settings()) == []
