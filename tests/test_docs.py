@@ -97,6 +97,10 @@ def test_every_public_function_class_and_method_has_a_docstring() -> None:
     assert missing == []
 
 
+MACHINE_PATHS = tuple("/" + part for part in ("work/", "tmp/bash_jobs", "farm/"))
+"""Prefixes of this machine's working folders (spelled in parts so this file does not match)."""
+
+
 def test_no_machine_paths_in_the_repository() -> None:
     tracked = subprocess.run(
         ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
@@ -107,7 +111,7 @@ def test_no_machine_paths_in_the_repository() -> None:
         if not path.is_file():
             continue
         text = path.read_text(errors="ignore")
-        for needle in ("/work/", "/tmp/bash_jobs", "/farm/"):
-            if needle in text and path.name != "test_docs.py":
+        for needle in MACHINE_PATHS:
+            if needle in text:
                 offenders.append(f"{name}: {needle}")
     assert offenders == []
