@@ -139,7 +139,10 @@ class Directory:
 
     def list_by_id(self, cm_id: str) -> ListInfo | None:
         """One list of a selected client by Campaign Monitor id."""
-        return next((entry for entry in self.lists() if entry.cm_id == cm_id), None)
+        self.lists()
+        assert self._lists is not None
+        entry = self._lists.get(cm_id)
+        return entry if entry is not None and entry.client.selected else None
 
     def campaigns(self) -> list[CampaignInfo]:
         """Campaigns of selected clients."""
@@ -166,7 +169,10 @@ class Directory:
 
     def campaign_by_id(self, cm_id: str) -> CampaignInfo | None:
         """One campaign of a selected client by Campaign Monitor id."""
-        return next((entry for entry in self.campaigns() if entry.cm_id == cm_id), None)
+        self.campaigns()
+        assert self._campaigns is not None
+        entry = self._campaigns.get(cm_id)
+        return entry if entry is not None and entry.client.selected else None
 
 
 def _iso(value: str) -> str:
