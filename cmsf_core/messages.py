@@ -134,8 +134,10 @@ class MaintenanceLog:
                     result = self.gateway.create(OBJECT, [record])
                     message.record_id = result.ids[0]
                 else:
-                    self.gateway.update(OBJECT, [{"Id": message.record_id, **record}])
+                    result = self.gateway.update(OBJECT, [{"Id": message.record_id, **record}])
         except CmsfError:
+            result = None
+        if result is None or result.failures:  # unreachable or refused: keep it for the summary
             if message not in self.unsaved:
                 self.unsaved.append(message)
             return

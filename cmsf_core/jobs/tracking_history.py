@@ -138,7 +138,8 @@ class TrackingHistoryJob(Job):
         ctx = self.ctx
         zone = campaign.client.zone
         signpost = format_local(ctx.signpost, zone)
-        floor = format_local(self.horizon, zone)
+        horizon = self.horizon  # once per read, not per event
+        floor = format_local(horizon, zone)
         since = bookmark.get("date")
         if kind != "Sent":
             since = max(str(since or ""), floor)
@@ -168,7 +169,7 @@ class TrackingHistoryJob(Job):
                 if (
                     kind == "Sent"
                     and campaign.sent_date is not None
-                    and campaign.sent_date < self.horizon
+                    and campaign.sent_date < horizon
                 ):
                     continue  # a send older than the retention window
                 buffer.append((row, occurrences[identity]))

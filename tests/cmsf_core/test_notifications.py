@@ -53,3 +53,16 @@ def test_suppression_list_is_mirrored_both_ways(
     engine.sync()
     keys = {r["CM_Id__c"] for r in world.org.query("SELECT CM_Id__c FROM CMSF_Suppression__c")}
     assert f"{client}:blocked@suppr.example" not in keys
+
+
+def test_a_message_salesforce_refuses_is_kept_for_the_summary(
+    world: World, engine: Engine, clock: VirtualClock
+) -> None:
+    engine.sync()
+    world.org.control.make_read_only("CMSF_Maintenance_Message__c", "Detail__c")
+    world.account.delete_list(world.summary["lists"][0])
+    clock.advance(hours=1)
+    report = engine.sync()
+    assert [m.code for m in report.messages] == ["CMSF-LIST-GONE"]
+    assert report.messages[0].record_id is None
+    assert world.org.query("SELECT Id FROM CMSF_Maintenance_Message__c") == []
