@@ -20,6 +20,7 @@ import io
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from simple_salesforce.api import Salesforce
 from simple_salesforce.bulk2 import Operation, _Bulk2Client
 
 from cmsf_core.errors import PlatformError
@@ -35,8 +36,12 @@ JOB_RECORDS = 100_000
 _TERMINAL = {"JobComplete", "Failed", "Aborted"}
 
 
-def _client(gateway: SalesforceGateway, sobject: str) -> _Bulk2Client:
-    sf = gateway.sf
+def _client(sf: Salesforce, sobject: str) -> _Bulk2Client:
+    """A Bulk 2.0 client on ``sf``'s *current* session.
+
+    Built inside every call, never kept: after the gateway logs in again (an expired
+    session), the next attempt must carry the new session id, not the one the job began with.
+    """
     headers = {
         "Content-Type": "application/json",
         "Authorization": "Bearer " + sf.session_id,
@@ -67,7 +72,7 @@ def _wait(
 ) -> dict[str, Any]:
     delay = 1.0
     for _ in range(10_000):
-        info = gateway._call(lambda sf: _client(gateway, sobject).get_job(job_id, is_query))
+        info = gateway._call(lambda sf: _client(sf, sobject).get_job(job_id, is_query))
         state = info.get("state")
         if state in _TERMINAL:
             if state != "JobComplete":
@@ -91,23 +96,21 @@ def _ingest(
     external_id: str | None,
 ) -> str:
     """Create, fill, close and wait for one ingest job; return its id."""
-    client = _client(gateway, sobject)
     gateway.write_calls[sobject] += 1
     job = gateway._call(
-        lambda sf: client.create_job(
+        lambda sf: _client(sf, sobject).create_job(
             operation, external_id_field=external_id if operation == Operation.upsert else None
         )
     )
     job_id = str(job["id"])
-    gateway._call(lambda sf: client.upload_job_data(job_id, data))
-    gateway._call(lambda sf: client.close_job(job_id))
+    gateway._call(lambda sf: _client(sf, sobject).upload_job_data(job_id, data))
+    gateway._call(lambda sf: _client(sf, sobject).close_job(job_id))
     _wait(gateway, sobject, job_id, is_query=False)
     return job_id
 
 
 def _results(gateway: SalesforceGateway, sobject: str, job_id: str, kind: str) -> str:
-    client = _client(gateway, sobject)
-    return str(gateway._call(lambda sf: client.get_ingest_results(job_id, kind)))
+    return str(gateway._call(lambda sf: _client(sf, sobject).get_ingest_results(job_id, kind)))
 
 
 def parse_error(text: str) -> tuple[str, str, tuple[str, ...]]:
@@ -215,15 +218,14 @@ def bulk_query(
         sobject: Object name (for messages only).
         page_size: Records per results page.
     """
-    job = gateway._call(
-        lambda sf: _client(gateway, sobject).create_job(Operation.query, query=soql)
-    )
+    job = gateway._call(lambda sf: _client(sf, sobject).create_job(Operation.query, query=soql))
     job_id = job["id"]
     _wait(gateway, sobject, job_id, is_query=True)
-    client = _client(gateway, sobject)
 
     def fetch(locator: str) -> Any:
-        return gateway._call(lambda sf: client.get_query_results(job_id, locator, page_size))
+        return gateway._call(
+            lambda sf: _client(sf, sobject).get_query_results(job_id, locator, page_size)
+        )
 
     locator = ""
     while True:

@@ -110,3 +110,23 @@ def test_a_small_run_share_spreads_the_first_sync_over_several_runs(
     assert statuses[0] == "stopped" and statuses[-1] == "completed"
     assert all(r.calls["salesforce"] <= 60 + 5 for r in engine.reports)
     assert compare(world, engine.settings()) == []
+
+
+def test_bulk_jobs_carry_the_new_session_after_a_relogin(world: World, engine: Engine) -> None:
+    """A session that ends between a Bulk 2.0 job's calls: the next call logs in again."""
+    gateway = engine.gateway()
+    gateway.bulk_threshold = 200
+    seen: list[str] = []
+
+    def expire_after_job_created(method: str, path: str) -> None:
+        seen.append(f"{method} {path}")
+        if method == "POST" and path.endswith("/jobs/ingest"):
+            world.org.control.expire_sessions()
+
+    gateway.on_request = expire_after_job_created
+    records = [{"CM_Id__c": f"bulk-{i}", "Name": f"Client {i}"} for i in range(450)]
+    result = gateway.upsert("CMSF_Client__c", "CM_Id__c", records)
+    assert result.failures == [] and result.succeeded == 450
+    assert gateway.relogins >= 1
+    assert any(call.endswith("/batches") for call in seen)  # the upload went through
+    assert len(world.org.query("SELECT Id FROM CMSF_Client__c WHERE CM_Id__c LIKE 'bulk-%'")) == 450
