@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from cmsf_core.errors import ConfigError
+from cmsf_core.jsontext import to_json
 
 __all__ = [
     "ACTIVITY_TYPES",
@@ -476,7 +477,7 @@ def to_record(settings: Settings) -> dict[str, Any]:
         elif name == "tracking_activity_types":
             value = ";".join(value) if value else None
         elif name in {"status_map", "governor_limits"}:
-            value = json.dumps(value, sort_keys=True)
+            value = to_json(value)
         elif name in {"run_api_share", "org_api_ceiling"}:
             value = round(value * 100, 2)
         record[api_name] = value

@@ -8,11 +8,11 @@ Operations (full sync, reconnect, reset...) are audited with :meth:`SettingsStor
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from cmsf_core.errors import PlatformError
+from cmsf_core.jsontext import to_json
 from cmsf_core.settings import (
     RECORD_FIELDS,
     SETTINGS_NAME,
@@ -89,8 +89,8 @@ class SettingsStore:
             entries = [
                 {
                     "Setting__c": name,
-                    "Old_Value__c": json.dumps(old[name], sort_keys=True),
-                    "New_Value__c": json.dumps(new[name], sort_keys=True),
+                    "Old_Value__c": to_json(old[name]),
+                    "New_Value__c": to_json(new[name]),
                     "Changed_By__c": changed_by[:255],
                     "Changed_At__c": self.clock.now().isoformat(),
                 }

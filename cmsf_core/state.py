@@ -32,6 +32,7 @@ from typing import Any
 import sqlite_utils
 
 from cmsf_core.errors import ConfigError
+from cmsf_core.jsontext import to_json
 
 __all__ = ["Journal", "Run"]
 
@@ -356,7 +357,7 @@ class Journal:
         """Store the JSON bookmark of ``job`` for ``key``."""
         with self.transaction():
             self.db.table("bookmarks").insert(
-                {"job": job, "key": key, "value": json.dumps(value, sort_keys=True)},
+                {"job": job, "key": key, "value": to_json(value)},
                 pk=("job", "key"),
                 replace=True,
             )

@@ -12,7 +12,6 @@ inactive and deselected.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,6 +19,7 @@ from cmsf_core.errors import NotFoundError
 from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.jobs.purge import purge_client_data, purge_list
 from cmsf_core.jobs.writer import Desired, delete_records, write_changed
+from cmsf_core.jsontext import to_json
 from cmsf_core.matching import soql_quote
 
 __all__ = ["ConfigurationJob"]
@@ -152,7 +152,7 @@ class ConfigurationJob(Job):
                         "Client__c": client_sf_id,
                         "Unsubscribe_Setting__c": source["UnsubscribeSetting"],
                         "Confirmed_Opt_In__c": source["ConfirmedOptIn"],
-                        "Custom_Fields__c": json.dumps(fields, sort_keys=True),
+                        "Custom_Fields__c": to_json(fields),
                     },
                 )
             )

@@ -16,7 +16,6 @@ the end of the run (:mod:`cmsf_core.jobs.relink`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -28,6 +27,7 @@ from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.jobs.context import ListInfo
 from cmsf_core.jobs.create_rule import create_people, custom_field_values
 from cmsf_core.jobs.writer import Desired, write_changed
+from cmsf_core.jsontext import to_json
 from cmsf_core.shadow import digest
 
 __all__ = ["SubscribersJob", "member_record", "member_source", "membership_key"]
@@ -82,9 +82,7 @@ def member_record(
         "Consent_To_Track__c": consent if consent in CONSENT else None,
         "Mobile_Number__c": source.get("Mobile") or None,
         "Consent_To_Send_Sms__c": sms if sms in CONSENT else None,
-        "Custom_Fields__c": json.dumps(source["CustomFields"], sort_keys=True)
-        if source["CustomFields"]
-        else None,
+        "Custom_Fields__c": to_json(source["CustomFields"]) if source["CustomFields"] else None,
         "Reads_Email_With__c": (source.get("ReadsEmailWith") or None),
         "Contact__c": contact_id,
         "Lead__c": lead_id,

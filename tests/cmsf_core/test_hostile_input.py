@@ -39,3 +39,29 @@ def test_quotes_unicode_and_long_values_sync_and_link(
     assert rows["o'brien@quote.example"]["Contact__c"] == contact
     assert rows["zoe@unicode.example"]["Name"] == odd["zoe@unicode.example"][:80]
     assert compare(world, engine.settings()) == []
+
+
+def test_json_written_to_salesforce_keeps_non_ascii_text_readable(
+    world: World, engine: Engine, clock: VirtualClock
+) -> None:
+    list_id = world.summary["lists"][0]
+    value = "Café 🎉 東京"
+    world.account.add_subscriber_at(
+        list_id,
+        "utf8@unicode.example",
+        "Ünïcode",
+        custom_fields=[{"Key": "website", "Value": value}],
+    )
+    engine.change_settings({"status_map": {"Open": "Geöffnet"}})
+    clock.advance(minutes=5)
+    assert engine.sync().status == "completed"
+    [member] = world.org.query(
+        "SELECT Custom_Fields__c FROM CMSF_List_Member__c WHERE Email__c = 'utf8@unicode.example'"
+    )
+    assert value in member["Custom_Fields__c"] and "\\u" not in member["Custom_Fields__c"]
+    audit = world.org.query(
+        "SELECT New_Value__c FROM CMSF_Audit_Log__c WHERE Setting__c = 'status_map'"
+    )
+    assert any("Geöffnet" in row["New_Value__c"] for row in audit)
+    [settings] = world.org.query("SELECT Status_Map__c FROM CMSF_Settings__c")
+    assert "Geöffnet" in settings["Status_Map__c"]
