@@ -142,6 +142,8 @@ class LocalRuntime:
             org_ceiling=settings.org_api_ceiling,
             run_calls=self.gateway.budget.run_calls,
         )
+        self.gateway.bulk_threshold = settings.limit("bulk_threshold")
+        self.cm.page_size = settings.limit("cm_page_size")
         log = MaintenanceLog(self.gateway, settings, self.clock, run.run_id)
         ctx = JobContext(
             run=run,

@@ -15,12 +15,14 @@ from datetime import timedelta
 
 from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.jobs.purge import delete_where
+from cmsf_core.jobs.writer import delete_records
 from cmsf_core.jobs.tracking_history import watch_horizon
 from cmsf_core.settings import ACTIVITY_TYPES
 
 __all__ = ["QueueCleanupJob", "TrackingCleanupJob"]
 
 ACTIVITY = "CMSF_Email_Activity__c"
+QUEUE_ITEM = "CMSF_Queue_Item__c"
 
 
 def _soql_datetime(value: object) -> str:
@@ -79,11 +81,6 @@ class QueueCleanupJob(Job):
     def execute(self, scope: Scope) -> None:
         ctx = self.ctx
         horizon = ctx.clock.now() - timedelta(days=ctx.settings.queue_retention_days)
-        soql = f"SELECT Id FROM CMSF_Queue_Item__c WHERE CreatedDate < {_soql_datetime(horizon)}"
+        soql = f"SELECT Id FROM {QUEUE_ITEM} WHERE CreatedDate < {_soql_datetime(horizon)}"
         for page in ctx.sf.query_pages(soql):
-            ids = [row["Id"] for row in page]
-            if ids:
-                result = ctx.sf.delete(ids, sobject="CMSF_Queue_Item__c")
-                ctx.stats.deleted["CMSF_Queue_Item__c"] += result.succeeded + sum(
-                    1 for f in result.failures if f.code == "ENTITY_IS_DELETED"
-                )
+            delete_records(ctx, QUEUE_ITEM, [(row["Id"], row["Id"]) for row in page], job=self.name)

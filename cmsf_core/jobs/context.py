@@ -234,3 +234,14 @@ class JobContext:
     def full(self) -> bool:
         """This run is a full sync."""
         return self.run.full
+
+    def batch_size(self, job: str) -> int:
+        """Records per write or delete request batch of ``job`` (its internal governor limit).
+
+        Args:
+            job: A job name; its ``limit`` names the governor limit (default: the name).
+        """
+        from cmsf_core.jobs.base import JOBS
+
+        cls = JOBS.get(job)
+        return self.settings.limit((cls.limit or cls.name) if cls is not None else job)

@@ -60,11 +60,12 @@ class EmailOptOutJob(Job):
         )
         self._refused = 0
         pending: list[dict[str, Any]] = []
+        size = self.batch_size
         for page in ctx.sf.query_pages(soql):
             pending.extend({"Id": row["Id"], "HasOptedOutOfEmail": True} for row in page)
-            if len(pending) >= self.batch_size:
-                self._update(sobject, pending)
-                pending = []
+            while len(pending) >= size:
+                self._update(sobject, pending[:size])
+                pending = pending[size:]
         self._update(sobject, pending)
         # Memberships changed before this scope started were all read; changes from its
         # start on are read next time (the runtime lets time pass between jobs, so the

@@ -11,15 +11,20 @@ records and forgets them.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cmsf_core.shadow import ShadowRow, digest
 
 if TYPE_CHECKING:
     from cmsf_core.jobs.context import JobContext
     from cmsf_core.salesforce import RecordFailure
+
+T = TypeVar("T")
+
+ALREADY_GONE = frozenset({"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "NOT_FOUND"})
+"""Delete failures that mean the record is gone already (deleted by hand)."""
 
 __all__ = [
     "Desired",
@@ -93,23 +98,30 @@ def write_changed(
     if not changed:
         return outcome
     items = [unique[key] for key in changed]
-    result = ctx.sf.upsert(sobject, external_id, [dict(item.record) for item in items])
-    accepted: list[ShadowRow] = []
-    for index, item in enumerate(items):
-        sf_id = result.ids[index]
-        if sf_id is None:
-            continue
-        dig, version = changed[item.key]
-        accepted.append(ShadowRow(item.key, sf_id, dig, version))
-        outcome.ids[item.key] = sf_id
-    ctx.shadow.record(sobject, accepted)
-    outcome.written = len(accepted)
-    outcome.failures = list(result.failures)
-    ctx.stats.written[sobject] += len(accepted)
-    if result.failures:
-        ctx.stats.failed[sobject] += len(result.failures)
-        report_failures(ctx, job, sobject, result.failures, code=failure_code)
+    for batch in _batches(items, ctx.batch_size(job)):
+        result = ctx.sf.upsert(sobject, external_id, [dict(item.record) for item in batch])
+        accepted: list[ShadowRow] = []
+        for index, item in enumerate(batch):
+            sf_id = result.ids[index]
+            if sf_id is None:
+                continue
+            dig, version = changed[item.key]
+            accepted.append(ShadowRow(item.key, sf_id, dig, version))
+            outcome.ids[item.key] = sf_id
+        ctx.shadow.record(sobject, accepted)
+        outcome.written += len(accepted)
+        outcome.failures.extend(result.failures)
+    ctx.stats.written[sobject] += outcome.written
+    if outcome.failures:
+        ctx.stats.failed[sobject] += len(outcome.failures)
+        report_failures(ctx, job, sobject, outcome.failures, code=failure_code)
     return outcome
+
+
+def _batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """``items`` in slices of at most ``size`` (the job's internal governor limit)."""
+    for start in range(0, len(items), max(1, size)):
+        yield items[start : start + max(1, size)]
 
 
 def update_changed(
@@ -137,19 +149,24 @@ def update_changed(
     if not items:
         return 0
     now = ctx.clock.now().isoformat()
-    records = [{**d.record, stamp_field: now} if stamp_field else dict(d.record) for d in items]
-    result = ctx.sf.update(sobject, records)
-    accepted = [
-        ShadowRow(d.key, str(result.ids[i]), digest(d.source), d.version)
-        for i, d in enumerate(items)
-        if result.ids[i] is not None
-    ]
-    ctx.shadow.record(shadow_object, accepted)
-    ctx.stats.written[sobject] += len(accepted)
-    if result.failures:
-        ctx.stats.failed[sobject] += len(result.failures)
-        report_failures(ctx, job, sobject, result.failures)
-    return len(accepted)
+    written = 0
+    failures: list[RecordFailure] = []
+    for batch in _batches(items, ctx.batch_size(job)):
+        records = [{**d.record, stamp_field: now} if stamp_field else dict(d.record) for d in batch]
+        result = ctx.sf.update(sobject, records)
+        accepted = [
+            ShadowRow(d.key, str(result.ids[i]), digest(d.source), d.version)
+            for i, d in enumerate(batch)
+            if result.ids[i] is not None
+        ]
+        ctx.shadow.record(shadow_object, accepted)
+        written += len(accepted)
+        failures.extend(result.failures)
+    ctx.stats.written[sobject] += written
+    if failures:
+        ctx.stats.failed[sobject] += len(failures)
+        report_failures(ctx, job, sobject, failures)
+    return written
 
 
 def report_failures(
@@ -195,20 +212,20 @@ def delete_records(
     """
     if not rows:
         return 0
-    result = ctx.sf.delete([sf_id for _, sf_id in rows], sobject=sobject)
-    gone = []
-    refused = []
-    for index, (key, _) in enumerate(rows):
-        failure = next((f for f in result.failures if f.index == index), None)
-        if failure is None or failure.code in {
-            "ENTITY_IS_DELETED",
-            "INVALID_CROSS_REFERENCE_KEY",
-            "NOT_FOUND",
-        }:
-            gone.append(key)
-        else:
-            refused.append(failure)
-    ctx.shadow.forget(sobject, gone)
+    gone: list[str] = []
+    refused: list[RecordFailure] = []
+    for batch in _batches(rows, ctx.batch_size(job)):
+        result = ctx.sf.delete([sf_id for _, sf_id in batch], sobject=sobject)
+        by_index = {f.index: f for f in result.failures}
+        removed = []
+        for index, (key, _) in enumerate(batch):
+            failure = by_index.get(index)
+            if failure is None or failure.code in ALREADY_GONE:
+                removed.append(key)
+            else:
+                refused.append(failure)
+        ctx.shadow.forget(sobject, removed)
+        gone.extend(removed)
     ctx.stats.deleted[sobject] += len(gone)
     if refused:
         report_failures(
