@@ -15,8 +15,8 @@ from datetime import timedelta
 
 from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.jobs.purge import delete_where
-from cmsf_core.jobs.writer import delete_records
 from cmsf_core.jobs.tracking_history import watch_horizon
+from cmsf_core.jobs.writer import delete_records
 from cmsf_core.settings import ACTIVITY_TYPES
 
 __all__ = ["QueueCleanupJob", "TrackingCleanupJob"]

@@ -8,6 +8,7 @@ API calls, bulk jobs, or how much of a backlog a run works through.
 from __future__ import annotations
 
 from collections.abc import Callable
+
 import pytest
 
 from cmsf_core.clock import VirtualClock
