@@ -161,6 +161,14 @@ def sync(ctx: click.Context, full: bool, quiet: bool, as_json: bool, if_due: boo
         bars.update(tasks[job], completed=done, total=total)
 
     with bars, _opened(ctx, progress) as opened:
+        if if_due:
+            due, why = opened.engine.due()
+            if not due:
+                if as_json:
+                    click.echo(json.dumps({"status": "not_due", "reason": why}, indent=2))
+                elif not quiet:
+                    console.print(f"not due: {why}", highlight=False)
+                return
         if not as_json:
             console.print(
                 f"[bold]cmsf sync[/bold] on {opened.connection.describe()}", highlight=False
