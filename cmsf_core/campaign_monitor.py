@@ -13,6 +13,7 @@ code and message only.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
@@ -314,6 +315,32 @@ class CampaignMonitorClient:
     def billing_details(self) -> dict[str, Any]:
         """The account's billing details (``Credits``, ...)."""
         return dict(self._request("GET", "billingdetails.json") or {})
+
+    def primary_contact(self) -> str:
+        """The account's primary contact e-mail (``GET /primarycontact.json``)."""
+        return str((self._request("GET", "primarycontact.json") or {}).get("EmailAddress", ""))
+
+    def account_fingerprint(self) -> str:
+        """A stable, non-personal identity of the account the credentials open.
+
+        Campaign Monitor has no account id in its API; the primary contact is the
+        account-level fact that stays put (a client-level key cannot read it, and then the
+        sorted client ids stand in). Only a digest is kept, never the address.
+        """
+        try:
+            basis = "contact:" + self.primary_contact().strip().lower()
+        except (AuthenticationError, NotFoundError, PlatformError):
+            basis = "clients:" + ",".join(sorted(c["ClientID"] for c in self.clients()))
+        return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
+
+    def says_test_account(self) -> bool | None:
+        """What the account itself says about being a test account, or None if it does not say.
+
+        cm_sim surfaces its test-account flag as ``TestAccount`` in billing details; a real
+        account has no such field, so only the admin's claim at connect time can tell.
+        """
+        flag = self.billing_details().get("TestAccount")
+        return flag if isinstance(flag, bool) else None
 
     def system_date(self) -> str:
         """The account's current date and time, in its own time zone."""

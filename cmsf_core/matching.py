@@ -10,7 +10,9 @@ two ways to find them, and the matcher picks the one that costs fewer API calls:
   journal — cheap for a first sync of a large account.
 
 Either way the answers land in a table of the journal (``person_index``), so memory does
-not grow with the org and an email is never looked up twice in a run. When several
+not grow with the org and an email is never looked up twice in a run. The table keys
+people by a keyed pseudonym of their address (:mod:`cmsf_core.pseudonyms`), never the
+address itself. When several
 Contacts share an email, the oldest wins (CreatedDate, then Id), so the choice is stable.
 """
 
@@ -20,6 +22,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from cmsf_core.pseudonyms import Pseudonyms
 
 if TYPE_CHECKING:
     from cmsf_core.salesforce import SalesforceGateway
@@ -51,16 +55,21 @@ class PersonMatcher:
     Args:
         gateway: The Salesforce gateway.
         journal: Where the lookups are kept for the run.
+        key: The connection key the addresses are pseudonymised under.
     """
 
-    def __init__(self, gateway: SalesforceGateway, journal: Journal) -> None:
+    def __init__(
+        self, gateway: SalesforceGateway, journal: Journal, *, key: str | None = None
+    ) -> None:
         self.gateway = gateway
+        self.journal = journal
         self.db = journal.db
+        self.names = Pseudonyms(key)
         self.strategy: str | None = None
         self.lookups = 0
         self.db.execute("DROP TABLE IF EXISTS person_index")
         self.db.execute(
-            "CREATE TABLE person_index (email TEXT PRIMARY KEY, contact_id TEXT, lead_id TEXT)"
+            "CREATE TABLE person_index (token TEXT PRIMARY KEY, contact_id TEXT, lead_id TEXT)"
         )
 
     def plan(self, expected_emails: int) -> str:
@@ -100,15 +109,20 @@ class PersonMatcher:
             ),
         )
 
+    def _token(self, email: str) -> str:
+        return self.names.token("email:" + email.strip().lower())
+
     def _store(self, column: str, rows: Iterable[dict[str, str]]) -> None:
-        for row in rows:
-            email = (row.get("Email") or "").strip().lower()
-            if not email:
-                continue
-            self.db.execute(
-                f"INSERT INTO person_index (email, {column}) VALUES (?, ?) "
-                f"ON CONFLICT(email) DO UPDATE SET {column} = COALESCE({column}, excluded.{column})",
-                [email, row["Id"]],
+        values = [
+            (self._token(row["Email"]), row["Id"])
+            for row in rows
+            if (row.get("Email") or "").strip()
+        ]
+        with self.journal.transaction():
+            self.db.conn.executemany(
+                f"INSERT INTO person_index (token, {column}) VALUES (?, ?) "
+                f"ON CONFLICT(token) DO UPDATE SET {column} = COALESCE({column}, excluded.{column})",
+                values,
             )
 
     def match(self, emails: Iterable[str]) -> dict[str, Person]:
@@ -126,21 +140,24 @@ class PersonMatcher:
 
     def _known(self, emails: list[str]) -> dict[str, Person]:
         out: dict[str, Person] = {}
-        for start in range(0, len(emails), 500):
-            chunk = emails[start : start + 500]
+        by_token = {self._token(e): e for e in emails}
+        tokens = list(by_token)
+        for start in range(0, len(tokens), 500):
+            chunk = tokens[start : start + 500]
             marks = ",".join("?" for _ in chunk)
-            for email, contact_id, lead_id in self.db.execute(
-                f"SELECT email, contact_id, lead_id FROM person_index WHERE email IN ({marks})",
+            for token, contact_id, lead_id in self.db.execute(
+                f"SELECT token, contact_id, lead_id FROM person_index WHERE token IN ({marks})",
                 chunk,
             ):
-                out[email] = Person(contact_id, lead_id)
+                out[by_token[token]] = Person(contact_id, lead_id)
         return out
 
     def _lookup(self, emails: list[str]) -> None:
         self.lookups += 1
         listed = ",".join(soql_quote(e) for e in emails)
         self.db.conn.executemany(
-            "INSERT OR IGNORE INTO person_index (email) VALUES (?)", [(e,) for e in emails]
+            "INSERT OR IGNORE INTO person_index (token) VALUES (?)",
+            [(self._token(e),) for e in emails],
         )
         self._store(
             "contact_id",
@@ -160,15 +177,15 @@ class PersonMatcher:
         self, email: str, *, contact_id: str | None = None, lead_id: str | None = None
     ) -> None:
         """Record a Contact or Lead created during the run (by the create rule)."""
-        key = email.strip().lower()
-        self.db.execute("INSERT OR IGNORE INTO person_index (email) VALUES (?)", [key])
+        key = self._token(email)
+        self.db.execute("INSERT OR IGNORE INTO person_index (token) VALUES (?)", [key])
         if contact_id:
             self.db.execute(
-                "UPDATE person_index SET contact_id = COALESCE(contact_id, ?) WHERE email = ?",
+                "UPDATE person_index SET contact_id = COALESCE(contact_id, ?) WHERE token = ?",
                 [contact_id, key],
             )
         if lead_id:
             self.db.execute(
-                "UPDATE person_index SET lead_id = COALESCE(lead_id, ?) WHERE email = ?",
+                "UPDATE person_index SET lead_id = COALESCE(lead_id, ?) WHERE token = ?",
                 [lead_id, key],
             )

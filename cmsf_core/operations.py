@@ -20,12 +20,14 @@ Each operation reads and writes the settings record through
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cmsf_core.errors import ConfigError
-from cmsf_core.settings import Settings
+from cmsf_core.settings import INTERNAL_SETTINGS, Settings
 from cmsf_core.settings_store import SettingsStore
 
 if TYPE_CHECKING:
@@ -38,8 +40,10 @@ __all__ = [
     "change_sync_user",
     "clear_campaign_history",
     "connect",
+    "connection_generation",
     "create_list",
     "disconnect",
+    "ensure_connection_identity",
     "import_subscriber",
     "reconnect",
     "reset_settings",
@@ -67,8 +71,9 @@ def connect(
         cm: The account (its credentials are checked by listing its clients).
         clock: For the audit log.
         clients: Client ids to select, or ``("*",)`` for all.
-        test_account: Whether the account is a test account; by default read from the
-            account where it says so (a simulated account does), else False.
+        test_account: Whether the account is a test account. Where the account itself
+            says (a simulated account does), that answer is used and a contradicting claim
+            is refused; elsewhere the claim holds for this account only. Default False.
         sync_user_id: The Salesforce user the sync runs as.
         changed_by: Who connected, for the audit log.
 
@@ -76,8 +81,12 @@ def connect(
         The new settings.
 
     Raises:
-        ConfigError: If a selected client is not in the account.
+        ConfigError: If a selected client is not in the account, or the test-account
+            claim contradicts the account.
         AuthenticationError: If Campaign Monitor refuses the credentials.
+
+    A new connection (another account or org, or after a reset) gets a new connection key, so the runner's journal starts clean state for it; connecting again to
+    the same account and org keeps it.
     """
     available = {c["ClientID"]: c.get("Name", "") for c in cm.clients()}
     unknown = [c for c in clients if c != "*" and c not in available]
@@ -86,14 +95,30 @@ def connect(
             f"client(s) not in this Campaign Monitor account: {', '.join(unknown)}; "
             f"available: {', '.join(sorted(available)) or 'none'}"
         )
+    said = cm.says_test_account()
     if test_account is None:
-        test_account = bool(cm.billing_details().get("TestAccount", False))
+        test_account = bool(said)
+    elif said is not None and said != test_account:
+        raise ConfigError(
+            "the Campaign Monitor account says it is "
+            f"{'a test account' if said else 'not a test account'}; connect "
+            f"{'without --live-account' if said else 'without --test-account'}"
+        )
+    fingerprint = cm.account_fingerprint()
     org = gateway.organization()
     store = _store(gateway, clock)
-    settings = store.load().changed(
+    before = store.load()
+    same_connection = (
+        before.connection_key is not None
+        and before.cm_account_id == fingerprint
+        and (before.connected_org_id or "")[:15] == str(org["Id"])[:15]
+    )
+    settings = before.changed(
         connected=True,
         connected_org_id=org["Id"],
         cm_test_account=test_account,
+        cm_account_id=fingerprint,
+        connection_key=before.connection_key if same_connection else secrets.token_hex(32),
         client_selection=list(clients),
         cm_account_name=", ".join(sorted(available.values()))[:255] or None,
         **({"sync_user_id": sync_user_id} if sync_user_id else {}),
@@ -103,6 +128,33 @@ def connect(
         "Connect", changed_by=changed_by, detail=f"org {org['Id']}, clients {', '.join(clients)}"
     )
     return settings
+
+
+def connection_generation(settings: Settings) -> str:
+    """A digest naming the connection (its key never leaves the org)."""
+    key = settings.connection_key or ""
+    return hashlib.sha256(f"cmsf-connection:{key}".encode()).hexdigest()[:32]
+
+
+def ensure_connection_identity(
+    store: SettingsStore, settings: Settings, cm: CampaignMonitorClient
+) -> Settings:
+    """Give a connection made before accounts were fingerprinted its identity and key.
+
+    The account behind the credentials now is taken as the connected one (trust on first
+    use); from then on every run checks that it is still the same account.
+
+    Returns:
+        The settings, completed and saved where something was missing.
+    """
+    if settings.connection_key and settings.cm_account_id:
+        return settings
+    completed = settings.changed(
+        cm_account_id=settings.cm_account_id or cm.account_fingerprint(),
+        connection_key=settings.connection_key or secrets.token_hex(32),
+    )
+    store.save(completed, changed_by="cmsf (connection identity)")
+    return completed
 
 
 def reconnect(
@@ -171,6 +223,10 @@ def change_settings(
     Raises:
         ConfigError: For unknown names or invalid values (nothing is written then).
     """
+    internal = [name for name in changes if name in INTERNAL_SETTINGS]
+    if internal:
+        name = internal[0]
+        raise ConfigError(f"setting {name!r} cannot be set: {INTERNAL_SETTINGS[name]}")
     store = _store(gateway, clock)
     settings = store.load().changed(**changes)
     changed = store.save(settings, changed_by=changed_by)

@@ -38,6 +38,7 @@ from cmsf_core.jobs import JOBS, Job
 from cmsf_core.jobs.context import Directory, JobContext, RunStats
 from cmsf_core.matching import PersonMatcher
 from cmsf_core.messages import MaintenanceLog, Message
+from cmsf_core.operations import connection_generation, ensure_connection_identity
 from cmsf_core.safety import check_org_safety
 from cmsf_core.salesforce import SalesforceGateway
 from cmsf_core.settings_store import SettingsStore
@@ -122,21 +123,26 @@ class LocalRuntime:
             self.journal.release()
 
     def _run(self, *, full: bool) -> RunReport:
-        unfinished = self.journal.unfinished_run()
-        if unfinished is not None and full and not unfinished.full:
-            self.journal.finish_run(unfinished.run_id, "abandoned", self.clock.now())
-        run = self.journal.open_run(self.clock.now(), full=full)
-        if run.full:
-            full = True
         sf_calls, cm_calls = self.gateway.calls, self.cm.calls
         store = SettingsStore(self.gateway, self.clock)
         settings = store.load()
         if not settings.connected:
+            run = self.journal.open_run(self.clock.now(), full=full)
             self.journal.finish_run(run.run_id, "failed", self.clock.now())
             raise ConfigError(
                 "the integration is not connected to a Campaign Monitor account; run "
                 "'cmsf connect' first"
             )
+        settings = ensure_connection_identity(store, settings, self.cm)
+        org = self.gateway.organization()
+        rebound = self.journal.bind(
+            str(org["Id"]), connection_generation(settings), self.clock.now()
+        )
+        unfinished = self.journal.unfinished_run()
+        if unfinished is not None and full and not unfinished.full:
+            self.journal.finish_run(unfinished.run_id, "abandoned", self.clock.now())
+        run = self.journal.open_run(self.clock.now(), full=full)
+        self.shadow.use_key(settings.connection_key)
         self.gateway.budget = ApiBudget(
             run_share=settings.run_api_share,
             org_ceiling=settings.org_api_ceiling,
@@ -155,14 +161,23 @@ class LocalRuntime:
             clock=self.clock,
             log=log,
             directory=Directory(self.gateway, settings.sync_user_id),
-            matcher=PersonMatcher(self.gateway, self.journal),
+            matcher=PersonMatcher(self.gateway, self.journal, key=settings.connection_key),
             progress=self.progress,
         )
         status, reason = "completed", None
         try:
+            if rebound is not None:
+                log.raise_message(
+                    "Info",
+                    "runtime",
+                    "CMSF-JOURNAL-NEW",
+                    "The runner's journal started clean state for this org and connection",
+                    f"It held the state of {rebound}; this run reads everything again.",
+                )
             self.gateway.limits()
-            check_org_safety(self.gateway, settings, self.cm)
-            failed_jobs = self._play(ctx, FULL_FIRST_JOB if full else FIRST_JOB)
+            self.gateway.budget.check()  # a spent budget stops before any other call
+            check_org_safety(self.gateway, settings, self.cm, org=org)
+            failed_jobs = self._play(ctx, FULL_FIRST_JOB if run.full else FIRST_JOB)
             if failed_jobs:
                 status = "completed_with_errors"
                 reason = f"failed jobs: {', '.join(failed_jobs)}"
@@ -173,7 +188,7 @@ class LocalRuntime:
             )
         except SafetyError as error:
             status, reason = "stopped", str(error)
-            log.raise_message("Error", "runtime", "CMSF-SANDBOX", str(error))
+            log.raise_message("Error", "runtime", error.support_code or "CMSF-SANDBOX", str(error))
         except RateLimitedError as error:
             status, reason = "stopped", str(error)
             log.raise_message("Warning", "runtime", "CMSF-CM-RATE", str(error))
@@ -188,7 +203,13 @@ class LocalRuntime:
         except FatalError as error:
             status, reason = "failed", str(error)
             log.raise_message("Error", "runtime", error.support_code or "CMSF-SF-ERROR", str(error))
-        self.journal.finish_run(run.run_id, status, self.clock.now())
+        self._report_pending(log)
+        # A full sync that stopped or failed has cleared (some of) what it re-imports: it
+        # stays a full sync, resumed by the next invocation until it completes.
+        resumable = run.full and status in {"stopped", "failed"}
+        self.journal.finish_run(run.run_id, status, self.clock.now(), resumable=resumable)
+        if resumable:
+            reason = f"{reason} (the full sync resumes on the next run)"
         self._record_outcome(store, settings, status)
         return RunReport(
             run=run,
@@ -203,6 +224,26 @@ class LocalRuntime:
             reason=reason,
             write_calls=dict(self.gateway.write_calls),
         )
+
+    def _report_pending(self, log: MaintenanceLog) -> None:
+        """One message per run while refused writes still wait for a retry."""
+        counts = self.journal.pending_counts()
+        if not counts:
+            return
+        total = sum(counts.values())
+        detail = ", ".join(f"{count} in {job}" for job, count in counts.items())
+        try:
+            with self.gateway.unbudgeted():
+                log.raise_message(
+                    "Warning",
+                    "runtime",
+                    "CMSF-REC-PENDING",
+                    f"{total} record(s) Salesforce refused are still pending; every run retries them",
+                    f"Pending: {detail}. They are written as soon as the cause (a lock, a "
+                    "validation rule, a trigger, a field permission) is gone.",
+                )
+        except CmsfError:
+            return
 
     def _play(self, ctx: JobContext, first: str) -> list[str]:
         """Execute the job graph from ``first``; return the names of failed jobs."""

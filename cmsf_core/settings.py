@@ -25,6 +25,8 @@ __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_STATUS_MAP",
     "FREQUENCIES",
+    "INTERNAL_SETTINGS",
+    "SECRET_SETTINGS",
     "Settings",
     "StatusMapping",
     "from_record",
@@ -122,6 +124,22 @@ DEFAULT_STATUS_MAP: dict[str, StatusMapping] = {
     "Spam": StatusMapping("Marked As Spam", False),
 }
 
+INTERNAL_SETTINGS: dict[str, str] = {
+    "connected": "use 'cmsf connect' or 'cmsf disconnect'",
+    "connected_org_id": "it is recorded by 'cmsf connect'",
+    "cm_account_name": "it is read from the account by 'cmsf connect'",
+    "cm_account_id": "it is read from the account by 'cmsf connect'",
+    "cm_test_account": "the account itself says whether it is a test account "
+    "('cmsf connect --test-account' where it does not)",
+    "connection_key": "it is made by 'cmsf connect'",
+    "client_selection": "use 'cmsf reconnect --client ID ...'",
+    "sync_user_id": "it is an operation of its own (change the sync user)",
+}
+"""State the engine keeps in the settings record that ``settings set`` may not change, and why."""
+
+SECRET_SETTINGS = frozenset({"connection_key"})
+"""Settings never displayed, logged or audited by value."""
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -135,7 +153,11 @@ class Settings:
         connected: A Campaign Monitor account is connected.
         connected_org_id: The org Id the connection was made from (sandbox safety).
         cm_account_name: Name of the connected Campaign Monitor account.
-        cm_test_account: The connected account is a test account (sandboxes may write).
+        cm_test_account: The admin said at connect time that the account is a test account
+            (used only where the account itself does not say; see :mod:`cmsf_core.safety`).
+        cm_account_id: Fingerprint of the connected Campaign Monitor account (its identity).
+        connection_key: Secret made at each connect: the connection's generation, and the
+            key that pseudonymises what the runner keeps on its disk. Never displayed.
         client_selection: ``("*",)`` for all clients, else the selected client ids.
         opt_out_sync: Set HasOptedOutOfEmail when unsubscribed or deleted in all lists.
         trigger_journeys: Trigger "joins a list" journeys when adding subscribers.
@@ -169,6 +191,8 @@ class Settings:
     connected_org_id: str | None = None
     cm_account_name: str | None = None
     cm_test_account: bool = False
+    cm_account_id: str | None = None
+    connection_key: str | None = field(default=None, repr=False)
     client_selection: tuple[str, ...] = ("*",)
     opt_out_sync: bool = False
     trigger_journeys: bool = True
@@ -233,15 +257,22 @@ class Settings:
         for name, value in changes.items():
             if name not in known:
                 raise ConfigError(
-                    f"unknown setting {name!r}; known settings: {', '.join(sorted(known))}"
+                    f"unknown setting {name!r}; known settings: "
+                    f"{', '.join(sorted(known - set(INTERNAL_SETTINGS)))}"
                 )
             normalised[name] = _normalise(name, value)
         return replace(self, **normalised)
 
-    def as_dict(self) -> dict[str, Any]:
-        """Settings as plain JSON-ready values, for display and the audit log."""
+    def as_dict(self, *, secrets: bool = False) -> dict[str, Any]:
+        """Settings as plain JSON-ready values, for display and the audit log.
+
+        Args:
+            secrets: Include the connection key (only to store or compare it; never shown).
+        """
         out: dict[str, Any] = {}
         for f in fields(self):
+            if f.name in SECRET_SETTINGS and not secrets:
+                continue
             out[f.name] = _plain(getattr(self, f.name))
         return out
 
@@ -421,7 +452,13 @@ def _normalise(name: str, value: Any) -> Any:
         if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{2}", value):
             raise ConfigError("sms_country must be a two-letter ISO country code such as US")
         return value.upper()
-    if name in {"sync_user_id", "connected_org_id", "cm_account_name"}:
+    if name in {"sync_user_id", "connected_org_id", "cm_account_name", "cm_account_id"}:
+        return None if value in (None, "") else str(value)
+    if name == "connection_key":
+        if value in (None, ""):
+            return None
+        if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
+            raise ConfigError("connection_key must be 64 hexadecimal characters")
         return None if value in (None, "") else str(value)
     raise ConfigError(f"setting {name!r} cannot be changed this way")  # pragma: no cover
 
@@ -435,6 +472,8 @@ _RECORD_FIELDS: dict[str, str] = {
     "connected_org_id": "Connected_Org_Id__c",
     "cm_account_name": "CM_Account_Name__c",
     "cm_test_account": "CM_Test_Account__c",
+    "cm_account_id": "CM_Account_Id__c",
+    "connection_key": "Connection_Key__c",
     "client_selection": "Client_Selection__c",
     "opt_out_sync": "Opt_Out_Sync__c",
     "trigger_journeys": "Trigger_Journeys__c",
@@ -468,7 +507,7 @@ RECORD_FIELDS: tuple[str, ...] = tuple(_RECORD_FIELDS.values())
 
 def to_record(settings: Settings) -> dict[str, Any]:
     """Render settings as ``CMSF_Settings__c`` field values."""
-    plain = settings.as_dict()
+    plain = settings.as_dict(secrets=True)
     record: dict[str, Any] = {}
     for name, api_name in _RECORD_FIELDS.items():
         value = plain[name]

@@ -15,6 +15,7 @@ from cmsf_core.errors import PlatformError
 from cmsf_core.jsontext import to_json
 from cmsf_core.settings import (
     RECORD_FIELDS,
+    SECRET_SETTINGS,
     SETTINGS_NAME,
     SETTINGS_OBJECT,
     Settings,
@@ -73,7 +74,7 @@ class SettingsStore:
         """
         record = self.record()
         before = from_record(record) if record else Settings()
-        old, new = before.as_dict(), settings.as_dict()
+        old, new = before.as_dict(secrets=True), settings.as_dict(secrets=True)
         changed = [name for name in new if old[name] != new[name]]
         if record is None:
             result = self.gateway.create(
@@ -89,8 +90,8 @@ class SettingsStore:
             entries = [
                 {
                     "Setting__c": name,
-                    "Old_Value__c": to_json(old[name]),
-                    "New_Value__c": to_json(new[name]),
+                    "Old_Value__c": _shown(name, old[name]),
+                    "New_Value__c": _shown(name, new[name]),
                     "Changed_By__c": changed_by[:255],
                     "Changed_At__c": self.clock.now().isoformat(),
                 }
@@ -135,3 +136,10 @@ class SettingsStore:
                 platform="salesforce",
                 error_code=first.code,
             )
+
+
+def _shown(name: str, value: Any) -> str:
+    """A setting's value as the audit log shows it (secrets only as set or not)."""
+    if name in SECRET_SETTINGS:
+        return to_json("(set)" if value else None)
+    return to_json(value)

@@ -6,6 +6,8 @@ source's own change time, e.g. a subscriber's ``Date``). Before writing a batch 
 asks :meth:`Shadow.changed` which rows differ; after Salesforce accepted them it records
 them with :meth:`Shadow.record`, in the same journal transaction as its bookmark.
 
+Keys and digests are kept as keyed pseudonyms, so the journal holds no subscriber data.
+
 This is what makes a rerun idempotent and cheap: a re-read of a bookmark's boundary
 minute, a resumed crash, or a second sync with no changes writes nothing. Records deleted
 in Salesforce by hand are not noticed by incremental runs; a full sync clears the shadow
@@ -20,6 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cmsf_core.pseudonyms import Pseudonyms, scope_of
 from cmsf_core.state import Journal
 
 __all__ = ["Shadow", "ShadowRow", "digest"]
@@ -33,7 +36,11 @@ def digest(data: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class ShadowRow:
-    """One record as last written: key, Salesforce Id, digest of its source, version."""
+    """One record as last written: key, Salesforce Id, digest of its source, version.
+
+    Rows read back from the journal (:meth:`Shadow.keys`) carry the key's *token*, a
+    pseudonym that every method of :class:`Shadow` accepts in place of the key.
+    """
 
     key: str
     sf_id: str
@@ -42,30 +49,63 @@ class ShadowRow:
 
 
 class Shadow:
-    """The shadow index of one journal, per Salesforce object."""
+    """The shadow index of one journal, per Salesforce object.
 
-    def __init__(self, journal: Journal) -> None:
+    Keys and digests are stored as keyed pseudonyms (:mod:`cmsf_core.pseudonyms`): the
+    journal recognises what it wrote without holding an address. Callers pass plain keys
+    (or tokens read back from :meth:`keys`); a key's scope (the Campaign Monitor id before
+    its first ``:``) is stored in clear so a list's or campaign's rows can be found.
+    """
+
+    def __init__(self, journal: Journal, key: str | None = None) -> None:
         self.journal = journal
+        self.names = Pseudonyms(key)
         db = journal.db
-        if "shadow" not in db.table_names():
-            db.table("shadow").create(
-                {"object": str, "key": str, "sf_id": str, "digest": str, "version": str},
-                pk=("object", "key"),
-            )
-            db.table("shadow").create_index(["object", "sf_id"])
+        with journal.transaction():
+            if "shadow" in db.table_names() and "scope" not in db.table("shadow").columns_dict:
+                # A journal of a version that kept keys in clear: start clean state.
+                db.execute("DROP TABLE shadow")
+                db.execute("DELETE FROM bookmarks")
+            if "shadow" not in db.table_names():
+                db.table("shadow").create(
+                    {
+                        "object": str,
+                        "key": str,
+                        "scope": str,
+                        "sf_id": str,
+                        "digest": str,
+                        "version": str,
+                    },
+                    pk=("object", "key"),
+                )
+                db.table("shadow").create_index(["object", "sf_id"])
+                db.table("shadow").create_index(["object", "scope"])
+
+    def use_key(self, key: str | None) -> None:
+        """Pseudonymise under ``key`` (the connection key of the run)."""
+        self.names = Pseudonyms(key)
+
+    def token(self, key: str) -> str:
+        """The pseudonym the journal keeps for ``key``."""
+        return self.names.token(key)
+
+    def _digest(self, value: str) -> str:
+        return self.names.token("digest:" + value)[1:]
 
     def get(self, sobject: str, keys: Iterable[str]) -> dict[str, ShadowRow]:
-        """The shadow rows of ``keys`` that exist, by key."""
+        """The shadow rows of ``keys`` that exist, by the key as given."""
         found: dict[str, ShadowRow] = {}
-        wanted = list(dict.fromkeys(keys))
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
+        by_token = {self.token(k): k for k in dict.fromkeys(keys)}
+        tokens = list(by_token)
+        for start in range(0, len(tokens), 500):
+            chunk = tokens[start : start + 500]
             marks = ",".join("?" for _ in chunk)
             for row in self.journal.db.execute(
                 f"SELECT key, sf_id, digest, version FROM shadow WHERE object = ? AND key IN ({marks})",
                 [sobject, *chunk],
             ):
-                found[row[0]] = ShadowRow(row[0], row[1], row[2], row[3] or "")
+                key = by_token[row[0]]
+                found[key] = ShadowRow(key, row[1], row[2], row[3] or "")
         return found
 
     def sf_id(self, sobject: str, key: str) -> str | None:
@@ -86,7 +126,9 @@ class Shadow:
         out = []
         for key, new_digest, version in rows:
             previous = known.get(key)
-            if previous is None or (previous.digest != new_digest and version >= previous.version):
+            if previous is None or (
+                previous.digest != self._digest(new_digest) and version >= previous.version
+            ):
                 out.append((key, new_digest, version))
         return out
 
@@ -95,9 +137,10 @@ class Shadow:
         payload = [
             {
                 "object": sobject,
-                "key": r.key,
+                "key": self.token(r.key),
+                "scope": scope_of(r.key),
                 "sf_id": r.sf_id,
-                "digest": r.digest,
+                "digest": self._digest(r.digest),
                 "version": r.version,
             }
             for r in rows
@@ -110,7 +153,7 @@ class Shadow:
 
     def forget(self, sobject: str, keys: Iterable[str]) -> None:
         """Drop rows whose records were deleted in Salesforce."""
-        wanted = list(keys)
+        wanted = [self.token(k) for k in keys]
         with self.journal.transaction():
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
@@ -120,19 +163,27 @@ class Shadow:
                 )
 
     def forget_prefix(self, sobject: str, prefix: str) -> None:
-        """Drop every row of ``sobject`` whose key starts with ``prefix``."""
+        """Drop every row of ``sobject`` whose key starts with ``prefix`` (``<id>:``)."""
         with self.journal.transaction():
             self.journal.db.execute(
-                "DELETE FROM shadow WHERE object = ? AND substr(key, 1, ?) = ?",
-                [sobject, len(prefix), prefix],
+                "DELETE FROM shadow WHERE object = ? AND scope = ?",
+                [sobject, _scope_of_prefix(prefix)],
             )
 
     def keys(self, sobject: str, prefix: str = "") -> Iterator[ShadowRow]:
-        """Stream the rows of ``sobject`` whose key starts with ``prefix``."""
-        cursor = self.journal.db.execute(
-            "SELECT key, sf_id, digest, version FROM shadow WHERE object = ? AND substr(key, 1, ?) = ?",
-            [sobject, len(prefix), prefix],
-        )
+        """Stream the rows of ``sobject`` (whose key starts with ``prefix``, an ``<id>:``).
+
+        The rows carry tokens, not keys: compare them with :meth:`token` of a key.
+        """
+        if prefix:
+            cursor = self.journal.db.execute(
+                "SELECT key, sf_id, digest, version FROM shadow WHERE object = ? AND scope = ?",
+                [sobject, _scope_of_prefix(prefix)],
+            )
+        else:
+            cursor = self.journal.db.execute(
+                "SELECT key, sf_id, digest, version FROM shadow WHERE object = ?", [sobject]
+            )
         for row in cursor:
             yield ShadowRow(row[0], row[1], row[2], row[3] or "")
 
@@ -150,3 +201,10 @@ class Shadow:
                 self.journal.db.execute("DELETE FROM shadow")
             else:
                 self.journal.db.execute("DELETE FROM shadow WHERE object = ?", [sobject])
+
+
+def _scope_of_prefix(prefix: str) -> str:
+    """``"<id>:"`` -> ``"<id>"``: prefixes are always a scope and its colon."""
+    if not prefix.endswith(":") or ":" in prefix[:-1]:
+        raise ValueError(f"a shadow prefix is '<id>:', not {prefix!r}")
+    return prefix[:-1]

@@ -128,6 +128,26 @@ class Journal:
                 {"run_id": str, "job": str, "platform": str, "calls": int},
                 pk=("run_id", "job", "platform"),
             )
+        if "resumable" not in db.table("runs").columns_dict:
+            db.table("runs").add_column("resumable", int, not_null_default=0)
+        if "binding" not in db.table_names():
+            db.table("binding").create(
+                {"id": int, "org_id": str, "generation": str, "bound_at": str}, pk="id"
+            )
+        if "pending" not in db.table_names():
+            db.table("pending").create(
+                {
+                    "job": str,
+                    "token": str,
+                    "scope": str,
+                    "locator": str,
+                    "version": str,
+                    "code": str,
+                    "first_failed": str,
+                    "attempts": int,
+                },
+                pk=("job", "token"),
+            )
 
     # ------------------------------------------------------------------ transactions
 
@@ -190,15 +210,18 @@ class Journal:
         """Resume the unfinished run if there is one, else start a new run at ``now``.
 
         A resumed run keeps its signpost and its ``full`` flag: bookmarks never move past
-        the moment the interrupted run began.
+        the moment the interrupted run began. Unfinished means interrupted (a crash), or a
+        full sync that stopped or failed after it began clearing: it stays a full sync
+        until it completes.
         """
         with self.transaction():
-            rows = list(
-                self.db.table("runs").rows_where("status = ?", [RUNNING], order_by="started_at")
-            )
+            rows = self._unfinished_rows()
             if rows:
                 row = rows[-1]
-                self.db.table("runs").update(row["run_id"], {"resumes": row["resumes"] + 1})
+                self.db.table("runs").update(
+                    row["run_id"],
+                    {"resumes": row["resumes"] + 1, "status": RUNNING, "resumable": 0},
+                )
                 return Run(
                     run_id=row["run_id"],
                     started_at=row["started_at"],
@@ -231,17 +254,34 @@ class Journal:
     def _count_runs(self) -> int:
         return int(self.db.table("runs").count)
 
-    def unfinished_run(self) -> Run | None:
-        """The run that was interrupted, if any."""
-        rows = list(
-            self.db.table("runs").rows_where("status = ?", [RUNNING], order_by="started_at")
+    def _unfinished_rows(self) -> list[dict[str, Any]]:
+        return list(
+            self.db.table("runs").rows_where(
+                "status = ? OR resumable = 1", [RUNNING], order_by="started_at"
+            )
         )
+
+    def unfinished_run(self) -> Run | None:
+        """The run the next invocation resumes (interrupted, or a full sync not completed)."""
+        rows = self._unfinished_rows()
         return self._to_run(rows[-1]) if rows else None
 
-    def finish_run(self, run_id: str, status: str, now: datetime) -> None:
-        """Mark a run finished with ``status``."""
+    def finish_run(
+        self, run_id: str, status: str, now: datetime, *, resumable: bool = False
+    ) -> None:
+        """Mark a run finished with ``status``.
+
+        Args:
+            run_id: The run.
+            status: How it ended.
+            now: When.
+            resumable: The next invocation resumes this run (a full sync that stopped).
+        """
         with self.transaction():
-            self.db.table("runs").update(run_id, {"status": status, "finished_at": now.isoformat()})
+            self.db.table("runs").update(
+                run_id,
+                {"status": status, "finished_at": now.isoformat(), "resumable": int(resumable)},
+            )
 
     def runs(self, limit: int = 20) -> list[Run]:
         """The most recent runs, newest first."""
@@ -258,6 +298,58 @@ class Journal:
             status=row["status"],
             resumed=bool(row["resumes"]),
             finished_at=row["finished_at"],
+        )
+
+    # ------------------------------------------------------------------ identity
+
+    def bind(self, org_id: str, generation: str, now: datetime) -> str | None:
+        """Bind the journal to one org and one connection; start clean state on a change.
+
+        Everything the journal keeps (bookmarks, the shadow index, pending retries, the
+        progress of an interrupted run) describes one org synced with one Campaign
+        Monitor account over one connection. Used against another org, or after a new
+        connection (another account, or a reset and connect), that state would make the
+        engine skip what it never wrote there; so it is cleared and the run starts as a
+        first sync. The run history stays.
+
+        Args:
+            org_id: The org the engine runs against.
+            generation: The connection's generation (a digest of its connection key).
+            now: When.
+
+        Returns:
+            What the journal was bound to, when it changed; None when it is the same.
+        """
+        with self.transaction():
+            row = self.db.execute(
+                "SELECT org_id, generation, bound_at FROM binding WHERE id = 1"
+            ).fetchone()
+            if row is not None and (row[0][:15], row[1]) == (org_id[:15], generation):
+                return None
+            before = None
+            if row is not None:
+                before = (
+                    f"org {row[0][:15]}"
+                    if row[0][:15] != org_id[:15]
+                    else f"an earlier connection of org {row[0][:15]} (made before {row[2]})"
+                )
+                self._clear_state(now)
+            self.db.table("binding").insert(
+                {"id": 1, "org_id": org_id, "generation": generation, "bound_at": now.isoformat()},
+                pk="id",
+                replace=True,
+            )
+            return before
+
+    def _clear_state(self, now: datetime) -> None:
+        """Forget everything that describes the previous org and connection."""
+        for table in ("bookmarks", "shadow", "pending", "scopes"):
+            if table in self.db.table_names():
+                self.db.execute(f"DELETE FROM {table}")
+        self.db.execute(
+            "UPDATE runs SET status = 'abandoned', resumable = 0, finished_at = ? "
+            "WHERE status = ? OR resumable = 1",
+            [now.isoformat(), RUNNING],
         )
 
     # ------------------------------------------------------------------ jobs and scopes
@@ -372,6 +464,65 @@ class Journal:
                     "DELETE FROM bookmarks WHERE job = ? AND substr(key, 1, ?) = ?",
                     [job, len(key_prefix), key_prefix],
                 )
+
+    # ------------------------------------------------------------------ pending retries
+
+    def add_pending(self, job: str, rows: list[dict[str, Any]], now: datetime) -> None:
+        """Remember writes Salesforce refused, so later runs retry them until written.
+
+        Args:
+            job: The job that retries them.
+            rows: ``{token, scope, locator, version, code}`` each: a non-personal key, the
+                scope it belongs to (a list or campaign id), how to find the record again,
+                the source version and the platform's error code.
+            now: When they failed (kept from the first failure).
+        """
+        if not rows:
+            return
+        with self.transaction():
+            self.db.conn.executemany(
+                "INSERT INTO pending (job, token, scope, locator, version, code, first_failed, "
+                "attempts) VALUES (?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (job, token) DO UPDATE SET "
+                "locator = excluded.locator, version = excluded.version, code = excluded.code, "
+                "scope = excluded.scope, attempts = pending.attempts + 1",
+                [
+                    (
+                        job,
+                        r["token"],
+                        r.get("scope") or "",
+                        r.get("locator") or "",
+                        r.get("version") or "",
+                        r.get("code") or "",
+                        now.isoformat(),
+                    )
+                    for r in rows
+                ],
+            )
+
+    def remove_pending(self, job: str, tokens: list[str]) -> None:
+        """Forget pending writes that are written now (or no longer wanted)."""
+        if not tokens:
+            return
+        with self.transaction():
+            self.db.conn.executemany(
+                "DELETE FROM pending WHERE job = ? AND token = ?", [(job, t) for t in tokens]
+            )
+
+    def pending(self, job: str, scope: str | None = None) -> list[dict[str, Any]]:
+        """The pending writes of ``job`` (of one scope), oldest version first."""
+        where, params = "job = ?", [job]
+        if scope is not None:
+            where, params = "job = ? AND scope = ?", [job, scope]
+        return list(self.db.table("pending").rows_where(where, params, order_by="version, token"))
+
+    def pending_counts(self) -> dict[str, int]:
+        """How many refused writes wait for a retry, per job."""
+        return {
+            job: int(count)
+            for job, count in self.db.execute(
+                "SELECT job, count(*) FROM pending GROUP BY job ORDER BY job"
+            )
+        }
 
     # ------------------------------------------------------------------ API calls
 

@@ -20,6 +20,25 @@ class SupportCode:
 
 
 SUPPORT_CODES: dict[str, SupportCode] = {
+    "CMSF-REC-PENDING": SupportCode(
+        "Refused records waiting for a retry",
+        "Salesforce refused some records (a row lock that outlasted the retries, a validation "
+        "rule, a trigger, a field the sync user may not edit). The runner keeps their keys and "
+        "retries them on every run; they are written as soon as the cause is gone. The messages "
+        "of the jobs that wrote them name the errors.",
+    ),
+    "CMSF-JOURNAL-NEW": SupportCode(
+        "Runner journal started clean state",
+        "The runner's journal held the state of another org or of an earlier connection (the "
+        "same journal file used against another org, or a reset and connect). It started clean "
+        "state, so this run reads everything again and writes what differs. Nothing to do.",
+    ),
+    "CMSF-CM-ACCOUNT": SupportCode(
+        "Campaign Monitor credentials open another account",
+        "The API key or token now opens a different Campaign Monitor account than the one this "
+        "org was connected to, so the sync refuses to run. Restore the credentials, or run "
+        "'cmsf connect' to connect the org to the new account deliberately.",
+    ),
     "CMSF-API-RUN": SupportCode(
         "Run stopped at its Salesforce API share",
         "The sync stopped before spending more than its share of the daily API allocation. "

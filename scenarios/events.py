@@ -13,7 +13,7 @@ from typing import Any
 
 from cm_sim import ActivityModel
 from cmsf_core.errors import ConfigError
-from cmsf_core.settings import Settings
+from cmsf_core.settings import INTERNAL_SETTINGS, Settings
 from scenarios.errors import ScenarioStepError
 from scenarios.play import Play
 from scenarios.registry import (
@@ -62,6 +62,9 @@ def validate_settings(changes: dict[str, Any]) -> list[tuple[str, str]]:
     """Problems with setting changes, as ``(setting name, message)`` pairs."""
     problems = []
     for name, value in changes.items():
+        if name in INTERNAL_SETTINGS:
+            problems.append((name, f"cannot be set: {INTERNAL_SETTINGS[name]}"))
+            continue
         try:
             Settings().changed(**{name: value})
         except ConfigError as exc:

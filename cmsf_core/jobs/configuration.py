@@ -244,7 +244,7 @@ class ConfigurationJob(Job):
                 )
             )
         write_changed(ctx, self.name, USER, linked)
-        alive = {d.key for d in desired}
+        alive = {ctx.shadow.token(d.key) for d in desired}
         gone = [(r.key, r.sf_id) for r in ctx.shadow.keys(USER, prefix) if r.key not in alive]
         delete_records(ctx, USER, gone, job=self.name)
 

@@ -61,7 +61,7 @@ class ReconciliationJob(SubscribersJob):
                     db.conn.executemany(
                         "INSERT OR IGNORE INTO reconcile_seen (key) VALUES (?)",
                         [
-                            (membership_key(lst.cm_id, str(row["EmailAddress"])),)
+                            (ctx.shadow.token(membership_key(lst.cm_id, str(row["EmailAddress"]))),)
                             for row in page.results
                             if row.get("EmailAddress")
                         ],
@@ -72,11 +72,10 @@ class ReconciliationJob(SubscribersJob):
                         buffer = []
         except NotFoundError:
             return  # the list was deleted meanwhile; configuration removes it next run
-        prefix = f"{lst.cm_id}:"
         gone = db.execute(
-            "SELECT key, sf_id FROM shadow WHERE object = ? AND substr(key, 1, ?) = ? "
+            "SELECT key, sf_id FROM shadow WHERE object = ? AND scope = ? "
             "AND key NOT IN (SELECT key FROM reconcile_seen)",
-            [MEMBER, len(prefix), prefix],
+            [MEMBER, lst.cm_id],
         ).fetchall()
         for start in range(0, len(gone), 2000):
             delete_records(

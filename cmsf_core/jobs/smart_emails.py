@@ -165,7 +165,7 @@ class SmartEmailVariablesJob(Job):
             for name in names
         ]
         write_changed(ctx, self.name, VARIABLE, desired)
-        alive = {d.key for d in desired}
+        alive = {ctx.shadow.token(d.key) for d in desired}
         gone = [
             (r.key, r.sf_id) for r in ctx.shadow.keys(VARIABLE, f"{seid}:") if r.key not in alive
         ]

@@ -83,20 +83,17 @@ class SuppressionJob(Job):
                     )
                 db.conn.executemany(
                     "INSERT OR IGNORE INTO suppression_seen (key) VALUES (?)",
-                    [(d.key,) for d in desired],
+                    [(ctx.shadow.token(d.key),) for d in desired],
                 )
-                for start in range(0, len(desired), self.batch_size):
-                    write_changed(
-                        ctx, self.name, SUPPRESSION, desired[start : start + self.batch_size]
-                    )
+                write_changed(ctx, self.name, SUPPRESSION, desired)
         except NotFoundError:
             return
         gone = [
             (key, sf_id)
             for key, sf_id in db.execute(
-                "SELECT key, sf_id FROM shadow WHERE object = ? AND substr(key, 1, ?) = ? "
+                "SELECT key, sf_id FROM shadow WHERE object = ? AND scope = ? "
                 "AND key NOT IN (SELECT key FROM suppression_seen)",
-                [SUPPRESSION, len(prefix), prefix],
+                [SUPPRESSION, client.cm_id],
             ).fetchall()
         ]
         for start in range(0, len(gone), 2000):

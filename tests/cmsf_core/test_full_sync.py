@@ -72,3 +72,26 @@ def test_an_interrupted_full_sync_resumes_as_a_full_sync(
     resumed = engine.sync()  # an ordinary 'cmsf sync' continues the interrupted full sync
     assert resumed.run.resumed and resumed.run.full and resumed.status == "completed"
     assert compare(world, engine.settings()) == []
+
+
+def test_a_full_sync_stopped_by_the_budget_stays_a_full_sync_until_it_completes(
+    world: World, engine: Engine, clock: VirtualClock
+) -> None:
+    assert engine.sync().status == "completed"
+    activity = world.org.count("CMSF_Email_Activity__c")
+    engine.change_settings({"run_api_share": "0.4%"})  # about 60 calls a run
+    clock.advance(hours=1)
+    stopped = engine.sync(full=True)
+    assert stopped.status == "stopped" and stopped.run.full
+    assert world.org.count("CMSF_Email_Activity__c") < activity  # cleared, not yet re-imported
+    assert "resumes on the next run" in (stopped.reason or "")
+    runs = [stopped]
+    while runs[-1].status == "stopped" and len(runs) < 30:
+        clock.advance(hours=1)
+        runs.append(engine.sync())  # plain hourly runs
+    assert runs[-1].status == "completed", runs[-1].reason
+    assert all(r.run.full and r.run.run_id == stopped.run.run_id for r in runs)
+    assert world.org.count("CMSF_Email_Activity__c") == activity
+    assert compare(world, engine.settings()) == []
+    clock.advance(hours=1)
+    assert not engine.sync().run.full  # completed: back to incremental runs

@@ -76,3 +76,52 @@ def test_reset_settings_after_a_refresh_disconnects_the_copy(live_world: World) 
     sandbox = engine_for(sandbox_of(live_world))
     settings = sandbox.reset_settings()
     assert not settings.connected and settings.connected_org_id is None
+
+
+def test_a_test_account_claim_the_account_contradicts_is_refused(live_world: World) -> None:
+    from cmsf_core.errors import ConfigError
+
+    engine = engine_for(live_world)
+    with pytest.raises(ConfigError, match="says it is not a test account"):
+        engine.connect(test_account=True)
+    assert not engine.settings().connected
+
+
+def test_test_account_state_cannot_be_set_as_a_setting(live_world: World) -> None:
+    from cmsf_core.errors import ConfigError
+
+    engine = engine_for(live_world)
+    engine.connect()
+    for name, value in (
+        ("cm_test_account", "true"),
+        ("connected_org_id", "00D000000000001"),
+        ("connected", "true"),
+        ("connection_key", "0" * 64),
+        ("client_selection", "*"),
+    ):
+        with pytest.raises(ConfigError, match="cannot be set"):
+            engine.change_settings({name: value})
+    assert engine.settings().cm_test_account is False
+
+
+def test_a_sandbox_trusts_the_account_not_the_stored_claim(live_world: World) -> None:
+    """A claim written into the org by hand does not open a live account to a sandbox."""
+    engine_for(live_world).connect()
+    sandbox = sandbox_of(live_world)
+    [row] = sandbox.org.query("SELECT Id FROM CMSF_Settings__c")
+    sandbox.org.update("CMSF_Settings__c", row["Id"], {"CM_Test_Account__c": True})
+    report = engine_for(sandbox).sync()
+    assert report.status == "stopped" and [m.code for m in report.messages] == ["CMSF-SANDBOX"]
+    assert writes_to_campaign_monitor(live_world) == []
+
+
+def test_credentials_that_open_another_account_stop_the_sync(live_world: World) -> None:
+    engine = engine_for(live_world)
+    engine.connect()
+    live_world.account.add_administrator("new.owner@agency.example", "New Owner")
+    live_world.account.set_primary_contact("new.owner@agency.example")
+    report = engine.sync()
+    assert report.status == "stopped"
+    assert [m.code for m in report.messages] == ["CMSF-CM-ACCOUNT"]
+    assert writes_to_campaign_monitor(live_world) == []
+    assert live_world.org.count("CMSF_List_Member__c") == 0
