@@ -19,7 +19,10 @@ from zoneinfo import ZoneInfo
 
 __all__ = [
     "CM_TIME_ZONES",
+    "DST_OVERLAP",
     "WIRE_FORMAT",
+    "bookmark_instant",
+    "date_filter",
     "format_local",
     "parse_local",
     "time_zone",
@@ -186,3 +189,35 @@ def format_local(instant: datetime, zone: tzinfo, *, minutes: bool = False) -> s
     if minutes:
         local = local.replace(second=0, microsecond=0)
     return local.strftime(WIRE_FORMAT)
+
+
+DST_OVERLAP = timedelta(hours=1)
+"""How far a date filter reaches back near a daylight-saving change (local times repeat)."""
+
+
+def date_filter(instant: datetime, zone: tzinfo) -> str:
+    """The ``date`` filter that reads everything from ``instant`` on, in the zone of *now*.
+
+    Campaign Monitor's filter is "on or after" a local wall-clock time. Bookmarks are kept
+    as UTC instants and rendered here in the client's *current* zone, so a client whose
+    time zone changed between runs skips nothing. Near a daylight-saving change local
+    times repeat; the filter then reaches an hour earlier (what it re-reads, the shadow
+    index absorbs).
+    """
+    offsets = {(instant + delta).astimezone(zone).utcoffset() for delta in
+               (-DST_OVERLAP, timedelta(0), DST_OVERLAP)}  # fmt: skip
+    if len(offsets) > 1:
+        instant = instant - DST_OVERLAP
+    return format_local(instant, zone)
+
+
+def bookmark_instant(value: str, zone: tzinfo) -> datetime:
+    """A stored bookmark as a UTC instant.
+
+    Bookmarks are ISO 8601 instants; a journal written by an earlier version may hold
+    Campaign Monitor local text, read in ``zone``.
+    """
+    text = value.strip()
+    if "T" in text and (text.endswith("Z") or "+" in text[10:] or text[10:].count("-") > 0):
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    return parse_local(text, zone)

@@ -301,7 +301,7 @@ def import_subscriber(
     except (NotFoundError, SkippableRecordError) as exc:
         raise ConfigError(f"{email} is not a subscriber of list {list_id}") from exc
     person = PersonMatcher(gateway, Journal()).match([email]).get(email.strip().lower())
-    source = member_source(row, str(row.get("State") or "Active"))
+    source = member_source(row, str(row.get("State") or "Active"), lst.client.zone)
     record = member_record(
         lst,
         membership_key(list_id, email),

@@ -17,11 +17,11 @@ the end of the run (:mod:`cmsf_core.jobs.relink`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import timedelta
+from datetime import tzinfo
 from typing import Any
 
 from cmsf_core.campaign_monitor import SUBSCRIBER_STATES
-from cmsf_core.cm_time import format_local, parse_local
+from cmsf_core.cm_time import bookmark_instant, date_filter, parse_local
 from cmsf_core.errors import NotFoundError
 from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.jobs.context import ListInfo
@@ -34,7 +34,6 @@ __all__ = ["SubscribersJob", "member_record", "member_source", "membership_key"]
 
 MEMBER = "CMSF_List_Member__c"
 CONSENT = {"Yes", "No", "Unchanged"}
-DST_OVERLAP = timedelta(hours=1)
 
 
 def membership_key(list_id: str, email: str) -> str:
@@ -42,20 +41,28 @@ def membership_key(list_id: str, email: str) -> str:
     return f"{list_id}:{email.strip().lower()}"
 
 
-def member_source(row: Mapping[str, Any], state: str) -> dict[str, Any]:
-    """The Campaign Monitor data a membership record is built from."""
+def member_source(row: Mapping[str, Any], state: str, zone: tzinfo) -> dict[str, Any]:
+    """The Campaign Monitor data a membership record is built from.
+
+    Dates become UTC instants here (``zone`` is the client's zone now), so a client whose
+    time zone changes neither looks changed nor compares older than it is.
+    """
     return {
         "Email": row.get("EmailAddress"),
         "Name": row.get("Name") or "",
         "State": row.get("State") or state,
-        "Date": row.get("Date"),
-        "Joined": row.get("ListJoinedDate"),
+        "Date": _instant(row.get("Date"), zone),
+        "Joined": _instant(row.get("ListJoinedDate"), zone),
         "CustomFields": custom_field_values(row),
         "ConsentToTrack": row.get("ConsentToTrack"),
         "Mobile": row.get("MobileNumber"),
         "ConsentToSendSms": row.get("ConsentToSendSms"),
         "ReadsEmailWith": row.get("ReadsEmailWith") or "",
     }
+
+
+def _instant(value: Any, zone: tzinfo) -> str | None:
+    return parse_local(str(value), zone).isoformat() if value else None
 
 
 def member_record(
@@ -66,7 +73,6 @@ def member_record(
     lead_id: str | None,
 ) -> dict[str, Any]:
     """The ``CMSF_List_Member__c`` record for a membership's source data and links."""
-    zone = lst.client.zone
     consent = source.get("ConsentToTrack")
     sms = source.get("ConsentToSendSms")
     record: dict[str, Any] = {
@@ -75,10 +81,8 @@ def member_record(
         "Email__c": source["Email"],
         "Name": (source["Name"] or source["Email"])[:80],
         "State__c": source["State"],
-        "State_Changed__c": parse_local(source["Date"], zone).isoformat()
-        if source["Date"]
-        else None,
-        "Joined__c": parse_local(source["Joined"], zone).isoformat() if source["Joined"] else None,
+        "State_Changed__c": source["Date"],
+        "Joined__c": source["Joined"],
         "Consent_To_Track__c": consent if consent in CONSENT else None,
         "Mobile_Number__c": source.get("Mobile") or None,
         "Consent_To_Send_Sms__c": sms if sms in CONSENT else None,
@@ -93,22 +97,11 @@ def member_record(
 
 
 def since_filter(bookmark: str | None, lst: ListInfo) -> str | None:
-    """The ``date`` filter for a bookmark: itself, or an hour earlier near a DST change.
-
-    Local times repeat when clocks go back; re-reading an hour around a transition
-    guarantees nothing is skipped (the shadow absorbs the re-read).
-    """
+    """The ``date`` filter for a stored bookmark, in the list's client's zone of now."""
     if not bookmark:
         return None
     zone = lst.client.zone
-    instant = parse_local(bookmark, zone)
-    offsets = {
-        (instant + delta).astimezone(zone).utcoffset()
-        for delta in (-DST_OVERLAP, timedelta(0), DST_OVERLAP)
-    }
-    if len(offsets) > 1:
-        return format_local(instant - DST_OVERLAP, zone)
-    return bookmark
+    return date_filter(bookmark_instant(bookmark, zone), zone)
 
 
 @register
@@ -133,8 +126,6 @@ class SubscribersJob(Job):
             return
         state = str(scope["state"])
         key = str(scope["key"])
-        zone = lst.client.zone
-        signpost = format_local(self.ctx.signpost, zone)
         since = since_filter(self.ctx.journal.bookmark(self.name, key), lst)
         buffer: list[dict[str, Any]] = []
         try:
@@ -144,27 +135,27 @@ class SubscribersJob(Job):
                     self.ctx.matcher.plan(page.total)
                 buffer.extend(page.results)
                 if len(buffer) >= self.batch_size or page.is_last:
-                    self._flush(lst, state, key, buffer, signpost)
+                    self._flush(lst, state, key, buffer)
                     buffer = []
         except NotFoundError:
             return  # list deleted in Campaign Monitor since configuration; removed next run
 
-    def _flush(
-        self, lst: ListInfo, state: str, key: str, rows: list[dict[str, Any]], signpost: str
-    ) -> None:
+    def _flush(self, lst: ListInfo, state: str, key: str, rows: list[dict[str, Any]]) -> None:
         """Write a batch of rows (pages are buffered up to the batch size), then bookmark it.
 
         Rows arrive oldest first, so once a batch is written every change up to its
-        latest ``Date`` is in Salesforce and the bookmark may move there.
+        latest ``Date`` is in Salesforce and the bookmark may move there (never past the
+        run's start). Bookmarks are UTC instants: a client's time zone may change.
         """
         if rows:
             self._write(lst, state, rows)
-        dates = [str(r["Date"]) for r in rows if r.get("Date")]
+        zone = lst.client.zone
+        dates = [parse_local(str(r["Date"]), zone) for r in rows if r.get("Date")]
         if dates:
-            previous = self.ctx.journal.bookmark(self.name, key) or ""
-            mark = min(max(dates), signpost)
-            if mark > previous:
-                self.ctx.journal.set_bookmark(self.name, key, mark)
+            stored = self.ctx.journal.bookmark(self.name, key)
+            mark = min(max(dates), self.ctx.signpost)
+            if stored is None or mark > bookmark_instant(str(stored), zone):
+                self.ctx.journal.set_bookmark(self.name, key, mark.isoformat())
 
     def _write(self, lst: ListInfo, state: str, rows: Sequence[Mapping[str, Any]]) -> None:
         ctx = self.ctx
@@ -174,7 +165,7 @@ class SubscribersJob(Job):
                 continue
             sources[membership_key(lst.cm_id, str(row["EmailAddress"]))] = (
                 row,
-                member_source(row, state),
+                member_source(row, state, lst.client.zone),
             )
         candidates = [(k, digest(src), str(src["Date"] or "")) for k, (_, src) in sources.items()]
         changed = [k for k, _, _ in ctx.shadow.changed(MEMBER, candidates)]

@@ -23,11 +23,11 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from cmsf_core.campaign_monitor import ACTIVITY_ENDPOINTS
-from cmsf_core.cm_time import format_local, parse_local
+from cmsf_core.cm_time import bookmark_instant, date_filter, parse_local
 from cmsf_core.errors import NotFoundError
 from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.jobs.campaign_stats import summaries
@@ -59,13 +59,20 @@ def watch_horizon(now: datetime, settings: Settings) -> datetime:
     return now - timedelta(days=settings.tracking_retention_days)
 
 
-def activity_key(campaign_id: str, kind: str, row: Mapping[str, Any], occurrence: int) -> str:
-    """The external Id of one event (fits the 64-character ``CM_Id__c``)."""
+def activity_key(
+    campaign_id: str, kind: str, row: Mapping[str, Any], occurrence: int, zone: tzinfo
+) -> str:
+    """The external Id of one event (fits the 64-character ``CM_Id__c``).
+
+    The event's time enters as a UTC instant, so a client's time-zone change (which moves
+    every local ``Date`` Campaign Monitor shows) does not make old events look new.
+    """
+    date = row.get("Date")
     parts = [
         kind,
         str(row.get("ListID") or ""),
         str(row.get("EmailAddress") or "").lower(),
-        "" if kind == "Sent" else str(row.get("Date") or ""),
+        "" if kind == "Sent" or not date else parse_local(str(date), zone).isoformat(),
         str(row.get("URL") or ""),
         str(occurrence),
     ]
@@ -137,16 +144,16 @@ class TrackingHistoryJob(Job):
     ) -> None:
         ctx = self.ctx
         zone = campaign.client.zone
-        signpost = format_local(ctx.signpost, zone)
         horizon = self.horizon  # once per read, not per event
-        floor = format_local(horizon, zone)
-        since = bookmark.get("date")
+        stored = bookmark.get("date")
+        start = bookmark_instant(str(stored), zone) if stored else None
         if kind != "Sent":
-            since = max(str(since or ""), floor)
+            start = max(start or horizon, horizon)
+        since = date_filter(start, zone) if start is not None else None
         occurrences: Counter[tuple[str, ...]] = Counter()
         minute = ""
         buffer: list[tuple[dict[str, Any], int]] = []
-        dates: list[str] = []
+        dates: list[datetime] = []
         for page in ctx.cm.activity_pages(campaign.cm_id, kind, since):
             ctx.stats.read[f"CM {kind.lower()} events"] += len(page.results)
             if page.number == 1:
@@ -162,9 +169,10 @@ class TrackingHistoryJob(Job):
                     str(row.get("URL")),
                 )
                 occurrences[identity] += 1
-                if date:
-                    dates.append(date)
-                if kind != "Sent" and date < floor:
+                when = parse_local(date, zone) if date else None
+                if when is not None:
+                    dates.append(when)
+                if kind != "Sent" and when is not None and when < horizon:
                     continue
                 if (
                     kind == "Sent"
@@ -178,9 +186,12 @@ class TrackingHistoryJob(Job):
                     self._write(campaign, kind, buffer)
                 if kind != "Sent" and dates:
                     current = ctx.journal.bookmark(self.name, key) or {}
-                    mark = min(max(dates), signpost)
-                    if mark > str(current.get("date") or ""):
-                        ctx.journal.set_bookmark(self.name, key, {**current, "date": mark})
+                    mark = min(max(dates), ctx.signpost)
+                    held = current.get("date")
+                    if not held or mark > bookmark_instant(str(held), zone):
+                        ctx.journal.set_bookmark(
+                            self.name, key, {**current, "date": mark.isoformat()}
+                        )
                 buffer, dates = [], []
 
     def _write(
@@ -188,7 +199,7 @@ class TrackingHistoryJob(Job):
     ) -> None:
         ctx = self.ctx
         zone = campaign.client.zone
-        keyed = [(activity_key(campaign.cm_id, kind, row, n), row) for row, n in rows]
+        keyed = [(activity_key(campaign.cm_id, kind, row, n, zone), row) for row, n in rows]
         fresh = {
             k for k, _, _ in ctx.shadow.changed(ACTIVITY, [(k, EVENT_DIGEST, "") for k, _ in keyed])
         }
