@@ -14,6 +14,7 @@ from sf_sim import describe
 from sf_sim.dml import WriteContext
 from sf_sim.exceptions import SalesforceApiError
 from sf_sim.http import Reply, RequestContext
+from sf_sim.identity_api import identity_url
 from sf_sim.query import parse_batch_size
 from sf_sim.records import SaveResult
 from sf_sim.recycle import run_delete
@@ -70,6 +71,8 @@ def resources(ctx: RequestContext) -> Reply:
     names = ("composite", "jobs", "limits", "query", "queryAll", "sobjects", "actions")
     body = {name: f"{base}/{name}" for name in names}
     body["jobs"] = f"{base}/jobs"
+    if ctx.user_id is not None:
+        body["identity"] = identity_url(ctx.org, ctx.user_id)
     return Reply(body=body)
 
 

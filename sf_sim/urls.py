@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sf_sim import auth, composite, composite_tree, handlers, jobs
+from sf_sim import auth, composite, composite_tree, handlers, identity_api, jobs
 from sf_sim.http import Reply, RequestContext
 
 __all__ = ["ROUTES", "Route"]
@@ -160,5 +160,13 @@ ROUTES: tuple[Route, ...] = (
         composable=False,
     ),
     _r("POST", r"/services/oauth2/token", auth.oauth_token, auth=False, cost=0, composable=False),
+    _r("GET", r"/services/oauth2/userinfo", identity_api.userinfo, cost=0, composable=False),
+    _r(
+        "GET",
+        r"/id/(?P<org>00D[A-Za-z0-9]{12,15})/(?P<user>005[A-Za-z0-9]{12,15})",
+        identity_api.identity,
+        cost=0,
+        composable=False,
+    ),
 )
 """Every route the facade serves; anything else is 404 NOT_FOUND (405 for a known path)."""

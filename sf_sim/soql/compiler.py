@@ -180,7 +180,7 @@ class _RecordCompiler:
         soql = self.ctx.soql
         relation = self.obj.child_relationship(sub.object_name)
         child_obj = self.ctx.schema.object(relation.child_object) if relation else None
-        if relation is None or child_obj is None:
+        if relation is None or child_obj is None or not self.ctx.can_read(child_obj):
             raise query_error(
                 INVALID_TYPE,
                 soql,
