@@ -185,7 +185,7 @@ class Sessions:
 
     def open(self, user_id: str) -> str:
         """Start a session for a user; returns the session id (``00D…!…``)."""
-        secret = "".join(self.org.random.choice(_B62) for _ in range(96))
+        secret = "".join(self.org.credential_random.choice(_B62) for _ in range(96))
         session_id = f"{to_15(self.org.org_id)}!AQ{secret}"
         now = format_datetime(self.org.clock.now())
         self.org.store.conn.execute(
