@@ -25,8 +25,9 @@ from werkzeug.wrappers import Request, Response
 from cm_sim.exceptions import CmApiError, SimulatedTimeout, api_error
 from cm_sim.faults import Fault
 from cm_sim.handlers import ApiRequest
+from cm_sim.handlers_more import sent_campaigns
 from cm_sim.models_base import Scope
-from cm_sim.urls import API_PREFIX, OAUTH_ROUTES, ROUTES, compiled
+from cm_sim.urls import API_PREFIX_RE, OAUTH_ROUTES, ROUTES, compiled
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -125,10 +126,12 @@ class CmApp:
     ) -> tuple[int, Any, Scope]:
         account = self.account
         path = request.path
-        if path.startswith("/oauth"):
+        versioned = API_PREFIX_RE.match(path)
+        version = versioned.group(1).lower() if versioned else ""
+        if path.lower().startswith("/oauth"):
             routes, sub, scope = _OAUTH, path, Scope(None, "none")
-        elif path.startswith(API_PREFIX + "/"):
-            routes, sub = _API, path[len(API_PREFIX) :]
+        elif versioned is not None:
+            routes, sub = _API, versioned.group(2)
             scope, digest = account.authenticate(request.headers.get("Authorization"))
             self._rate_limit(digest, now, headers, fault)
         else:
@@ -146,6 +149,8 @@ class CmApp:
                 with account.store.transaction():
                     account.catch_up()
                     status, body = handler(account, api_request)
+                    if version != "v3.3" and handler is sent_campaigns and isinstance(body, dict):
+                        body = body["Results"]  # a bare array before v3.3
             except CmApiError:
                 raise
             except Exception:
