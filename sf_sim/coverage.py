@@ -121,4 +121,9 @@ COVERAGE: dict[tuple[str, str], str] = {
         "GET",
         "identity",
     ): "``GET /id/{orgId}/{userId}``: the identity URL of the token's own user (403 for others)",
+    (
+        "POST",
+        "soap_not_modelled",
+    ): "``POST /services/Soap/{c,m,T,s,class}/{version}``: a SOAP fault "
+    "(enterprise, metadata, tooling and Apex SOAP calls are not modelled)",
 }
