@@ -73,7 +73,7 @@ _JSON = st.recursive(
     ),
     max_leaves=12,
 )  # fmt: skip
-_SHAPED = st.sampled_from([
+_BASES: list[dict[str, Any]] = [
     {"LastName": "Fuzz", "Email": "f@example.com"},
     {"records": [{"attributes": {"type": "Contact"}, "LastName": "Fuzz"}], "allOrNone": False},
     {"compositeRequest": [{"method": "GET", "url": "/services/data/v59.0/limits", "referenceId": "a"}]},
@@ -81,10 +81,16 @@ _SHAPED = st.sampled_from([
     {"operation": "insert", "object": "Contact", "contentType": "CSV", "lineEnding": "LF"},
     {"operation": "query", "query": "SELECT Id FROM Contact"},
     {"state": "UploadComplete"},
-]).flatmap(
-    lambda base: st.dictionaries(st.sampled_from(sorted(base) + ["httpHeaders", "records"]),
-                                 _JSON, max_size=2).map(lambda swap: {**base, **swap})
-)  # fmt: skip
+]  # fmt: skip
+
+
+def _swapped(base: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    keys = st.sampled_from([*sorted(base), "httpHeaders", "records"])
+    return st.dictionaries(keys, _JSON, max_size=2).map(lambda swap: {**base, **swap})
+
+
+_SHAPED = st.sampled_from(_BASES).flatmap(_swapped)
+"""A body shaped like the API's with up to two fields swapped for anything."""
 _RAW = st.one_of(
     st.binary(max_size=64),
     st.sampled_from([
