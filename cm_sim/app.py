@@ -1,6 +1,8 @@
 """The WSGI facade: Campaign Monitor API v3.3 on the wire, built from the route table.
 
-The request pipeline, in order: injected faults -> authentication -> rate limit ->
+The request body is read (at most :data:`MAX_BODY_BYTES`) before the account's lock is
+taken, so a client that sends slowly holds up nobody else. Then, under the lock, in
+order: injected faults -> authentication -> rate limit ->
 route -> handler inside one store transaction (pending events caught up first) ->
 rendering -> request log. Handlers never see HTTP details; errors become
 ``{"Code", "Message"}`` bodies in one place (:meth:`CmApp._error`), and an unexpected
@@ -17,13 +19,15 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from cm_sim.exceptions import CmApiError, SimulatedTimeout, api_error
 from cm_sim.faults import Fault
 from cm_sim.handlers import ApiRequest
+from cm_sim.handlers_more import sent_campaigns
 from cm_sim.models_base import Scope
-from cm_sim.urls import API_PREFIX, OAUTH_ROUTES, ROUTES, compiled
+from cm_sim.urls import API_PREFIX_RE, OAUTH_ROUTES, ROUTES, compiled
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -33,6 +37,8 @@ if TYPE_CHECKING:
 __all__ = ["CmApp"]
 
 log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 10 * 1024 * 1024
+"""Largest request body the facade reads; a longer one is refused with 413."""
 _API = compiled(ROUTES)
 _OAUTH = compiled(OAUTH_ROUTES)
 
@@ -63,6 +69,16 @@ class CmApp:
     def handle(self, request: Request) -> Response:
         """Answer one request (timeouts raise :class:`SimulatedTimeout`)."""
         account = self.account
+        request.max_content_length = MAX_BODY_BYTES
+        too_large = (request.content_length or 0) > MAX_BODY_BYTES
+        if not too_large:
+            try:  # read it all now, outside the lock
+                request.get_data(cache=True)
+                _ = request.form
+            except RequestEntityTooLarge:
+                too_large = True
+            except (OSError, ClientDisconnected):  # the client stalled or went away
+                return self._render(408, {"Code": 408, "Message": "Request Timeout"}, {})
         with account.store.lock:
             fault = self._take_fault(request.method, request.path)
             if fault is not None and fault.kind == "slow":
@@ -79,6 +95,8 @@ class CmApp:
                 if fault is not None and fault.kind == "outage":
                     raise api_error(500) if fault.status == 500 else CmApiError(
                         fault.status, "Service Unavailable", fault.status)  # fmt: skip
+                if too_large:
+                    raise CmApiError(413, "Request Entity Too Large", 413)
                 status, body, scope = self._dispatch(request, now, headers, fault)
             except CmApiError as exc:
                 status, body = exc.status, exc.to_api()
@@ -108,10 +126,12 @@ class CmApp:
     ) -> tuple[int, Any, Scope]:
         account = self.account
         path = request.path
-        if path.startswith("/oauth"):
+        versioned = API_PREFIX_RE.match(path)
+        version = versioned.group(1).lower() if versioned else ""
+        if path.lower().startswith("/oauth"):
             routes, sub, scope = _OAUTH, path, Scope(None, "none")
-        elif path.startswith(API_PREFIX + "/"):
-            routes, sub = _API, path[len(API_PREFIX) :]
+        elif versioned is not None:
+            routes, sub = _API, versioned.group(2)
             scope, digest = account.authenticate(request.headers.get("Authorization"))
             self._rate_limit(digest, now, headers, fault)
         else:
@@ -129,6 +149,8 @@ class CmApp:
                 with account.store.transaction():
                     account.catch_up()
                     status, body = handler(account, api_request)
+                    if version != "v3.3" and handler is sent_campaigns and isinstance(body, dict):
+                        body = body["Results"]  # a bare array before v3.3
             except CmApiError:
                 raise
             except Exception:

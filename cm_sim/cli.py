@@ -9,6 +9,7 @@ Commands:
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import tempfile
 from pathlib import Path
@@ -56,7 +57,9 @@ def _sizes(clients: int, lists: int, subscribers: int, campaigns: int) -> SeedSi
 )
 @click.option("--http", "plain_http", is_flag=True, help="Serve plain HTTP instead of HTTPS.")
 @click.option(
-    "--api-key", default=None, help="Use this account API key instead of a generated one."
+    "--api-key",
+    default=None,
+    help="Use this fixed account API key (default: a new random key at every start).",
 )
 @click.option("--seed", type=int, default=None, help="Seed a realistic account from this number.")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -74,6 +77,8 @@ def serve(port: int, plain_http: bool, api_key: str | None, seed: int | None, db
           ca_file: Path | None, subscribers: int) -> None:  # fmt: skip
     """Run ``cm-sim serve``."""
     existing = db is not None and db.exists()
+    # data and ids follow the seed; the credential is new at every start unless fixed
+    api_key = api_key or secrets.token_hex(24)
     account = _open(db, clock=SystemClock(), seed=seed or 0, api_key=api_key)
     if seed is not None and not existing:
         seed_account(account, _sizes(2, 2, subscribers, 2))

@@ -3,6 +3,10 @@
 Keys are ``(method, handler name)`` of :data:`cm_sim.urls.ROUTES` and
 :data:`cm_sim.urls.OAUTH_ROUTES`; values say what the endpoint is. ``tests/test_docs.py``
 fails when a route is missing here or an entry no longer has a route.
+
+Every route answers below ``/api/v3.3`` and below the older prefixes ``/api/v3``,
+``/api/v3.1`` and ``/api/v3.2`` (with v3.3 behaviour, except the sent campaigns list),
+with paths matched case-insensitively as the platform does.
 """
 
 from __future__ import annotations
@@ -50,7 +54,10 @@ COVERAGE: dict[tuple[str, str], str] = {
     ("GET", "suppression_list"): "``GET /clients/{id}/suppressionlist.json``",
     ("POST", "suppress"): "``POST /clients/{id}/suppress.json``",
     ("PUT", "unsuppress"): "``PUT /clients/{id}/unsuppress.json?email=``",
-    ("GET", "sent_campaigns"): "``GET /clients/{id}/campaigns.json``",
+    (
+        "GET",
+        "sent_campaigns",
+    ): "``GET /clients/{id}/campaigns.json``: paged (a bare array below v3.3)",
     ("GET", "scheduled_campaigns"): "``GET /clients/{id}/scheduled.json``",
     ("GET", "draft_campaigns"): "``GET /clients/{id}/drafts.json``",
     ("GET", "client_tags"): "``GET /clients/{id}/tags.json``",

@@ -55,9 +55,11 @@ class ApiRequest:
         if not text:
             return None
         try:
-            return json.loads(text)
-        except ValueError:
+            data = json.loads(text, parse_float=_finite_float, parse_constant=_no_constant)
+        except (ValueError, RecursionError):
             raise api_error(400) from None
+        _check_json(data)
+        return data
 
     def body(self) -> dict[str, Any]:
         """The JSON body, which must be an object."""
@@ -69,6 +71,52 @@ class ApiRequest:
     def key(self, index: int) -> str:
         """A path group URL-decoded (custom field keys arrive as ``%5Bkey%5D``)."""
         return unquote(self.groups[index])
+
+
+MAX_CREDITS = 2**31 - 1
+"""Credits are a 32-bit count on the platform's side."""
+
+MAX_JSON_DEPTH = 64
+"""How deep a request body may nest (the platform's JSON reader stops at 64 levels)."""
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError("number out of range")
+    return value
+
+
+def _no_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not JSON")
+
+
+def _check_json(data: Any) -> None:
+    """Refuse bodies nested too deep or with strings that are not Unicode (lone surrogates).
+
+    Raises:
+        CmApiError: 400 Code 400.
+    """
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise api_error(400)
+        if isinstance(value, str):
+            _check_text(value)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                _check_text(key)
+                stack.append((item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+
+
+def _check_text(value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise api_error(400) from None
 
 
 def need_account_key(req: ApiRequest) -> None:
@@ -197,7 +245,7 @@ def transfer_credits(a: Account, r: ApiRequest) -> Result:
     """``POST /clients/{id}/credits.json``."""
     need_account_key(r)
     credits = r.body().get("Credits")
-    if not isinstance(credits, int) or isinstance(credits, bool):
+    if not isinstance(credits, int) or isinstance(credits, bool) or abs(credits) > MAX_CREDITS:
         raise api_error(400, "Credits must be a whole number")
     return 200, a.transfer_credits(r.groups[0], credits, r.scope)
 

@@ -58,13 +58,14 @@ class AuthMixin(TransactionalMixin):
         """
         header = (header or "").strip()
         scheme, _, value = header.partition(" ")
-        digest = hashlib.sha256(header.encode()).hexdigest()[:16]
+        digest = _bucket("none", "")
         if scheme.lower() == "basic" and value:
             try:
                 decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
             except (binascii.Error, UnicodeDecodeError):
                 raise api_error(100) from None
             key = decoded.partition(":")[0]
+            digest = _bucket("apikey", key)  # one bucket per key, whatever the password part
             if key and key == self.api_key:
                 return Scope(None, "apikey"), digest
             client = (
@@ -74,6 +75,7 @@ class AuthMixin(TransactionalMixin):
                 return Scope(str(client["id"]), "apikey"), digest
             raise api_error(100)
         if scheme.lower() == "bearer" and value:
+            digest = _bucket("oauth", value.strip())
             token = self.store.one("SELECT * FROM tokens WHERE access = ?", (value.strip(),))
             if token is None:
                 raise api_error(120)
@@ -139,7 +141,7 @@ class AuthMixin(TransactionalMixin):
             if old is None:
                 raise OAuthError("invalid_grant", "Specified refresh_token was invalid or expired")
             self.store.execute("UPDATE tokens SET revoked = 1 WHERE refresh = ?", (old["refresh"],))
-            return self._issue(str(old["scope"]), refresh=str(old["refresh"]))
+            return self._issue(str(old["scope"]))  # the refresh token rotates
         raise OAuthError(
             "unsupported_grant_type", "grant_type must be authorization_code or refresh_token"
         )
@@ -154,3 +156,8 @@ class AuthMixin(TransactionalMixin):
     def revoke_oauth_token(self, access_token: str) -> None:
         """Revoke one access token (control API)."""
         self.store.execute("UPDATE tokens SET revoked = 1 WHERE access = ?", (access_token,))
+
+
+def _bucket(kind: str, credential: str) -> str:
+    """The rate-limit bucket of a credential (a digest: the key itself is never kept)."""
+    return hashlib.sha256(f"{kind}:{credential}".encode("utf-8", "surrogatepass")).hexdigest()[:16]

@@ -21,7 +21,7 @@ from cm_sim.models_subscribers import SubscribersMixin, truthy
 from cm_sim.paging import envelope, parse_paging
 from cm_sim.segments import matches_rules
 from cm_sim.times import parse_filter_date, parse_local, wire_minute
-from cm_sim.validation import is_email
+from cm_sim.validation import is_email, too_long
 
 __all__ = ["CampaignsMixin"]
 
@@ -43,7 +43,7 @@ class CampaignsMixin(SubscribersMixin):
         if not isinstance(body, dict):
             raise api_error(400)
         for key, code in (("Subject", 304), ("Name", 305)):
-            if not isinstance(body.get(key), str) or not body[key].strip():
+            if not isinstance(body.get(key), str) or not body[key].strip() or too_long(body[key]):
                 raise api_error(code)
         if not is_email(body.get("FromEmail")):
             raise api_error(306)

@@ -15,7 +15,7 @@ from typing import Any
 from cm_sim.exceptions import ControlError, api_error
 from cm_sim.models_base import ACCOUNT_SCOPE, AccountBase, Scope
 from cm_sim.times import DEFAULT_TIMEZONE, countries, timezones
-from cm_sim.validation import is_email
+from cm_sim.validation import is_email, too_long
 
 __all__ = ["FULL_ACCESS", "ClientsMixin"]
 
@@ -64,7 +64,7 @@ class ClientsMixin(AccountBase):
         count = int(self.store.scalar("SELECT COUNT(*) FROM clients") or 0)
         if self.kind == "direct" and count >= 1:
             raise api_error(403)
-        if not isinstance(company_name, str) or not company_name.strip():
+        if not isinstance(company_name, str) or not company_name.strip() or too_long(company_name):
             raise api_error(152)
         if country not in countries():
             raise api_error(154)
@@ -122,7 +122,7 @@ class ClientsMixin(AccountBase):
         """``PUT /clients/{id}/setbasics.json``."""
         self.client_row(client_id, scope)
         name, tz, country = body.get("CompanyName"), body.get("TimeZone"), body.get("Country")
-        if not isinstance(name, str) or not name.strip():
+        if not isinstance(name, str) or not name.strip() or too_long(name):
             raise api_error(152)
         if country not in countries():
             raise api_error(154)

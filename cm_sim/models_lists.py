@@ -18,7 +18,7 @@ from typing import Any
 from cm_sim.exceptions import api_error
 from cm_sim.models_base import ACCOUNT_SCOPE, Scope
 from cm_sim.models_state import StateMixin
-from cm_sim.validation import DATA_TYPES, field_key
+from cm_sim.validation import DATA_TYPES, field_key, too_long
 
 __all__ = ["ListsMixin"]
 
@@ -56,7 +56,7 @@ class ListsMixin(StateMixin):
                 261 bad unsubscribe setting.
         """
         self.client_row(client_id, scope)
-        if not isinstance(title, str) or not title.strip():
+        if not isinstance(title, str) or not title.strip() or too_long(title):
             raise api_error(251)
         if unsubscribe_setting not in _SETTINGS:
             raise api_error(261)
@@ -86,7 +86,7 @@ class ListsMixin(StateMixin):
         """``PUT /lists/{id}.json``; ``ScrubActiveWithSuppList`` unsubscribes suppressed actives."""
         row = self.list_row(list_id, scope)
         title = body.get("Title")
-        if not isinstance(title, str) or not title.strip():
+        if not isinstance(title, str) or not title.strip() or too_long(title):
             raise api_error(251)
         setting = body.get("UnsubscribeSetting", row["unsubscribe_setting"])
         if setting not in _SETTINGS:
@@ -316,10 +316,14 @@ class ListsMixin(StateMixin):
     ) -> str:
         """``POST /segments/{listid}.json``; rules are stored and evaluated by :mod:`cm_sim.segments`."""
         self.list_row(list_id, scope)
-        if not isinstance(title, str) or not title.strip():
+        if not isinstance(title, str) or not title.strip() or too_long(title):
             raise api_error(400, "Segment title is required")
-        if rule_groups is not None and not isinstance(rule_groups, list):
-            raise api_error(400, "RuleGroups must be a list")
+        if rule_groups is not None and (
+            not isinstance(rule_groups, list)
+            or not all(isinstance(g, dict) and isinstance(g.get("Rules", []), list)
+                       for g in rule_groups)
+        ):  # fmt: skip
+            raise api_error(400, "RuleGroups must be a list of objects with a list of Rules")
         segment_id = self.new_hex()
         self.store.insert(
             "segments",

@@ -28,11 +28,13 @@ from cm_sim.models_state import STATES
 from cm_sim.paging import envelope, parse_paging
 from cm_sim.times import parse_filter_date, wire_minute
 from cm_sim.validation import (
+    MAX_NAME_LENGTH,
     apply_custom_fields,
     is_email,
     normalise_consent,
     normalise_email,
     normalise_mobile,
+    too_long,
 )
 
 __all__ = ["SubscribersMixin", "truthy"]
@@ -302,6 +304,8 @@ class SubscribersMixin(ListsMixin):
         name = body.get("Name")
         if name is not None and not isinstance(name, str):
             raise api_error(400, "Name must be a string")
+        if too_long(name):
+            raise api_error(400, f"Name must be at most {MAX_NAME_LENGTH} characters")
         current = json.loads(row["fields"]) if row else {}
         fields = apply_custom_fields(defs, body.get("CustomFields"), current)
         return {"email": str(body["EmailAddress"]).strip(), "name": name, "consent": consent,

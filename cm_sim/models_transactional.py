@@ -140,8 +140,10 @@ class TransactionalMixin(CampaignsMixin):
         if len(json.dumps(data).encode()) > MAX_DATA_BYTES:
             raise api_error(996)
         attachments = body.get("Attachments") or []
+        if not isinstance(attachments, list) or not all(isinstance(a, dict) for a in attachments):
+            raise api_error(400, "Attachments must be a list of objects")
         message = {"To": to, "CC": cc, "BCC": bcc, "Data": data,
-                   "Attachments": [{"Name": a.get("Name"), "Type": a.get("Type")} for a in attachments if isinstance(a, dict)]}  # fmt: skip
+                   "Attachments": [{"Name": a.get("Name"), "Type": a.get("Type")} for a in attachments]}  # fmt: skip
         return everyone, message, consent
 
     def _record_send(

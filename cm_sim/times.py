@@ -4,9 +4,9 @@ The store keeps every instant as whole UTC epoch seconds. On the wire Campaign M
 speaks the client's local time without an offset (``YYYY-MM-DD HH:MM:SS``), at minute
 resolution for subscriber and activity dates and with real seconds on the suppression
 list; transactional endpoints use ISO 8601 with the offset. A client's time zone is a
-string such as ``(GMT+10:00) Canberra, Melbourne, Sydney``; the simulator uses the
-same mapping to IANA zones as the engine (:mod:`cmsf_core.cm_time`), daylight saving
-included, so both sides agree on what a local time means.
+string such as ``(GMT+10:00) Canberra, Melbourne, Sydney``; :mod:`cm_sim.zones` maps it
+to the IANA zone with the same rules (daylight saving included). The simulator does not
+borrow the engine's table: it judges the engine's time handling, so it has its own.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, tzinfo
 from functools import cache
 from importlib import resources
 
-from cmsf_core.cm_time import time_zone
+from cm_sim.zones import zone_for
 
 __all__ = [
     "DEFAULT_TIMEZONE",
@@ -72,7 +72,7 @@ def tz_offset(name: str) -> tzinfo:
     """
     if _TZ_RE.match(name or "") is None:
         raise ValueError(f"not a Campaign Monitor time zone: {name!r}")
-    return time_zone(name)
+    return zone_for(name)
 
 
 def to_epoch(moment: datetime) -> int:

@@ -17,9 +17,14 @@ from cm_sim import handlers_more as m
 if TYPE_CHECKING:
     from cm_sim.handlers import ApiRequest
 
-__all__ = ["API_PREFIX", "OAUTH_ROUTES", "ROUTES", "compiled"]
+__all__ = ["API_PREFIX", "API_PREFIX_RE", "API_VERSIONS", "OAUTH_ROUTES", "ROUTES", "compiled"]
 
 API_PREFIX = "/api/v3.3"
+API_VERSIONS = ("v3", "v3.1", "v3.2", "v3.3")
+"""Version prefixes the platform still answers (older clients such as createsend-node send
+``/api/v3`` and ``/api/v3.1``); all are served with v3.3 behaviour except the sent
+campaigns list, which was a bare array before v3.3."""
+API_PREFIX_RE = re.compile(r"^/api/(v3(?:\.[123])?)(/.*)$", re.IGNORECASE)
 ID = r"([A-Za-z0-9_-]+)"
 KEY = r"([^/]+)"
 Handler = Callable[[Any, "ApiRequest"], tuple[int, Any]]
@@ -126,5 +131,9 @@ OAUTH_ROUTES: list[tuple[str, str, Handler]] = [
 
 
 def compiled(routes: list[tuple[str, str, Handler]]) -> list[tuple[str, re.Pattern[str], Handler]]:
-    """The routes with their regexes compiled to match a whole path."""
-    return [(method, re.compile(f"^{pattern}$"), handler) for method, pattern, handler in routes]
+    """The routes with their regexes compiled to match a whole path, case-insensitively
+    (the platform's paths are: ``transactional/smartemail`` works as well)."""
+    return [
+        (method, re.compile(f"^{pattern}$", re.IGNORECASE), handler)
+        for method, pattern, handler in routes
+    ]

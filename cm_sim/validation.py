@@ -55,6 +55,14 @@ _EMAIL_RE = re.compile(
 )
 _MIN_DATE, _MAX_DATE = date(1900, 1, 1), date(2076, 6, 6)
 MAX_VALUE_LENGTH = 250
+MAX_NAME_LENGTH = 255
+"""Longest name or title (subscriber, client, list, segment, campaign) the simulator keeps.
+The platform's exact caps are unpublished; longer values are refused, never cut."""
+
+
+def too_long(value: Any) -> bool:
+    """True for a string longer than :data:`MAX_NAME_LENGTH`."""
+    return isinstance(value, str) and len(value) > MAX_NAME_LENGTH
 
 
 def is_email(value: Any) -> bool:

@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 import trustme
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 __all__ = ["LoopbackServer"]
 
@@ -32,6 +32,9 @@ class LoopbackServer:
         ca_path: Where to write the CA certificate (PEM) when ``tls`` is on;
             defaults to a file next to nothing in particular, so give one to keep it.
         host: Interface to bind; loopback unless you know better.
+        read_timeout: Seconds a connection may stay silent while the server waits for
+            (the rest of) a request before it is closed, so a stalled client costs one
+            thread, never the whole server.
 
     Example:
         >>> with LoopbackServer(app, tls=False) as server:   # doctest: +SKIP
@@ -46,6 +49,7 @@ class LoopbackServer:
         tls: bool = True,
         ca_path: Path | str | None = None,
         host: str = "127.0.0.1",
+        read_timeout: float = 30.0,
     ) -> None:
         self.tls = tls
         self.ca_path: Path | None = None
@@ -60,8 +64,9 @@ class LoopbackServer:
                 self.ca_path.parent.mkdir(parents=True, exist_ok=True)
                 ca.cert_pem.write_to_path(str(self.ca_path))
             self._ca = ca
+        handler = type("TimeoutRequestHandler", (WSGIRequestHandler,), {"timeout": read_timeout})
         self._server: BaseWSGIServer = make_server(
-            host, port, app, threaded=True, ssl_context=context
+            host, port, app, threaded=True, ssl_context=context, request_handler=handler
         )
         self._thread: threading.Thread | None = None
 

@@ -129,6 +129,7 @@ class SalesforceApp:
                     if params["version"] not in SUPPORTED_VERSIONS:
                         raise NOT_FOUND
                     ctx.version = params["version"]
+                _check_media_type(route, ctx)
                 if route.auth:
                     ctx.user_id = org.sessions.authenticate(_session_id(ctx))
                     org.running_user_id = ctx.user_id
@@ -218,3 +219,29 @@ def _session_id(ctx: RequestContext) -> str | None:
             return token.strip()
         return None
     return ctx.header("X-SFDC-Session")
+
+
+JSON_TYPES = ("application/json", "text/json")
+
+
+def _check_media_type(route: Route, ctx: RequestContext) -> None:
+    """REST writes must be JSON (XML bodies are not modelled).
+
+    Raises:
+        SalesforceApiError: ``UNSUPPORTED_MEDIA_TYPE`` (415) for another declared media type.
+    """
+    if (
+        not route.json_body
+        or route.bulk1
+        or ctx.method not in ("POST", "PATCH", "PUT")
+        or not ctx.raw_path.startswith("/services/data")
+        or not ctx.body.strip()
+    ):
+        return
+    media = (ctx.header("Content-Type") or "").split(";")[0].strip().lower()
+    if media and media not in JSON_TYPES and not media.endswith("+json"):
+        raise SalesforceApiError(
+            "UNSUPPORTED_MEDIA_TYPE",
+            f"MediaType of '{media}' is not supported by this resource",
+            415,
+        )

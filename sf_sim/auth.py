@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 from sf_sim.http import Reply, RequestContext
 from sf_sim.sessions import LoginError, OAuthError, soap_fault, soap_login_response
 
-__all__ = ["oauth_token", "soap_login"]
+__all__ = ["oauth_token", "soap_login", "soap_not_modelled"]
 
 XML_TYPE = "text/xml; charset=utf-8"
 
@@ -28,7 +28,7 @@ def soap_login(ctx: RequestContext) -> Reply:
     """``POST /services/Soap/u/{version}``: ``loginResponse`` or a 500 SOAP fault."""
     try:
         root = ET.fromstring(ctx.body)
-    except ET.ParseError:
+    except (ET.ParseError, LookupError, ValueError):  # also an unknown declared encoding
         return Reply(
             500,
             soap_fault("UNKNOWN_EXCEPTION", "Unable to parse the SOAP envelope"),
@@ -55,6 +55,27 @@ def soap_login(ctx: RequestContext) -> Reply:
         200,
         soap_login_response(
             ctx.org, session_id, user_id, ctx.params.get("soap_version", ctx.version)
+        ),
+        content_type=XML_TYPE,
+    )
+
+
+def soap_not_modelled(ctx: RequestContext) -> Reply:
+    """The SOAP APIs sf_sim does not model (enterprise, metadata, tooling, Apex, and partner
+    calls other than ``login``): a SOAP fault, as a SOAP client expects, never a JSON 404."""
+    operation = "unknown"
+    try:
+        root = ET.fromstring(ctx.body)
+        body = next((e for e in root.iter() if _local(e.tag) == "Body"), None)
+        if body is not None and len(body):
+            operation = _local(body[0].tag)
+    except (ET.ParseError, LookupError, ValueError):  # also an unknown declared encoding
+        pass
+    return Reply(
+        500,
+        soap_fault(
+            "UNKNOWN_EXCEPTION",
+            f"No operation available for request {operation} (not modelled by sf_sim)",
         ),
         content_type=XML_TYPE,
     )

@@ -9,6 +9,8 @@ simple-salesforce, in-process and over HTTPS, then prints what it saw.
 from __future__ import annotations
 
 import logging
+import random
+import secrets
 import tempfile
 from pathlib import Path
 
@@ -59,6 +61,16 @@ def main() -> None:
     help="Freeze time at the virtual epoch instead of the wall clock.",
 )
 @click.option(
+    "--password",
+    default=None,
+    help="Fixed password of the admin (default: a new random one at every start).",
+)
+@click.option(
+    "--security-token",
+    default=None,
+    help="Fixed security token of the admin (default: a new random one at every start).",
+)
+@click.option(
     "--seed-data",
     type=int,
     default=0,
@@ -72,6 +84,8 @@ def serve(
     ca_file: Path | None,
     name: str,
     virtual_clock: bool,
+    password: str | None,
+    security_token: str | None,
     seed_data: int,
 ) -> None:
     """Serve an org on 127.0.0.1 until Ctrl-C.
@@ -95,11 +109,19 @@ def serve(
     ca_path = None if plain else (ca_file or Path(tempfile.mkdtemp(prefix="sf-sim-")) / "ca.pem")
     server = LoopbackServer(SalesforceApp(org), port=port, tls=not plain, ca_path=ca_path)
     org.base_url_override = server.url
+    # Data and ids follow the org's seed; credentials are new at every start unless fixed.
+    org.credential_random = random.SystemRandom()
+    password = password or secrets.token_urlsafe(12)
+    security_token = security_token or secrets.token_urlsafe(18)
     with org.store.lock:
+        org.sessions.set_password(org.admin_username, password, security_token)
+        org.store.set_meta("admin_credentials", [password, security_token])
         session_id = org.sessions.open(org.running_user_id)
     click.echo(f"instance URL:  {server.url}")
     click.echo(f"session id:    {session_id}")
     click.echo(f"username:      {org.admin_username}")
+    click.echo(f"password:      {password}")
+    click.echo(f"security token: {security_token}")
     if ca_path is not None:
         click.echo(f"trust CA file: {ca_path}")
     click.echo("Ctrl-C to stop.")

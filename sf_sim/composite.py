@@ -309,7 +309,7 @@ def composite(ctx: RequestContext) -> Reply:
                     url = _resolve(item.get("url"), values)
                     payload = _resolve(item.get("body"), values)
                     reply = _subrequest(
-                        ctx, item.get("method"), url, payload, dict(item.get("httpHeaders") or {})
+                        ctx, item.get("method"), url, payload, _headers(item.get("httpHeaders"))
                     )
                 except SalesforceApiError as exc:
                     reply = Reply(exc.status, [exc.to_api()])
@@ -378,3 +378,22 @@ def composite_batch(ctx: RequestContext) -> Reply:
             has_errors = True
         results.append({"statusCode": reply.status, "result": reply.body})
     return Reply(200, {"hasErrors": has_errors, "results": results})
+
+
+def _headers(value: Any) -> dict[str, str]:
+    """A subrequest's ``httpHeaders``: an object of strings.
+
+    Raises:
+        SalesforceApiError: ``JSON_PARSER_ERROR`` (400) for anything else.
+    """
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise SalesforceApiError(
+            "JSON_PARSER_ERROR",
+            "Cannot deserialize httpHeaders: expected an object of string values",
+            400,
+        )
+    return dict(value)

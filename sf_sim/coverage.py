@@ -13,7 +13,8 @@ COVERAGE: dict[tuple[str, str], str] = {
     ("GET", "versions"): "``GET /services/data``: the supported versions",
     ("GET", "resources"): "``GET /services/data/vXX.X``: the resources of a version",
     ("GET", "limits"): "``GET limits``",
-    ("GET", "query"): "``GET query?q=`` / ``queryAll?q=``: the first page",
+    ("GET", "query"): "``GET query?q=`` / ``queryAll?q=``: the first page; with ``columns=true`` "
+    "the ``columnMetadata`` of the query (Salesforce CLI), no rows",
     ("GET", "query_more"): "``GET query/<locator>-<offset>``: a later page",
     ("GET", "describe_global"): "``GET sobjects``",
     ("GET", "sobject_info"): "``GET sobjects/X``: basic information",
@@ -112,4 +113,17 @@ COVERAGE: dict[tuple[str, str], str] = {
         "POST",
         "oauth_token",
     ): "``POST /services/oauth2/token``: JSON token or ``{error, error_description}`` (400)",
+    (
+        "GET",
+        "userinfo",
+    ): "``GET /services/oauth2/userinfo``: OpenID Connect claims of the session's user",
+    (
+        "GET",
+        "identity",
+    ): "``GET /id/{orgId}/{userId}``: the identity URL of the token's own user (403 for others)",
+    (
+        "POST",
+        "soap_not_modelled",
+    ): "``POST /services/Soap/{c,m,T,s,class}/{version}``: a SOAP fault "
+    "(enterprise, metadata, tooling and Apex SOAP calls are not modelled)",
 }

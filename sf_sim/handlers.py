@@ -14,7 +14,9 @@ from sf_sim import describe
 from sf_sim.dml import WriteContext
 from sf_sim.exceptions import SalesforceApiError
 from sf_sim.http import Reply, RequestContext
+from sf_sim.identity_api import identity_url
 from sf_sim.query import parse_batch_size
+from sf_sim.query_columns import column_metadata
 from sf_sim.records import SaveResult
 from sf_sim.recycle import run_delete
 from sf_sim.upsert import external_id_field
@@ -70,6 +72,8 @@ def resources(ctx: RequestContext) -> Reply:
     names = ("composite", "jobs", "limits", "query", "queryAll", "sobjects", "actions")
     body = {name: f"{base}/{name}" for name in names}
     body["jobs"] = f"{base}/jobs"
+    if ctx.user_id is not None:
+        body["identity"] = identity_url(ctx.org, ctx.user_id)
     return Reply(body=body)
 
 
@@ -84,6 +88,8 @@ def query(ctx: RequestContext) -> Reply:
     if soql is None or not soql.strip():
         raise SalesforceApiError("MALFORMED_QUERY", "A query string has to be specified", 400)
     include_deleted = ctx.params["resource"] == "queryAll"
+    if ctx.args.get("columns", "").lower() == "true":
+        return Reply(body=column_metadata(ctx.org, soql, include_deleted=include_deleted))
     batch = parse_batch_size(ctx.header("Sforce-Query-Options"))
     return Reply(
         body=ctx.org.queries.first_page(

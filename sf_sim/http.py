@@ -104,7 +104,15 @@ class RequestContext:
                 400,
             )
         try:
-            return json.loads(self.body)
+            value = json.loads(self.body)
+            json.dumps(value, ensure_ascii=False).encode(
+                "utf-8"
+            )  # lone surrogates (``"\ud800"``) are no text
+            return value
+        except UnicodeEncodeError as exc:
+            raise SalesforceApiError(
+                "JSON_PARSER_ERROR", "Invalid UTF-8 in a string value (a lone surrogate)", 400
+            ) from exc
         except RecursionError as exc:
             raise SalesforceApiError(
                 "JSON_PARSER_ERROR", "JSON nesting depth exceeds the maximum allowed", 400

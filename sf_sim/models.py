@@ -88,6 +88,8 @@ class Org:
     ) -> None:
         self.clock: Clock = clock or VirtualClock()
         self.random = random.Random(seed)
+        self.credential_random: random.Random = self.random
+        """Where session ids come from (``sf-sim serve`` makes it a system source)."""
         self.store = Store(path)
         if _copy_source is not None:
             _copy_source.store.conn.backup(self.store.conn)

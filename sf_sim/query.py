@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sf_sim.exceptions import SalesforceApiError
-from sf_sim.soql import QueryCursor, parse, run_query
+from sf_sim.soql import QueryCursor, run_query
 
 if TYPE_CHECKING:
     from sf_sim.models import Org
@@ -83,15 +83,6 @@ class Queries:
         Raises:
             QueryError: For anything the platform would refuse.
         """
-        name = _object_of(soql) if self.org.control.object_permissions else ""
-        if name and not self.org.control.object_visible(name):
-            raise SalesforceApiError(
-                "INVALID_TYPE",
-                f"sObject type '{name}' is not supported. If you are attempting to use a custom "
-                "object, be sure to append the '__c' after the entity name. Please reference your WSDL "
-                "or the describe call for the appropriate names.",
-                400,
-            )
         self.org.control.count_apex("soql")
         cursor = run_query(
             self.org.store.conn,
@@ -102,6 +93,9 @@ class Queries:
             include_deleted=include_deleted,
             field_visible=self.org.control.field_visible,
             api_version=api_version,
+            object_visible=(
+                self.org.control.object_visible if self.org.control.object_permissions else None
+            ),
         )
         self.org.control.count_apex("soql_rows", cursor.total_size)
         return cursor
@@ -201,10 +195,3 @@ class Queries:
                     break
                 records.extend(page)
             return records
-
-
-def _object_of(soql: str) -> str:
-    try:
-        return parse(soql).object_name
-    except SalesforceApiError:  # parse errors surface from run_query with the real message
-        return ""

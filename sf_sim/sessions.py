@@ -28,6 +28,7 @@ from xml.sax.saxutils import escape
 import jwt
 
 from sf_sim.exceptions import SalesforceApiError, SfSimError
+from sf_sim.identity_api import identity_url
 from sf_sim.ids import to_15
 from sf_sim.schema import format_datetime, parse_datetime
 
@@ -112,6 +113,11 @@ class Sessions:
             "token": _hash(security_token, salt) if security_token else None,
         }
         self.org.store.set_meta("credentials", credentials)
+        self.revoke_user(user_id)  # a new password ends the user's sessions
+
+    def revoke_user(self, user_id: str) -> None:
+        """End every session of one user (password reset, deactivation)."""
+        self.org.store.conn.execute("DELETE FROM _sf_sessions WHERE user_id = ?", (user_id,))
 
     def add_connected_app(
         self,
@@ -179,7 +185,7 @@ class Sessions:
 
     def open(self, user_id: str) -> str:
         """Start a session for a user; returns the session id (``00D…!…``)."""
-        secret = "".join(self.org.random.choice(_B62) for _ in range(96))
+        secret = "".join(self.org.credential_random.choice(_B62) for _ in range(96))
         session_id = f"{to_15(self.org.org_id)}!AQ{secret}"
         now = format_datetime(self.org.clock.now())
         self.org.store.conn.execute(
@@ -202,7 +208,9 @@ class Sessions:
             raise expired
         key = _sid_key(session_id)
         row = self.org.store.select(
-            "SELECT user_id, last_used FROM _sf_sessions WHERE sid = ?", (key,)
+            'SELECT s.user_id, s.last_used FROM _sf_sessions s JOIN "User" u ON u.Id = s.user_id '
+            "WHERE s.sid = ? AND u.IsActive = 1",
+            (key,),
         )
         if not row:
             raise expired
@@ -301,7 +309,7 @@ class Sessions:
     def _token(self, user_id: str, app: dict[str, Any]) -> dict[str, Any]:
         session_id = self.open(user_id)
         issued = str(int(self.org.clock.now().timestamp() * 1000))
-        identity = f"https://login.salesforce.com/id/{self.org.org_id}/{user_id}"
+        identity = identity_url(self.org, user_id)
         digest = hmac.new(
             base64.b64decode(app["secret_key"]), (identity + issued).encode(), hashlib.sha256
         ).digest()

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sf_sim import auth, composite, composite_tree, handlers, jobs
+from sf_sim import auth, composite, composite_tree, handlers, identity_api, jobs
 from sf_sim.http import Reply, RequestContext
 
 __all__ = ["ROUTES", "Route"]
@@ -32,6 +32,8 @@ class Route:
     cost: int = 1
     composable: bool = True
     bulk1: bool = False
+    json_body: bool = True
+    """Writes must send JSON (else 415); False for CSV uploads and the login endpoints."""
 
 
 def _r(
@@ -43,8 +45,11 @@ def _r(
     cost: int = 1,
     composable: bool = True,
     bulk1: bool = False,
+    json_body: bool = True,
 ) -> Route:
-    return Route(method, re.compile("^" + path + "/?$"), handler, auth, cost, composable, bulk1)
+    return Route(
+        method, re.compile("^" + path + "/?$"), handler, auth, cost, composable, bulk1, json_body
+    )
 
 
 def _b(method: str, path: str, handler: Handler) -> Route:
@@ -126,6 +131,7 @@ ROUTES: tuple[Route, ...] = (
         V + r"/jobs/(?P<kind>ingest)/(?P<id>750[A-Za-z0-9]{12,15})/batches",
         jobs.upload_job_data,
         composable=False,
+        json_body=False,
     ),
     _r(
         "GET",
@@ -159,6 +165,22 @@ ROUTES: tuple[Route, ...] = (
         cost=0,
         composable=False,
     ),
+    _r(
+        "POST",
+        r"/services/Soap/(?P<soap_api>[cmTs]|class)/(?P<soap_version>\d{1,3}\.\d)(?:/[A-Za-z0-9]*)?",
+        auth.soap_not_modelled,
+        auth=False,
+        cost=0,
+        composable=False,
+    ),
     _r("POST", r"/services/oauth2/token", auth.oauth_token, auth=False, cost=0, composable=False),
+    _r("GET", r"/services/oauth2/userinfo", identity_api.userinfo, cost=0, composable=False),
+    _r(
+        "GET",
+        r"/id/(?P<org>00D[A-Za-z0-9]{12,15})/(?P<user>005[A-Za-z0-9]{12,15})",
+        identity_api.identity,
+        cost=0,
+        composable=False,
+    ),
 )
 """Every route the facade serves; anything else is 404 NOT_FOUND (405 for a known path)."""

@@ -44,6 +44,7 @@ def run_query(
     include_deleted: bool = False,
     field_visible: Callable[[str, str], bool] | None = None,
     api_version: str = "59.0",
+    object_visible: Callable[[str], bool] | None = None,
 ) -> QueryCursor:
     """Run a SOQL query against an org's database.
 
@@ -57,6 +58,9 @@ def run_query(
         field_visible: ``(object, field) -> bool`` field-level security check; fields
             the user cannot see behave as if they did not exist.
         api_version: API version for ``attributes.url``.
+        object_visible: ``object -> bool`` object read permission; an object the user
+            cannot read behaves as if it did not exist wherever the query touches it
+            (FROM, parent paths, child subqueries, semi- and anti-joins).
 
     Returns:
         A cursor whose :meth:`QueryCursor.fetch` streams records.
@@ -77,6 +81,7 @@ def run_query(
         include_deleted=include_deleted,
         field_visible=field_visible,
         api_version=api_version,
+        object_visible=object_visible,
     )
     try:
         compiled = compile_query(ctx, query)

@@ -60,8 +60,16 @@ def compile_query(ctx: Context, query: ast.Query) -> CompiledQuery:
     return _RecordCompiler(ctx, obj).compile(query)
 
 
+MAX_LIMIT = 2**31 - 1
+"""Largest LIMIT accepted (the platform parses it as a 32-bit integer)."""
+
+
 def check_limits(ctx: Context, query: ast.Query) -> None:
-    """Refuse an OFFSET above :data:`MAX_OFFSET`."""
+    """Refuse an OFFSET above :data:`MAX_OFFSET` and a LIMIT beyond a 32-bit integer."""
+    if query.limit is not None and query.limit > MAX_LIMIT:
+        raise query_error(
+            NUMBER_OUTSIDE_VALID_RANGE, ctx.soql, None, f"Maximum SOQL LIMIT allowed is {MAX_LIMIT}"
+        )
     if query.offset is not None and query.offset > MAX_OFFSET:
         raise query_error(
             NUMBER_OUTSIDE_VALID_RANGE,
@@ -180,7 +188,7 @@ class _RecordCompiler:
         soql = self.ctx.soql
         relation = self.obj.child_relationship(sub.object_name)
         child_obj = self.ctx.schema.object(relation.child_object) if relation else None
-        if relation is None or child_obj is None:
+        if relation is None or child_obj is None or not self.ctx.can_read(child_obj):
             raise query_error(
                 INVALID_TYPE,
                 soql,

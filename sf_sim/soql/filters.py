@@ -144,7 +144,16 @@ class FilterCompiler:
         self, operand: Operand, op: str, value: ast.Literal, *, negated: bool = False
     ) -> Sql:
         name, n = value.value
-        start, end = date_range(name, n, self.ctx.now, self.ctx.user_timezone)
+        try:
+            start, end = date_range(name, n, self.ctx.now, self.ctx.user_timezone)
+        except (OverflowError, ValueError):
+            raise query_error(
+                MALFORMED_QUERY,
+                self.ctx.soql,
+                value.pos,
+                f"Date literal {value.text} reaches outside the calendar",
+                len(value.text),
+            ) from None
         if operand.type == "date":
             low, high = start.date().isoformat(), end.date().isoformat()
         else:

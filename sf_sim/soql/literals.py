@@ -101,6 +101,8 @@ def make_literal(soql: str, token: Token) -> ast.Literal:
         return ast.Literal("string", decoded, text, pos, pattern)
     if kind == "NUMBER":
         number: int | float = float(text) if "." in text else int(text)
+        if isinstance(number, int) and abs(number) >= 2**63:
+            number = float(number)  # beyond SQLite's integers; compares the same
         return ast.Literal("number", number, text, pos)
     if kind in ("TRUE", "FALSE"):
         return ast.Literal("boolean", kind == "TRUE", text, pos)

@@ -44,6 +44,7 @@ MAX_RELATIONSHIP_DEPTH = 5
 """Parent relationships a path may traverse from the FROM object."""
 
 FieldVisible = Callable[[str, str], bool]
+ObjectVisible = Callable[[str], bool]
 
 
 def quote(name: str) -> str:
@@ -64,6 +65,7 @@ class Context:
         field_visible: FLS check, or None when every field is visible.
         api_version: Version used in ``attributes.url``.
         security_enforced: ``WITH SECURITY_ENFORCED`` applies.
+        object_visible: Object read permission, or None when every object is readable.
     """
 
     schema: Schema
@@ -74,11 +76,16 @@ class Context:
     field_visible: FieldVisible | None = None
     api_version: str = "59.0"
     security_enforced: bool = False
+    object_visible: ObjectVisible | None = None
     _aliases: Iterator[int] = field(default_factory=itertools.count)
 
     def alias(self) -> str:
         """A table alias unique within the whole SQL statement."""
         return f"t{next(self._aliases)}"
+
+    def can_read(self, obj: ObjectDef) -> bool:
+        """True if the running user may read ``obj`` (object permission)."""
+        return self.object_visible is None or self.object_visible(obj.name)
 
     def check_visible(self, obj: ObjectDef, definition: FieldDef, pos: int, name: str) -> None:
         """Raise the platform's error when the user may not see ``definition``."""
@@ -269,7 +276,7 @@ class Scope:
             reference = reference or definition
             for parent_name in definition.reference_to:
                 parent = self.ctx.schema.object(parent_name)
-                if parent is not None and parent not in parents:
+                if parent is not None and parent not in parents and self.ctx.can_read(parent):
                     parents.append(parent)
         assert reference is not None
         if not parents:
@@ -292,6 +299,6 @@ def object_or_error(ctx: Context, name: str, pos: int) -> ObjectDef:
         QueryError: INVALID_TYPE when the org has no such (queryable) object.
     """
     obj = ctx.schema.object(name)
-    if obj is None or not obj.queryable:
+    if obj is None or not obj.queryable or not ctx.can_read(obj):
         raise unsupported_object(ctx.soql, pos, name)
     return obj

@@ -59,3 +59,37 @@ def test_serve_with_a_bad_db_path_is_a_clean_error(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1 and "cannot open the org database" in result.output
     assert "Traceback" not in result.output
+
+
+def test_serve_credentials_are_new_at_every_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(LoopbackServer, "serve_forever", lambda self: self._server.server_close())
+    db = tmp_path / "org.sqlite"
+    starts = []
+    for _ in range(2):
+        result = CliRunner().invoke(main, ["serve", "--port", "0", "--http", "--db", str(db)])
+        assert result.exit_code == 0, result.output
+        starts.append(
+            dict(line.split(":", 1) for line in result.output.splitlines() if ":" in line)
+        )
+    assert starts[0]["session id"] != starts[1]["session id"]
+    assert starts[0]["password"] != starts[1]["password"]
+    org = Org(db)
+    user = org.sessions.check_password(
+        org.admin_username, starts[1]["password"].strip() + starts[1]["security token"].strip()
+    )
+    assert user == org.running_user_id
+    stale = starts[0]["password"].strip() + starts[0]["security token"].strip()
+    assert org.sessions.check_password(org.admin_username, stale) is None
+    org.close()
+
+
+def test_serve_keeps_fixed_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(LoopbackServer, "serve_forever", lambda self: self._server.server_close())
+    result = CliRunner().invoke(
+        main,
+        ["serve", "--port", "0", "--http", "--password", "pw-fixed", "--security-token", "TOK"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "password:      pw-fixed" in result.output

@@ -1,0 +1,226 @@
+"""The npm lane: third-party JavaScript clients work unchanged against the served simulators.
+
+The Salesforce CLI (``sf``), jsforce and createsend-node are installed from npm, pinned
+(``tests/npm_clients/package.json``), into ``.cache/npm-clients/`` once for all xdist
+workers (a file lock), then driven against ``sf-sim serve`` and ``cm-sim serve`` started
+as real processes over HTTPS, trusting the local CA through ``NODE_EXTRA_CA_CERTS``.
+Without ``npm`` on the machine these tests skip and say why.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIENTS = ROOT / "tests" / "npm_clients"
+CACHE = ROOT / ".cache" / "npm-clients"
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("npm") is None or shutil.which("node") is None,
+    reason="npm/node not installed: the third-party JavaScript client lane needs them",
+)
+
+
+def _install() -> Path:
+    """Install the pinned clients once (shared by xdist workers through a file lock)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    manifest = (CLIENTS / "package.json").read_bytes()
+    with open(CACHE / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stamp = CACHE / ".installed"
+        if not stamp.exists() or stamp.read_bytes() != manifest:
+            (CACHE / "package.json").write_bytes(manifest)
+            subprocess.run(
+                ["npm", "install", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"],
+                cwd=CACHE, check=True, capture_output=True, timeout=900,
+            )  # fmt: skip
+            stamp.write_bytes(manifest)
+    return CACHE / "node_modules"
+
+
+def _serve(command: list[str], wanted: int, tmp: Path) -> tuple[subprocess.Popen[str], list[str]]:
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=tmp
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 120
+    while len(lines) < wanted and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line and proc.poll() is not None:
+            break
+        if line.strip():
+            lines.append(line.strip())
+    assert len(lines) >= wanted, lines
+    return proc, lines
+
+
+def _field(lines: list[str], name: str) -> str:
+    for line in lines:
+        if line.startswith(name + ":"):
+            return line.split(":", 1)[1].strip()
+    raise AssertionError(f"{name} not printed: {lines}")
+
+
+@pytest.fixture(scope="module")
+def node_modules() -> Path:
+    return _install()
+
+
+@pytest.fixture(scope="module")
+def sf_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    tmp = tmp_path_factory.mktemp("sf-serve")
+    proc, lines = _serve(
+        [str(Path(sys.executable).parent / "sf-sim"), "serve", "--port", "0", "--seed-data", "20",
+         "--ca-file", str(tmp / "ca.pem")], 6, tmp,
+    )  # fmt: skip
+    try:
+        yield {
+            "url": _field(lines, "instance URL"), "session": _field(lines, "session id"),
+            "username": _field(lines, "username"), "password": _field(lines, "password"),
+            "token": _field(lines, "security token"), "ca": str(tmp / "ca.pem"), "home": str(tmp),
+        }  # fmt: skip
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def cm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    tmp = tmp_path_factory.mktemp("cm-serve")
+    proc, lines = _serve(
+        [str(Path(sys.executable).parent / "cm-sim"), "serve", "--port", "0", "--seed", "3",
+         "--subscribers", "10", "--ca-file", str(tmp / "ca.pem")], 3, tmp,
+    )  # fmt: skip
+    try:
+        url = lines[0].split()[-1]
+        yield {"host": url.split("://", 1)[1].split("/", 1)[0], "key": _field(lines, "API key"),
+               "ca": str(tmp / "ca.pem")}  # fmt: skip
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _node_env(node_modules: Path, ca: str, home: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SF_", "SFDX_"))}
+    env.update(NODE_PATH=str(node_modules), NODE_EXTRA_CA_CERTS=ca, SF_DISABLE_TELEMETRY="true",
+               SF_AUTOUPDATE_DISABLE="true", SF_SKIP_NEW_VERSION_CHECK="true",
+               SF_USE_GENERIC_UNIX_KEYCHAIN="true", SF_CONTAINER_MODE="true")  # fmt: skip
+    if home is not None:
+        env["HOME"] = home
+    return env
+
+
+def _node(script: str, args: list[str], env: dict[str, str]) -> dict[str, object]:
+    done = subprocess.run(
+        ["node", str(CLIENTS / script), *args], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_createsend_node_workflow(node_modules: Path, cm_server: dict[str, str]) -> None:
+    seen = _node(
+        "createsend_workflow.js", [cm_server["host"], cm_server["key"]],
+        _node_env(node_modules, cm_server["ca"]),
+    )  # fmt: skip
+    assert seen["clients"] == 2 and seen["lists"] == 2
+    assert seen["subscriberState"] == "Active"
+    assert seen["sentCampaignsIsArray"] is True  # /api/v3: a bare array, as before v3.3
+    assert seen["smartEmails"] == 1 and seen["smartSendStatus"] == "Received"
+    assert seen["messages"] == 1
+    assert seen["missingSubscriber"] == 203
+
+
+def test_jsforce_workflow(node_modules: Path, sf_server: dict[str, str]) -> None:
+    seen = _node(
+        "jsforce_workflow.js",
+        [sf_server["url"], sf_server["username"], sf_server["password"] + sf_server["token"]],
+        _node_env(node_modules, sf_server["ca"]),
+    )
+    assert seen["identityUser"] == sf_server["username"]
+    assert seen["created"] is True and seen["updated"] is True and seen["deleted"] is True
+    assert seen["retrievedName"] == "Js" and seen["upserted"] is True
+    assert seen["collectionCreated"] == 5
+    assert seen["queryTotal"] == seen["queryAllFetched"]
+    assert seen["bulk2Successful"] == 2 and seen["bulk2Queried"] == 2
+
+
+def _sf(node_modules: Path, server: dict[str, str], *args: str) -> dict[str, object]:
+    env = _node_env(node_modules, server["ca"], server["home"])
+    env["SF_ACCESS_TOKEN"] = server["session"]
+    done = subprocess.run(
+        [str(node_modules / ".bin" / "sf"), *args, "--json"], env=env, capture_output=True,
+        text=True, timeout=300, cwd=server["home"],
+    )  # fmt: skip
+    assert done.returncode == 0, (args, done.stdout[-2000:], done.stderr[-1000:])
+    answer: dict[str, object] = json.loads(done.stdout)
+    return answer
+
+
+def test_salesforce_cli_workflow(node_modules: Path, sf_server: dict[str, str]) -> None:
+    home = Path(sf_server["home"])
+    login = _sf(node_modules, sf_server, "org", "login", "access-token", "--instance-url",
+                sf_server["url"], "--no-prompt", "--alias", "sim")  # fmt: skip
+    assert login["result"]["username"] == sf_server["username"]  # type: ignore[index]
+    rows = _sf(node_modules, sf_server, "data", "query", "-o", "sim", "-q",
+               "SELECT Name, Owner.Name, (SELECT LastName FROM Contacts) FROM Account LIMIT 3")  # fmt: skip
+    assert rows["status"] == 0
+    created = _sf(node_modules, sf_server, "data", "create", "record", "-o", "sim", "-s", "Contact",
+                  "-v", "LastName=Cli Email=cli@example.com")["result"]  # fmt: skip
+    record_id = created["id"]  # type: ignore[index]
+    _sf(node_modules, sf_server, "data", "update", "record", "-o", "sim", "-s", "Contact",
+        "-i", record_id, "-v", "LastName=Cli2")  # fmt: skip
+    check = _sf(node_modules, sf_server, "data", "query", "-o", "sim", "-q",
+                f"SELECT LastName FROM Contact WHERE Id = '{record_id}'")  # fmt: skip
+    assert check["result"]["records"][0]["LastName"] == "Cli2"  # type: ignore[index]
+    _sf(
+        node_modules,
+        sf_server,
+        "data",
+        "delete",
+        "record",
+        "-o",
+        "sim",
+        "-s",
+        "Contact",
+        "-i",
+        record_id,
+    )
+    describe = _sf(node_modules, sf_server, "sobject", "describe", "-o", "sim", "-s", "Contact")
+    assert describe["result"]["name"] == "Contact"  # type: ignore[index]
+    limits = _sf(node_modules, sf_server, "limits", "api", "display", "-o", "sim")
+    assert any(item["name"] == "DailyApiRequests" for item in limits["result"])  # type: ignore[attr-defined,index]
+    display = _sf(node_modules, sf_server, "org", "display", "-o", "sim")
+    assert display["result"]["connectedStatus"] == "Connected"  # type: ignore[index]
+    (home / "in.csv").write_text(
+        "LastName,Email\nZzNpmBulkA,a@example.com\nZzNpmBulkB,b@example.com\n"
+    )
+    imported = _sf(node_modules, sf_server, "data", "import", "bulk", "-o", "sim", "-s", "Contact",
+                   "-f", str(home / "in.csv"), "--wait", "5")["result"]  # fmt: skip
+    assert imported["successfulRecords"] == 2  # type: ignore[index]
+    _sf(node_modules, sf_server, "data", "export", "bulk", "-o", "sim", "-q",
+        "SELECT Id, LastName FROM Contact WHERE LastName LIKE 'ZzNpmBulk%'",
+        "--output-file", str(home / "out.csv"), "--wait", "5")  # fmt: skip
+    exported = (home / "out.csv").read_text().splitlines()
+    assert len(exported) == 3
+    ids = [line.split(",")[0].strip('"') for line in exported[1:]]
+    (home / "up.csv").write_text("Id,Title\n" + "".join(f"{i},Upserted\n" for i in ids))
+    upserted = _sf(node_modules, sf_server, "data", "upsert", "bulk", "-o", "sim", "-s", "Contact",
+                   "-f", str(home / "up.csv"), "-i", "Id", "--wait", "5")["result"]  # fmt: skip
+    assert upserted["jobInfo"]["numberRecordsProcessed"] == 2  # type: ignore[index]
+    (home / "del.csv").write_text("Id\n" + "".join(f"{i}\n" for i in ids))
+    deleted = _sf(node_modules, sf_server, "data", "delete", "bulk", "-o", "sim", "-s", "Contact",
+                  "-f", str(home / "del.csv"), "--wait", "5")["result"]  # fmt: skip
+    assert deleted["jobInfo"]["numberRecordsProcessed"] == 2  # type: ignore[index]
