@@ -168,19 +168,22 @@ def _journal(path: Any) -> Journal:
 
 
 def _probe(path: Path) -> None:
-    """Check that ``path`` is a readable SQLite file, naming it in one line if not.
+    """Check that ``path`` is a SQLite file this process may write, naming it if not.
 
     Raises:
-        ConfigError: If it is missing, a folder, locked, or not a SQLite database.
+        ConfigError: If it is missing, a folder, read-only, locked by another writer, or
+            not a SQLite database.
     """
     if not path.exists():
         raise ConfigError(f"simulator file missing: {path} does not exist")
     if path.is_dir():
         raise explain(IsADirectoryError(str(path)), path) or ConfigError(f"{path} is a folder")
     try:
-        probe = sqlite3.connect(str(path))
+        probe = sqlite3.connect(str(path), isolation_level=None)
         try:
             probe.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            probe.execute("BEGIN IMMEDIATE")  # writable, and not locked by another writer
+            probe.execute("ROLLBACK")
         finally:
             probe.close()
     except sqlite3.Error as exc:
@@ -207,8 +210,6 @@ def _seed_embedded(
         ConfigError: If only one of the two files exists (made some other way), or the
             folder cannot be written.
     """
-    from scenarios.world import EVERY_OPTION, WorldSpec, build_world, engine_for
-
     org_db, account_db = connection.org_db, connection.account_db
     assert org_db is not None and account_db is not None
     home = org_db.parent
@@ -232,6 +233,21 @@ def _seed_embedded(
     if on_seed is not None:
         on_seed(f"creating a simulated org and account in {home}/")
     stage.mkdir(parents=True)
+    try:
+        _build_stage(stage, staged[org_db], staged[account_db], clock)
+    except BaseException:  # failed or interrupted (Ctrl-C): leave nothing half-made
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    for final, temp in staged.items():
+        os.replace(temp, final)
+    shutil.rmtree(stage)
+    return True
+
+
+def _build_stage(stage: Path, org_path: Path, account_path: Path, clock: Clock) -> None:
+    """Build, connect and close the embedded default's world in ``stage``, then mark it whole."""
+    from scenarios.world import EVERY_OPTION, WorldSpec, build_world, engine_for
+
     world = build_world(
         WorldSpec(
             seed=42,
@@ -242,8 +258,8 @@ def _seed_embedded(
             days=45,
         ),
         clock=clock,
-        org_path=staged[org_db],
-        account_path=staged[account_db],
+        org_path=org_path,
+        account_path=account_path,
     )
     try:
         engine = engine_for(world, Journal())
@@ -252,10 +268,6 @@ def _seed_embedded(
     finally:
         world.close()
     (stage / COMPLETE).write_text("both files are whole\n", encoding="utf-8")
-    for final, temp in staged.items():
-        os.replace(temp, final)
-    shutil.rmtree(stage)
-    return True
 
 
 def _open_simulated(

@@ -13,6 +13,7 @@ import pytest
 from cmsf_core.errors import (
     AuthenticationError,
     BudgetExhaustedError,
+    CmsfError,
     ConfigError,
     FatalError,
     PlatformError,
@@ -46,8 +47,8 @@ def test_the_codes_are_distinct_and_documented_values() -> None:
     ],
     ids=["config", "safety", "budget", "rate-limit", "retriable", "fatal", "auth", "platform"],
 )
-def test_errors_carry_the_code_of_what_the_user_does_next(error: Exception, code: ExitCode) -> None:
-    assert getattr(error, "exit_code") == code
+def test_errors_carry_the_code_of_what_the_user_does_next(error: CmsfError, code: ExitCode) -> None:
+    assert error.exit_code == code
 
 
 def test_completed_sync_exits_0(cmsf_home: Path) -> None:
