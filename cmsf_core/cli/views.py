@@ -46,7 +46,7 @@ def print_runs(out: Console, runs: list[RunView], *, title: str = "Recent runs")
             f"{run.calls.get('campaign_monitor', 0):,}",
             run.reason or "",
         )
-    out.print(grid if runs else "No runs yet: 'cmsf sync' starts the first.")
+    out.print(grid if runs else "Recent runs: no runs yet ('cmsf sync' starts the first).")
 
 
 def _clients_table(rows: list[ClientView], *, title: str | None = None) -> Table:
