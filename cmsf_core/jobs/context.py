@@ -236,8 +236,8 @@ class RunStats:
 
     @property
     def written(self) -> Mapping[str, int]:
-        """Distinct records written per object (read-only: add with :meth:`wrote`)."""
-        return MappingProxyType({k: v for k, v in self._written.counts.items() if v})
+        """Distinct records written per object, 0 for others (read-only: add with :meth:`wrote`)."""
+        return MappingProxyType(Counter({k: v for k, v in self._written.counts.items() if v}))
 
     def close(self) -> None:
         """Drop the temporary store of written Ids (the counts stay)."""

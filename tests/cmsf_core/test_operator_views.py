@@ -170,3 +170,16 @@ def test_settings_show_json_and_choices_in_any_case(
     assert cmsf(home, "settings", "set", "frequency=every 4 hours").exit_code == 0
     values = json.loads(cmsf(home, "settings", "show", "--json").stdout)
     assert values["frequency"] == "Every 4 Hours" and values["run_api_share"] == 0.25
+
+
+def test_run_stats_count_each_record_once_and_refuse_direct_edits() -> None:
+    from cmsf_core.jobs.context import RunStats
+
+    stats = RunStats()
+    stats.wrote("CMSF_List__c", ["a01A", "a01B", None])  # configuration upserts two lists
+    stats.wrote("CMSF_List__c", ["a01A", "a01B"])  # list_stats updates the same two
+    assert stats.written["CMSF_List__c"] == 2 and stats.written["Campaign"] == 0
+    with pytest.raises(TypeError):
+        stats.written["CMSF_List__c"] += 1  # type: ignore[index]
+    stats.close()
+    assert dict(stats.written) == {"CMSF_List__c": 2}
