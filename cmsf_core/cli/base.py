@@ -38,6 +38,7 @@ from cmsf_core.runlog import EVENT_LOGGER, attach, detach
 __all__ = [
     "GLOBAL_OPTIONS",
     "CmsfGroup",
+    "connection_of",
     "console",
     "emit_json",
     "fail",
@@ -153,6 +154,22 @@ def _secrets(connection: Connection) -> list[str]:
     return values
 
 
+def connection_of(given: dict[str, Any]) -> Connection:
+    """The connection the global options (and ``CMSF_*`` variables) describe.
+
+    Raises:
+        ConfigError: For half-given simulator files, an unreadable config, incomplete
+            credentials.
+    """
+    return load_connection(
+        config=given["config"],
+        org_db=given["org_db"],
+        account_db=given["account_db"],
+        journal=given["journal"],
+        home=given["home"],
+    )
+
+
 @contextmanager
 def opened(
     ctx: click.Context, progress: Callable[[str, int, int | None], None] | None = None
@@ -162,13 +179,7 @@ def opened(
     Errors are left to :class:`CmsfGroup`, which turns them into one line and an exit code.
     """
     given = options(ctx)
-    connection = load_connection(
-        config=given["config"],
-        org_db=given["org_db"],
-        account_db=given["account_db"],
-        journal=given["journal"],
-        home=given["home"],
-    )
+    connection = connection_of(given)
     root = ctx.find_root()
     if given["log_file"] is not None and "cmsf.log" not in root.meta:
         handler = attach(given["log_file"], secrets=_secrets(connection))

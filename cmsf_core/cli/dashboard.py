@@ -7,9 +7,8 @@ from contextlib import contextmanager
 
 import click
 
-from cmsf_core.cli.base import global_args, global_options, opened, options
+from cmsf_core.cli.base import connection_of, global_args, global_options, opened, options
 from cmsf_core.clock import SystemClock
-from cmsf_core.connection import load_connection
 from cmsf_core.dashboard import create_app, serve_command
 from cmsf_core.errors import ConfigError
 from cmsf_core.local_errors import explain
@@ -46,14 +45,7 @@ def dashboard(ctx: click.Context, port: int) -> None:
 
     @contextmanager
     def open_for_request() -> Iterator[OpenedEngine]:
-        connection = load_connection(
-            config=given["config"],
-            org_db=given["org_db"],
-            account_db=given["account_db"],
-            journal=given["journal"],
-            home=given["home"],
-        )
-        engine = open_engine(connection, clock=SystemClock())
+        engine = open_engine(connection_of(given), clock=SystemClock())
         try:
             yield engine
         finally:
