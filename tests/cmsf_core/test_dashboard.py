@@ -85,8 +85,8 @@ def test_sync_now_and_full_sync_run_and_show_their_result(dashboard: str) -> Non
             assert page.locator("#budget-gauge").count() == 1
 
             page.click("#sync-now")
-            page.wait_for_selector("#run-state.busy")
-            page.wait_for_selector("#run-state.idle", timeout=180_000)
+            page.wait_for_selector("#run-state.busy", timeout=120_000)
+            page.wait_for_selector("#run-state.idle", timeout=400_000)
             assert "exit code 0: completed" in page.inner_text("#run-state")
             assert page.locator("#runs-table tbody tr").count() == 1
             assert page.locator("#runs-chart g.run.completed").count() == 1
@@ -95,8 +95,8 @@ def test_sync_now_and_full_sync_run_and_show_their_result(dashboard: str) -> Non
 
             page.on("dialog", lambda dialog: dialog.accept())
             page.click("#full-sync")
-            page.wait_for_selector("#run-state.busy")
-            page.wait_for_selector("#run-state.idle", timeout=180_000)
+            page.wait_for_selector("#run-state.busy", timeout=120_000)
+            page.wait_for_selector("#run-state.idle", timeout=400_000)
             assert page.locator("#runs-table tbody tr").count() == 2
             first_row = page.inner_text("#runs-table tbody tr:first-child")
             assert "full" in first_row and "completed" in first_row
