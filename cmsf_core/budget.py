@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from cmsf_core.errors import BudgetExhaustedError
+from cmsf_core.formatting import percent
 
 __all__ = ["ApiBudget", "parse_limit_info"]
 
@@ -92,15 +93,16 @@ class ApiBudget:
         org_allowance = self.org_allowance or 0
         if self.run_calls >= run_allowance - self.reserve:
             raise BudgetExhaustedError(
-                f"this run used {self.run_calls} Salesforce API calls, its share "
-                f"({self.run_share:.0%} of {self.daily_max:,} a day); stopping cleanly",
+                f"this run used {self.run_calls:,} Salesforce API calls, its share "
+                f"({percent(self.run_share)} of {self.daily_max:,} a day, less {self.reserve} "
+                "kept to record the stop); stopping cleanly",
                 platform="salesforce",
                 support_code="CMSF-API-RUN",
             )
         if self.org_used is not None and self.org_used >= org_allowance - self.reserve:
             raise BudgetExhaustedError(
                 f"the org has used {self.org_used:,} of {self.daily_max:,} daily Salesforce API "
-                f"calls (ceiling {self.org_ceiling:.0%}); stopping cleanly",
+                f"calls (ceiling {percent(self.org_ceiling)}); stopping cleanly",
                 platform="salesforce",
                 support_code="CMSF-API-ORG",
             )

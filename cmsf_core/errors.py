@@ -16,10 +16,13 @@ Tree::
 
 Platform errors are mapped to these once, in the gateways (`salesforce.py`,
 `campaign_monitor.py`); nothing else in cmsf_core sees an HTTP status. Messages never
-contain credentials. CLI-facing errors carry an ``exit_code``.
+contain credentials. Every error carries an ``exit_code`` from
+:class:`~cmsf_core.exit_codes.ExitCode`, the contract the CLI exits with.
 """
 
 from __future__ import annotations
+
+from cmsf_core.exit_codes import ExitCode
 
 __all__ = [
     "AuthenticationError",
@@ -39,7 +42,7 @@ __all__ = [
 class CmsfError(Exception):
     """Root of every cmsf_core error."""
 
-    exit_code = 1
+    exit_code: int = ExitCode.FAILED
 
     def __init__(
         self,
@@ -69,8 +72,6 @@ class CmsfError(Exception):
 class RetriableError(CmsfError):
     """Transient failure: retry with back-off (429, 5xx, timeouts, UNABLE_TO_LOCK_ROW)."""
 
-    exit_code = 75
-
     def __init__(
         self,
         message: str,
@@ -94,6 +95,8 @@ class RetriableError(CmsfError):
 class RateLimitedError(RetriableError):
     """The platform rate-limited us; ``retry_after`` says when to try again, if known."""
 
+    exit_code = ExitCode.STOPPED
+
 
 class SkippableRecordError(CmsfError):
     """This record cannot be synced; record the failure and continue."""
@@ -102,23 +105,21 @@ class SkippableRecordError(CmsfError):
 class ConfigError(CmsfError):
     """Settings or local configuration are wrong; a person has to fix them."""
 
-    exit_code = 78
+    exit_code = ExitCode.USAGE
 
 
 class SafetyError(ConfigError):
     """A write was refused to protect real data (e.g. a sandbox syncing to a live account)."""
 
+    exit_code = ExitCode.STOPPED
+
 
 class FatalError(CmsfError):
     """The run cannot continue (credentials refused, required schema missing)."""
 
-    exit_code = 70
-
 
 class AuthenticationError(FatalError):
     """A platform refused the credentials."""
-
-    exit_code = 77
 
 
 class NotFoundError(FatalError):
@@ -128,7 +129,7 @@ class NotFoundError(FatalError):
 class BudgetExhaustedError(CmsfError):
     """The API budget for this run or for the org is spent: stop cleanly and resume later."""
 
-    exit_code = 75
+    exit_code = ExitCode.STOPPED
 
 
 class PlatformError(CmsfError):

@@ -13,6 +13,7 @@ for the run summary.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MaintenanceLog", "Message"]
 
+EVENTS = logging.getLogger("cmsf.events")
 OBJECT = "CMSF_Maintenance_Message__c"
 SEVERITIES = ("Info", "Warning", "Error")
 DETAIL_LIMIT = 30_000
@@ -110,6 +112,18 @@ class MaintenanceLog:
         self.messages.append(message)
         self._save(message)
         self._notify(message)
+        EVENTS.info(
+            "maintenance message",
+            extra={
+                "event": "message",
+                "run_id": self.run_id,
+                "severity": severity,
+                "job": job,
+                "code": code,
+                "summary": message.summary,
+                "saved": message.record_id is not None,
+            },
+        )
         return message
 
     def _body(self, message: Message) -> str:

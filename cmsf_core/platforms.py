@@ -3,7 +3,9 @@
 :func:`open_engine` turns a connection into a ready :class:`~cmsf_core.engine.Engine`:
 
 - simulated: opens (or, for the embedded default, creates, seeds and connects) the
-  simulator files and wires the engine to them in process;
+  simulator files and wires the engine to them in process. Seeding is atomic: the world
+  is built in ``<home>/.seeding/`` and moved into place only once complete, so an
+  interrupted first run leaves nothing half-made (the next run starts it again);
 - real: logs in to Salesforce with simple-salesforce (password + token, OAuth password
   flow, or an existing session) and talks to Campaign Monitor over HTTPS (API key or
   OAuth, refreshing an expired token when a refresh token and app credentials are given).
@@ -11,9 +13,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sqlite3
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,6 +30,7 @@ from cmsf_core.clock import Clock
 from cmsf_core.connection import CampaignMonitorCredentials, Connection, SalesforceCredentials
 from cmsf_core.engine import Engine
 from cmsf_core.errors import AuthenticationError, ConfigError
+from cmsf_core.local_errors import explain
 from cmsf_core.state import Journal
 
 __all__ = ["OpenedEngine", "open_engine"]
@@ -121,9 +128,13 @@ def open_engine(
         ConfigError: If simulator files are missing (and not the embedded default) or
             unusable, or credentials are incomplete.
     """
-    journal = Journal(connection.journal)
+    journal = _journal(connection.journal)
     if connection.mode == "simulated":
-        return _open_simulated(connection, journal, clock, progress, on_seed)
+        try:
+            return _open_simulated(connection, journal, clock, progress, on_seed)
+        except BaseException:
+            journal.close()
+            raise
     assert connection.salesforce is not None and connection.campaign_monitor is not None
     cm_credentials = connection.campaign_monitor
     verify = _verify(cm_credentials.ca_file)
@@ -148,6 +159,117 @@ def open_engine(
     return OpenedEngine(engine=engine, connection=connection)
 
 
+def _journal(path: Any) -> Journal:
+    """Open the journal, turning a refused file into one clear line."""
+    try:
+        return Journal(path)
+    except (OSError, sqlite3.Error) as exc:
+        raise explain(exc, path) or ConfigError(f"cannot open the journal {path}: {exc}") from exc
+
+
+def _probe(path: Path) -> None:
+    """Check that ``path`` is a SQLite file this process may write, naming it if not.
+
+    Raises:
+        ConfigError: If it is missing, a folder, read-only, locked by another writer, or
+            not a SQLite database.
+    """
+    if not path.exists():
+        raise ConfigError(f"simulator file missing: {path} does not exist")
+    if path.is_dir():
+        raise explain(IsADirectoryError(str(path)), path) or ConfigError(f"{path} is a folder")
+    try:
+        probe = sqlite3.connect(str(path), isolation_level=None)
+        try:
+            probe.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            probe.execute("BEGIN IMMEDIATE")  # writable, and not locked by another writer
+            probe.execute("ROLLBACK")
+        finally:
+            probe.close()
+    except sqlite3.Error as exc:
+        raise explain(exc, path) or ConfigError(f"cannot open {path}: {exc}") from exc
+
+
+STAGE = ".seeding"
+"""Folder of ``<home>`` where the embedded default is built before it is moved into place."""
+COMPLETE = "complete"
+"""Marker file: the staged world is whole and only needs moving."""
+
+
+def _seed_embedded(
+    connection: Connection, clock: Clock, on_seed: Callable[[str], None] | None
+) -> bool:
+    """Make sure the embedded default's two files exist, whole; return True if created now.
+
+    The world is built and connected in ``<home>/.seeding/``; a ``complete`` marker is
+    written once both files are closed, then each is moved into place (``os.replace``
+    is atomic). A run interrupted before the marker leaves a stage that is thrown away;
+    one interrupted while moving is finished by the next run.
+
+    Raises:
+        ConfigError: If only one of the two files exists (made some other way), or the
+            folder cannot be written.
+    """
+    org_db, account_db = connection.org_db, connection.account_db
+    assert org_db is not None and account_db is not None
+    home = org_db.parent
+    stage = home / STAGE
+    staged = {org_db: stage / org_db.name, account_db: stage / account_db.name}
+    if (stage / COMPLETE).exists():  # interrupted while moving: finish the move
+        for final, temp in staged.items():
+            if temp.exists():
+                os.replace(temp, final)
+        shutil.rmtree(stage)
+    elif stage.exists():  # interrupted while seeding: start again
+        shutil.rmtree(stage)
+    if org_db.exists() and account_db.exists():
+        return False
+    if org_db.exists() or account_db.exists():
+        present, absent = (org_db, account_db) if org_db.exists() else (account_db, org_db)
+        raise ConfigError(
+            f"{present} exists but {absent} does not, so the embedded default is incomplete; "
+            f"move {present} away (or give --home another folder) to create a new one"
+        )
+    if on_seed is not None:
+        on_seed(f"creating a simulated org and account in {home}/")
+    stage.mkdir(parents=True)
+    try:
+        _build_stage(stage, staged[org_db], staged[account_db], clock)
+    except BaseException:  # failed or interrupted (Ctrl-C): leave nothing half-made
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    for final, temp in staged.items():
+        os.replace(temp, final)
+    shutil.rmtree(stage)
+    return True
+
+
+def _build_stage(stage: Path, org_path: Path, account_path: Path, clock: Clock) -> None:
+    """Build, connect and close the embedded default's world in ``stage``, then mark it whole."""
+    from scenarios.world import EVERY_OPTION, WorldSpec, build_world, engine_for
+
+    world = build_world(
+        WorldSpec(
+            seed=42,
+            clients=2,
+            lists_per_client=3,
+            subscribers_per_list=400,
+            campaigns_per_client=3,
+            days=45,
+        ),
+        clock=clock,
+        org_path=org_path,
+        account_path=account_path,
+    )
+    try:
+        engine = engine_for(world, Journal())
+        engine.connect(changed_by="cmsf (embedded default)")
+        engine.change_settings(EVERY_OPTION, changed_by="cmsf (embedded default)")
+    finally:
+        world.close()
+    (stage / COMPLETE).write_text("both files are whole\n", encoding="utf-8")
+
+
 def _open_simulated(
     connection: Connection,
     journal: Journal,
@@ -155,45 +277,25 @@ def _open_simulated(
     progress: Callable[[str, int, int | None], None] | None,
     on_seed: Callable[[str], None] | None,
 ) -> OpenedEngine:
-    from scenarios.world import EVERY_OPTION, WorldSpec, build_world, engine_for, open_world
+    from scenarios.world import engine_for, open_world
 
     assert connection.org_db is not None and connection.account_db is not None
     created = False
-    if (
-        connection.embedded
-        and not connection.org_db.exists()
-        and not connection.account_db.exists()
-    ):
-        if on_seed is not None:
-            on_seed(f"creating a simulated org and account in {connection.org_db.parent}/")
-        connection.org_db.parent.mkdir(parents=True, exist_ok=True)
-        world = build_world(
-            WorldSpec(
-                seed=42,
-                clients=2,
-                lists_per_client=3,
-                subscribers_per_list=400,
-                campaigns_per_client=3,
-                days=45,
-            ),
-            clock=clock,
-            org_path=connection.org_db,
-            account_path=connection.account_db,
-        )
-        created = True
-    else:
+    if connection.embedded:
         try:
-            world = open_world(connection.org_db, connection.account_db, clock=clock)
-        except FileNotFoundError as exc:
-            raise ConfigError(f"simulator file missing: {exc}") from exc
-        except Exception as exc:  # an unreadable file: not a traceback for the user
-            raise ConfigError(
-                f"cannot open the simulator files: {type(exc).__name__}: {exc}"
+            created = _seed_embedded(connection, clock, on_seed)
+        except (OSError, sqlite3.Error) as exc:
+            home = connection.org_db.parent
+            raise explain(exc, home) or ConfigError(
+                f"cannot create the embedded default in {home}: {exc}"
             ) from exc
+    for path in (connection.org_db, connection.account_db):
+        _probe(path)
+    try:
+        world = open_world(connection.org_db, connection.account_db, clock=clock)
+    except Exception as exc:  # an unreadable file: not a traceback for the user
+        raise ConfigError(f"cannot open the simulator files: {type(exc).__name__}: {exc}") from exc
     engine = engine_for(world, journal, progress=progress)
-    if created:
-        engine.connect(changed_by="cmsf (embedded default)")
-        engine.change_settings(EVERY_OPTION, changed_by="cmsf (embedded default)")
     return OpenedEngine(
         engine=engine, connection=connection, created=created, closers=(world.close,)
     )

@@ -13,10 +13,20 @@ Failure policy:
 - an outage or rate limit that outlasts the retries, refused credentials, an unsafe
   sandbox or a spent API budget stop the run cleanly with a message; the next run
   continues from the bookmarks.
+
+Counting: every API call of an invocation is recorded in the journal once, under the job
+that made it or, for the runtime's own calls (settings, limits, safety check, the
+outcome written to the settings record), under ``runtime``; so the summary, ``cmsf
+status`` and the journal show the same numbers. Records written count distinct records.
+Progress is also told to the ``cmsf.events`` logger (run, job and message events with
+counts, never credentials or subscriber data) for unattended runs.
 """
 
 from __future__ import annotations
 
+import logging
+import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +57,12 @@ from cmsf_core.state import Journal, Run
 
 __all__ = ["LocalRuntime", "RunReport"]
 
+EVENTS = logging.getLogger("cmsf.events")
+"""Structured run events (see :mod:`cmsf_core.runlog`)."""
+
+RUNTIME_JOB = "runtime"
+"""Journal name under which the runtime's own API calls are counted."""
+
 FIRST_JOB = "configuration"
 JOB_GAP_SECONDS = 0.001
 FULL_FIRST_JOB = "full_sync_reset"
@@ -60,7 +76,7 @@ class RunReport:
         run: The journal's run.
         status: ``completed``, ``completed_with_errors``, ``stopped`` or ``failed``.
         jobs: Journal rows of the run's jobs, in order.
-        calls: API calls per platform made by this invocation.
+        calls: API calls per platform made by this invocation (also in the journal).
         stats: Records read, written, deleted and failed, by object.
         messages: Maintenance messages raised.
         reason: Why the run stopped or failed, if it did.
@@ -103,6 +119,8 @@ class LocalRuntime:
         self.clock = clock
         self.progress = progress
         self.shadow = Shadow(journal)
+        self._job_calls: Counter[str] = Counter()
+        self._open: tuple[str, int, int] | None = None
 
     def run(self, *, full: bool = False) -> RunReport:
         """Run (or resume) the primary sync.
@@ -117,22 +135,35 @@ class LocalRuntime:
             ConfigError: When the integration is not connected (nothing to sync).
         """
         self.journal.acquire(self.clock.now())
+        self._open = None
         try:
             return self._run(full=full)
+        except KeyboardInterrupt:
+            # Ctrl-C: the run stays unfinished and resumes next time; its calls still count.
+            if self._open is not None:
+                self._count_runtime_calls(*self._open)
+            raise
         finally:
             self.journal.release()
 
     def _run(self, *, full: bool) -> RunReport:
         sf_calls, cm_calls = self.gateway.calls, self.cm.calls
+        self._job_calls = Counter()
         store = SettingsStore(self.gateway, self.clock)
         settings = store.load()
         if not settings.connected:
-            run = self.journal.open_run(self.clock.now(), full=full)
-            self.journal.finish_run(run.run_id, "failed", self.clock.now())
-            raise ConfigError(
+            refusal = (
                 "the integration is not connected to a Campaign Monitor account; run "
                 "'cmsf connect' first"
             )
+            run = self.journal.open_run(self.clock.now(), full=full)
+            self._count_runtime_calls(run.run_id, sf_calls, cm_calls)
+            self.journal.finish_run(run.run_id, "failed", self.clock.now(), refusal)
+            EVENTS.info(
+                "run finished",
+                extra={"event": "run_finished", "run_id": run.run_id, "status": "failed"},
+            )
+            raise ConfigError(refusal)
         settings = ensure_connection_identity(store, settings, self.cm)
         org = self.gateway.organization()
         rebound = self.journal.bind(
@@ -142,7 +173,18 @@ class LocalRuntime:
         if unfinished is not None and full and not unfinished.full:
             self.journal.finish_run(unfinished.run_id, "abandoned", self.clock.now())
         run = self.journal.open_run(self.clock.now(), full=full)
+        self._open = (run.run_id, sf_calls, cm_calls)
         self.shadow.use_key(settings.connection_key)
+        started = time.monotonic()
+        EVENTS.info(
+            "run started",
+            extra={
+                "event": "run_started",
+                "run_id": run.run_id,
+                "full": run.full,
+                "resumed": run.resumed,
+            },
+        )
         self.gateway.budget = ApiBudget(
             run_share=settings.run_api_share,
             org_ceiling=settings.org_api_ceiling,
@@ -207,23 +249,50 @@ class LocalRuntime:
         # A full sync that stopped or failed has cleared (some of) what it re-imports: it
         # stays a full sync, resumed by the next invocation until it completes.
         resumable = run.full and status in {"stopped", "failed"}
-        self.journal.finish_run(run.run_id, status, self.clock.now(), resumable=resumable)
         if resumable:
             reason = f"{reason} (the full sync resumes on the next run)"
+        self.journal.finish_run(run.run_id, status, self.clock.now(), reason, resumable=resumable)
         self._record_outcome(store, settings, status)
-        return RunReport(
+        calls = self._count_runtime_calls(run.run_id, sf_calls, cm_calls)
+        self._open = None
+        ctx.stats.close()
+        report = RunReport(
             run=run,
             status=status,
             jobs=self.journal.job_runs(run.run_id),
-            calls={
-                "salesforce": self.gateway.calls - sf_calls,
-                "campaign_monitor": self.cm.calls - cm_calls,
-            },
+            calls=calls,
             stats=ctx.stats,
             messages=list(log.messages),
             reason=reason,
             write_calls=dict(self.gateway.write_calls),
         )
+        EVENTS.info(
+            "run finished",
+            extra={
+                "event": "run_finished",
+                "run_id": run.run_id,
+                "status": status,
+                "reason": reason,
+                "seconds": round(time.monotonic() - started, 3),
+                "calls": calls,
+                "read": dict(ctx.stats.read),
+                "written": dict(ctx.stats.written),
+                "deleted": dict(ctx.stats.deleted),
+                "failed": dict(ctx.stats.failed),
+                "messages": len(log.messages),
+            },
+        )
+        return report
+
+    def _count_runtime_calls(self, run_id: str, sf_before: int, cm_before: int) -> dict[str, int]:
+        """Journal the calls this invocation made outside jobs; return all of its calls."""
+        calls = {
+            "salesforce": self.gateway.calls - sf_before,
+            "campaign_monitor": self.cm.calls - cm_before,
+        }
+        for platform, total in calls.items():
+            self.journal.add_calls(run_id, RUNTIME_JOB, platform, total - self._job_calls[platform])
+        return calls
 
     def _report_pending(self, log: MaintenanceLog) -> None:
         """One message per run while refused writes still wait for a retry."""
@@ -272,6 +341,26 @@ class LocalRuntime:
             self.journal.finish_job(run_id, job.name, "skipped", self.clock.now())
             return True
         sf_before, cm_before = self.gateway.calls, self.cm.calls
+        written_before = sum(ctx.stats.written.values())
+        started = time.monotonic()
+
+        def event(status: str) -> None:
+            EVENTS.info(
+                "job finished",
+                extra={
+                    "event": "job_finished",
+                    "run_id": run_id,
+                    "job": job.name,
+                    "status": status,
+                    "seconds": round(time.monotonic() - started, 3),
+                    "calls": {
+                        "salesforce": self.gateway.calls - sf_before,
+                        "campaign_monitor": self.cm.calls - cm_before,
+                    },
+                    "written": sum(ctx.stats.written.values()) - written_before,
+                },
+            )
+
         try:
             scopes = list(job.start())
             for done, scope in enumerate(scopes, start=1):
@@ -284,21 +373,31 @@ class LocalRuntime:
         except (RetriableError, FatalError, BudgetExhaustedError, SafetyError):
             self._count_calls(run_id, job.name, sf_before, cm_before)
             self.journal.finish_job(run_id, job.name, "failed", self.clock.now(), "stopped")
+            event("stopped")
             raise
         except CmsfError as error:
-            self._count_calls(run_id, job.name, sf_before, cm_before)
-            self.journal.finish_job(run_id, job.name, "failed", self.clock.now(), str(error))
             ctx.log.raise_message(
                 "Error", job.name, "CMSF-JOB-FAILED", f"{job.title} failed", str(error)
             )
+            self._count_calls(run_id, job.name, sf_before, cm_before)
+            self.journal.finish_job(run_id, job.name, "failed", self.clock.now(), str(error))
+            event("failed")
             return False
+        except KeyboardInterrupt:
+            self._count_calls(run_id, job.name, sf_before, cm_before)
+            raise
         self._count_calls(run_id, job.name, sf_before, cm_before)
         self.journal.finish_job(run_id, job.name, "completed", self.clock.now())
+        event("completed")
         return True
 
     def _count_calls(self, run_id: str, job: str, sf_before: int, cm_before: int) -> None:
-        self.journal.add_calls(run_id, job, "salesforce", self.gateway.calls - sf_before)
-        self.journal.add_calls(run_id, job, "campaign_monitor", self.cm.calls - cm_before)
+        for platform, made in (
+            ("salesforce", self.gateway.calls - sf_before),
+            ("campaign_monitor", self.cm.calls - cm_before),
+        ):
+            self.journal.add_calls(run_id, job, platform, made)
+            self._job_calls[platform] += made
 
     def _record_outcome(self, store: SettingsStore, settings: Any, status: str) -> None:
         """Write the last sync time, status and next run to the settings record."""

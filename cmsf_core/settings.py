@@ -302,6 +302,15 @@ def _as_bool(name: str, value: Any) -> bool:
     raise ConfigError(f"setting {name!r} must be true or false, got {value!r}")
 
 
+def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    """One of ``choices``, matched without regard to case or surrounding spaces."""
+    wanted = " ".join(str(value).split()).casefold()
+    for choice in choices:
+        if choice.casefold() == wanted:
+            return choice
+    raise ConfigError(f"{name} must be one of: {', '.join(choices)} (any case)")
+
+
 def _as_int(name: str, value: Any, low: int, high: int) -> int:
     try:
         number = int(str(value).strip()) if not isinstance(value, bool) else None
@@ -402,13 +411,9 @@ def _normalise(name: str, value: Any) -> Any:
     if name in boolean:
         return _as_bool(name, value)
     if name == "frequency":
-        if value not in FREQUENCIES:
-            raise ConfigError(f"frequency must be one of: {', '.join(FREQUENCIES)}")
-        return value
+        return _choice(name, value, tuple(FREQUENCIES))
     if name == "industry":
-        if value not in INDUSTRIES:
-            raise ConfigError(f"industry must be one of: {', '.join(INDUSTRIES)}")
-        return value
+        return _choice(name, value, INDUSTRIES)
     if name == "tracking_retention_days":
         return _as_int(name, value, 0, 3650)
     if name == "queue_retention_days":

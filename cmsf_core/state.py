@@ -51,6 +51,7 @@ class Run:
         status: ``running``, ``completed``, ``completed_with_errors``, ``stopped``, ``failed``.
         resumed: This run was resumed after an interruption.
         finished_at: When the run finished, if it did.
+        reason: Why the run did not complete (failed jobs, a stop, a failure), if it did not.
     """
 
     run_id: str
@@ -60,6 +61,7 @@ class Run:
     status: str
     resumed: bool = False
     finished_at: str | None = None
+    reason: str | None = None
 
 
 class Journal:
@@ -94,9 +96,12 @@ class Journal:
                     "status": str,
                     "resumes": int,
                     "finished_at": str,
+                    "reason": str,
                 },
                 pk="run_id",
             )
+        elif "reason" not in db.table("runs").columns_dict:  # a journal from before reasons
+            db.table("runs").add_column("reason", str)
         if "job_runs" not in db.table_names():
             db.table("job_runs").create(
                 {
@@ -196,6 +201,13 @@ class Journal:
                 replace=True,
             )
 
+    def lock_holder(self) -> dict[str, Any] | None:
+        """The live process holding the runner lock (``pid``, ``host``, ``since``), if any."""
+        row = self.db.execute("SELECT pid, host, since FROM runner_lock WHERE id = 1").fetchone()
+        if row is None or not _alive(row[0], row[1]):
+            return None
+        return {"pid": row[0], "host": row[1], "since": row[2]}
+
     def release(self) -> None:
         """Give the runner lock back (only if this process holds it)."""
         with self.transaction():
@@ -267,20 +279,32 @@ class Journal:
         return self._to_run(rows[-1]) if rows else None
 
     def finish_run(
-        self, run_id: str, status: str, now: datetime, *, resumable: bool = False
+        self,
+        run_id: str,
+        status: str,
+        now: datetime,
+        reason: str | None = None,
+        *,
+        resumable: bool = False,
     ) -> None:
-        """Mark a run finished with ``status``.
+        """Mark a run finished with ``status`` and, if it did not complete, why.
 
         Args:
             run_id: The run.
             status: How it ended.
             now: When.
+            reason: Why it did not complete.
             resumable: The next invocation resumes this run (a full sync that stopped).
         """
         with self.transaction():
             self.db.table("runs").update(
                 run_id,
-                {"status": status, "finished_at": now.isoformat(), "resumable": int(resumable)},
+                {
+                    "status": status,
+                    "finished_at": now.isoformat(),
+                    "reason": reason,
+                    "resumable": int(resumable),
+                },
             )
 
     def runs(self, limit: int = 20) -> list[Run]:
@@ -298,6 +322,7 @@ class Journal:
             status=row["status"],
             resumed=bool(row["resumes"]),
             finished_at=row["finished_at"],
+            reason=row.get("reason"),
         )
 
     # ------------------------------------------------------------------ identity
@@ -543,6 +568,16 @@ class Journal:
         for row in self.db.table("api_calls").rows_where("run_id = ?", [run_id]):
             out.setdefault(row["job"], {})[row["platform"]] = row["calls"]
         return out
+
+    def run_calls(self, run_id: str) -> dict[str, int]:
+        """API calls of a whole run per platform (every job, the runtime's own, every resume)."""
+        totals: dict[str, int] = {}
+        for row in self.db.execute(
+            "SELECT platform, SUM(calls) FROM api_calls WHERE run_id = ? GROUP BY platform",
+            [run_id],
+        ):
+            totals[row[0]] = int(row[1])
+        return totals
 
     def close(self) -> None:
         """Close the database."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from cmsf_core.exit_codes import ExitCode
 from scenarios.catalogue import CATALOGUE_DIR, find_scenario, scenario_paths
 from scenarios.errors import ScenarioError, ScenarioFormatError
 from scenarios.loader import load_scenario
@@ -25,7 +26,7 @@ __all__ = ["scenario"]
 class _ScenarioCliError(click.ClickException):
     """A user mistake: printed as ``Error: ...``, exit code 2."""
 
-    exit_code = 2
+    exit_code = int(ExitCode.USAGE)
 
 
 @click.group(name="scenario")
@@ -129,7 +130,7 @@ def run(name_or_path: str, report: Path | None, as_json: bool) -> None:
     if report is not None:
         click.echo(f"report: {report / 'index.html'}", err=True)
     if not result.passed:
-        raise SystemExit(1)
+        raise SystemExit(int(ExitCode.FAILED))
 
 
 if __name__ == "__main__":  # pragma: no cover - python -m scenarios.cli

@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from cmsf_core.exit_codes import ExitCode
+
 __all__ = [
     "FormatProblem",
     "ScenarioError",
@@ -28,7 +30,7 @@ __all__ = [
 class ScenarioError(Exception):
     """Root of every error of the scenarios package."""
 
-    exit_code = 2
+    exit_code: int = ExitCode.USAGE
 
 
 @dataclass(frozen=True)
@@ -72,4 +74,4 @@ class UnknownScenarioError(ScenarioError):
 class ScenarioStepError(ScenarioError):
     """A timeline step could not be applied (an unknown alias, a refused control call)."""
 
-    exit_code = 1
+    exit_code = ExitCode.FAILED

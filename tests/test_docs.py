@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 import pytest
+from click.testing import CliRunner
 
 import cm_sim.urls
 import sf_sim.urls
@@ -115,3 +116,59 @@ def test_no_machine_paths_in_the_repository() -> None:
             if needle in text:
                 offenders.append(f"{name}: {needle}")
     assert offenders == []
+
+
+def _readme() -> str:
+    return (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _leaf_commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    return [
+        (name, cmd) for name, cmd in _commands(group, prefix) if not isinstance(cmd, click.Group)
+    ]
+
+
+def test_readme_command_table_matches_cmsf_help() -> None:
+    from cmsf_core.cli.base import GLOBAL_OPTIONS
+
+    rows = [line for line in _readme().splitlines() if line.startswith("| `cmsf ")]
+    problems = []
+    for name, command in _leaf_commands(cmsf_cli):
+        usage = f"`cmsf {name}"
+        row = next((r for r in rows if f"{usage}`" in r or f"{usage} " in r), None)
+        if row is None:
+            problems.append(f"cmsf {name}: no row in the README's command table")
+            continue
+        for param in command.params:
+            if not isinstance(param, click.Option) or param.name in GLOBAL_OPTIONS:
+                continue
+            if param.name == "help" or param.hidden:
+                continue
+            flags = [o for o in param.opts + param.secondary_opts if o.startswith("--")]
+            if flags and not any(flag in row for flag in flags):
+                problems.append(f"cmsf {name}: option {flags[0]} missing from its README row")
+    for option in ("--home", "--org-db", "--account-db", "--config", "--journal", "--log-file"):
+        if f"`{option}" not in _readme():
+            problems.append(f"global option {option} is not in the README")
+    assert problems == []
+
+
+def test_readme_lists_every_exit_code() -> None:
+    from cmsf_core.exit_codes import ExitCode
+
+    text = _readme()
+    assert all(f"| {int(code)} |" in text for code in ExitCode)
+    help_text = CliRunner().invoke(cmsf_cli, ["--help"]).output
+    assert all(str(int(code)) in help_text for code in ExitCode)
+
+
+def test_readme_lists_every_cmsf_variable() -> None:
+    from dataclasses import fields
+
+    from cmsf_core.connection import CampaignMonitorCredentials, SalesforceCredentials
+
+    names = [f"CMSF_SF_{f.name.upper()}" for f in fields(SalesforceCredentials)]
+    names += [f"CMSF_CM_{f.name.upper()}" for f in fields(CampaignMonitorCredentials)]
+    names.append("CMSF_LOG")
+    text = _readme()
+    assert [n for n in names if f"`{n}`" not in text] == []

@@ -182,7 +182,7 @@ class CampaignMembersJob(Job):
             )
         else:
             result = ctx.sf.update("CampaignMember", records)
-        ctx.stats.written["CampaignMember"] += result.succeeded
+        ctx.stats.wrote("CampaignMember", result.ids)
         if result.failures:
             self._refused += len(result.failures)
             ctx.stats.failed["CampaignMember"] += len(result.failures)
@@ -214,7 +214,7 @@ class CampaignMembersJob(Job):
         ]
         if records:
             result = ctx.sf.create("CampaignMemberStatus", records)
-            ctx.stats.written["CampaignMemberStatus"] += result.succeeded
+            ctx.stats.wrote("CampaignMemberStatus", result.ids)
             if result.failures:
                 report_failures(ctx, self.name, "CampaignMemberStatus", result.failures)
 

@@ -183,7 +183,7 @@ class CampaignsJob(Job):
                 for index, sf_id in enumerate(result.ids):
                     if sf_id is not None:
                         existing[to_create[index].cm_id] = sf_id
-                ctx.stats.written["Campaign"] += result.succeeded
+                ctx.stats.wrote("Campaign", result.ids)
                 if result.failures:
                     report_failures(ctx, self.name, "Campaign", result.failures)
             links = [

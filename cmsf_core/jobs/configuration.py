@@ -111,7 +111,7 @@ class ConfigurationJob(Job):
         result = ctx.sf.update(
             CLIENT, [{"Id": info.sf_id, "Selected__c": False, "Active__c": False}]
         )
-        ctx.stats.written[CLIENT] += result.succeeded
+        ctx.stats.wrote(CLIENT, result.ids)
         ctx.shadow.forget(CLIENT, [cid])  # rewritten if the client ever comes back
 
     # ------------------------------------------------------------------ one client

@@ -4,15 +4,19 @@
 project's own configuration records (clients, lists, campaigns) read from Salesforce, with
 what jobs need to know about each: Salesforce Id, time zone, record owner. Jobs that
 change those records call :meth:`Directory.refresh`. :class:`RunStats` counts records
-read and written for the run summary.
+read, written, deleted and refused for the run summary; a record written by several jobs
+(a list upserted by ``configuration`` then given its counters by ``list_stats``) counts
+once.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from cmsf_core.clock import parse_instant
@@ -182,14 +186,62 @@ def _iso(value: str) -> str:
     return value
 
 
+class _DistinctIds:
+    """Salesforce Ids seen per object, in a private temporary SQLite file.
+
+    A run can write hundreds of thousands of records; keeping their Ids in a Python set
+    would make the engine's memory grow with the account, so they go to disk (SQLite's
+    temporary database, removed when closed) and only the counts stay in memory.
+    """
+
+    def __init__(self) -> None:
+        self._db: sqlite3.Connection | None = None
+        self.counts: Counter[str] = Counter()
+
+    def add(self, sobject: str, ids: Iterable[str | None]) -> None:
+        rows = [(sobject, sf_id) for sf_id in ids if sf_id]
+        if not rows:
+            return
+        if self._db is None:
+            self._db = sqlite3.connect("", check_same_thread=False)
+            self._db.execute(
+                "CREATE TABLE ids (object TEXT, id TEXT, PRIMARY KEY (object, id)) WITHOUT ROWID"
+            )
+        cursor = self._db.executemany("INSERT OR IGNORE INTO ids VALUES (?, ?)", rows)
+        self.counts[sobject] += max(0, cursor.rowcount)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
 @dataclass
 class RunStats:
-    """Counts for the run summary."""
+    """Counts for the run summary.
+
+    ``read``, ``failed`` and ``deleted`` are counters by object (jobs add to them);
+    ``written`` counts *distinct* records, so jobs report what they wrote with
+    :meth:`wrote` and the Salesforce Ids it returned.
+    """
 
     read: Counter[str] = field(default_factory=Counter)
-    written: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
     deleted: Counter[str] = field(default_factory=Counter)
+    _written: _DistinctIds = field(default_factory=_DistinctIds, repr=False)
+
+    def wrote(self, sobject: str, ids: Iterable[str | None]) -> None:
+        """Count the records of ``sobject`` with these Ids as written (None: refused)."""
+        self._written.add(sobject, ids)
+
+    @property
+    def written(self) -> Mapping[str, int]:
+        """Distinct records written per object, 0 for others (read-only: add with :meth:`wrote`)."""
+        return MappingProxyType(Counter({k: v for k, v in self._written.counts.items() if v}))
+
+    def close(self) -> None:
+        """Drop the temporary store of written Ids (the counts stay)."""
+        self._written.close()
 
 
 @dataclass

@@ -148,7 +148,7 @@ def create_people(
                 ctx.matcher.remember(emails[index], contact_id=sf_id)
             else:
                 ctx.matcher.remember(emails[index], lead_id=sf_id)
-    ctx.stats.written[target] += len(created)
+    ctx.stats.wrote(target, result.ids)
     if result.failures:
         ctx.stats.failed[target] += len(result.failures)
         report_failures(

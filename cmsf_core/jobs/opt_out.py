@@ -79,7 +79,7 @@ class EmailOptOutJob(Job):
             return
         ctx = self.ctx
         result = ctx.sf.update(sobject, updates)
-        ctx.stats.written[sobject] += result.succeeded
+        ctx.stats.wrote(sobject, result.ids)
         if result.failures:
             self._refused += len(result.failures)
             ctx.stats.failed[sobject] += len(result.failures)

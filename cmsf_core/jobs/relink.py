@@ -76,4 +76,4 @@ class RelinkJob(Job):
                     updates.append({"Id": member["Id"], **update})
             if updates:
                 result = ctx.sf.update(MEMBER, updates)
-                ctx.stats.written[MEMBER] += result.succeeded
+                ctx.stats.wrote(MEMBER, result.ids)

@@ -216,6 +216,6 @@ class SmartEmailTasksJob(Job):
             )
         if updates:
             result = ctx.sf.update("Task", updates)
-            ctx.stats.written["Task"] += result.succeeded
+            ctx.stats.wrote("Task", result.ids)
             if result.failures:
                 report_failures(ctx, self.name, "Task", result.failures)

@@ -111,7 +111,7 @@ def write_changed(
         ctx.shadow.record(sobject, accepted)
         outcome.written += len(accepted)
         outcome.failures.extend(result.failures)
-    ctx.stats.written[sobject] += outcome.written
+        ctx.stats.wrote(sobject, result.ids)
     if outcome.failures:
         ctx.stats.failed[sobject] += len(outcome.failures)
         report_failures(ctx, job, sobject, outcome.failures, code=failure_code)
@@ -162,7 +162,7 @@ def update_changed(
         ctx.shadow.record(shadow_object, accepted)
         written += len(accepted)
         failures.extend(result.failures)
-    ctx.stats.written[sobject] += written
+        ctx.stats.wrote(sobject, result.ids)
     if failures:
         ctx.stats.failed[sobject] += len(failures)
         report_failures(ctx, job, sobject, failures)

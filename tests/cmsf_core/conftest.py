@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -26,3 +28,24 @@ def engine(world: World) -> Engine:
     connected.connect()
     connected.change_settings(EVERY_OPTION)
     return connected
+
+
+@pytest.fixture(scope="session")
+def seeded_home_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An embedded default created once (seeding takes seconds), never synced; copy it."""
+    from click.testing import CliRunner
+
+    from cmsf_core.cli import main
+
+    home = tmp_path_factory.mktemp("seeded") / ".cmsf"
+    result = CliRunner().invoke(main, ["--home", str(home), "settings", "show"], env={})
+    assert result.exit_code == 0, result.output
+    return home
+
+
+@pytest.fixture
+def cmsf_home(seeded_home_template: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the seeded embedded default, connected, with no run yet."""
+    home = tmp_path / ".cmsf"
+    shutil.copytree(seeded_home_template, home)
+    return home

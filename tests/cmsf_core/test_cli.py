@@ -67,11 +67,11 @@ def test_status_lists_runs(synced: tuple[Path, dict[str, object]]) -> None:
 def test_settings_set_validates_and_reports_changes(synced: tuple[Path, dict[str, object]]) -> None:
     home, _ = synced
     bad = cmsf(home, "settings", "set", "tracking_retention_days=-3")
-    assert bad.exit_code == 78
+    assert bad.exit_code == 2
     assert "whole number from 0 to 3650" in bad.output
     assert "Traceback" not in bad.output
     malformed = cmsf(home, "settings", "set", "no-equals-sign")
-    assert malformed.exit_code == 78 and "NAME=VALUE" in malformed.output
+    assert malformed.exit_code == 2 and "NAME=VALUE" in malformed.output
     good = cmsf(home, "settings", "set", "tracking_retention_days=90")
     assert good.exit_code == 0 and "tracking_retention_days" in good.output
     shown = cmsf(home, "settings", "show")
@@ -83,8 +83,8 @@ def test_connect_refuses_a_client_that_is_not_in_the_account(
 ) -> None:
     home, _ = synced
     result = cmsf(home, "connect", "--client", "not-a-client")
-    assert result.exit_code == 78
-    assert "not in this Campaign Monitor account" in result.output
+    assert result.exit_code == 2
+    assert "no client has the id or name" in result.output and "cmsf clients" in result.output
 
 
 def test_missing_simulator_files_are_a_clean_error(tmp_path: Path) -> None:
@@ -93,18 +93,18 @@ def test_missing_simulator_files_are_a_clean_error(tmp_path: Path) -> None:
         ["--org-db", str(tmp_path / "o.db"), "--account-db", str(tmp_path / "a.db"), "sync"],
         env={},
     )
-    assert result.exit_code == 78
+    assert result.exit_code == 2
     assert "does not exist" in result.output and "Traceback" not in result.output
 
 
 def test_half_given_simulator_files_are_a_clean_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--org-db", str(tmp_path / "o.db"), "sync"], env={})
-    assert result.exit_code == 78 and "both --org-db and --account-db" in result.output
+    assert result.exit_code == 2 and "both --org-db and --account-db" in result.output
 
 
 def test_real_mode_with_incomplete_credentials_is_explained(tmp_path: Path) -> None:
     result = cmsf(tmp_path / "h", "sync", env={"CMSF_SF_USERNAME": "ops@acme.com"})
-    assert result.exit_code == 78 and "username and password" in result.output
+    assert result.exit_code == 2 and "username and password" in result.output
 
 
 def test_reset_settings_disconnects_and_sync_then_says_to_connect(tmp_path: Path) -> None:
@@ -112,7 +112,7 @@ def test_reset_settings_disconnects_and_sync_then_says_to_connect(tmp_path: Path
     assert cmsf(home, "sync", "--quiet").exit_code == 0
     assert cmsf(home, "reset-settings", "--yes").exit_code == 0
     result = cmsf(home, "sync")
-    assert result.exit_code == 78 and "cmsf connect" in result.output
+    assert result.exit_code == 2 and "cmsf connect" in result.output
 
 
 def test_every_command_has_help_with_an_example() -> None:

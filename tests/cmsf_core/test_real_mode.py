@@ -42,7 +42,7 @@ def test_cmsf_syncs_served_simulators_like_real_platforms(tmp_path: Path) -> Non
         bad = runner.invoke(
             main, ["--journal", str(tmp_path / "j2.db"), "sync", "--json"], env=bad_env
         )
-        assert bad.exit_code == 2
+        assert bad.exit_code == 1  # a failed run (not 2, which is a usage mistake)
         failed = json.loads(bad.stdout)
         assert failed["status"] == "failed" and [m["code"] for m in failed["messages"]] == [
             "CMSF-CM-AUTH"

@@ -1,0 +1,78 @@
+"""``cmsf``: the command line of the sync engine (thin commands over cmsf_core).
+
+Every command works on the embedded default (simulators in ``./.cmsf/``) unless told
+otherwise with ``--org-db/--account-db``, ``--config`` or ``CMSF_*`` variables; these
+global options go before or after the command. Every command ends with an exit code of
+:class:`~cmsf_core.exit_codes.ExitCode`; errors a user can fix are one line, never a
+traceback.
+
+Modules: :mod:`~cmsf_core.cli.base` (group, global options, endings),
+:mod:`~cmsf_core.cli.sync`, :mod:`~cmsf_core.cli.views` (status, messages, clients,
+lists), :mod:`~cmsf_core.cli.admin` (settings screens' operations) and
+:mod:`~cmsf_core.cli.dashboard`.
+"""
+
+from __future__ import annotations
+
+import click
+
+from cmsf_core.cli.admin import (
+    clear_history,
+    connect,
+    create_list,
+    disconnect,
+    import_subscriber,
+    reconnect,
+    reset_settings,
+    settings,
+)
+from cmsf_core.cli.base import CmsfGroup, global_options
+from cmsf_core.cli.dashboard import dashboard
+from cmsf_core.cli.sync import sync
+from cmsf_core.cli.views import clients, lists, messages, status
+from scenarios.cli import scenario
+
+__all__ = ["main"]
+
+
+@click.group(cls=CmsfGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@global_options(root=True)
+def main() -> None:
+    """Campaign Monitor for Salesforce: sync a Campaign Monitor account into a Salesforce org.
+
+    With no configuration every command runs on the embedded default: a simulated org
+    and a seeded simulated Campaign Monitor account in ./.cmsf/ (created on first use).
+    Global options may come before or after the command.
+
+    \b
+    Exit codes: 0 completed; 1 failed; 2 usage or configuration error;
+    3 completed with errors; 4 stopped (API budget, rate limit, sandbox; resumes
+    next run); 130 interrupted or declined.
+
+    \b
+    Examples:
+      cmsf sync                                  # full primary sync on the embedded default
+      cmsf status --home /srv/cmsf/.cmsf
+      cmsf --org-db org.db --account-db acct.db sync
+      CMSF_SF_USERNAME=... CMSF_SF_PASSWORD=... CMSF_CM_API_KEY=... cmsf sync
+    """
+
+
+for command in (
+    sync,
+    status,
+    messages,
+    clients,
+    lists,
+    connect,
+    reconnect,
+    disconnect,
+    reset_settings,
+    settings,
+    clear_history,
+    import_subscriber,
+    create_list,
+    dashboard,
+    scenario,
+):
+    main.add_command(command)

@@ -1,0 +1,250 @@
+"""Commands of the settings screens: connection, settings and maintenance operations.
+
+Thin commands over :class:`~cmsf_core.engine.Engine`. Wherever a command takes a client
+or list id it also takes a unique name (resolved against Campaign Monitor with
+:func:`cmsf_core.overview.resolve`; ``cmsf clients`` and ``cmsf lists`` show both).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import click
+
+from cmsf_core.cli.base import console, emit_json, fail, global_options, opened, table
+from cmsf_core.errors import ConfigError
+from cmsf_core.overview import all_clients, all_lists, resolve
+
+if TYPE_CHECKING:
+    from cmsf_core.engine import Engine
+
+__all__ = [
+    "clear_history",
+    "connect",
+    "create_list",
+    "disconnect",
+    "import_subscriber",
+    "reconnect",
+    "reset_settings",
+    "settings",
+]
+
+
+@click.command()
+@click.option(
+    "--client",
+    "clients",
+    multiple=True,
+    help="Client id or unique name to select (repeat); all when omitted.",
+)
+@click.option(
+    "--test-account/--live-account",
+    default=None,
+    help="Whether the account is a test account (sandboxes may sync only with test accounts).",
+)
+@global_options()
+@click.pass_context
+def connect(ctx: click.Context, clients: tuple[str, ...], test_account: bool | None) -> None:
+    """Connect the org to the Campaign Monitor account.
+
+    \b
+    Examples:
+      cmsf connect
+      cmsf connect --client 4a397ccaaa55eb4e6aa1221e1e2d7122 --test-account
+      cmsf connect --client "Acme Corp"
+    """
+    with opened(ctx) as engine:
+        chosen = _client_ids(engine.engine, clients)
+        settings = engine.engine.connect(
+            clients=chosen or ("*",), test_account=test_account, changed_by="cmsf connect"
+        )
+    click.echo(
+        f"connected (clients: {', '.join(settings.client_selection)}; "
+        f"test account: {'yes' if settings.cm_test_account else 'no'})"
+    )
+
+
+def _client_ids(engine: Engine, refs: tuple[str, ...]) -> tuple[str, ...]:
+    """Resolve client ids or names against the account (``*`` stays ``*``)."""
+    if not refs:
+        return ()
+    cm = engine.campaign_monitor()
+    try:
+        known = all_clients(cm)
+    finally:
+        cm.close()
+    return tuple(ref if ref == "*" else resolve("client", ref, known) for ref in refs)
+
+
+@click.command()
+@click.option(
+    "--client",
+    "clients",
+    multiple=True,
+    required=True,
+    help="Client id or unique name to keep selected (repeat).",
+)
+@global_options()
+@click.pass_context
+def reconnect(ctx: click.Context, clients: tuple[str, ...]) -> None:
+    """Keep the connection but select these clients (the others' data goes next sync).
+
+    \b
+    Example:
+      cmsf reconnect --client c1 --client "Beta Ltd"
+    """
+    with opened(ctx) as engine:
+        chosen = _client_ids(engine.engine, clients)
+        engine.engine.reconnect(chosen)
+    click.echo(f"reconnected with clients: {', '.join(chosen)}")
+
+
+@click.command()
+@global_options()
+@click.pass_context
+def disconnect(ctx: click.Context) -> None:
+    """Stop syncing; data already in Salesforce stays.
+
+    \b
+    Example:
+      cmsf disconnect
+    """
+    with opened(ctx) as engine:
+        engine.engine.disconnect()
+    click.echo("disconnected")
+
+
+@click.command("reset-settings")
+@click.confirmation_option(prompt="Reset every setting to its default and disconnect?")
+@global_options()
+@click.pass_context
+def reset_settings(ctx: click.Context) -> None:
+    """Reset every setting to its default, disconnected (after a sandbox refresh).
+
+    \b
+    Example:
+      cmsf reset-settings --yes
+    """
+    with opened(ctx) as engine:
+        engine.engine.reset_settings()
+    click.echo("settings reset; connect again with 'cmsf connect'")
+
+
+@click.group()
+def settings() -> None:
+    """Show or change the integration's settings (stored in the org).
+
+    \b
+    Examples:
+      cmsf settings show --json
+      cmsf settings set frequency=daily opt_out_sync=true
+    """
+
+
+@settings.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print the settings as JSON.")
+@global_options()
+@click.pass_context
+def settings_show(ctx: click.Context, as_json: bool) -> None:
+    """Print every setting.
+
+    \b
+    Examples:
+      cmsf settings show
+      cmsf settings show --json
+    """
+    with opened(ctx) as engine:
+        values = engine.engine.settings().as_dict()
+    if as_json:
+        emit_json(values)
+        return
+    grid = table("setting", "value")
+    for name, value in values.items():
+        grid.add_row(name, value if isinstance(value, str) else json.dumps(value))
+    console().print(grid)
+
+
+@settings.command("set")
+@click.argument("assignments", nargs=-1, required=True)
+@global_options()
+@click.pass_context
+def settings_set(ctx: click.Context, assignments: tuple[str, ...]) -> None:
+    """Change settings, NAME=VALUE each (validated; nothing changes if one is invalid).
+
+    \b
+    Examples:
+      cmsf settings set opt_out_sync=true tracking_retention_days=90
+      cmsf settings set tracking_activity_types=Open,Click frequency=Daily
+    """
+    changes: dict[str, str] = {}
+    for item in assignments:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            fail(f"expected NAME=VALUE, got {item!r}", ConfigError.exit_code)
+        changes[name.strip()] = value.strip()
+    with opened(ctx) as engine:
+        changed = engine.engine.change_settings(changes, changed_by="cmsf settings set")
+    click.echo(f"changed: {', '.join(changed)}" if changed else "nothing changed")
+
+
+@click.command("clear-history")
+@click.confirmation_option(prompt="Delete the email tracking history stored in Salesforce?")
+@global_options()
+@click.pass_context
+def clear_history(ctx: click.Context) -> None:
+    """Delete the email tracking history in Salesforce (not in Campaign Monitor).
+
+    \b
+    Example:
+      cmsf clear-history --yes
+    """
+    with opened(ctx) as engine:
+        deleted = engine.engine.clear_campaign_history()
+    click.echo(f"deleted {deleted} tracking history record(s)")
+
+
+@click.command("import-subscriber")
+@click.argument("list_ref", metavar="LIST")
+@click.argument("email")
+@global_options()
+@click.pass_context
+def import_subscriber(ctx: click.Context, list_ref: str, email: str) -> None:
+    """Refresh one subscriber's membership in Salesforce now, without waiting for the sync.
+
+    LIST is a list id or a unique list name ('cmsf lists' shows both).
+
+    \b
+    Examples:
+      cmsf import-subscriber 7f26b548a6494704da7c82bfe8d7fd95 pat@example.com
+      cmsf import-subscriber Newsletter pat@example.com
+    """
+    with opened(ctx) as engine:
+        cm = engine.engine.campaign_monitor()
+        try:
+            list_id = resolve("list", list_ref, all_lists(cm))
+        finally:
+            cm.close()
+        record_id = engine.engine.import_subscriber(list_id, email)
+    click.echo(f"membership {record_id} refreshed")
+
+
+@click.command("create-list")
+@click.argument("client_ref", metavar="CLIENT")
+@click.argument("name")
+@global_options()
+@click.pass_context
+def create_list(ctx: click.Context, client_ref: str, name: str) -> None:
+    """Create a subscriber list in Campaign Monitor (and its record in Salesforce).
+
+    CLIENT is a client id or a unique client name ('cmsf clients' shows both).
+
+    \b
+    Examples:
+      cmsf create-list 4a397ccaaa55eb4e6aa1221e1e2d7122 "Webinar attendees"
+      cmsf create-list "Acme Corp" "Webinar attendees"
+    """
+    with opened(ctx) as engine:
+        (client_id,) = _client_ids(engine.engine, (client_ref,))
+        list_id = engine.engine.create_list(client_id, name)
+    click.echo(f"created list {list_id}")

@@ -1,0 +1,160 @@
+"""``cmsf sync``: run (or resume) the primary sync, with progress bars and a summary.
+
+The exit code follows the run's status (:func:`cmsf_core.exit_codes.for_run_status`):
+0 completed, 3 completed with errors, 4 stopped (resumes next run), 1 failed.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cmsf_core.cli.base import console, emit_json, global_options, opened, table
+from cmsf_core.exit_codes import for_run_status
+from cmsf_core.jobs import JOBS
+from cmsf_core.runtime import RunReport
+
+__all__ = ["report_json", "sync"]
+
+STATUS_STYLE = {
+    "completed": "green",
+    "completed_with_errors": "yellow",
+    "stopped": "yellow",
+    "failed": "red",
+}
+
+
+@click.command()
+@click.option("--full", is_flag=True, help="Clear the synced data and re-import everything.")
+@click.option("--quiet", is_flag=True, help="No progress bars, summary only.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
+@click.option(
+    "--if-due",
+    is_flag=True,
+    help="Only run when the frequency setting says a sync is due (for cron; Never = off).",
+)
+@global_options()
+@click.pass_context
+def sync(ctx: click.Context, full: bool, quiet: bool, as_json: bool, if_due: bool) -> None:
+    """Run the primary sync (Campaign Monitor to Salesforce), resuming an interrupted run.
+
+    Exit code: 0 completed, 3 completed with errors, 4 stopped (API budget, rate limit,
+    sandbox safety; the next run resumes), 1 failed, 2 usage or configuration error,
+    130 interrupted.
+
+    \b
+    Examples:
+      cmsf sync
+      cmsf sync --full      # the settings screen's "Full Campaign Monitor Sync"
+      */5 * * * * cd /srv/cmsf && .venv/bin/cmsf sync --if-due --quiet   # crontab
+    """
+    out = console()
+    bars = Progress(
+        TextColumn("{task.description:<34}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=out,
+        disable=quiet or as_json,
+        transient=False,
+    )
+    tasks: dict[str, Any] = {}
+
+    def progress(job: str, done: int, total: int | None) -> None:
+        if job not in tasks:
+            tasks[job] = bars.add_task(JOBS[job].title, total=total)
+        bars.update(tasks[job], completed=done, total=total)
+
+    with bars, opened(ctx, progress) as engine:
+        if if_due:
+            due, why = engine.engine.due()
+            if not due:
+                if as_json:
+                    emit_json({"status": "not_due", "reason": why, "exit_code": 0})
+                elif not quiet:
+                    out.print(f"not due: {why}")
+                return
+        if not as_json:
+            out.print(f"[bold]cmsf sync[/bold] on {engine.connection.describe()}")
+        report = engine.engine.sync(full=full)
+        run_calls = engine.engine.journal.run_calls(report.run.run_id)
+    if as_json:
+        emit_json(report_json(report, run_calls))
+    else:
+        print_summary(out, report, run_calls)
+    sys.exit(int(for_run_status(report.status)))
+
+
+def report_json(report: RunReport, run_calls: dict[str, int] | None = None) -> dict[str, Any]:
+    """A run report as JSON-ready values (what ``cmsf sync --json`` prints)."""
+    return {
+        "run_id": report.run.run_id,
+        "status": report.status,
+        "exit_code": int(for_run_status(report.status)),
+        "resumed": report.run.resumed,
+        "full": report.run.full,
+        "reason": report.reason,
+        "calls": report.calls,
+        "run_calls": run_calls if run_calls is not None else report.calls,
+        "read": dict(report.stats.read),
+        "written": dict(report.stats.written),
+        "deleted": dict(report.stats.deleted),
+        "failed": dict(report.stats.failed),
+        "jobs": {row["job"]: row["status"] for row in report.jobs},
+        "messages": [
+            {
+                "severity": m.severity,
+                "job": m.job,
+                "code": m.code,
+                "summary": m.summary,
+                "occurrences": m.occurrences,
+            }
+            for m in report.messages
+        ],
+    }
+
+
+def print_summary(out: Console, report: RunReport, run_calls: dict[str, int]) -> None:
+    """The run's summary: status, distinct records per object, API calls, messages."""
+    style = STATUS_STYLE.get(report.status, "white")
+    label = report.status.replace("_", " ")
+    resumed = " (resumed)" if report.run.resumed else ""
+    out.print(f"\nRun [{style}]{label}[/{style}]{resumed}")
+    if report.reason:
+        out.print(f"  {report.reason}")
+    if report.status == "stopped":
+        out.print("  The next 'cmsf sync' resumes where this run stopped.")
+    records = table("object", "read", "written", "deleted", "failed", title="Records")
+    stats = report.stats
+    names = sorted(set(stats.read) | set(stats.written) | set(stats.deleted) | set(stats.failed))
+    for name in names:
+        records.add_row(
+            name,
+            *(
+                f"{counter[name]:,}" if counter.get(name) else ""
+                for counter in (stats.read, stats.written, stats.deleted, stats.failed)
+            ),
+        )
+    out.print(records)
+    columns = ["platform", "calls"] + (["whole run"] if report.run.resumed else [])
+    calls = table(*columns, title="API calls")
+    for platform, count in sorted(report.calls.items()):
+        row = [platform.replace("_", " "), f"{count:,}"]
+        if report.run.resumed:
+            row.append(f"{run_calls.get(platform, 0):,}")
+        calls.add_row(*row)
+    out.print(calls)
+    if report.messages:
+        messages = table(
+            "severity", "job", "code", "summary", "times", title="Maintenance messages"
+        )
+        for m in report.messages:
+            messages.add_row(m.severity, m.job, m.code, m.summary, str(m.occurrences))
+        out.print(messages)
+        out.print("Guidance for each code: cmsf messages")
+    else:
+        out.print("No maintenance messages.")

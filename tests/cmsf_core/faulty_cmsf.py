@@ -1,0 +1,55 @@
+"""``cmsf`` with a platform fault injected into the simulators it opens (test harness).
+
+Usage: ``python faulty_cmsf.py FAULT cmsf-arguments...``. FAULT is one of:
+
+- ``cm-auth``: the Campaign Monitor API key is wrong (Campaign Monitor answers 401);
+- ``sf-task-field-hidden``: the sync user cannot see a Task field the smart email tasks
+  job reads (that job fails; the others complete).
+
+The CLI itself runs unchanged (``cmsf_core.cli.main``), in this process.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import scenarios.world as world_module
+from cmsf_core import campaign_monitor
+from cmsf_core.cli import main
+
+FAULTS = {"cm-auth", "sf-task-field-hidden"}
+
+
+def _inject(fault: str, world: Any) -> None:
+    if fault == "cm-auth":
+        client = campaign_monitor.CampaignMonitorClient
+        init = client.__init__
+
+        def wrong_key(self: Any, *args: Any, **kwargs: Any) -> None:
+            init(self, *args, **{**kwargs, "api_key": "not-the-key"})
+
+        client.__init__ = wrong_key  # type: ignore[method-assign]
+    elif fault == "sf-task-field-hidden":
+        world.org.control.hide_field("Task", "CMSF_Message_Status__c")
+
+
+def run() -> None:
+    """Patch ``open_world`` to inject the fault, then run ``cmsf``."""
+    fault, args = sys.argv[1], sys.argv[2:]
+    if fault not in FAULTS:
+        raise SystemExit(f"unknown fault {fault!r}; known: {', '.join(sorted(FAULTS))}")
+    original = world_module.open_world
+
+    def faulty_open_world(org_path: Path, account_path: Path, **kwargs: Any) -> Any:
+        world = original(org_path, account_path, **kwargs)
+        _inject(fault, world)
+        return world
+
+    world_module.open_world = faulty_open_world
+    main(args=args, prog_name="cmsf")
+
+
+if __name__ == "__main__":
+    run()
