@@ -175,6 +175,15 @@ class Control(AccountHooks):
             raise ValueError(f"unknown object {object_name!r}")
         self.validation_rules.setdefault(definition.name, []).append((name, rule, field_name))
 
+    def remove_validation_rule(self, object_name: str, name: str) -> bool:
+        """Deactivate the validation rule ``name`` of an object; True if there was one."""
+        definition = self.org.schema.object(object_name)
+        rules = self.validation_rules.get(definition.name if definition else object_name, [])
+        kept = [entry for entry in rules if entry[0] != name]
+        removed = len(kept) != len(rules)
+        rules[:] = kept
+        return removed
+
     @contextmanager
     def apex_scope(self) -> Iterator[None]:
         """The Apex transaction of a DML call: triggers it fires share one set of limits."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from cmsf_core.jobs import pending
 from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.jobs.context import CampaignInfo
 from cmsf_core.jobs.writer import report_failures
@@ -43,18 +44,21 @@ class CampaignMembersJob(Job):
     title = "Campaign members"
     limit = "campaign_members"
     follows = ("email_opt_out",)
-    _refused = 0
 
     def enabled(self) -> bool:
         settings = self.ctx.settings
         return settings.update_member_status or settings.auto_create_campaigns
 
     def start(self) -> Iterable[Scope]:
-        return [
+        scopes = [
             {"key": c.cm_id, "campaign": c.cm_id}
             for c in self.ctx.directory.campaigns()
             if c.salesforce_campaign_id
         ]
+        linked = {str(s["campaign"]) for s in scopes}
+        gone = [e.token for e in pending.waiting(self.ctx, self.name) if e.scope not in linked]
+        self.ctx.journal.remove_pending(self.name, gone)  # unlinked campaigns have no members
+        return scopes
 
     def execute(self, scope: Scope) -> None:
         ctx = self.ctx
@@ -63,21 +67,45 @@ class CampaignMembersJob(Job):
             return
         bookmark = ctx.journal.bookmark(self.name, campaign.cm_id)
         started = ctx.clock.now().isoformat().replace("+00:00", "Z")
+        waiting = [e.locator for e in pending.waiting(ctx, self.name, campaign.cm_id) if e.locator]
         where = f"Campaign__c = '{campaign.sf_id}'"
         if bookmark:
             where += f" AND SystemModstamp >= {bookmark}"
-        self._refused = 0
-        if self._latest(where):
-            if ctx.settings.auto_create_statuses:
-                self._ensure_statuses(campaign, set(ctx.settings.status_map.values()))
-            self._members(campaign, where)
-            self._apply(campaign)
+        self._sync(campaign, where)
         # Everything modified before this scope started has been read; what changes from
         # its start on is read next time (the runtime lets time pass between jobs, so the
-        # writes of earlier jobs lie before it). If Salesforce refused members, keep the
-        # bookmark: the next run tries them again (after an admin fixed the cause).
-        if not self._refused:
-            ctx.journal.set_bookmark(self.name, campaign.cm_id, started)
+        # writes of earlier jobs lie before it). Members Salesforce refused wait in the
+        # journal and are retried below, every run, so the bookmark moves on regardless.
+        ctx.journal.set_bookmark(self.name, campaign.cm_id, started)
+        for start in range(0, len(waiting), 200):
+            chunk = [p for p in waiting[start : start + 200] if p.isalnum()]
+            listed = ", ".join(f"'{person}'" for person in chunk)
+            if not listed:
+                continue
+            self._sync(
+                campaign,
+                f"Campaign__c = '{campaign.sf_id}' AND "
+                f"(Contact__c IN ({listed}) OR Lead__c IN ({listed}))",
+            )
+            settled = self._settled(campaign, chunk)
+            pending.resolved(ctx, self.name, [f"{campaign.cm_id}:{p}" for p in settled])
+
+    def _sync(self, campaign: CampaignInfo, where: str) -> None:
+        """Create and move the members of the people with activity matching ``where``."""
+        if self._latest(where):
+            if self.ctx.settings.auto_create_statuses:
+                self._ensure_statuses(campaign, set(self.ctx.settings.status_map.values()))
+            self._members(campaign, where)
+            self._apply(campaign)
+
+    def _settled(self, campaign: CampaignInfo, people: list[str]) -> list[str]:
+        """People of a retry with no activity left to write (their members settle nothing).
+
+        Written, unchanged and refused-again people are settled (or kept) by the writes
+        themselves; people whose activity is gone (retention, clean-up) leave the retry.
+        """
+        latest = {row[0] for row in self.ctx.journal.db.execute("SELECT person FROM cm_latest")}
+        return [p for p in people if p not in latest]
 
     def _latest(self, where: str) -> int:
         """Stream the new activity into ``cm_latest``: each person's latest; return how many."""
@@ -146,8 +174,8 @@ class CampaignMembersJob(Job):
         ctx = self.ctx
         sf_campaign = str(campaign.salesforce_campaign_id)
         status_map = ctx.settings.status_map
-        creates: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
+        creates: list[tuple[str, dict[str, Any]]] = []
+        updates: list[tuple[str, dict[str, Any]]] = []
         cursor = ctx.journal.db.execute(
             "SELECT l.person, l.field, l.date, l.kind, m.id, m.status, m.date "
             "FROM cm_latest l LEFT JOIN cm_member m ON m.person = l.person ORDER BY l.person"
@@ -160,22 +188,28 @@ class CampaignMembersJob(Job):
                 "CMSF_Activity__c": activity,
             }
             if member_id is None:
-                creates.append({"CampaignId": sf_campaign, field: person, **values})
+                creates.append((person, {"CampaignId": sf_campaign, field: person, **values}))
             elif (not date_now or when > date_now) and (status_now != status or date_now != when):
-                updates.append({"Id": member_id, **values})
+                updates.append((person, {"Id": member_id, **values}))
+            else:
+                pending.resolved(ctx, self.name, [f"{campaign.cm_id}:{person}"])
             if len(creates) >= self.batch_size:
-                self._write(creates, create=True)
+                self._write(campaign, creates, create=True)
                 creates = []
             if len(updates) >= self.batch_size:
-                self._write(updates, create=False)
+                self._write(campaign, updates, create=False)
                 updates = []
-        self._write(creates, create=True)
-        self._write(updates, create=False)
+        self._write(campaign, creates, create=True)
+        self._write(campaign, updates, create=False)
 
-    def _write(self, records: list[dict[str, Any]], *, create: bool) -> None:
-        if not records:
+    def _write(
+        self, campaign: CampaignInfo, pairs: list[tuple[str, dict[str, Any]]], *, create: bool
+    ) -> None:
+        """Write members ``(person, record)``; refused ones wait for the next run's retry."""
+        if not pairs:
             return
         ctx = self.ctx
+        records = [record for _, record in pairs]
         if create:
             result = ctx.sf.create(
                 "CampaignMember", records, match_on=("CampaignId", "ContactId", "LeadId")
@@ -183,9 +217,21 @@ class CampaignMembersJob(Job):
         else:
             result = ctx.sf.update("CampaignMember", records)
         ctx.stats.wrote("CampaignMember", result.ids)
+        pending.resolved(
+            ctx,
+            self.name,
+            [f"{campaign.cm_id}:{pairs[i][0]}" for i, sf_id in enumerate(result.ids) if sf_id],
+        )
         if result.failures:
-            self._refused += len(result.failures)
             ctx.stats.failed["CampaignMember"] += len(result.failures)
+            pending.refused(
+                ctx,
+                self.name,
+                [
+                    (f"{campaign.cm_id}:{pairs[f.index][0]}", pairs[f.index][0], "", f.code)
+                    for f in result.failures
+                ],
+            )
             report_failures(ctx, self.name, "CampaignMember", result.failures)
 
     def _ensure_statuses(self, campaign: CampaignInfo, wanted: set[StatusMapping]) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from cmsf_core.jobs import pending
 from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.jobs.writer import report_failures
 
@@ -31,7 +32,6 @@ class EmailOptOutJob(Job):
     title = "Email opt-out"
     limit = "email_opt_out"
     follows = ("relink",)
-    _refused = 0
 
     def enabled(self) -> bool:
         return self.ctx.settings.opt_out_sync
@@ -48,31 +48,44 @@ class EmailOptOutJob(Job):
         bookmark = ctx.journal.bookmark(self.name, sobject)
         started = ctx.clock.now().isoformat().replace("+00:00", "Z")
         changed = f"{field} != null" + (f" AND SystemModstamp >= {bookmark}" if bookmark else "")
+        waiting = [e.locator for e in pending.waiting(ctx, self.name, sobject) if e.locator]
+        self._opt_out(sobject, f"Id IN (SELECT {field} FROM {MEMBER} WHERE {changed})", field)
+        # Memberships changed before this scope started were all read; changes from its
+        # start on are read next time (the runtime lets time pass between jobs, so the
+        # writes of earlier jobs lie before it). Refused updates wait in the journal and
+        # are retried every run (below), so the bookmark moves on regardless.
+        ctx.journal.set_bookmark(self.name, sobject, started)
+        for start in range(0, len(waiting), 200):
+            chunk = waiting[start : start + 200]
+            listed = ", ".join(f"'{record_id}'" for record_id in chunk if record_id.isalnum())
+            due = self._opt_out(sobject, f"Id IN ({listed})", field) if listed else set()
+            # Those no longer due (opted out meanwhile, resubscribed, deleted) leave the retry.
+            pending.resolved(ctx, self.name, [i for i in chunk if i not in due])
+
+    def _opt_out(self, sobject: str, people: str, field: str) -> set[str]:
+        """Opt out the people matching ``people`` who are due; return the Ids that were due."""
+        ctx = self.ctx
         listed = ", ".join(f"'{state}'" for state in sorted(OPTED_OUT_STATES))
         extra = " AND IsConverted = false" if sobject == "Lead" else ""
-        # People with a changed membership, not opted out yet, and no membership left that
-        # is neither unsubscribed nor deleted: one query, however many memberships.
+        # People not opted out yet, with no membership left that is neither unsubscribed
+        # nor deleted: one query, however many memberships.
         soql = (
             f"SELECT Id FROM {sobject} WHERE HasOptedOutOfEmail = false{extra} "
-            f"AND Id IN (SELECT {field} FROM {MEMBER} WHERE {changed}) "
+            f"AND {people} "
             f"AND Id NOT IN (SELECT {field} FROM {MEMBER} WHERE {field} != null "
             f"AND State__c NOT IN ({listed}))"
         )
-        self._refused = 0
-        pending: list[dict[str, Any]] = []
+        due: set[str] = set()
+        batch: list[dict[str, Any]] = []
         size = self.batch_size
         for page in ctx.sf.query_pages(soql):
-            pending.extend({"Id": row["Id"], "HasOptedOutOfEmail": True} for row in page)
-            while len(pending) >= size:
-                self._update(sobject, pending[:size])
-                pending = pending[size:]
-        self._update(sobject, pending)
-        # Memberships changed before this scope started were all read; changes from its
-        # start on are read next time (the runtime lets time pass between jobs, so the
-        # writes of earlier jobs lie before it). Refused updates keep the bookmark, so the
-        # next run tries them again.
-        if not self._refused:
-            ctx.journal.set_bookmark(self.name, sobject, started)
+            due.update(row["Id"] for row in page)
+            batch.extend({"Id": row["Id"], "HasOptedOutOfEmail": True} for row in page)
+            while len(batch) >= size:
+                self._update(sobject, batch[:size])
+                batch = batch[size:]
+        self._update(sobject, batch)
+        return due
 
     def _update(self, sobject: str, updates: list[dict[str, Any]]) -> None:
         if not updates:
@@ -80,7 +93,13 @@ class EmailOptOutJob(Job):
         ctx = self.ctx
         result = ctx.sf.update(sobject, updates)
         ctx.stats.wrote(sobject, result.ids)
+        pending.resolved(ctx, self.name, [i for i in result.ids if i])
         if result.failures:
-            self._refused += len(result.failures)
             ctx.stats.failed[sobject] += len(result.failures)
+            pending.refused(
+                ctx,
+                self.name,
+                [(f.record["Id"], f.record["Id"], "", f.code) for f in result.failures],
+                scope=sobject,
+            )
             report_failures(ctx, self.name, sobject, result.failures)

@@ -22,7 +22,8 @@ from typing import Any
 
 from cmsf_core.campaign_monitor import SUBSCRIBER_STATES
 from cmsf_core.cm_time import bookmark_instant, date_filter, parse_local
-from cmsf_core.errors import NotFoundError
+from cmsf_core.errors import NotFoundError, SkippableRecordError
+from cmsf_core.jobs import pending
 from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.jobs.context import ListInfo
 from cmsf_core.jobs.create_rule import create_people, custom_field_values
@@ -33,6 +34,10 @@ from cmsf_core.shadow import digest
 __all__ = ["SubscribersJob", "member_record", "member_source", "membership_key"]
 
 MEMBER = "CMSF_List_Member__c"
+MEMBERSHIPS = "subscribers"
+"""The job that retries refused memberships (whichever job was refused)."""
+RETRY_LOOKUPS = 50
+"""Refused addresses of a list fetched one by one; above this the list's changes are read."""
 CONSENT = {"Yes", "No", "Unchanged"}
 
 
@@ -118,9 +123,14 @@ class SubscribersJob(Job):
         for lst in self.ctx.directory.lists():
             for state in SUBSCRIBER_STATES:
                 scopes.append({"key": f"{lst.cm_id}:{state}", "list": lst.cm_id, "state": state})
+        if self.ctx.journal.pending(self.name):
+            scopes.append({"key": "retry"})
         return scopes
 
     def execute(self, scope: Scope) -> None:
+        if scope["key"] == "retry":
+            self._retry()
+            return
         lst = self.ctx.directory.list_by_id(str(scope["list"]))
         if lst is None:
             return
@@ -205,9 +215,93 @@ class SubscribersJob(Job):
                     version=str(source["Date"] or ""),
                 )
             )
-        write_changed(ctx, self.name, MEMBER, desired)
+        write_changed(
+            ctx,
+            self.name,
+            MEMBER,
+            desired,
+            retry_locator=_email_of,
+            retry_job=MEMBERSHIPS,
+        )
         if failed_creates:
-            ctx.shadow.forget(MEMBER, failed_creates)  # retry the create rule next run
+            # The membership is written unlinked; the create rule is retried with it.
+            ctx.shadow.forget(MEMBER, failed_creates)
+            pending.refused(
+                ctx,
+                MEMBERSHIPS,
+                [
+                    (
+                        k,
+                        str(sources[k][1]["Email"]),
+                        str(sources[k][1]["Date"] or ""),
+                        "CREATE_RULE",
+                    )
+                    for k in sorted(failed_creates)
+                ],
+            )
+
+    def _retry(self) -> None:
+        """Write the memberships Salesforce refused in earlier runs, fetched afresh.
+
+        Per list, a few refused addresses are fetched one by one
+        (``subscribers/{list}.json?email=``); many are found by reading the list's
+        changes since the oldest refused one. Addresses no longer in the list, and lists
+        no longer synced, leave the retry (reconciliation and configuration remove them).
+        """
+        ctx = self.ctx
+        by_list: dict[str, list[pending.Pending]] = {}
+        for entry in pending.waiting(ctx, MEMBERSHIPS):
+            by_list.setdefault(entry.scope, []).append(entry)
+        for list_id, entries in sorted(by_list.items()):
+            lst = ctx.directory.list_by_id(list_id)
+            usable = [e for e in entries if e.locator]
+            unusable = [e.token for e in entries if not e.locator]
+            if lst is None:
+                ctx.journal.remove_pending(MEMBERSHIPS, [e.token for e in entries])
+                continue
+            ctx.journal.remove_pending(MEMBERSHIPS, unusable)
+            try:
+                if len(usable) <= RETRY_LOOKUPS:
+                    self._retry_each(lst, usable)
+                else:
+                    self._retry_since(lst, usable)
+            except NotFoundError:
+                ctx.journal.remove_pending(MEMBERSHIPS, [e.token for e in entries])
+
+    def _retry_each(self, lst: ListInfo, entries: list[pending.Pending]) -> None:
+        ctx = self.ctx
+        for entry in entries:
+            email = str(entry.locator)
+            try:
+                row = ctx.cm.subscriber(lst.cm_id, email)
+            except (NotFoundError, SkippableRecordError):
+                pending.resolved(ctx, MEMBERSHIPS, [membership_key(lst.cm_id, email)])
+                continue
+            ctx.stats.read["CM subscribers (retry)"] += 1
+            self._write(lst, str(row.get("State") or "Active"), [row])
+
+    def _retry_since(self, lst: ListInfo, entries: list[pending.Pending]) -> None:
+        ctx = self.ctx
+        zone = lst.client.zone
+        tokens = {e.token for e in entries}
+        oldest = min((e.version for e in entries if e.version), default="")
+        since = date_filter(bookmark_instant(oldest, zone), zone) if oldest else None
+        for state in SUBSCRIBER_STATES:
+            for page in ctx.cm.subscriber_pages(lst.cm_id, state, since):
+                ctx.stats.read["CM subscribers (retry)"] += len(page.results)
+                rows = [
+                    row
+                    for row in page.results
+                    if row.get("EmailAddress")
+                    and ctx.shadow.token(membership_key(lst.cm_id, str(row["EmailAddress"])))
+                    in tokens
+                ]
+                if rows:
+                    self._write(lst, state, rows)
+
+
+def _email_of(item: Desired) -> str:
+    return str(item.source["Email"])
 
 
 def _person_ids(people: Mapping[str, Any], email: str) -> tuple[str | None, str | None] | None:

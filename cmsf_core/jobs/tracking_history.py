@@ -29,6 +29,7 @@ from typing import Any
 from cmsf_core.campaign_monitor import ACTIVITY_ENDPOINTS
 from cmsf_core.cm_time import bookmark_instant, date_filter, parse_local
 from cmsf_core.errors import NotFoundError
+from cmsf_core.jobs import pending
 from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.jobs.campaign_stats import summaries
 from cmsf_core.jobs.context import CampaignInfo
@@ -105,11 +106,15 @@ class TrackingHistoryJob(Job):
             ctx.journal.clear_bookmarks(self.name)  # a longer window: fetch the older events
         ctx.journal.set_bookmark(self.name, "retention", retention)
         watched = watch_horizon(ctx.clock.now(), ctx.settings)
-        return [
+        scopes = [
             {"key": f"campaign:{c.cm_id}", "campaign": c.cm_id}
             for c in ctx.directory.campaigns()
             if c.sent_date is None or c.sent_date >= watched
         ]
+        read = {str(s["campaign"]) for s in scopes}
+        gone = [e.token for e in pending.waiting(ctx, self.name) if e.scope not in read]
+        ctx.journal.remove_pending(self.name, gone)  # campaigns no longer read: nothing to retry
+        return scopes
 
     def execute(self, scope: Scope) -> None:
         ctx = self.ctx
@@ -138,6 +143,29 @@ class TrackingHistoryJob(Job):
             ctx.journal.set_bookmark(
                 self.name, key, {**(ctx.journal.bookmark(self.name, key) or {}), "count": count}
             )
+        self._retry(campaign)
+
+    def _retry(self, campaign: CampaignInfo) -> None:
+        """Re-read from the oldest refused event of each type; the shadow skips the rest.
+
+        Events have no identity to fetch them by, so a refused event is found again by
+        reading its type's activity from its time on; what was written before is known to
+        the shadow index and skipped, the refused events are written.
+        """
+        ctx = self.ctx
+        oldest: dict[str, str] = {}
+        for entry in pending.waiting(ctx, self.name, campaign.cm_id):
+            kind = entry.locator or ""
+            if kind in ACTIVITY_ENDPOINTS and entry.version:
+                oldest[kind] = min(oldest.get(kind, entry.version), entry.version)
+            else:
+                ctx.journal.remove_pending(self.name, [entry.token])
+        for kind, version in sorted(oldest.items()):
+            key = f"{campaign.cm_id}:{kind}"
+            try:
+                self._read(campaign, kind, key, {"date": version})
+            except NotFoundError:
+                return
 
     def _read(
         self, campaign: CampaignInfo, kind: str, key: str, bookmark: Mapping[str, Any]
@@ -242,5 +270,9 @@ class TrackingHistoryJob(Job):
             }
             if campaign.client.owner_id:
                 record["OwnerId"] = campaign.client.owner_id
-            desired.append(Desired(key=k, source=EVENT, record=record))
-        write_changed(ctx, self.name, ACTIVITY, desired)
+            desired.append(
+                Desired(
+                    key=k, source=EVENT, record=record, version=when.isoformat() if when else ""
+                )
+            )
+        write_changed(ctx, self.name, ACTIVITY, desired, retry_locator=lambda _: kind)

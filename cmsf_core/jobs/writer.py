@@ -11,10 +11,11 @@ records and forgets them.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from cmsf_core.jobs import pending
 from cmsf_core.shadow import ShadowRow, digest
 
 if TYPE_CHECKING:
@@ -71,6 +72,8 @@ def write_changed(
     *,
     external_id: str = "CM_Id__c",
     failure_code: str = "CMSF-REC-WRITE",
+    retry_locator: Callable[[Desired], str] | None = None,
+    retry_job: str | None = None,
 ) -> WriteOutcome:
     """Upsert the records of ``desired`` that changed since they were last written.
 
@@ -81,6 +84,10 @@ def write_changed(
         desired: Records wanted in Salesforce.
         external_id: External Id field the upsert keys on.
         failure_code: Support code of the message raised for refused records.
+        retry_locator: For jobs that retry refused records (:mod:`cmsf_core.jobs.pending`):
+            what finds a record again. Refused records are then kept for the job's retry,
+            and written ones leave it.
+        retry_job: The job that retries them (default ``job``).
 
     Returns:
         Ids of every record now in Salesforce by key (unchanged ones from the shadow).
@@ -95,6 +102,9 @@ def write_changed(
     for key, row in known.items():
         outcome.ids[key] = row.sf_id
     outcome.unchanged = len(unique) - len(changed)
+    if retry_locator is not None:
+        # The org already holds exactly this: nothing is left to retry for these keys.
+        pending.resolved(ctx, retry_job or job, [k for k in unique if k not in changed])
     if not changed:
         return outcome
     items = [unique[key] for key in changed]
@@ -112,6 +122,21 @@ def write_changed(
         outcome.written += len(accepted)
         outcome.failures.extend(result.failures)
         ctx.stats.wrote(sobject, result.ids)
+        if retry_locator is not None:
+            pending.resolved(ctx, retry_job or job, [row.key for row in accepted])
+            pending.refused(
+                ctx,
+                retry_job or job,
+                [
+                    (
+                        batch[f.index].key,
+                        retry_locator(batch[f.index]),
+                        batch[f.index].version,
+                        f.code,
+                    )
+                    for f in result.failures
+                ],
+            )
     if outcome.failures:
         ctx.stats.failed[sobject] += len(outcome.failures)
         report_failures(ctx, job, sobject, outcome.failures, code=failure_code)
