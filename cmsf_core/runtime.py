@@ -219,6 +219,7 @@ class LocalRuntime:
             self.gateway.limits()
             self.gateway.budget.check()  # a spent budget stops before any other call
             check_org_safety(self.gateway, settings, self.cm, org=org)
+            self._check_owners(ctx)
             failed_jobs = self._play(ctx, FULL_FIRST_JOB if run.full else FIRST_JOB)
             if failed_jobs:
                 status = "completed_with_errors"
@@ -293,6 +294,25 @@ class LocalRuntime:
         for platform, total in calls.items():
             self.journal.add_calls(run_id, RUNTIME_JOB, platform, total - self._job_calls[platform])
         return calls
+
+    def _check_owners(self, ctx: JobContext) -> None:
+        """Say once per run when the sync user or a security owner is deactivated.
+
+        Salesforce refuses a deactivated user as the owner of new records; rather than
+        failing them one by one, the records of those clients fall back to the running user.
+        """
+        inactive = ctx.directory.check_owners()
+        if not inactive:
+            return
+        who = "; ".join(f"{role}: {user.get('Name') or user['Id']}" for role, user in inactive)
+        ctx.log.raise_message(
+            "Error",
+            "runtime",
+            "CMSF-OWNER-INACTIVE",
+            f"{len(inactive)} owner(s) of synced records are deactivated users",
+            f"{who}. New records go to the user the sync logs in as until an active user is "
+            "chosen (change the sync user, or set the client's security owner).",
+        )
 
     def _report_pending(self, log: MaintenanceLog) -> None:
         """One message per run while refused writes still wait for a retry."""

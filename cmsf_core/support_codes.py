@@ -20,6 +20,12 @@ class SupportCode:
 
 
 SUPPORT_CODES: dict[str, SupportCode] = {
+    "CMSF-OWNER-INACTIVE": SupportCode(
+        "Sync user or security owner deactivated",
+        "Salesforce does not let a deactivated user own records (INACTIVE_OWNER_OR_USER). "
+        "Until an active user is chosen, the sync gives new records to the user it logs in "
+        "as. Change the Salesforce sync user, or set an active security owner on the client.",
+    ),
     "CMSF-REC-PENDING": SupportCode(
         "Refused records waiting for a retry",
         "Salesforce refused some records (a row lock that outlasted the retries, a validation "

@@ -88,6 +88,14 @@ class AccountHooks:
             self.org.sessions.set_password(username, password, security_token)
         return user_id
 
+    def set_user_active(self, user_id: str, active: bool) -> None:
+        """Deactivate (or reactivate) a user, as an admin does; a deactivated user's sessions end.
+
+        Raises:
+            RecordError: If there is no such user.
+        """
+        self.org.update("User", user_id, {"IsActive": bool(active)}, system=True)
+
     def set_password(self, username: str, password: str, security_token: str | None = None) -> None:
         """Set a user's password and security token (see :meth:`Sessions.set_password`)."""
         self.org.sessions.set_password(username, password, security_token)

@@ -343,6 +343,7 @@ class Dml:
         pending = [{} if p in excluded else row for p, row in enumerate(rows)]
         ref_errors: dict[int, RecordError] = {}
         checker.check_references(pending, ref_errors)
+        checker.check_active_users(pending, old, ref_errors)
         checker.check_unique(pending, ref_errors, lambda p: ids[p] or "")
         for position, error in ref_errors.items():
             self._fail(position, error, results, excluded, ids)

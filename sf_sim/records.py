@@ -227,6 +227,56 @@ class RecordChecker:
                     )
                     break
 
+    def check_active_users(
+        self,
+        rows: list[dict[str, Any]],
+        olds: dict[int, dict[str, Any]],
+        errors: dict[int, RecordError],
+    ) -> None:
+        """Refuse setting an owner or another user lookup to a deactivated user.
+
+        As on the platform, only values being set are checked (a record already owned by
+        a user who was deactivated later stays valid until its owner changes).
+
+        Args:
+            rows: Final API values per record, by position.
+            olds: The records before an update, by position (absent for inserts).
+            errors: Position → error; new failures are added.
+        """
+        lookups = [
+            item
+            for item in self.definition.iter_fields()
+            if item.is_reference
+            and "User" in item.reference_to
+            and item.name not in ("CreatedById", "LastModifiedById")
+        ]
+        if not lookups:
+            return
+        setting: dict[int, list[tuple[str, str]]] = {}
+        for position, row in enumerate(rows):
+            if position in errors:
+                continue
+            before = olds.get(position)
+            for item in lookups:
+                value = row.get(item.name)
+                if not value or not str(value).startswith("005"):
+                    continue
+                if before is not None and before.get(item.name) == value:
+                    continue
+                setting.setdefault(position, []).append((item.name, str(value)))
+        users = {v for pairs in setting.values() for _, v in pairs}
+        inactive = {
+            user_id
+            for user_id, row in self.org.store.get_many("User", sorted(users)).items()
+            if not row.get("IsActive")
+        }
+        for position, pairs in setting.items():
+            bad = [name for name, value in pairs if value in inactive]
+            if bad:
+                errors[position] = RecordError(
+                    "INACTIVE_OWNER_OR_USER", "operation performed with inactive User", fields=bad
+                )
+
     def check_unique(
         self,
         rows: list[dict[str, Any]],

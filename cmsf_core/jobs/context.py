@@ -87,6 +87,7 @@ class Directory:
     def __init__(self, gateway: SalesforceGateway, default_owner: str | None) -> None:
         self.gateway = gateway
         self.default_owner = default_owner
+        self.inactive_users: set[str] = set()
         self._clients: dict[str, ClientInfo] | None = None
         self._lists: dict[str, ListInfo] | None = None
         self._campaigns: dict[str, CampaignInfo] | None = None
@@ -109,9 +110,50 @@ class Directory:
                     name=row.get("Name") or "",
                     time_zone_name=row.get("Time_Zone__c"),
                     selected=bool(row.get("Selected__c")),
-                    owner_id=row.get("Security_Owner__c") or self.default_owner,
+                    owner_id=self._owner(row.get("Security_Owner__c")),
                 )
         return [c for c in self._clients.values() if c.selected or not selected_only]
+
+    def _owner(self, security_owner: str | None) -> str | None:
+        """The owner of a client's records: its security owner, else the sync user.
+
+        A deactivated user cannot own records (INACTIVE_OWNER_OR_USER); the records are
+        then left to the running user, and the runtime has said so in a message.
+        """
+        for candidate in (security_owner, self.default_owner):
+            if candidate and candidate not in self.inactive_users:
+                return candidate
+        return None
+
+    def check_owners(self) -> list[tuple[str, dict[str, Any]]]:
+        """Find the sync user and security owners who are deactivated.
+
+        Returns:
+            ``(role, user row)`` for each inactive one; their records fall back (see
+            :meth:`_owner`).
+        """
+        roles: dict[str, list[str]] = {}
+        if self.default_owner:
+            roles.setdefault(self.default_owner, []).append("the sync user")
+        for row in self.gateway.query(
+            "SELECT Name, Security_Owner__c FROM CMSF_Client__c "
+            "WHERE Selected__c = true AND Security_Owner__c != null"
+        ):
+            roles.setdefault(row["Security_Owner__c"], []).append(
+                f"security owner of client {row.get('Name') or ''}".strip()
+            )
+        if not roles:
+            return []
+        listed = ", ".join(f"'{user_id}'" for user_id in sorted(roles) if user_id.isalnum())
+        found: list[tuple[str, dict[str, Any]]] = []
+        for user in self.gateway.query(
+            f"SELECT Id, Name, Username, IsActive FROM User WHERE Id IN ({listed})"
+        ):
+            if not user.get("IsActive"):
+                found.extend((role, user) for role in roles.get(user["Id"], []))
+                self.inactive_users.add(user["Id"])
+        self.refresh()
+        return found
 
     def client_by_id(self, cm_id: str) -> ClientInfo | None:
         """One client by Campaign Monitor id (selected or not)."""

@@ -223,3 +223,20 @@ def test_users_cannot_be_deleted(sf_client: Salesforce, sf_org: Org) -> None:
     with pytest.raises(SalesforceMalformedRequest) as exc:
         sf_client.Organization.update(sf_org.org_id, {"Name": "Renamed"})
     assert exc.value.content[0]["errorCode"] == "INVALID_TYPE_FOR_OPERATION"
+
+
+def test_an_inactive_user_cannot_become_an_owner(sf_org: Org) -> None:
+    from simple_salesforce.exceptions import SalesforceMalformedRequest
+
+    gone = sf_org.control.add_user("gone@acme.example", last_name="Gone")
+    kept = sf_org.create("Contact", {"LastName": "Kept", "OwnerId": gone})
+    sf_org.control.set_user_active(gone, False)
+    with sf_org.activate() as sf:
+        with pytest.raises(SalesforceMalformedRequest) as exc:
+            sf.Contact.create({"LastName": "New", "OwnerId": gone})
+        assert exc.value.content[0]["errorCode"] == "INACTIVE_OWNER_OR_USER"
+        assert exc.value.content[0]["fields"] == ["OwnerId"]
+        sf.Contact.update(kept, {"Title": "Still fine"})  # an existing owner stays valid
+    assert sf_org.get("Contact", kept)["Title"] == "Still fine"
+    sf_org.control.set_user_active(gone, True)
+    assert sf_org.create("Contact", {"LastName": "Back", "OwnerId": gone})
