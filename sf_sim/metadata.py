@@ -387,6 +387,17 @@ def _typed_field(
             if not _flag(root, "reparentableMasterDetail", path):
                 attrs["updateable"] = False
             parent.fields.pop("ownerid", None)
+        else:
+            constraint = _text(root, "deleteConstraint") or "SetNull"
+            if constraint not in ("SetNull", "Restrict", "Cascade"):
+                raise MetadataError(
+                    path,
+                    f"<deleteConstraint> must be SetNull, Restrict or Cascade, not {constraint!r}",
+                )
+            if constraint == "Cascade":
+                attrs["cascade_delete"] = True
+            elif constraint == "Restrict":
+                attrs["restrict_delete"] = True
         return cat.reference(
             name, target, name[:-3] + "__r", child + "__r" if child else None, **attrs
         )

@@ -2,8 +2,12 @@
 
 A delete sets ``IsDeleted = 1`` (the row stays, visible to ``queryAll``), bumps
 ``SystemModstamp`` and logs the delete in ``_sf_recycle``; children go with their
-parent (master-detail children, an account's contacts, a person's campaign members and
-tasks, a campaign's members and statuses) and come back with it on undelete. Rows
+parent (master-detail children and lookups with ``deleteConstraint`` Cascade, an
+account's contacts, a person's campaign members and tasks, a campaign's members and
+statuses) and come back with it on undelete. Other lookups follow their
+``deleteConstraint``: ``Restrict`` refuses the delete (``DELETE_FAILED``) while a live
+record points at the parent; ``SetNull`` (the default) clears the lookup, and undelete
+restores it, as the platform does for custom lookups. Rows
 older than 15 days in the bin are purged for good. A hard delete (Bulk API
 ``hardDelete``) skips the bin.
 """
@@ -40,21 +44,105 @@ _CASCADE = {
 }
 
 
+_NOT_CLEARED = frozenset(
+    {
+        "CreatedById",
+        "LastModifiedById",
+        "OwnerId",
+        "MasterRecordId",
+        "ConvertedContactId",
+        "ConvertedAccountId",
+        "ConvertedOpportunityId",
+    }
+)
+"""Reference fields a parent's delete leaves as they are (system and history fields)."""
+
+
 class Recycle:
     """The org's delete, undelete and replication operations."""
 
     def __init__(self, org: Org) -> None:
         self.org = org
 
-    def _children(self, definition: ObjectDef) -> list[tuple[str, str]]:
-        found: list[tuple[str, str]] = []
+    def _lookups(self, definition: ObjectDef) -> dict[str, list[tuple[ObjectDef, str]]]:
+        """Lookups pointing at ``definition`` by what deleting a parent does to them."""
+        found: dict[str, list[tuple[ObjectDef, str]]] = {"cascade": [], "restrict": [], "clear": []}
         for child in self.org.schema:
             for item in child.iter_fields():
-                if definition.name not in item.reference_to:
+                if definition.name not in item.reference_to or item.name in _NOT_CLEARED:
                     continue
                 if item.cascade_delete or (definition.name, child.name, item.name) in _CASCADE:
-                    found.append((child.name, item.name))
+                    found["cascade"].append((child, item.name))
+                elif item.restrict_delete:
+                    found["restrict"].append((child, item.name))
+                elif item.updateable or item.createable:
+                    found["clear"].append((child, item.name))
         return found
+
+    def _children(self, definition: ObjectDef) -> list[tuple[str, str]]:
+        return [(child.name, name) for child, name in self._lookups(definition)["cascade"]]
+
+    def _restricted(self, definition: ObjectDef, ids: list[str]) -> dict[str, str]:
+        """Parents a ``Restrict`` lookup holds: Id -> what refuses their delete."""
+        held: dict[str, str] = {}
+        for child, column in self._lookups(definition)["restrict"]:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ", ".join("?" for _ in chunk)
+                for row in self.org.store.select(
+                    f"SELECT Id, {quote(column)} AS parent FROM {quote(child.name)} "
+                    f"WHERE IsDeleted = 0 AND {quote(column)} IN ({marks})",
+                    chunk,
+                ):
+                    held.setdefault(
+                        row["parent"], f"{child.label_plural or child.name}: {row['Id']}"
+                    )
+        return held
+
+    def _clear_lookups(
+        self, definition: ObjectDef, ids: list[str], now: str, *, remember: bool
+    ) -> None:
+        """``SetNull``: clear live lookups to deleted parents (remembered for undelete)."""
+        for child, column in self._lookups(definition)["clear"]:
+            stamp = ", SystemModstamp = ?" if child.field("SystemModstamp") else ""
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ", ".join("?" for _ in chunk)
+                where = (
+                    f"IsDeleted = 0 AND {quote(column)} IN ({marks})"
+                    if child.field("IsDeleted")
+                    else f"{quote(column)} IN ({marks})"
+                )
+                rows = self.org.store.select(
+                    f"SELECT Id, {quote(column)} AS parent FROM {quote(child.name)} WHERE {where}",
+                    chunk,
+                )
+                if not rows:
+                    continue
+                if remember:
+                    self.org.store.conn.executemany(
+                        "INSERT INTO _sf_cleared (parent_id, object, child_id, field) VALUES (?, ?, ?, ?)",
+                        [(r["parent"], child.name, r["Id"], column) for r in rows],
+                    )
+                params: tuple[Any, ...] = (now,) if stamp else ()
+                self.org.store.conn.executemany(
+                    f"UPDATE {quote(child.name)} SET {quote(column)} = NULL{stamp} WHERE Id = ?",
+                    [(*params, r["Id"]) for r in rows],
+                )
+
+    def _restore_lookups(self, parent_id: str) -> None:
+        """Undelete puts cleared lookups back where they are still empty."""
+        for row in self.org.store.select(
+            "SELECT object, child_id, field FROM _sf_cleared WHERE parent_id = ?", (parent_id,)
+        ):
+            if self.org.schema.object(row["object"]) is None:
+                continue
+            self.org.store.conn.execute(
+                f"UPDATE {quote(row['object'])} SET {quote(row['field'])} = ? "
+                f"WHERE Id = ? AND {quote(row['field'])} IS NULL",
+                (parent_id, row["child_id"]),
+            )
+        self.org.store.conn.execute("DELETE FROM _sf_cleared WHERE parent_id = ?", (parent_id,))
 
     def delete(
         self,
@@ -132,6 +220,17 @@ class Recycle:
                 live[position] = row
             except RecordError as exc:
                 results[position] = SaveResult.failure(exc)
+        held = self._restricted(definition, [row["Id"] for row in live.values()])
+        for position in [p for p, row in live.items() if row["Id"] in held]:
+            results[position] = SaveResult.failure(
+                RecordError(
+                    "DELETE_FAILED",
+                    f"Your attempt to delete {definition.label} {live[position]['Id']} could not "
+                    "be completed because it is associated with the following "
+                    f"{held[live[position]['Id']]}",
+                )
+            )
+            live.pop(position)
         for position, error in campaigns.before_delete(self.org, definition, live).items():
             results[position] = SaveResult.failure(error)
             live.pop(position)
@@ -185,6 +284,7 @@ class Recycle:
                     hard,
                 ).items():
                     removed.setdefault(name, []).extend(gone)
+        self._clear_lookups(definition, ids, now, remember=not hard)
         log = [
             (record_id, definition.name, now, root_of[record_id], 1 if hard else 0)
             for record_id in ids
@@ -268,6 +368,7 @@ class Recycle:
                     f"UPDATE {quote(definition.name)} SET IsDeleted = 0 WHERE Id = ?", (item["Id"],)
                 )
                 self.org.store.conn.execute("DELETE FROM _sf_recycle WHERE Id = ?", (item["Id"],))
+                self._restore_lookups(item["Id"])
                 touched.setdefault(definition.name, []).append(api)
         for name, rows in touched.items():
             definition = self.org.schema.object(name)
@@ -292,6 +393,9 @@ class Recycle:
                     self.org.store.delete_rows(name, ids)
             self.org.store.conn.executemany(
                 "UPDATE _sf_recycle SET purged = 1 WHERE Id = ?", [(i["Id"],) for i in stale]
+            )
+            self.org.store.conn.executemany(
+                "DELETE FROM _sf_cleared WHERE parent_id = ?", [(i["Id"],) for i in stale]
             )
         return len(stale)
 

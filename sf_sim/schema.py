@@ -105,6 +105,8 @@ class FieldDef:
         auto_number: The value is generated on create from ``display_format`` (read-only).
         display_format: Auto-number pattern such as ``L-{0000}``.
         cascade_delete: Deleting the parent deletes this record too (master-detail).
+        restrict_delete: A lookup with ``deleteConstraint`` Restrict: a parent this record
+            points at cannot be deleted (other lookups are cleared, ``SetNull``).
     """
 
     name: str
@@ -131,6 +133,7 @@ class FieldDef:
     auto_number: bool = False
     display_format: str | None = None
     cascade_delete: bool = False
+    restrict_delete: bool = False
 
     @property
     def sql_type(self) -> str:

@@ -112,6 +112,13 @@ class Store:
         self.conn.execute(
             "CREATE INDEX IF NOT EXISTS _sf_recycle_date ON _sf_recycle (object, deleted_date)"
         )
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS _sf_cleared (parent_id TEXT NOT NULL, object TEXT NOT NULL,"
+            " child_id TEXT NOT NULL, field TEXT NOT NULL)"
+        )
+        self.conn.execute(
+            "CREATE INDEX IF NOT EXISTS _sf_cleared_parent ON _sf_cleared (parent_id)"
+        )
 
     # ------------------------------------------------------------------ settings
 

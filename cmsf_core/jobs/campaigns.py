@@ -19,7 +19,7 @@ from typing import Any
 from cmsf_core.cm_time import parse_local
 from cmsf_core.errors import NotFoundError
 from cmsf_core.jobs.base import Job, Scope, register
-from cmsf_core.jobs.context import ClientInfo
+from cmsf_core.jobs.context import CampaignInfo, ClientInfo
 from cmsf_core.jobs.purge import delete_where
 from cmsf_core.jobs.writer import Desired, delete_records, report_failures, write_changed
 from cmsf_core.matching import soql_quote
@@ -87,8 +87,7 @@ class CampaignsJob(Job):
             return
         if self._remove_unseen(client, seen) or self._written:
             ctx.directory.refresh()
-        if settings.auto_create_campaigns:
-            self._auto_create(client)
+        self._link(client)
 
     def _write(self, client: ClientInfo, rows: list[dict[str, Any]]) -> None:
         desired = []
@@ -142,56 +141,109 @@ class CampaignsJob(Job):
             delete_records(ctx, CAMPAIGN, [(campaign.cm_id, campaign.sf_id)], job=self.name)
         return len(gone)
 
-    def _auto_create(self, client: ClientInfo) -> None:
-        """Create and link a Salesforce Campaign for each synced campaign without one."""
+    def _link(self, client: ClientInfo) -> None:
+        """Keep synced campaigns and Salesforce Campaigns linked both ways.
+
+        A campaign whose record was re-created (its client deselected and selected again,
+        a full sync) finds its Salesforce Campaign again by ``CMSF_Campaign_Monitor_Id__c``,
+        which every link stamps; a Campaign whose back link was cleared (its campaign record
+        deleted: the lookup is ``SetNull``) gets it back. With auto-create on, campaigns
+        without one get a new Salesforce Campaign.
+        """
         ctx = self.ctx
-        unlinked = [
-            c
-            for c in ctx.directory.campaigns()
-            if c.client.cm_id == client.cm_id and not c.salesforce_campaign_id
-        ]
+        mine = [c for c in ctx.directory.campaigns() if c.client.cm_id == client.cm_id]
+        fixes: list[dict[str, Any]] = []
+        linked = [c for c in mine if c.salesforce_campaign_id]
+        for start in range(0, len(linked), 100):
+            chunk = linked[start : start + 100]
+            listed = ",".join(soql_quote(str(c.salesforce_campaign_id)) for c in chunk)
+            current = {
+                row["Id"]: row
+                for row in ctx.sf.query(
+                    "SELECT Id, CMSF_Campaign__c, CMSF_Campaign_Monitor_Id__c FROM Campaign "
+                    f"WHERE Id IN ({listed})"
+                )
+            }
+            for c in chunk:
+                row = current.get(str(c.salesforce_campaign_id))
+                if row is not None and (
+                    row.get("CMSF_Campaign__c") != c.sf_id
+                    or row.get("CMSF_Campaign_Monitor_Id__c") != c.cm_id
+                ):
+                    fixes.append(_back_link(str(c.salesforce_campaign_id), c))
+        unlinked = [c for c in mine if not c.salesforce_campaign_id]
+        links: list[dict[str, Any]] = []
         for start in range(0, len(unlinked), 100):
             chunk = unlinked[start : start + 100]
             listed = ",".join(soql_quote(c.cm_id) for c in chunk)
             existing = {
-                str(row["CMSF_Campaign_Monitor_Id__c"]): row["Id"]
+                str(row["CMSF_Campaign_Monitor_Id__c"]): row
                 for row in ctx.sf.query(
-                    "SELECT Id, CMSF_Campaign_Monitor_Id__c FROM Campaign "
+                    "SELECT Id, CMSF_Campaign__c, CMSF_Campaign_Monitor_Id__c FROM Campaign "
                     f"WHERE CMSF_Campaign_Monitor_Id__c IN ({listed})"
                 )
             }
-            to_create = [c for c in chunk if c.cm_id not in existing]
-            records = []
-            for campaign in to_create:
-                record: dict[str, Any] = {
-                    "Name": campaign.name[:80] or campaign.cm_id,
-                    "Type": "Email",
-                    "Status": "Completed",
-                    "IsActive": True,
-                    "CMSF_Campaign_Monitor_Id__c": campaign.cm_id,
-                    "CMSF_Campaign__c": campaign.sf_id,
-                }
-                if campaign.sent_date is not None:
-                    record["StartDate"] = (
-                        campaign.sent_date.astimezone(client.zone).date().isoformat()
-                    )
-                if client.owner_id:
-                    record["OwnerId"] = client.owner_id
-                records.append(record)
-            if records:
-                result = ctx.sf.create("Campaign", records)
-                for index, sf_id in enumerate(result.ids):
-                    if sf_id is not None:
-                        existing[to_create[index].cm_id] = sf_id
-                ctx.stats.wrote("Campaign", result.ids)
-                if result.failures:
-                    report_failures(ctx, self.name, "Campaign", result.failures)
-            links = [
-                {"Id": c.sf_id, "Salesforce_Campaign__c": existing[c.cm_id]}
+            for c in chunk:
+                row = existing.get(c.cm_id)
+                if row is not None and row.get("CMSF_Campaign__c") != c.sf_id:
+                    fixes.append(_back_link(row["Id"], c))
+            created: dict[str, str] = {}
+            if ctx.settings.auto_create_campaigns:
+                created = self._create_campaigns(
+                    client, [c for c in chunk if c.cm_id not in existing]
+                )
+            links.extend(
+                {"Id": c.sf_id, "Salesforce_Campaign__c": existing[c.cm_id]["Id"]}
                 for c in chunk
                 if c.cm_id in existing
-            ]
-            if links:
-                ctx.sf.update(CAMPAIGN, links)
-        if unlinked:
+            )
+            links.extend(
+                {"Id": c.sf_id, "Salesforce_Campaign__c": created[c.cm_id]}
+                for c in chunk
+                if c.cm_id in created
+            )
+        for sobject, records in (("Campaign", fixes), (CAMPAIGN, links)):
+            if records:
+                result = ctx.sf.update(sobject, records)
+                ctx.stats.wrote(sobject, result.ids)
+                if result.failures:
+                    report_failures(ctx, self.name, sobject, result.failures)
+        if links:
             ctx.directory.refresh()
+
+    def _create_campaigns(
+        self, client: ClientInfo, campaigns: list[CampaignInfo]
+    ) -> dict[str, str]:
+        """Create a Salesforce Campaign for each campaign; return their Ids by campaign id."""
+        ctx = self.ctx
+        records = []
+        for campaign in campaigns:
+            record: dict[str, Any] = {
+                "Name": campaign.name[:80] or campaign.cm_id,
+                "Type": "Email",
+                "Status": "Completed",
+                "IsActive": True,
+                "CMSF_Campaign_Monitor_Id__c": campaign.cm_id,
+                "CMSF_Campaign__c": campaign.sf_id,
+            }
+            if campaign.sent_date is not None:
+                record["StartDate"] = campaign.sent_date.astimezone(client.zone).date().isoformat()
+            if client.owner_id:
+                record["OwnerId"] = client.owner_id
+            records.append(record)
+        if not records:
+            return {}
+        result = ctx.sf.create("Campaign", records)
+        ctx.stats.wrote("Campaign", result.ids)
+        if result.failures:
+            report_failures(ctx, self.name, "Campaign", result.failures)
+        return {c.cm_id: sf_id for c, sf_id in zip(campaigns, result.ids, strict=True) if sf_id}
+
+
+def _back_link(campaign_id: str, campaign: CampaignInfo) -> dict[str, Any]:
+    """The fields that link a Salesforce Campaign back to its synced campaign."""
+    return {
+        "Id": campaign_id,
+        "CMSF_Campaign__c": campaign.sf_id,
+        "CMSF_Campaign_Monitor_Id__c": campaign.cm_id,
+    }

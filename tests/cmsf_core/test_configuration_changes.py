@@ -81,3 +81,29 @@ def test_campaign_monitor_users_are_linked_to_salesforce_users_by_email(
     )
     assert admin["Full_Access__c"] and admin["Administrator__c"]
     assert admin["Salesforce_User__c"] == user
+
+
+def test_campaign_links_survive_deselecting_and_reselecting_a_client(
+    world: World, engine: Engine, clock: VirtualClock
+) -> None:
+    clients = tuple(world.summary["clients"])
+    assert engine.sync().status == "completed"
+    before = world.org.query("SELECT Id, CMSF_Campaign_Monitor_Id__c FROM Campaign")
+    assert before
+    engine.reconnect(clients[1:])
+    clock.advance(hours=1)
+    assert engine.sync().status == "completed"
+    engine.reconnect(clients)
+    clock.advance(hours=1)
+    assert engine.sync().status == "completed"
+    campaigns = {
+        r["CMSF_Campaign_Monitor_Id__c"]: r
+        for r in world.org.query(
+            "SELECT Id, CMSF_Campaign_Monitor_Id__c, CMSF_Campaign__c FROM Campaign"
+        )
+    }
+    assert len(campaigns) == len(before)  # no duplicate Salesforce Campaigns
+    for row in world.org.query("SELECT Id, CM_Id__c, Salesforce_Campaign__c FROM CMSF_Campaign__c"):
+        linked = campaigns[row["CM_Id__c"]]
+        assert row["Salesforce_Campaign__c"] == linked["Id"]
+        assert linked["CMSF_Campaign__c"] == row["Id"]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from simple_salesforce.api import Salesforce
 from simple_salesforce.exceptions import SalesforceMalformedRequest, SalesforceResourceNotFound
@@ -93,3 +95,48 @@ def test_get_deleted_needs_both_dates(sf_client: Salesforce) -> None:
     with pytest.raises(SalesforceMalformedRequest) as exc:
         sf_client.restful("sobjects/Contact/deleted/", params={"start": "2026-01-01T00:00:00Z"})
     assert exc.value.content[0]["errorCode"] == "MISSING_ARGUMENT"
+
+
+def _lookup_org(tmp_path: Any, constraint: str) -> Org:
+    root = tmp_path / "objects"
+    for name in ("Parent__c", "Child__c"):
+        (root / name / "fields").mkdir(parents=True)
+        (root / name / f"{name}.object-meta.xml").write_text(
+            '<?xml version="1.0" encoding="UTF-8"?><CustomObject xmlns="http://soap.sforce.com/2006/04/metadata">'
+            f"<label>{name[:-3]}</label><pluralLabel>{name[:-3]}s</pluralLabel>"
+            "<nameField><label>Name</label><type>Text</type></nameField>"
+            "<deploymentStatus>Deployed</deploymentStatus><sharingModel>ReadWrite</sharingModel>"
+            "</CustomObject>"
+        )
+    (root / "Child__c" / "fields" / "Parent__c.field-meta.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><CustomField xmlns="http://soap.sforce.com/2006/04/metadata">'
+        "<fullName>Parent__c</fullName><label>Parent</label><type>Lookup</type>"
+        "<referenceTo>Parent__c</referenceTo><relationshipName>Children</relationshipName>"
+        f"<deleteConstraint>{constraint}</deleteConstraint></CustomField>"
+    )
+    return Org(metadata=[root])
+
+
+@pytest.mark.parametrize("constraint", ["SetNull", "Restrict", "Cascade"])
+def test_deleting_a_parent_follows_the_lookups_delete_constraint(
+    tmp_path: Any, constraint: str
+) -> None:
+    org = _lookup_org(tmp_path, constraint)
+    parent = org.create("Parent__c", {"Name": "P"})
+    child = org.create("Child__c", {"Name": "C", "Parent__c": parent})
+    with org.activate() as sf:
+        result = sf.restful(
+            "composite/sobjects", method="DELETE", params={"ids": parent, "allOrNone": "false"}
+        )
+    if constraint == "Restrict":
+        assert result[0]["success"] is False
+        assert result[0]["errors"][0]["statusCode"] == "DELETE_FAILED"
+        assert org.get("Child__c", child)["Parent__c"] == parent
+        return
+    assert result[0]["success"] is True
+    if constraint == "Cascade":
+        assert org.query("SELECT Id FROM Child__c") == []
+    else:
+        assert org.get("Child__c", child)["Parent__c"] is None
+    org.undelete([parent])
+    assert org.get("Child__c", child)["Parent__c"] == parent  # restored with its parent
