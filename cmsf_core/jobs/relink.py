@@ -3,7 +3,8 @@
 A membership is linked to a Contact and a Lead by email when it is written. People
 created in Salesforce later, or whose email changed, would stay unlinked; this job, at
 the end of the run, reads the Contacts and Leads modified since it last ran, and links
-the memberships of their addresses that miss a link. It runs last so that its bookmark
+the memberships of their addresses that miss a link. Leads converted since then hand
+their memberships and tracking history to the converted Contact. It runs last so that its bookmark
 (the start of its own read) lies after the sync's own updates (opt-out flags), which it
 therefore never chases.
 """
@@ -14,11 +15,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from cmsf_core.jobs.base import Job, Scope, register
+from cmsf_core.jobs.writer import report_failures
 from cmsf_core.matching import soql_quote
 
 __all__ = ["RelinkJob"]
 
 MEMBER = "CMSF_List_Member__c"
+ACTIVITY = "CMSF_Email_Activity__c"
 
 
 @register
@@ -38,6 +41,7 @@ class RelinkJob(Job):
         bookmark = ctx.journal.bookmark(self.name, "people")
         started = ctx.clock.now().isoformat().replace("+00:00", "Z")
         if bookmark:
+            self._follow_conversions(bookmark)
             emails: set[str] = set()
             for sobject, extra in (("Contact", ""), ("Lead", " AND IsConverted = false")):
                 for row in ctx.sf.query(
@@ -47,6 +51,42 @@ class RelinkJob(Job):
                     emails.add(str(row["Email"]).lower())
             self._link(sorted(emails))
         ctx.journal.set_bookmark(self.name, "people", started)
+
+    def _follow_conversions(self, bookmark: str) -> None:
+        """Move memberships and tracking history of converted Leads to their Contacts.
+
+        Salesforce keeps a converted Lead (``IsConverted``) and does not move custom
+        lookups to the new Contact, so the sync does: the records that pointed at the Lead
+        now point at its ``ConvertedContactId`` (a Contact link they already had is kept).
+        Merges need nothing here: the platform re-parents the losers' related records.
+        """
+        ctx = self.ctx
+        converted = {
+            row["Id"]: row["ConvertedContactId"]
+            for row in ctx.sf.query(
+                "SELECT Id, ConvertedContactId FROM Lead WHERE IsConverted = true "
+                f"AND LastModifiedDate >= {bookmark} AND ConvertedContactId != null"
+            )
+        }
+        leads = sorted(converted)
+        for sobject in (MEMBER, ACTIVITY):
+            for start in range(0, len(leads), 100):
+                listed = ",".join(f"'{lead}'" for lead in leads[start : start + 100])
+                updates = [
+                    {
+                        "Id": row["Id"],
+                        "Lead__c": None,
+                        "Contact__c": row.get("Contact__c") or converted[row["Lead__c"]],
+                    }
+                    for row in ctx.sf.query(
+                        f"SELECT Id, Contact__c, Lead__c FROM {sobject} WHERE Lead__c IN ({listed})"
+                    )
+                ]
+                if updates:
+                    result = ctx.sf.update(sobject, updates)
+                    ctx.stats.wrote(sobject, result.ids)
+                    if result.failures:
+                        report_failures(ctx, self.name, sobject, result.failures)
 
     def _link(self, emails: list[str]) -> None:
         ctx = self.ctx

@@ -93,9 +93,13 @@ def member_record(
         "Consent_To_Send_Sms__c": sms if sms in CONSENT else None,
         "Custom_Fields__c": to_json(source["CustomFields"]) if source["CustomFields"] else None,
         "Reads_Email_With__c": (source.get("ReadsEmailWith") or None),
-        "Contact__c": contact_id,
-        "Lead__c": lead_id,
     }
+    # Links are only ever set, never cleared by a write: a merge re-parents memberships to
+    # the master (whose address may differ), and the relink job moves converted Leads'.
+    if contact_id:
+        record["Contact__c"] = contact_id
+    if lead_id:
+        record["Lead__c"] = lead_id
     if lst.client.owner_id:
         record["OwnerId"] = lst.client.owner_id
     return record

@@ -265,9 +265,11 @@ class TrackingHistoryJob(Job):
                 "City__c": (str(row.get("City") or "")[:80]) or None,
                 "Region__c": (str(row.get("Region") or "")[:80]) or None,
                 "Country__c": (str(row.get("CountryName") or "")[:80]) or None,
-                "Contact__c": person.contact_id if person else None,
-                "Lead__c": person.lead_id if person else None,
             }
+            if person is not None and person.contact_id:  # links are set, never cleared
+                record["Contact__c"] = person.contact_id
+            if person is not None and person.lead_id:
+                record["Lead__c"] = person.lead_id
             if campaign.client.owner_id:
                 record["OwnerId"] = campaign.client.owner_id
             desired.append(
