@@ -293,6 +293,7 @@ class Store:
             str(self.path) if self.path else ":memory:",
             check_same_thread=False,
             isolation_level=None,
+            timeout=60.0,  # another process's transaction on the same file: wait, never fail
         )
         conn.execute("PRAGMA journal_mode=WAL" if self.path else "PRAGMA journal_mode=MEMORY")
         conn.execute("PRAGMA synchronous=NORMAL")

@@ -75,7 +75,9 @@ class Journal:
         self.path = Path(path) if path is not None else None
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+            conn = sqlite3.connect(
+                str(self.path), check_same_thread=False, isolation_level=None, timeout=60.0
+            )
             conn.execute("PRAGMA journal_mode=WAL")
         else:
             conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)

@@ -33,6 +33,11 @@ __all__ = ["Store", "StoreError", "dump_object", "load_object", "quote"]
 _INDEXED = {"email", "name", "createddate", "lastmodifieddate", "systemmodstamp", "isdeleted"}
 
 
+BUSY_TIMEOUT_SECONDS = 60.0
+"""How long a write waits for another process's transaction on the same org file (the
+dashboard and a sync, or two tools): the platform never refuses a request for that."""
+
+
 class StoreError(SfSimError):
     """The org's database file cannot be opened or is not an org database."""
 
@@ -90,6 +95,7 @@ class Store:
                 str(path) if path is not None else ":memory:",
                 check_same_thread=False,
                 isolation_level=None,
+                timeout=BUSY_TIMEOUT_SECONDS,
             )
             if path is not None:
                 self.conn.execute("PRAGMA journal_mode=WAL")
