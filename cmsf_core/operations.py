@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cmsf_core.errors import ConfigError
-from cmsf_core.settings import INTERNAL_SETTINGS, Settings
+from cmsf_core.settings import INTERNAL_SETTINGS, UNSUPPORTED_SETTINGS, Settings
 from cmsf_core.settings_store import SettingsStore
 
 if TYPE_CHECKING:
@@ -223,10 +223,11 @@ def change_settings(
     Raises:
         ConfigError: For unknown names or invalid values (nothing is written then).
     """
-    internal = [name for name in changes if name in INTERNAL_SETTINGS]
-    if internal:
-        name = internal[0]
-        raise ConfigError(f"setting {name!r} cannot be set: {INTERNAL_SETTINGS[name]}")
+    for name in changes:
+        if name in INTERNAL_SETTINGS:
+            raise ConfigError(f"setting {name!r} cannot be set: {INTERNAL_SETTINGS[name]}")
+        if name in UNSUPPORTED_SETTINGS:
+            raise ConfigError(f"setting {name!r} is not supported: {UNSUPPORTED_SETTINGS[name]}")
     store = _store(gateway, clock)
     settings = store.load().changed(**changes)
     changed = store.save(settings, changed_by=changed_by)

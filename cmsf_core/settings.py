@@ -137,6 +137,12 @@ INTERNAL_SETTINGS: dict[str, str] = {
 }
 """State the engine keeps in the settings record that ``settings set`` may not change, and why."""
 
+UNSUPPORTED_SETTINGS: dict[str, str] = {
+    "industry": "the industry comparison needs Campaign Monitor's industry averages, which its "
+    "API does not serve; cmsf does not invent them",
+}
+"""Settings of the settings guide that cmsf does not implement, refused with the reason."""
+
 SECRET_SETTINGS = frozenset({"connection_key"})
 """Settings never displayed, logged or audited by value."""
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from cm_sim import ActivityModel
 from cmsf_core.errors import ConfigError
-from cmsf_core.settings import INTERNAL_SETTINGS, Settings
+from cmsf_core.settings import INTERNAL_SETTINGS, UNSUPPORTED_SETTINGS, Settings
 from scenarios.errors import ScenarioStepError
 from scenarios.play import Play
 from scenarios.registry import (
@@ -64,6 +64,9 @@ def validate_settings(changes: dict[str, Any]) -> list[tuple[str, str]]:
     for name, value in changes.items():
         if name in INTERNAL_SETTINGS:
             problems.append((name, f"cannot be set: {INTERNAL_SETTINGS[name]}"))
+            continue
+        if name in UNSUPPORTED_SETTINGS:
+            problems.append((name, f"is not supported: {UNSUPPORTED_SETTINGS[name]}"))
             continue
         try:
             Settings().changed(**{name: value})

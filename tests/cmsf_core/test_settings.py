@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -133,3 +134,18 @@ def test_empty_record_means_defaults() -> None:
 def test_hand_edited_bad_record_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="frequency"):
         from_record({"Sync_Frequency__c": "Sometimes"})
+
+
+def test_the_industry_comparison_is_refused_with_the_reason(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    cmsf = str(Path(sys.executable).with_name("cmsf"))
+    done = subprocess.run(
+        [cmsf, "--home", str(tmp_path / ".cmsf"), "settings", "set", "industry=Retail"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2
+    assert "industry" in done.stderr and "not supported" in done.stderr
