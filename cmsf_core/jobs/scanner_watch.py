@@ -324,7 +324,7 @@ def _summary(campaign: str, domain: str, found: _Found, lists: Sequence[ListInfo
     if found.latest_minutes is not None:
         span = max(2, found.latest_minutes + 1)
         when = f" within {span} minutes of delivery" if span <= 120 else ""
-    plural = "s" if found.count != 1 else ""
+    plural, verb = ("s", "look") if found.count != 1 else ("", "looks")
     names = ", ".join(f"'{lst.name}'" for lst in lists) or "its list"
     advice = (
         f"two-click unsubscribe is on for {names}"
@@ -333,7 +333,7 @@ def _summary(campaign: str, domain: str, found: _Found, lists: Sequence[ListInfo
     )
     text = (
         f"{found.count} unsubscribe{plural} from {domain}{when} of '{campaign}' "
-        f"look like a link scanner; {advice}"
+        f"{verb} like a link scanner; {advice}"
     )
     return text if len(text) <= 255 else text[:254] + "…"
 

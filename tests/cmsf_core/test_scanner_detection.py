@@ -264,7 +264,10 @@ def test_an_outage_while_checking_clicks_loses_nothing(
     assert failed.status != "completed"
     world.account.clear_faults()
     clock.advance(hours=1)
-    engine.sync()
+    again = engine.sync()
+    [message] = [m for m in again.messages if m.code == "CMSF-SCANNER"]
+    assert message.summary.startswith("1 unsubscribe from gateway.example within 4 minutes")
+    assert "looks like a link scanner" in message.summary
     flagged = rows(
         world,
         "SELECT Suspected_Scanner__c, Scanner_Reasons__c FROM CMSF_Email_Activity__c "
