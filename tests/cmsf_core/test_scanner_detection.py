@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from cmsf_core.campaign_monitor import CampaignMonitorClient
 from cmsf_core.clock import VirtualClock, parse_instant
 from cmsf_core.engine import Engine
 from cmsf_core.jobs.context import CampaignInfo, ClientInfo
 from cmsf_core.jobs.scanner_watch import ScannerWatch
 from cmsf_core.runtime import RunReport
-from cmsf_core.state import Journal
 from scenarios.world import World
 
 LINKS = ["https://offer.example/1", "https://offer.example/2", "https://offer.example/3"]
@@ -166,21 +164,9 @@ def test_a_later_state_change_clears_the_scanner_flag_and_opts_out(
 
 
 def test_a_burst_split_over_pages_and_batches_is_judged_whole(
-    world: World, clock: VirtualClock
+    world: World, engine: Engine, clock: VirtualClock
 ) -> None:
-    engine = Engine(
-        salesforce=world.org.client,
-        campaign_monitor=lambda: CampaignMonitorClient(
-            api_key=world.account.api_key,
-            transport=world.account.transport(),
-            clock=clock,
-            page_size=10,
-        ),
-        journal=Journal(),
-        clock=clock,
-    )
-    engine.connect()
-    engine.change_settings({"governor_limits": {"tracking_history": 2}})
+    engine.change_settings({"governor_limits": {"tracking_history": 2, "cm_page_size": 10}})
     list_id = lists_by_setting(world)["OnlyThisList"]
     subscribe(world, [list_id], [f"b{i}@gateway.example" for i in range(25)])
     scan(world, list_id, "gateway.example", spread_seconds=50, resubscribe_rate=0.0)
