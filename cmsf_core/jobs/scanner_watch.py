@@ -245,13 +245,15 @@ class ScannerWatch:
             wanted = verdict_fields(verdict) if verdict.suspected and _caused_by(m, u) else CLEARED
             if dict(m.fields) != wanted:
                 updates.append({"Id": m.sf_id, **wanted})
-        if not updates:
-            return
-        result = self.ctx.sf.update(MEMBER, updates)
-        self.ctx.stats.wrote(MEMBER, result.ids)
-        if result.failures:
-            self.ctx.stats.failed[MEMBER] += len(result.failures)
-            report_failures(self.ctx, self.job, MEMBER, result.failures)
+        size = max(1, self.ctx.batch_size(self.job))
+        failures = []
+        for start in range(0, len(updates), size):
+            result = self.ctx.sf.update(MEMBER, updates[start : start + size])
+            self.ctx.stats.wrote(MEMBER, result.ids)
+            failures.extend(result.failures)
+        if failures:
+            self.ctx.stats.failed[MEMBER] += len(failures)
+            report_failures(self.ctx, self.job, MEMBER, failures)
 
     # ------------------------------------------------------------------ Campaign Monitor
 

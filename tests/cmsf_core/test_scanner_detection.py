@@ -284,3 +284,27 @@ def test_rows_without_a_usable_date_or_address_are_not_scored(world: World) -> N
         "k", {"EmailAddress": " A@X.example ", "ListID": "L", "Date": "2026-03-02 09:00:00"}
     )
     assert parsed is not None and parsed.email == "a@x.example" and parsed.list_id == "L"
+
+
+def test_a_membership_salesforce_refuses_to_flag_is_reported_not_fatal(
+    world: World, engine: Engine, clock: VirtualClock
+) -> None:
+    world.org.control.add_validation_rule(
+        "CMSF_List_Member__c",
+        "No_Scanner_Flags",
+        lambda new, old: "Scanner flags are locked" if new.get("Suspected_Scanner__c") else None,
+    )
+    list_id = lists_by_setting(world)["OnlyThisList"]
+    subscribe(world, [list_id], [f"v{i}@gateway.example" for i in range(3)])
+    scan(world, list_id, "gateway.example")
+    clock.advance(hours=1)
+    report = engine.sync()
+    assert report.status == "completed"  # refused records are messages, not a failed run
+    assert {"CMSF-REC-WRITE", "CMSF-SCANNER"} <= set(codes(report))
+    assert report.stats.failed["CMSF_List_Member__c"] == 3
+    history = rows(
+        world,
+        "SELECT Suspected_Scanner__c FROM CMSF_Email_Activity__c "
+        "WHERE Activity_Type__c = 'Unsubscribe' AND Email__c LIKE '%@gateway.example'",
+    )
+    assert [r["Suspected_Scanner__c"] for r in history] == [True] * 3
