@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from cmsf_core.clock import parse_instant
-from cmsf_core.cm_time import format_local, parse_local
+from cmsf_core.cm_time import date_filter, parse_local
 from cmsf_core.jobs.subscribers import MEMBER, membership_key
 from cmsf_core.jobs.writer import report_failures
 from cmsf_core.matching import soql_quote
@@ -266,7 +266,7 @@ class ScannerWatch:
         clicks: list[tuple[str, datetime, str]] = []
         for kind in ("Open", "Click"):
             for start, end in evidence_windows(unsubs):
-                since = format_local(start, self.zone, minutes=True)
+                since = date_filter(start, self.zone)
                 for row in self._window(kind, since, end):
                     email = str(row.get("EmailAddress") or "").lower()
                     if email not in emails:

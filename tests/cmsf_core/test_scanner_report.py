@@ -1,10 +1,10 @@
-"""``cmsf scanners``: the report in Python, and the command run as a user runs it."""
+"""``cmsf scanners`` and the dashboard's scanner section: in Python, and run as a user runs them."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
+import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,8 +12,7 @@ from cmsf_core.clock import SystemClock, VirtualClock
 from cmsf_core.engine import Engine
 from cmsf_core.scanner_report import scanner_report
 from scenarios.world import World, WorldSpec, build_world
-
-CMSF = Path(sys.executable).parent / "cmsf"
+from tests.cmsf_core.cli_support import CMSF, clean_env
 
 
 def scanned_world(world: World, domain: str = "gateway.example", count: int = 4) -> str:
@@ -57,7 +56,26 @@ def test_report_groups_by_campaign_domain_and_list(
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(CMSF), *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [CMSF, *args], capture_output=True, text=True, timeout=300, env=clean_env()
+    )
+
+
+def dashboard_page(files: list[str], path: str) -> str:
+    """Start ``cmsf dashboard`` as a process on ``files``, fetch one page, stop it."""
+    process = subprocess.Popen(
+        [CMSF, "dashboard", "--port", "0", *files],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(),
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("dashboard at http://127.0.0.1:"), line
+        with urllib.request.urlopen(line.split()[2] + path, timeout=120) as response:
+            return str(response.read().decode("utf-8"))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def test_cmsf_scanners_command_end_to_end(tmp_path: Path) -> None:
@@ -84,6 +102,10 @@ def test_cmsf_scanners_command_end_to_end(tmp_path: Path) -> None:
     assert as_json["domains"][0]["domain"] == "scan.example"
     assert as_json["domains"][0]["unsubscribes"] == 5
     assert as_json["scanner_protection"] is False and as_json["scanner_threshold"] == 60
+    page = dashboard_page(files, "maintenance")
+    section = page.split('<section id="scanners">', 1)[1].split("</section>", 1)[0]
+    assert "scan.example" in section and "Spring news" in section
+    assert 'id="two-click-table"' in section and "One-click" in section
     bad = run(*files, "scanners", "--days", "0")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert "--days" in bad.stderr
