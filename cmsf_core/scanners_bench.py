@@ -128,7 +128,7 @@ def _world(
     subscribers: int, seed: int, clock: VirtualClock
 ) -> tuple[Account, Org, list[str], dict[str, str]]:
     rng = random.Random(seed)
-    account = Account(clock=clock, seed=seed, kind="direct")
+    account = Account(clock=clock, seed=seed, kind="direct", test_account=True)
     client = account.create_client("Bench Co")
     lists = [
         account.create_list(client, "Newsletter", unsubscribe_setting="OnlyThisList"),
