@@ -308,3 +308,34 @@ def test_a_membership_salesforce_refuses_to_flag_is_reported_not_fatal(
         "WHERE Activity_Type__c = 'Unsubscribe' AND Email__c LIKE '%@gateway.example'",
     )
     assert [r["Suspected_Scanner__c"] for r in history] == [True] * 3
+
+
+def test_unsubscribes_salesforce_refused_are_scored_when_retried(
+    world: World, engine: Engine, clock: VirtualClock
+) -> None:
+    world.org.control.add_validation_rule(
+        "CMSF_Email_Activity__c",
+        "No_Unsubscribes_Today",
+        lambda new, old: "Not today" if new.get("Activity_Type__c") == "Unsubscribe" else None,
+    )
+    list_id = lists_by_setting(world)["OnlyThisList"]
+    subscribe(world, [list_id], [f"w{i}@gateway.example" for i in range(3)])
+    scan(world, list_id, "gateway.example", resubscribe_rate=0.0)
+    clock.advance(hours=1)
+    engine.sync()
+    none = "SELECT Id FROM CMSF_Email_Activity__c WHERE Activity_Type__c = 'Unsubscribe'"
+    assert rows(world, none) == []
+    world.org.control.validation_rules.clear()
+    clock.advance(hours=1)
+    retried = engine.sync()
+    history = rows(
+        world,
+        "SELECT Suspected_Scanner__c, Scanner_Reasons__c FROM CMSF_Email_Activity__c "
+        "WHERE Activity_Type__c = 'Unsubscribe' AND Email__c LIKE '%@gateway.example'",
+    )
+    assert len(history) == 3
+    assert all(r["Suspected_Scanner__c"] for r in history)
+    assert all(
+        "one of 3 unsubscribes from gateway.example" in r["Scanner_Reasons__c"] for r in history
+    )
+    assert "CMSF-SCANNER" in codes(retried)
