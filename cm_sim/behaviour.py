@@ -16,7 +16,10 @@ complaint, resubscribe) go to the pending queue and happen when virtual time get
   Unsubscribed, on the suppression list when the list suppresses unsubscribes) and then
   the resubscribe link of the success page (-> Active again, off the suppression list),
   unless the list uses two-click unsubscribe (the click lands on a confirmation page
-  and nothing changes).
+  and nothing changes). Delay, spread over the domain, gap between links, whether it
+  loads the pixel and whether it resubscribes are knobs of the model.
+* :func:`plan_link_unsubscribe`: a person opens a campaign and clicks its unsubscribe
+  link by hand (the events a campaign report shows for it).
 """
 
 from __future__ import annotations
@@ -29,7 +32,13 @@ from faker import Faker
 if TYPE_CHECKING:
     from cm_sim.models_base import AccountBase
 
-__all__ = ["ActivityModel", "LinkScanner", "plan_activity"]
+__all__ = [
+    "SCANNER_CLIENT",
+    "ActivityModel",
+    "LinkScanner",
+    "plan_activity",
+    "plan_link_unsubscribe",
+]
 
 GEO_COUNTRIES = {
     "AU": "Australia", "US": "United States of America", "GB": "United Kingdom",
@@ -40,6 +49,8 @@ SOFT_REASONS = (
     "Soft Bounce - General", "Soft Bounce - Mailbox Full", "Soft Bounce - Dns Failure",
     "Bounce - But No Email Address Returned ",
 )  # fmt: skip
+SCANNER_CLIENT = "Link scanner/Server/Bot"
+"""The mail client recorded for a link scanner's events (the simulator's ground truth)."""
 MAIL_CLIENTS = (("Apple Mail", "OS X", "Desktop"), ("Gmail", "Android", "Mobile"),
                 ("Outlook", "Windows", "Desktop"), ("iOS Mail", "iOS", "Mobile"))  # fmt: skip
 
@@ -82,21 +93,42 @@ class ActivityModel:
 class LinkScanner:
     """A spam filter that clicks every link for a share of a domain's recipients.
 
+    Real security gateways (Safe Links, Proofpoint, Mimecast, Barracuda) fetch every link of
+    a message when it is delivered: seconds to a few minutes after the send, about a second
+    per link, for every recipient behind the gateway at once. Some load the tracking
+    pixel, some do not; some follow the resubscribe link on the unsubscribe success page
+    and some stop there. The defaults are the simplest such filter (everything at once,
+    open and resubscribe always).
+
     Attributes:
         domain: Recipient domain (``corp.example``); subdomains match too.
         share: Share of that domain's recipients whose mail is scanned (0-1).
         delay_seconds: Seconds after delivery of the first scan request.
+        spread_seconds: The domain's scans start at random within this many seconds after
+            the delay (a gateway works through its queue), 0 for all at once.
+        click_gap_seconds: Seconds between one link and the next (at least 1).
+        open_rate: Share of scans that also load the tracking pixel (an open).
+        resubscribe_rate: Share of scans that click the resubscribe link of the
+            unsubscribe success page (Active again, off the suppression list).
     """
 
     domain: str
     share: float = 1.0
     delay_seconds: int = 5
+    spread_seconds: int = 0
+    click_gap_seconds: int = 1
+    open_rate: float = 1.0
+    resubscribe_rate: float = 1.0
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.share <= 1.0:
-            raise ValueError(f"share must be between 0 and 1, not {self.share}")
-        if self.delay_seconds < 0:
-            raise ValueError("delay_seconds must not be negative")
+        for name in ("share", "open_rate", "resubscribe_rate"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, not {value}")
+        if self.delay_seconds < 0 or self.spread_seconds < 0:
+            raise ValueError("delay_seconds and spread_seconds must not be negative")
+        if self.click_gap_seconds < 1:
+            raise ValueError("click_gap_seconds must be at least 1")
 
     def matches(self, email: str) -> bool:
         """Whether the address is on the scanned domain."""
@@ -109,6 +141,15 @@ class LinkScanner:
 class _Plan:
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     pending: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+
+
+def _store_activity(account: AccountBase, rows: list[tuple[Any, ...]]) -> None:
+    account.store.executemany(
+        "INSERT INTO activity (source, source_id, kind, email, list_id, ts, ip, lat, lon, city, "
+        "region, country_code, country_name, url, bounce_type, reason, mail_client) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
 
 
 def _faker(account: AccountBase) -> Faker:
@@ -136,6 +177,42 @@ def _profile(fake: Faker, account: AccountBase) -> tuple[Any, ...]:
         GEO_COUNTRIES.get(cc, cc),
         client,
     )
+
+
+def _scan(
+    plan: _Plan,
+    add: Any,
+    scanner: LinkScanner,
+    rng: Any,
+    fake: Faker,
+    email: str,
+    list_id: str,
+    sent_ts: int,
+    links: list[str],
+    one_click: bool,
+    change: dict[str, Any],
+) -> None:
+    """One recipient's mail scanned: pixel, every link, unsubscribe, maybe resubscribe.
+
+    Draws from ``rng`` only for the knobs that are not at their defaults, so a default
+    scanner consumes the same random numbers as before they existed.
+    """
+    prof = (fake.ipv4_public(), 0.0, 0.0, "", "", "", "", SCANNER_CLIENT)
+    t = sent_ts + scanner.delay_seconds
+    if scanner.spread_seconds:
+        t += rng.randint(0, scanner.spread_seconds)
+    if scanner.open_rate >= 1.0 or rng.random() < scanner.open_rate:
+        add("open", email, list_id, t, prof)
+    gap = scanner.click_gap_seconds
+    for i, url in enumerate(links):
+        add("click", email, list_id, t + gap * (i + 1), prof, url=url)
+    if not list_id or not one_click:
+        return
+    t_unsub = t + gap * (len(links) + 1)
+    add("unsubscribe", email, list_id, t_unsub, prof)
+    plan.pending.append((t_unsub, "unsubscribe", change | {"reason": "Unsubscribed"}))
+    if scanner.resubscribe_rate >= 1.0 or rng.random() < scanner.resubscribe_rate:
+        plan.pending.append((t_unsub + 2, "resubscribe", change))
 
 
 def plan_activity(
@@ -184,16 +261,8 @@ def plan_activity(
         change = {"list_id": list_id, "email_norm": norm, "source": source}
         scanner = next((s for s in scanners if s.matches(email)), None)
         if scanner is not None and rng.random() < scanner.share:
-            prof = (fake.ipv4_public(), 0.0, 0.0, "", "", "", "", "Link scanner/Server/Bot")
-            t = sent_ts + scanner.delay_seconds
-            add("open", email, list_id, t, prof)
-            for i, url in enumerate(links):
-                add("click", email, list_id, t + 1 + i, prof, url=url)
-            if list_id and list_id not in two_click_lists:
-                t_unsub = t + 1 + len(links)
-                add("unsubscribe", email, list_id, t_unsub, prof)
-                plan.pending.append((t_unsub, "unsubscribe", change | {"reason": "Unsubscribed"}))
-                plan.pending.append((t_unsub + 2, "resubscribe", change))
+            _scan(plan, add, scanner, rng, fake, email, list_id, sent_ts, links,
+                  list_id not in two_click_lists, change)  # fmt: skip
         if model is None:
             continue
         draw = rng.random()
@@ -241,11 +310,25 @@ def plan_activity(
             add("unsubscribe", email, list_id, t, prof)
             plan.pending.append((t, "unsubscribe", change | {"reason": "Unsubscribed"}))
 
-    account.store.executemany(
-        "INSERT INTO activity (source, source_id, kind, email, list_id, ts, ip, lat, lon, city, "
-        "region, country_code, country_name, url, bounce_type, reason, mail_client) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        plan.rows,
-    )
+    _store_activity(account, plan.rows)
     account.schedule_many(plan.pending)
     return counts
+
+
+def plan_link_unsubscribe(
+    account: AccountBase, campaign_id: str, email: str, list_id: str, ts: int
+) -> None:
+    """A person opens a campaign at ``ts`` and clicks its unsubscribe link 30 s later.
+
+    Both events go to the campaign's report (with the person's own IP and place) and the
+    unsubscribe follows the list's rules when its moment comes. With two-click
+    unsubscribe the person confirms on the page, so it happens all the same.
+    """
+    prof = _profile(_faker(account), account)
+    rows = [
+        ("campaign", campaign_id, kind, email, list_id, at, *prof[:7], "", "", "", prof[7])
+        for kind, at in (("open", ts), ("unsubscribe", ts + 30))
+    ]
+    _store_activity(account, rows)
+    change = {"list_id": list_id, "email_norm": email.strip().lower(), "source": "campaign"}
+    account.schedule_many([(ts + 30, "unsubscribe", change | {"reason": "Unsubscribed"})])

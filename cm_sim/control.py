@@ -14,7 +14,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from cm_sim.behaviour import ActivityModel, LinkScanner
+from cm_sim.behaviour import ActivityModel, LinkScanner, plan_link_unsubscribe
 from cm_sim.exceptions import ControlError
 from cm_sim.faults import Fault, RateLimiter
 from cm_sim.models_auth import AuthMixin
@@ -179,6 +179,28 @@ class ControlMixin(AuthMixin):
             self.deliver_campaign(cid, self.now_ts())
             return cid
 
+    def unsubscribe_through_campaign(self, campaign_id: str, email: str) -> None:
+        """A recipient opens a sent campaign now and clicks its unsubscribe link 30 s later.
+
+        The open and the unsubscribe appear in the campaign's reports and the unsubscribe
+        follows the list's rules, as a person's own click does.
+
+        Raises:
+            ControlError: Unknown campaign, or the address did not receive it.
+        """
+        with self.store.transaction():
+            self.catch_up()
+            row = self.store.one(
+                "SELECT email, list_id FROM recipients WHERE source = 'campaign' AND source_id = ? "
+                "AND lower(email) = ?",
+                (campaign_id, email.strip().lower()),
+            )
+            if row is None:
+                raise ControlError(f"{email} did not receive campaign {campaign_id}")
+            plan_link_unsubscribe(
+                self, campaign_id, str(row["email"]), str(row["list_id"]), self.now_ts()
+            )
+
     def hide_campaign(self, campaign_id: str) -> None:
         """Hide a campaign: it never appears anywhere in the API again."""
         with self.store.transaction():
@@ -203,10 +225,19 @@ class ControlMixin(AuthMixin):
 
     # -- behaviour models ---------------------------------------------------------------
     def register_link_scanner(
-        self, domain: str, share: float = 1.0, delay_seconds: int = 5
+        self, domain: str, share: float = 1.0, delay_seconds: int = 5, **knobs: Any
     ) -> LinkScanner:
-        """A spam filter on ``domain`` clicks every link for ``share`` of its recipients."""
-        scanner = LinkScanner(domain, share, delay_seconds)
+        """A spam filter on ``domain`` clicks every link for ``share`` of its recipients.
+
+        Args:
+            domain: The recipients' domain (subdomains too).
+            share: Share of the domain's recipients whose mail it scans.
+            delay_seconds: Seconds from delivery to the first scan.
+            **knobs: Other :class:`~cm_sim.behaviour.LinkScanner` fields
+                (``spread_seconds``, ``click_gap_seconds``, ``open_rate``,
+                ``resubscribe_rate``).
+        """
+        scanner = LinkScanner(domain, share, delay_seconds, **knobs)
         self.link_scanners.append(scanner)
         return scanner
 

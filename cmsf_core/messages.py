@@ -1,9 +1,10 @@
 """Maintenance messages: problems and notices raised by jobs, stored in the org.
 
 Each message is a ``CMSF_Maintenance_Message__c`` record (severity, job, support code,
-summary, detail, time). Within one run, repeats of the same job and code are folded into
-one record whose ``Occurrences__c`` counts them, so a thousand failing records raise one
-message, not a thousand. When the settings name a notification email, each new message
+summary, detail, time). Within one run, repeats of the same job and code (and topic, for
+codes that speak of one thing each, such as a scanned domain) are folded into one record
+whose ``Occurrences__c`` counts them, so a thousand failing records raise one message,
+not a thousand. When the settings name a notification email, each new message
 is sent to it through the org's standard email action.
 
 Writes here are *unbudgeted*: a run that stops because its API budget is spent must still
@@ -77,13 +78,20 @@ class MaintenanceLog:
         self.clock = clock
         self.run_id = run_id
         self.messages: list[Message] = []
-        self._by_key: dict[tuple[str, str], Message] = {}
+        self._by_key: dict[tuple[str, str, str], Message] = {}
         self.unsaved: list[Message] = []
 
     def raise_message(
-        self, severity: str, job: str, code: str, summary: str, detail: str = ""
+        self,
+        severity: str,
+        job: str,
+        code: str,
+        summary: str,
+        detail: str = "",
+        *,
+        topic: str = "",
     ) -> Message:
-        """Record a message (folded into an earlier one of the same job and code).
+        """Record a message (folded into an earlier one of the same job, code and topic).
 
         Args:
             severity: ``Info``, ``Warning`` or ``Error``.
@@ -91,13 +99,15 @@ class MaintenanceLog:
             code: Support code.
             summary: One line saying what happened.
             detail: Specifics; guidance for the code is appended automatically.
+            topic: What the message is about, when one job and code may raise several
+                distinct messages in a run (a campaign and domain); empty folds by code.
 
         Returns:
             The message (new or the one it was folded into).
         """
         if severity not in SEVERITIES:
             raise ValueError(f"severity must be one of {SEVERITIES}")
-        key = (job, code)
+        key = (job, code, topic)
         existing = self._by_key.get(key)
         if existing is not None:
             existing.occurrences += 1

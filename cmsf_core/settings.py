@@ -189,6 +189,8 @@ class Settings:
         queue_retention_days: Queue items older than this are removed.
         run_api_share: Share of the org's daily API allocation one run may spend.
         org_api_ceiling: Stop when the org as a whole has used this share of its allocation.
+        scanner_protection: A suspected link-scanner unsubscribe does not opt anyone out.
+        scanner_threshold: Link-scanner score (1-100) at which an unsubscribe is suspected.
     """
 
     frequency: str = "Hourly"
@@ -224,6 +226,8 @@ class Settings:
     queue_retention_days: int = 2
     run_api_share: float = 0.25
     org_api_ceiling: float = 0.9
+    scanner_protection: bool = False
+    scanner_threshold: int = 60
 
     @property
     def interval(self) -> timedelta | None:
@@ -413,6 +417,7 @@ def _normalise(name: str, value: Any) -> Any:
         "auto_create_statuses",
         "sms_enabled",
         "audit_enabled",
+        "scanner_protection",
     }
     if name in boolean:
         return _as_bool(name, value)
@@ -424,6 +429,8 @@ def _normalise(name: str, value: Any) -> Any:
         return _as_int(name, value, 0, 3650)
     if name == "queue_retention_days":
         return _as_int(name, value, 1, 365)
+    if name == "scanner_threshold":
+        return _as_int(name, value, 1, 100)
     if name == "tracking_activity_types":
         kinds = _as_list(value)
         unknown = [k for k in kinds if k not in ACTIVITY_TYPES]
@@ -510,6 +517,8 @@ _RECORD_FIELDS: dict[str, str] = {
     "queue_retention_days": "Queue_Retention_Days__c",
     "run_api_share": "Run_Api_Share__c",
     "org_api_ceiling": "Org_Api_Ceiling__c",
+    "scanner_protection": "Scanner_Protection__c",
+    "scanner_threshold": "Scanner_Threshold__c",
 }
 """Setting attribute -> field of ``CMSF_Settings__c``."""
 
@@ -549,7 +558,7 @@ def from_record(record: Mapping[str, Any]) -> Settings:
             continue
         if name in {"run_api_share", "org_api_ceiling"}:
             value = f"{value}%"
-        elif name in {"tracking_retention_days", "queue_retention_days"}:
+        elif name in {"tracking_retention_days", "queue_retention_days", "scanner_threshold"}:
             value = int(float(value))
         changes[name] = value
     return Settings().changed(**changes)

@@ -117,6 +117,23 @@ SUPPORT_CODES: dict[str, SupportCode] = {
         "A job failed for the reason in the detail; the other jobs continued. The next run "
         "retries it.",
     ),
+    "CMSF-SCANNER": SupportCode(
+        "Unsubscribes that look like a spam filter's link scanner",
+        "A security gateway clicked every link of the campaign for these recipients, the "
+        "unsubscribe link included, within moments of delivery (see the score reasons on the "
+        "tracking history and memberships). Turn on two-click unsubscribe in Campaign Monitor "
+        "(Account Settings > Unsubscribe Settings) so the scanner's click only reaches a "
+        "confirmation page. With 'scanner_protection' on, these unsubscribes do not opt anyone "
+        "out of email in Salesforce; a later unsubscribe that looks like a person does. cmsf "
+        "never resubscribes anyone: if they want your email, ask them to resubscribe.",
+    ),
+    "CMSF-SCAN-OFF": SupportCode(
+        "Scanner protection cannot see unsubscribes",
+        "'scanner_protection' is on, but unsubscribes are not kept as tracking history "
+        "('tracking_retention_days' is 0 or 'tracking_activity_types' leaves out Unsubscribe), "
+        "so no unsubscribe is scored and opt-outs happen as if protection were off. Keep "
+        "Unsubscribe in the tracking activity types.",
+    ),
     "CMSF-TX-RATE": SupportCode(
         "Transactional email rate limit",
         "Campaign Monitor rate-limited transactional requests; they are retried on the next run.",

@@ -147,12 +147,19 @@ def subscribers_added(play: Play, args: dict[str, Any], alias: str | None) -> st
 
 @EVENTS.register(
     "subscribers_unsubscribed",
-    "Subscribers unsubscribe (the list's unsubscribe setting applies: all client lists or this one).",
-    arg_schema(("emails",), emails=EMAILS_ARG, **LISTS_ARGS),
+    "Subscribers unsubscribe (the list's unsubscribe setting applies: all client lists or this "
+    "one); with a campaign, by opening it and clicking its unsubscribe link.",
+    arg_schema(("emails",), emails=EMAILS_ARG, campaign=ALIAS_ARG, **LISTS_ARGS),
 )
 def subscribers_unsubscribed(play: Play, args: dict[str, Any], alias: str | None) -> str:
-    """Unsubscribe ``emails`` from the list(s)."""
-    return _each_member(play, args, "Unsubscribed", "unsubscribed")
+    """Unsubscribe ``emails`` from the list(s), or through a campaign's unsubscribe link."""
+    if "campaign" not in args:
+        return _each_member(play, args, "Unsubscribed", "unsubscribed")
+    campaign_id = play.ref(args["campaign"], "campaign")
+    emails = play.emails(args["emails"])
+    for email in emails:
+        play.account.unsubscribe_through_campaign(campaign_id, email)
+    return f"{len(emails)} subscriber(s) clicked unsubscribe in {args['campaign']}"
 
 
 @EVENTS.register(
@@ -250,14 +257,25 @@ def campaign_sent(play: Play, args: dict[str, Any], alias: str | None) -> str:
         two_click=BOOL_ARG,
         share=SHARE,
         name=TEXT_ARG,
+        delay_seconds={"type": "integer", "minimum": 0, "maximum": 3600},
+        resubscribe=SHARE,
     ),
 )
 def spam_filter_scan(play: Play, args: dict[str, Any], alias: str | None) -> str:
-    """Send a campaign to ``list`` while a link scanner guards ``domain``."""
+    """Send a campaign to ``list`` while a link scanner guards ``domain``.
+
+    ``delay_seconds`` is how long after delivery it scans (5), ``resubscribe`` the share
+    of scans that also click the resubscribe link of the success page (1).
+    """
     list_id = play.ref(args["list"], "list")
     two_click = bool(args.get("two_click", False))
     play.account.set_two_click_unsubscribe(list_id, two_click)
-    play.account.register_link_scanner(args["domain"], args.get("share", 1.0))
+    play.account.register_link_scanner(
+        args["domain"],
+        args.get("share", 1.0),
+        args.get("delay_seconds", 5),
+        resubscribe_rate=args.get("resubscribe", 1.0),
+    )
     previous = play.account.activity_model
     play.account.use_activity_model(None)
     try:

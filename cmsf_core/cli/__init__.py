@@ -8,7 +8,7 @@ traceback.
 
 Modules: :mod:`~cmsf_core.cli.base` (group, global options, endings),
 :mod:`~cmsf_core.cli.sync`, :mod:`~cmsf_core.cli.views` (status, messages, clients,
-lists), :mod:`~cmsf_core.cli.admin` (settings screens' operations) and
+lists), :mod:`~cmsf_core.cli.scanners`, :mod:`~cmsf_core.cli.admin` (settings screens' operations) and
 :mod:`~cmsf_core.cli.dashboard`.
 """
 
@@ -28,6 +28,7 @@ from cmsf_core.cli.admin import (
 )
 from cmsf_core.cli.base import CmsfGroup, global_options
 from cmsf_core.cli.dashboard import dashboard
+from cmsf_core.cli.scanners import scanners
 from cmsf_core.cli.sync import sync
 from cmsf_core.cli.views import clients, lists, messages, status
 from scenarios.cli import scenario
@@ -64,6 +65,7 @@ for command in (
     messages,
     clients,
     lists,
+    scanners,
     connect,
     reconnect,
     disconnect,

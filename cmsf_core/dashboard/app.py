@@ -8,7 +8,7 @@ is needed except a confirmation before a full sync.
   the clients table, the API budget gauge, a chart and table of recent runs) with the
   **Sync Now** and **Full Sync** buttons;
 - ``/maintenance``: maintenance messages with their support code's guidance, filterable
-  by severity, and the audit log;
+  by severity, the link scanners found (as ``cmsf scanners``) and the audit log;
 - ``POST /sync``: starts ``cmsf sync`` (``--full`` for a full sync) as a background
   process with the dashboard's own options; the page refreshes itself while it runs and
   then shows the run's result;
@@ -44,6 +44,7 @@ from cmsf_core.formatting import duration, local_time, percent
 from cmsf_core.messages import SEVERITIES
 from cmsf_core.overview import audit_views, message_views, sync_view
 from cmsf_core.platforms import OpenedEngine
+from cmsf_core.scanner_report import scanner_report
 
 __all__ = ["BackgroundSync", "create_app"]
 
@@ -181,9 +182,11 @@ def create_app(
 
         def gather(engine: OpenedEngine) -> dict[str, Any]:
             gateway = engine.engine.gateway()
+            core = engine.engine
             return {
                 "messages": message_views(gateway, limit=100, severities=severities),
                 "audit": audit_views(gateway, limit=100),
+                "scanners": scanner_report(gateway, core.settings(), now=core.clock.now()),
             }
 
         data, error = read(gather)
@@ -194,6 +197,7 @@ def create_app(
             severity=wanted if severities else "",
             messages=data["messages"] if data else [],
             audit=data["audit"] if data else [],
+            scanners=data["scanners"] if data else None,
             error=error,
             busy=background.running,
         )

@@ -139,6 +139,7 @@ class ConfigurationJob(Job):
                 "Name": (entry.get("Name") or details.get("Title") or "")[:80],
                 "UnsubscribeSetting": details.get("UnsubscribeSetting"),
                 "ConfirmedOptIn": bool(details.get("ConfirmedOptIn")),
+                "Confirmation": _confirmation(details.get("UnsubscribeConfirmation")),
                 "CustomFields": fields,
                 "Client": client_sf_id,
             }
@@ -152,6 +153,7 @@ class ConfigurationJob(Job):
                         "Client__c": client_sf_id,
                         "Unsubscribe_Setting__c": source["UnsubscribeSetting"],
                         "Confirmed_Opt_In__c": source["ConfirmedOptIn"],
+                        "Unsubscribe_Confirmation__c": source["Confirmation"],
                         "Custom_Fields__c": to_json(fields),
                     },
                 )
@@ -260,3 +262,15 @@ class ConfigurationJob(Job):
             ):
                 users.setdefault(str(row["Email"]).lower(), row["Id"])
         return users
+
+
+def _confirmation(value: Any) -> str | None:
+    """Two-click or one-click unsubscribe, where list details say (cm_sim's field).
+
+    Campaign Monitor's public API does not show the account's unsubscribe confirmation
+    setting; when a list's details carry ``UnsubscribeConfirmation`` (the simulator
+    does), it is kept, otherwise the list's mode stays unknown.
+    """
+    if isinstance(value, bool):
+        return "Two-click" if value else "One-click"
+    return None

@@ -54,7 +54,11 @@ class ClientInfo:
 
 @dataclass(frozen=True)
 class ListInfo:
-    """A subscriber list as stored in Salesforce."""
+    """A subscriber list as stored in Salesforce.
+
+    ``unsubscribe_setting`` is ``AllClientLists`` or ``OnlyThisList``;
+    ``unsubscribe_confirmation`` is ``Two-click``, ``One-click`` or None (not known).
+    """
 
     cm_id: str
     sf_id: str
@@ -62,6 +66,8 @@ class ListInfo:
     client: ClientInfo
     create_rule: str
     lead_company: str | None
+    unsubscribe_setting: str | None = None
+    unsubscribe_confirmation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -167,7 +173,8 @@ class Directory:
             by_sf_id = {c.sf_id: c for c in self.clients(selected_only=False)}
             self._lists = {}
             for row in self.gateway.query(
-                "SELECT Id, Name, CM_Id__c, Client__c, Create_Rule__c, Lead_Company__c "
+                "SELECT Id, Name, CM_Id__c, Client__c, Create_Rule__c, Lead_Company__c, "
+                "Unsubscribe_Setting__c, Unsubscribe_Confirmation__c "
                 "FROM CMSF_List__c ORDER BY CM_Id__c"
             ):
                 client = by_sf_id.get(row.get("Client__c") or "")
@@ -180,6 +187,8 @@ class Directory:
                     client=client,
                     create_rule=row.get("Create_Rule__c") or "None",
                     lead_company=row.get("Lead_Company__c"),
+                    unsubscribe_setting=row.get("Unsubscribe_Setting__c"),
+                    unsubscribe_confirmation=row.get("Unsubscribe_Confirmation__c"),
                 )
         return [entry for entry in self._lists.values() if entry.client.selected]
 

@@ -7,6 +7,12 @@ membership is Unsubscribed or Deleted — found by one query with a semi-join (h
 membership) and an anti-join (has no membership in another state), so the cost is a page
 per 2,000 people to opt out, not a query per batch of people. It never opts anyone back
 in: an opt-out recorded in Salesforce is not withdrawn by a resubscribe elsewhere.
+
+With ``scanner_protection`` on, a membership whose unsubscribe looks like a spam filter's
+link scanner (``Suspected_Scanner__c``, set by the tracking history job) counts as still
+subscribed, so a scanner alone never opts anyone out; a later unsubscribe that looks like
+a person clears the flag and opts them out as usual. Turning the setting on or off makes
+the next run judge every membership again, not only the changed ones.
 """
 
 from __future__ import annotations
@@ -37,6 +43,21 @@ class EmailOptOutJob(Job):
         return self.ctx.settings.opt_out_sync
 
     def start(self) -> Iterable[Scope]:
+        ctx = self.ctx
+        protection = ctx.settings.scanner_protection
+        previous = ctx.journal.bookmark(self.name, "scanner_protection")
+        if previous is not None and bool(previous) != protection:
+            # memberships kept from opting out (or not) are judged again, changed or not
+            for sobject in ("Contact", "Lead"):
+                ctx.journal.set_bookmark(self.name, sobject, None)
+        ctx.journal.set_bookmark(self.name, "scanner_protection", protection)
+        if protection and not ctx.settings.keeps_activity("Unsubscribe"):
+            ctx.log.raise_message(
+                "Warning",
+                self.name,
+                "CMSF-SCAN-OFF",
+                "Scanner protection is on but unsubscribes are not tracked, so none is scored",
+            )
         return [
             {"key": "Contact", "object": "Contact", "field": "Contact__c"},
             {"key": "Lead", "object": "Lead", "field": "Lead__c"},
@@ -67,13 +88,17 @@ class EmailOptOutJob(Job):
         ctx = self.ctx
         listed = ", ".join(f"'{state}'" for state in sorted(OPTED_OUT_STATES))
         extra = " AND IsConverted = false" if sobject == "Lead" else ""
+        # With scanner protection, a membership a link scanner unsubscribed still counts
+        # as subscribed.
+        still = f"State__c NOT IN ({listed})"
+        if ctx.settings.scanner_protection:
+            still = f"({still} OR Suspected_Scanner__c = true)"
         # People not opted out yet, with no membership left that is neither unsubscribed
         # nor deleted: one query, however many memberships.
         soql = (
             f"SELECT Id FROM {sobject} WHERE HasOptedOutOfEmail = false{extra} "
             f"AND {people} "
-            f"AND Id NOT IN (SELECT {field} FROM {MEMBER} WHERE {field} != null "
-            f"AND State__c NOT IN ({listed}))"
+            f"AND Id NOT IN (SELECT {field} FROM {MEMBER} WHERE {field} != null AND {still})"
         )
         due: set[str] = set()
         batch: list[dict[str, Any]] = []

@@ -29,6 +29,7 @@ from cmsf_core.jobs.context import ListInfo
 from cmsf_core.jobs.create_rule import create_people, custom_field_values
 from cmsf_core.jobs.writer import Desired, write_changed
 from cmsf_core.jsontext import to_json
+from cmsf_core.scanners import CLEARED
 from cmsf_core.shadow import digest
 
 __all__ = ["SubscribersJob", "member_record", "member_source", "membership_key"]
@@ -201,6 +202,7 @@ class SubscribersJob(Job):
                 for r in unmatched
                 if str(r["EmailAddress"]).lower() not in created
             }
+        previous = ctx.shadow.get(MEMBER, changed)
         desired = []
         for k in changed:
             row, source = sources[k]
@@ -211,14 +213,12 @@ class SubscribersJob(Job):
                     contact_id = created[email]
                 else:
                     lead_id = created[email]
-            desired.append(
-                Desired(
-                    key=k,
-                    source=source,
-                    record=member_record(lst, k, source, contact_id, lead_id),
-                    version=str(source["Date"] or ""),
-                )
-            )
+            version = str(source["Date"] or "")
+            record = member_record(lst, k, source, contact_id, lead_id)
+            if k not in previous or previous[k].version != version:
+                # a new state change: a link-scanner verdict on the old one no longer applies
+                record.update(CLEARED)
+            desired.append(Desired(key=k, source=source, record=record, version=version))
         write_changed(
             ctx,
             self.name,

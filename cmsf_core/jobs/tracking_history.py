@@ -8,6 +8,10 @@ matching Contact and Lead. As days pass and a campaign's send leaves the window,
 clean-up job removes its history whole rather than leaving a partial one.
 ``Sent`` comes from the recipients list, dated at the campaign's send time.
 
+Each unsubscribe is also scored as a possible spam-filter link scanner as it is written
+(:mod:`cmsf_core.jobs.scanner_watch`): the score, reasons and verdict go on the record
+and on the membership, and suspected domains raise a maintenance message.
+
 Campaign Monitor does not identify events, and opens and clicks repeat at minute
 precision, so an event's key is a digest of its campaign, type, list, email, minute and
 URL plus its occurrence number among identical events. Re-reading a boundary minute
@@ -33,7 +37,9 @@ from cmsf_core.jobs import pending
 from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.jobs.campaign_stats import summaries
 from cmsf_core.jobs.context import CampaignInfo
+from cmsf_core.jobs.scanner_watch import CONTEXT, ScannerWatch
 from cmsf_core.jobs.writer import Desired, write_changed
+from cmsf_core.scanners import verdict_fields
 from cmsf_core.settings import Settings
 from cmsf_core.shadow import digest
 
@@ -79,6 +85,17 @@ def activity_key(
     ]
     token = hashlib.sha1("|".join(parts).encode(), usedforsecurity=False).hexdigest()[:31]
     return f"{campaign_id}:{token}"
+
+
+def _instants(rows: Iterable[tuple[Mapping[str, Any], int]], zone: tzinfo) -> list[datetime]:
+    """The event times of buffered rows (rows without a usable ``Date`` left out)."""
+    out = []
+    for row, _ in rows:
+        try:
+            out.append(parse_local(str(row.get("Date") or ""), zone))
+        except ValueError:
+            continue
+    return out
 
 
 @register
@@ -136,10 +153,13 @@ class TrackingHistoryJob(Job):
             bookmark = ctx.journal.bookmark(self.name, key) or {}
             if bookmark.get("count") == count:
                 continue
+            watch = ScannerWatch(ctx, self.name, campaign) if kind == "Unsubscribe" else None
             try:
-                self._read(campaign, kind, key, bookmark)
+                self._read(campaign, kind, key, bookmark, watch)
             except NotFoundError:
                 return
+            if watch is not None:
+                watch.report()
             ctx.journal.set_bookmark(
                 self.name, key, {**(ctx.journal.bookmark(self.name, key) or {}), "count": count}
             )
@@ -162,19 +182,29 @@ class TrackingHistoryJob(Job):
                 ctx.journal.remove_pending(self.name, [entry.token])
         for kind, version in sorted(oldest.items()):
             key = f"{campaign.cm_id}:{kind}"
+            watch = ScannerWatch(ctx, self.name, campaign) if kind == "Unsubscribe" else None
             try:
-                self._read(campaign, kind, key, {"date": version})
+                self._read(campaign, kind, key, {"date": version}, watch)
             except NotFoundError:
                 return
+            if watch is not None:
+                watch.report()
 
     def _read(
-        self, campaign: CampaignInfo, kind: str, key: str, bookmark: Mapping[str, Any]
+        self,
+        campaign: CampaignInfo,
+        kind: str,
+        key: str,
+        bookmark: Mapping[str, Any],
+        watch: ScannerWatch | None = None,
     ) -> None:
         ctx = self.ctx
         zone = campaign.client.zone
         horizon = self.horizon  # once per read, not per event
         stored = bookmark.get("date")
         start = bookmark_instant(str(stored), zone) if stored else None
+        if watch is not None and start is not None:
+            start -= CONTEXT  # re-read the unsubscribes a burst before the bookmark is judged with
         if kind != "Sent":
             start = max(start or horizon, horizon)
         since = date_filter(start, zone) if start is not None else None
@@ -209,21 +239,42 @@ class TrackingHistoryJob(Job):
                 ):
                     continue  # a send older than the retention window
                 buffer.append((row, occurrences[identity]))
+                if watch is not None:  # every unsubscribe read counts towards bursts
+                    watch.observe(
+                        [
+                            (
+                                activity_key(
+                                    campaign.cm_id, kind, row, occurrences[identity], zone
+                                ),
+                                row,
+                            )
+                        ]
+                    )
             if len(buffer) >= self.batch_size or page.is_last:
+                waiting: list[tuple[dict[str, Any], int]] = []
+                if watch is not None and not page.is_last:
+                    cut = len(buffer) - watch.held([row for row, _ in buffer])
+                    buffer, waiting = buffer[:cut], buffer[cut:]
                 if buffer:
-                    self._write(campaign, kind, buffer)
+                    self._write(campaign, kind, buffer, watch)
                 if kind != "Sent" and dates:
                     current = ctx.journal.bookmark(self.name, key) or {}
                     mark = min(max(dates), ctx.signpost)
+                    if waiting:  # rows not written yet: the bookmark stays before them
+                        mark = min([mark, *_instants(waiting, zone)])
                     held = current.get("date")
                     if not held or mark > bookmark_instant(str(held), zone):
                         ctx.journal.set_bookmark(
                             self.name, key, {**current, "date": mark.isoformat()}
                         )
-                buffer, dates = [], []
+                buffer, dates = waiting, []
 
     def _write(
-        self, campaign: CampaignInfo, kind: str, rows: list[tuple[dict[str, Any], int]]
+        self,
+        campaign: CampaignInfo,
+        kind: str,
+        rows: list[tuple[dict[str, Any], int]],
+        watch: ScannerWatch | None = None,
     ) -> None:
         ctx = self.ctx
         zone = campaign.client.zone
@@ -233,6 +284,10 @@ class TrackingHistoryJob(Job):
         }
         if not fresh:
             return
+        verdicts = {}
+        if watch is not None:
+            verdicts = watch.assess([(k, row) for k, row in keyed if k in fresh])
+            watch.settle(verdicts)
         emails = [str(row.get("EmailAddress") or "") for k, row in keyed if k in fresh]
         people = ctx.matcher.match(emails)
         desired = []
@@ -272,6 +327,8 @@ class TrackingHistoryJob(Job):
                 record["Lead__c"] = person.lead_id
             if campaign.client.owner_id:
                 record["OwnerId"] = campaign.client.owner_id
+            if k in verdicts:
+                record.update(verdict_fields(verdicts[k]))
             desired.append(
                 Desired(
                     key=k, source=EVENT, record=record, version=when.isoformat() if when else ""

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from cm_sim import Account, ActivityModel
+from cm_sim.exceptions import ControlError
 from cmsf_core.clock import VirtualClock
 
 
@@ -178,6 +179,94 @@ def test_link_scanner_share_zero_clicks_nothing(
     campaign = scanned.send_campaign_now([list_id])
     cm_clock.advance(minutes=1)
     assert http.get(f"/campaigns/{campaign}/clicks.json").json()["TotalNumberOfRecords"] == 0
+
+
+def _state(http: httpx.Client, list_id: str, email: str) -> str:
+    return str(http.get(f"/subscribers/{list_id}.json", params={"email": email}).json()["State"])
+
+
+def test_link_scanner_without_pixel_or_resubscribe_leaves_them_unsubscribed(
+    http: httpx.Client, scanned: Account, list_id: str, cm_clock: VirtualClock
+) -> None:
+    scanned.clear_link_scanners()
+    scanned.register_link_scanner("corp.example", open_rate=0.0, resubscribe_rate=0.0)
+    campaign = scanned.send_campaign_now([list_id], links=["https://a.example/1"])
+    cm_clock.advance(minutes=5)
+    assert _state(http, list_id, "joe@corp.example") == "Unsubscribed"
+    assert http.get(f"/campaigns/{campaign}/opens.json").json()["TotalNumberOfRecords"] == 0
+    assert http.get(f"/campaigns/{campaign}/clicks.json").json()["TotalNumberOfRecords"] == 1
+
+
+def test_link_scanner_spreads_a_domain_over_its_window_a_gap_between_links(
+    account: Account, list_id: str, cm_clock: VirtualClock
+) -> None:
+    for i in range(40):
+        account.add_subscriber_at(list_id, f"user{i}@corp.example")
+    account.register_link_scanner(
+        "corp.example", delay_seconds=60, spread_seconds=120, click_gap_seconds=3
+    )
+    sent = account.now_ts()
+    campaign = account.send_campaign_now(
+        [list_id], links=["https://a.example/1", "https://a.example/2"]
+    )
+    rows = account.store.all(
+        "SELECT email, kind, ts FROM activity WHERE source_id = ? ORDER BY email, ts", (campaign,)
+    )
+    starts = {r["email"]: int(r["ts"]) - sent for r in rows if r["kind"] == "open"}
+    assert len(starts) == 40
+    assert all(60 <= s <= 180 for s in starts.values())
+    assert len(set(starts.values())) > 10  # spread, not all at once
+    one = [int(r["ts"]) - sent for r in rows if r["email"] == "user0@corp.example"]
+    begin = starts["user0@corp.example"]
+    assert one == [begin, begin + 3, begin + 6, begin + 9]  # open, 2 clicks, unsubscribe
+
+
+def test_scanner_knobs_keep_the_default_random_sequence() -> None:
+    """A default scanner draws no extra random numbers, so older worlds stay the same."""
+    runs = []
+    for knobs in ({}, {"spread_seconds": 0, "open_rate": 1.0, "resubscribe_rate": 1.0}):
+        account, _, lst, clock = world(9, ActivityModel())
+        account.register_link_scanner("example.com", share=0.5, **knobs)
+        campaign = account.send_campaign_now([lst])
+        clock.advance(days=3)
+        runs.append([report(account, campaign, k) for k in ("opens", "clicks", "unsubscribes")])
+    assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"open_rate": 2.0}, {"resubscribe_rate": -1.0}, {"spread_seconds": -5},
+     {"click_gap_seconds": 0}, {"share": 1.1}],
+    ids=["open>1", "resubscribe<0", "spread<0", "gap-0", "share>1"],
+)  # fmt: skip
+def test_link_scanner_rejects_impossible_knobs(account: Account, bad: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        account.register_link_scanner("corp.example", **bad)  # type: ignore[arg-type]
+
+
+def test_a_person_unsubscribes_through_the_campaign_link(
+    http: httpx.Client, account: Account, list_id: str, cm_clock: VirtualClock
+) -> None:
+    account.add_subscriber_at(list_id, "Pat@Home.example")
+    campaign = account.send_campaign_now([list_id], with_activity=False)
+    cm_clock.advance(hours=1)
+    account.unsubscribe_through_campaign(campaign, "pat@home.example")
+    assert _state(http, list_id, "pat@home.example") == "Active"
+    cm_clock.advance(seconds=31)
+    assert _state(http, list_id, "pat@home.example") == "Unsubscribed"
+    unsubscribes = http.get(f"/campaigns/{campaign}/unsubscribes.json").json()["Results"]
+    opens = http.get(f"/campaigns/{campaign}/opens.json").json()["Results"]
+    assert [u["EmailAddress"] for u in unsubscribes] == ["Pat@Home.example"]
+    assert [o["EmailAddress"] for o in opens] == ["Pat@Home.example"]
+    assert opens[0]["City"]  # a person somewhere, not a gateway
+
+
+def test_unsubscribing_through_a_campaign_one_did_not_receive_is_refused(
+    account: Account, list_id: str
+) -> None:
+    campaign = account.send_campaign_now([list_id], with_activity=False)
+    with pytest.raises(ControlError):
+        account.unsubscribe_through_campaign(campaign, "stranger@home.example")
 
 
 @pytest.mark.parametrize(

@@ -65,3 +65,24 @@ def test_json_written_to_salesforce_keeps_non_ascii_text_readable(
     assert any("Geöffnet" in row["New_Value__c"] for row in audit)
     [settings] = world.org.query("SELECT Status_Map__c FROM CMSF_Settings__c")
     assert "Geöffnet" in settings["Status_Map__c"]
+
+
+def test_a_link_scanner_on_awkward_addresses_is_flagged_without_errors(
+    world: World, engine: Engine, clock: VirtualClock
+) -> None:
+    """Quotes and plus tags reach the membership lookup (SOQL) and the burst count intact."""
+    list_id = world.summary["lists"][1]
+    odd = ["o'neil@Quote.example", "first+tag@quote.example", "a.b-c_d@quote.example"]
+    for email in odd:
+        world.account.add_subscriber_at(list_id, email, "Odd One")
+    world.account.register_link_scanner("quote.example", resubscribe_rate=0.0)
+    world.account.use_activity_model(None)
+    world.account.send_campaign_now([list_id], name="Odd", links=["https://q.example/?a='1'"])
+    clock.advance(hours=1)
+    report = engine.sync()
+    assert report.status == "completed"
+    assert [m.code for m in report.messages] == ["CMSF-SCANNER"]
+    flagged = world.org.query(
+        "SELECT Email__c FROM CMSF_List_Member__c WHERE Suspected_Scanner__c = true"
+    )
+    assert sorted(r["Email__c"].lower() for r in flagged) == sorted(e.lower() for e in odd)

@@ -66,3 +66,26 @@ def test_a_message_salesforce_refuses_is_kept_for_the_summary(
     assert [m.code for m in report.messages] == ["CMSF-LIST-GONE"]
     assert report.messages[0].record_id is None
     assert world.org.query("SELECT Id FROM CMSF_Maintenance_Message__c") == []
+
+
+def test_one_scanner_message_per_campaign_and_domain(
+    world: World, engine: Engine, clock: VirtualClock
+) -> None:
+    """Messages about different things (a topic) are not folded into one."""
+    list_id = world.summary["lists"][1]
+    for domain in ("one.example", "two.example"):
+        for i in range(3):
+            world.account.add_subscriber_at(list_id, f"p{i}@{domain}")
+        world.account.register_link_scanner(domain)
+    world.account.use_activity_model(None)
+    world.account.send_campaign_now([list_id], name="Twice scanned", links=["https://a.example"])
+    clock.advance(hours=1)
+    report = engine.sync()
+    scanner = sorted(m.summary for m in report.messages if m.code == "CMSF-SCANNER")
+    assert len(scanner) == 2
+    assert scanner[0].startswith("3 unsubscribes from one.example")
+    assert scanner[1].startswith("3 unsubscribes from two.example")
+    stored = world.org.query(
+        "SELECT Occurrences__c FROM CMSF_Maintenance_Message__c WHERE Support_Code__c = 'CMSF-SCANNER'"
+    )
+    assert [row["Occurrences__c"] for row in stored] == [1, 1]

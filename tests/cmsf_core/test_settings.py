@@ -73,6 +73,11 @@ def test_retention_zero_disables_tracking_history() -> None:
         ({"status_map": {"Open": "x" * 41}}, "1 to 40 characters"),
         ({"opt_out_sync": "maybe"}, "true or false"),
         ({"colour": "blue"}, "unknown setting 'colour'"),
+        ({"scanner_threshold": "0"}, "whole number from 1 to 100"),
+        ({"scanner_threshold": "101"}, "whole number from 1 to 100"),
+        ({"scanner_threshold": "9" * 400}, "whole number from 1 to 100"),
+        ({"scanner_threshold": "60; DROP"}, "whole number from 1 to 100"),
+        ({"scanner_protection": "sometimes"}, "true or false"),
     ],
     ids=[
         "frequency",
@@ -89,6 +94,11 @@ def test_retention_zero_disables_tracking_history() -> None:
         "status-length",
         "boolean",
         "unknown",
+        "scanner-threshold-zero",
+        "scanner-threshold-over-100",
+        "scanner-threshold-oversized",
+        "scanner-threshold-hostile",
+        "scanner-protection",
     ],
 )
 def test_invalid_settings_are_refused_with_a_clear_message(
@@ -123,8 +133,20 @@ def test_record_round_trip_keeps_every_setting() -> None:
         run_api_share=0.3,
         notification_email="ops@example.com",
         campaign_start_date="2026-01-01",
+        scanner_protection="on",
+        scanner_threshold="75",
     )
     assert from_record(to_record(settings)) == settings
+
+
+def test_scanner_settings_default_to_detection_without_protection() -> None:
+    settings = Settings()
+    assert settings.scanner_protection is False
+    assert settings.scanner_threshold == 60
+    record = to_record(settings.changed(scanner_protection=True, scanner_threshold=80))
+    assert record["Scanner_Protection__c"] is True
+    assert record["Scanner_Threshold__c"] == 80
+    assert from_record({"Scanner_Threshold__c": 70.0}).scanner_threshold == 70
 
 
 def test_empty_record_means_defaults() -> None:

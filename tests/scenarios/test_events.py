@@ -206,6 +206,67 @@ def test_spam_filter_scan_on_two_click_list_changes_nothing(
         assert not play.account.link_scanners
 
 
+def test_spam_filter_scan_without_resubscribe_leaves_them_unsubscribed(
+    scenario_file: Callable[..., Path],
+) -> None:
+    path = scenario_file(
+        tiny(
+            """
+            timeline:
+              - {at: +1m, event: subscribers_added, with: {list: list1, emails: [di@scan.example]}}
+              - {at: +2m, event: spam_filter_scan, as: mail,
+                 with: {list: list1, domain: scan.example, resubscribe: 0, delay_seconds: 90}}
+              - {at: +3m, event: time_passes}
+            """
+        )
+    )
+    with played(path) as play, play.account.client() as http:
+        list_id = play.ref("list1", "list")
+        details = http.get(f"/subscribers/{list_id}.json", params={"email": "di@scan.example"})
+        assert details.json()["State"] == "Active"  # 60 s in: the scan is still to come
+        play.clock.advance(minutes=2)
+        details = http.get(f"/subscribers/{list_id}.json", params={"email": "di@scan.example"})
+        assert details.json()["State"] == "Unsubscribed"
+
+
+def test_unsubscribing_through_a_campaign_records_the_click(
+    scenario_file: Callable[..., Path],
+) -> None:
+    path = scenario_file(
+        tiny(
+            """
+            timeline:
+              - {at: +1m, event: subscribers_added, as: pair,
+                 with: {list: list1, emails: [ed@home.example, flo@home.example]}}
+              - {at: +2m, event: campaign_sent, as: news, with: {list: list1, activity: false}}
+              - {at: +1h, event: subscribers_unsubscribed, with: {campaign: news, emails: pair}}
+              - {at: +2h, event: time_passes}
+            """
+        )
+    )
+    with played(path) as play, play.account.client() as http:
+        campaign = play.ref("news", "campaign")
+        rows = http.get(f"/campaigns/{campaign}/unsubscribes.json").json()["Results"]
+        assert sorted(r["EmailAddress"] for r in rows) == ["ed@home.example", "flo@home.example"]
+
+
+def test_unsubscribing_through_a_campaign_one_did_not_receive_fails_the_step(
+    scenario_file: Callable[..., Path],
+) -> None:
+    path = scenario_file(
+        tiny(
+            """
+            timeline:
+              - {at: +2m, event: campaign_sent, as: news, with: {list: list1, activity: false}}
+              - {at: +1h, event: subscribers_unsubscribed,
+                 with: {campaign: news, emails: [nobody@home.example]}}
+            """
+        )
+    )
+    with pytest.raises(ScenarioStepError, match="did not receive"):
+        play_scenario(load_scenario(path)).close()
+
+
 def test_row_lock_refuses_updates_for_its_attempts(scenario_file: Callable[..., Path]) -> None:
     path = scenario_file(
         tiny(

@@ -111,6 +111,26 @@ def test_event_arguments_are_checked_against_the_event(
     assert any(p.startswith(f"{path}:") and message in p for p in found), found
 
 
+@pytest.mark.parametrize(
+    "with_",
+    [
+        "{list: list1, domain: scan.example, resubscribe: 2}",
+        "{list: list1, domain: scan.example, delay_seconds: -5}",
+        "{list: list1, domain: scan.example, delay_seconds: 99999999}",
+        "{list: list1, domain: '<script>'}",
+    ],
+    ids=["resubscribe-over-1", "negative-delay", "oversized-delay", "hostile-domain"],
+)
+def test_spam_filter_scan_arguments_are_checked(
+    scenario_file: Callable[..., Path], with_: str
+) -> None:
+    path = scenario_file(
+        tiny(f"timeline:\n  - at: +1m\n    event: spam_filter_scan\n    with: {with_}\n")
+    )
+    found = problems_of(path)
+    assert found and all(p.startswith(f"{path}:") for p in found), found
+
+
 def test_invariant_arguments_are_checked(scenario_file: Callable[..., Path]) -> None:
     path = scenario_file(
         tiny(
