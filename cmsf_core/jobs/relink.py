@@ -41,33 +41,38 @@ class RelinkJob(Job):
         bookmark = ctx.journal.bookmark(self.name, "people")
         started = ctx.clock.now().isoformat().replace("+00:00", "Z")
         if bookmark:
-            self._follow_conversions(bookmark)
             emails: set[str] = set()
-            for sobject, extra in (("Contact", ""), ("Lead", " AND IsConverted = false")):
-                for row in ctx.sf.query(
-                    f"SELECT Email FROM {sobject} WHERE LastModifiedDate >= {bookmark} "
-                    f"AND Email != null{extra}"
-                ):
+            for row in ctx.sf.query(
+                f"SELECT Email FROM Contact WHERE LastModifiedDate >= {bookmark} AND Email != null"
+            ):
+                emails.add(str(row["Email"]).lower())
+            converted: dict[str, str] = {}
+            # One read of the Leads changed since: new addresses to link, and conversions.
+            for row in ctx.sf.query(
+                "SELECT Id, Email, IsConverted, ConvertedContactId FROM Lead "
+                f"WHERE LastModifiedDate >= {bookmark} AND (Email != null OR IsConverted = true)"
+            ):
+                if row.get("IsConverted"):
+                    if row.get("ConvertedContactId"):
+                        converted[row["Id"]] = row["ConvertedContactId"]
+                elif row.get("Email"):
                     emails.add(str(row["Email"]).lower())
+            self._follow_conversions(converted)
             self._link(sorted(emails))
         ctx.journal.set_bookmark(self.name, "people", started)
 
-    def _follow_conversions(self, bookmark: str) -> None:
+    def _follow_conversions(self, converted: dict[str, str]) -> None:
         """Move memberships and tracking history of converted Leads to their Contacts.
 
         Salesforce keeps a converted Lead (``IsConverted``) and does not move custom
         lookups to the new Contact, so the sync does: the records that pointed at the Lead
         now point at its ``ConvertedContactId`` (a Contact link they already had is kept).
         Merges need nothing here: the platform re-parents the losers' related records.
+
+        Args:
+            converted: Converted Lead Id -> its Contact Id.
         """
         ctx = self.ctx
-        converted = {
-            row["Id"]: row["ConvertedContactId"]
-            for row in ctx.sf.query(
-                "SELECT Id, ConvertedContactId FROM Lead WHERE IsConverted = true "
-                f"AND LastModifiedDate >= {bookmark} AND ConvertedContactId != null"
-            )
-        }
         leads = sorted(converted)
         for sobject in (MEMBER, ACTIVITY):
             for start in range(0, len(leads), 100):
