@@ -317,19 +317,25 @@ class Store:
             Nothing; use the store's ``execute`` helpers inside.
         """
         with self.lock:
+            # The outermost level takes the write lock up front, so a read-then-write
+            # transaction waits for another process's write instead of failing at once.
+            outer = self._depth == 0 and not self.conn.in_transaction
             name = f"sp{self._depth}"
             self._depth += 1
-            self.conn.execute(f"SAVEPOINT {name}")
+            self.conn.execute("BEGIN IMMEDIATE" if outer else f"SAVEPOINT {name}")
             try:
                 yield
             except BaseException as exc:
                 keep = getattr(exc, "commit", False)
-                if not keep:
-                    self.conn.execute(f"ROLLBACK TO {name}")
-                self.conn.execute(f"RELEASE {name}")
+                if outer:
+                    self.conn.execute("COMMIT" if keep else "ROLLBACK")
+                else:
+                    if not keep:
+                        self.conn.execute(f"ROLLBACK TO {name}")
+                    self.conn.execute(f"RELEASE {name}")
                 raise
             else:
-                self.conn.execute(f"RELEASE {name}")
+                self.conn.execute("COMMIT" if outer else f"RELEASE {name}")
             finally:
                 self._depth -= 1
 

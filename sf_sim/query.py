@@ -84,8 +84,9 @@ class Queries:
             QueryError: For anything the platform would refuse.
         """
         self.org.control.count_apex("soql")
+        reader, own = self.org.store.reader()
         cursor = run_query(
-            self.org.store.conn,
+            reader,
             self.org.schema,
             soql,
             now=self.org.clock.now(),
@@ -96,6 +97,7 @@ class Queries:
             object_visible=(
                 self.org.control.object_visible if self.org.control.object_permissions else None
             ),
+            owns_connection=own,
         )
         self.org.control.count_apex("soql_rows", cursor.total_size)
         return cursor

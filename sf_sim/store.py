@@ -184,21 +184,52 @@ class Store:
 
     # ------------------------------------------------------------------ transactions
 
+    def reader(self) -> tuple[sqlite3.Connection, bool]:
+        """A connection for a query cursor, and whether it is the cursor's own.
+
+        A file store gives each cursor a read-only connection of its own: a query locator
+        read page by page must not keep a read snapshot open on the connection that writes
+        (another process's commit would then make the next write fail at once with
+        "database is locked"); the cursor reads one consistent snapshot, as a query locator
+        does. An in-memory store has only its one connection.
+        """
+        if self.path is None:
+            return self.conn, False
+        try:
+            conn = sqlite3.connect(
+                str(self.path), check_same_thread=False, timeout=BUSY_TIMEOUT_SECONDS
+            )
+            conn.execute("PRAGMA query_only = ON")
+        except sqlite3.Error:
+            return self.conn, False
+        return conn, True
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """A nestable transaction (SAVEPOINT): everything inside commits or rolls back together."""
+        """A nestable transaction (SAVEPOINT): everything inside commits or rolls back together.
+
+        The outermost level takes the write lock up front (``BEGIN IMMEDIATE``): a
+        transaction that reads first and writes later could otherwise not wait for another
+        process's write (SQLite answers "database is locked" at once to such an upgrade),
+        and a simulator file shared by two processes (a dashboard and a sync) must queue
+        requests, never fail them.
+        """
         with self.lock:
+            outer = self._depth == 0 and not self.conn.in_transaction
             name = f"sf_sp_{self._depth}"
             self._depth += 1
-            self.conn.execute(f"SAVEPOINT {name}")
+            self.conn.execute("BEGIN IMMEDIATE" if outer else f"SAVEPOINT {name}")
             try:
                 yield
             except BaseException:
-                self.conn.execute(f"ROLLBACK TO {name}")
-                self.conn.execute(f"RELEASE {name}")
+                if outer:
+                    self.conn.execute("ROLLBACK")
+                else:
+                    self.conn.execute(f"ROLLBACK TO {name}")
+                    self.conn.execute(f"RELEASE {name}")
                 raise
             else:
-                self.conn.execute(f"RELEASE {name}")
+                self.conn.execute("COMMIT" if outer else f"RELEASE {name}")
             finally:
                 self._depth -= 1
 

@@ -45,6 +45,7 @@ def run_query(
     field_visible: Callable[[str, str], bool] | None = None,
     api_version: str = "59.0",
     object_visible: Callable[[str], bool] | None = None,
+    owns_connection: bool = False,
 ) -> QueryCursor:
     """Run a SOQL query against an org's database.
 
@@ -61,6 +62,7 @@ def run_query(
         object_visible: ``object -> bool`` object read permission; an object the user
             cannot read behaves as if it did not exist wherever the query touches it
             (FROM, parent paths, child subqueries, semi- and anti-joins).
+        owns_connection: ``conn`` is the cursor's own (closed once it is read out).
 
     Returns:
         A cursor whose :meth:`QueryCursor.fetch` streams records.
@@ -85,7 +87,7 @@ def run_query(
     )
     try:
         compiled = compile_query(ctx, query)
-        return QueryCursor(conn, compiled, api_version)
+        return QueryCursor(conn, compiled, api_version, owns_connection=owns_connection)
     except RecursionError:
         raise QueryError(QUERY_TOO_COMPLICATED, _TOO_COMPLICATED) from None
     except sqlite3.OperationalError as exc:

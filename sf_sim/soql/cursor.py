@@ -42,12 +42,18 @@ class QueryCursor:
     """
 
     def __init__(
-        self, conn: sqlite3.Connection, compiled: CompiledQuery, api_version: str = "59.0"
+        self,
+        conn: sqlite3.Connection,
+        compiled: CompiledQuery,
+        api_version: str = "59.0",
+        *,
+        owns_connection: bool = False,
     ) -> None:
         self.object_name = compiled.object_name
         self.columns = list(compiled.columns)
         self.is_count_only = compiled.is_count_only
         self._conn = conn
+        self._owns_connection = owns_connection
         self._compiled = compiled
         self._api_version = api_version
         self._fetched = 0
@@ -60,6 +66,7 @@ class QueryCursor:
         self._cursor: sqlite3.Cursor | None = None
         if compiled.sql is None or self.total_size == 0:
             self._exhausted = True
+            self._release()
         else:
             self._cursor = conn.cursor()
             self._cursor.row_factory = None
@@ -84,11 +91,16 @@ class QueryCursor:
             self.close()
         compiled = self._compiled
         if compiled.aggregate is not None:
-            return [self._aggregate(row, compiled.aggregate) for row in rows]
+            results = [self._aggregate(row, compiled.aggregate) for row in rows]
+            if self._exhausted:
+                self._release()
+            return results
         assert compiled.shape is not None
         records = [self._record(row, compiled.shape) for row in rows]
         for plan in compiled.children:
             self._fill_children(plan, rows, records, compiled.shape.id_column)
+        if self._exhausted:
+            self._release()
         return records
 
     def close(self) -> None:
@@ -97,6 +109,12 @@ class QueryCursor:
             self._cursor.close()
             self._cursor = None
         self._exhausted = True
+
+    def _release(self) -> None:
+        """Close a connection of the cursor's own once nothing more is read through it."""
+        if self._owns_connection:
+            self._owns_connection = False
+            self._conn.close()
 
     # ------------------------------------------------------------------ shaping
 

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from cm_sim import Account
-
-FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def fixture(name: str) -> Any:
-    """A createsend-python fixture body (the shape oracle)."""
-    return json.loads((FIXTURES / name).read_text("utf-8"))
 
 
 @pytest.fixture

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def fixture(name: str) -> Any:
+    """A createsend-python fixture body (the shape oracle)."""
+    return json.loads((FIXTURES / name).read_text("utf-8"))
 
 
 def _kind(value: Any) -> str:

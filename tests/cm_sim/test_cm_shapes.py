@@ -6,8 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import fixture
-from shapes import shape_errors
+from shapes import fixture, shape_errors
 
 from cm_sim import Account, ActivityModel
 from cmsf_core.clock import VirtualClock
