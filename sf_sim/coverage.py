@@ -124,6 +124,12 @@ COVERAGE: dict[tuple[str, str], str] = {
     (
         "POST",
         "soap_not_modelled",
-    ): "``POST /services/Soap/{c,m,T,s,class}/{version}``: a SOAP fault "
-    "(enterprise, metadata, tooling and Apex SOAP calls are not modelled)",
+    ): "``POST /services/Soap/{c,T,s,class}/{version}``: a SOAP fault "
+    "(enterprise, tooling and Apex SOAP calls are not modelled)",
+    (
+        "POST",
+        "metadata_soap",
+    ): "``POST /services/Soap/m/{version}``: Metadata API ``deploy`` of a zip (custom objects "
+    "and fields, permission sets, notification types) and ``checkDeployStatus``; other "
+    "operations a SOAP fault",
 }

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sf_sim import auth, composite, composite_tree, handlers, identity_api, jobs
+from sf_sim import auth, composite, composite_tree, handlers, identity_api, jobs, metadata_soap
 from sf_sim.http import Reply, RequestContext
 
 __all__ = ["ROUTES", "Route"]
@@ -167,7 +167,15 @@ ROUTES: tuple[Route, ...] = (
     ),
     _r(
         "POST",
-        r"/services/Soap/(?P<soap_api>[cmTs]|class)/(?P<soap_version>\d{1,3}\.\d)(?:/[A-Za-z0-9]*)?",
+        r"/services/Soap/m/(?P<soap_version>\d{1,3}\.\d)(?:/[A-Za-z0-9]*){0,2}",
+        metadata_soap.metadata_soap,
+        auth=False,
+        cost=0,
+        composable=False,
+    ),
+    _r(
+        "POST",
+        r"/services/Soap/(?P<soap_api>[cTs]|class)/(?P<soap_version>\d{1,3}\.\d)(?:/[A-Za-z0-9]*)?",
         auth.soap_not_modelled,
         auth=False,
         cost=0,
