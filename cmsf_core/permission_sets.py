@@ -28,7 +28,7 @@ from xml.sax.saxutils import escape
 
 from cmsf_core.data_model import METADATA_PROJECT, OBJECTS_DIR, expected_fields
 
-__all__ = ["LEVELS", "Level", "PERMISSION_SETS_DIR", "check", "render", "write"]
+__all__ = ["LEVELS", "PERMISSION_SETS_DIR", "Level", "check", "render", "write"]
 
 PERMISSION_SETS_DIR = METADATA_PROJECT / "force-app" / "main" / "default" / "permissionsets"
 ADMIN_OBJECTS = frozenset({"CMSF_Settings__c", "CMSF_Audit_Log__c", "CMSF_Maintenance_Message__c"})

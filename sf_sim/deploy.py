@@ -146,9 +146,7 @@ class Deployments:
         if not plan.messages:
             status = "Failed"
             plan.messages.append(
-                _Message(
-                    "package.xml", "package.xml", "", False, problem="No package.xml found"
-                )  # fmt: skip
+                _Message("package.xml", "package.xml", "", False, problem="No package.xml found")
             )
         user = self.org.store.get("User", self.org.running_user_id) or {}
         result = {
@@ -228,7 +226,7 @@ class Deployments:
                         False,
                         problem=f"Unknown type name '{folder or relative.name}' specified in "
                         "package.xml (not modelled by sf_sim)",
-                    )  # fmt: skip
+                    )
                 )
                 continue
             try:
@@ -285,7 +283,7 @@ class Deployments:
                     True,
                     created=exists is None,
                     changed=exists is not None,
-                )  # fmt: skip
+                )
             )
         return scratch
 
@@ -323,7 +321,7 @@ class Deployments:
                 True,
                 created=exists is None,
                 changed=exists is not None,
-            )  # fmt: skip
+            )
         )
 
     def _plan_notification_type(
@@ -337,7 +335,7 @@ class Deployments:
                     "CustomNotificationType",
                     False,
                     problem="Required field is missing: masterLabel",
-                )  # fmt: skip
+                )
             )
             return
         exists = self.org.store.scalar(
@@ -352,7 +350,7 @@ class Deployments:
                 True,
                 created=exists is None,
                 changed=exists is not None,
-            )  # fmt: skip
+            )
         )
 
     # ------------------------------------------------------------------ applying
