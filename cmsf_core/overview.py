@@ -490,7 +490,13 @@ def account_clients(engine: Engine, cm: CampaignMonitorClient) -> list[ClientVie
     gateway = engine.gateway()
     chosen, every = _selected(engine)
     try:
-        synced = {c.id: c for c in _synced_clients(gateway)[0]}
+        rows, owners = _synced_clients(gateway)
+        users = _users(gateway, owners)
+        for row in rows:
+            row.security_owner = _user_label(
+                users.get(row.security_owner or ""), row.security_owner
+            )
+        synced = {c.id: c for c in rows}
     except CmsfError:
         synced = {}
     out = []

@@ -230,8 +230,13 @@ def open_engine(
             clock=clock,
         )
 
+    sf_credentials = connection.salesforce
+    jwt = bool(sf_credentials.consumer_key and sf_credentials.private_key_file)
     engine = Engine(
-        salesforce=salesforce_login(connection.salesforce),
+        salesforce=salesforce_login(sf_credentials),
+        as_user=(lambda username: salesforce_login(sf_credentials, username=username))
+        if jwt
+        else None,
         campaign_monitor=campaign_monitor,
         journal=journal,
         clock=clock,

@@ -24,7 +24,9 @@ from cmsf_core.cli.admin import (
     import_subscriber,
     reconnect,
     reset_settings,
+    security_owner,
     settings,
+    sync_user,
 )
 from cmsf_core.cli.base import CmsfGroup, global_options
 from cmsf_core.cli.dashboard import dashboard
@@ -72,6 +74,8 @@ for command in (
     connect,
     reconnect,
     disconnect,
+    sync_user,
+    security_owner,
     reset_settings,
     settings,
     clear_history,
