@@ -499,6 +499,36 @@ class SalesforceGateway:
             return [index]
         return []
 
+    def custom_notification(
+        self, type_id: str, recipients: Sequence[str], title: str, body: str, target_id: str
+    ) -> None:
+        """Send a custom notification (the bell) through the standard ``customNotificationAction``.
+
+        Raises:
+            PlatformError: If Salesforce refuses it.
+        """
+        payload = {
+            "inputs": [
+                {
+                    "customNotifTypeId": type_id,
+                    "recipientIds": list(recipients),
+                    "title": title,
+                    "body": body,
+                    "targetId": target_id,
+                }
+            ]
+        }
+        self.write_calls["customNotificationAction"] += 1
+        answer = self._restful("actions/standard/customNotificationAction", "POST", json=payload)
+        first = (answer or [{}])[0]
+        if not first.get("isSuccess"):
+            error = (first.get("errors") or [{}])[0]
+            raise PlatformError(
+                f"Salesforce refused the notification: {error.get('message')}",
+                platform=PLATFORM,
+                error_code=error.get("statusCode"),
+            )
+
     def send_email(self, addresses: Sequence[str], subject: str, body: str) -> None:
         """Send an email through the org's standard ``emailSimple`` action."""
         payload = {

@@ -193,8 +193,9 @@ def build_world(
 
 
 def _as_set_up(org: Org) -> None:
-    """Make the org look as ``cmsf setup`` leaves it: the data model's permission sets
-    exist and the admin (the user the engine logs in as) has ``CMSF_Full_Access``."""
+    """Make the org look as ``cmsf setup`` leaves it: the data model's permission sets and
+    notification type exist and the admin (the user the engine logs in as) has
+    ``CMSF_Full_Access``."""
     from cmsf_core.permission_sets import LEVELS
 
     ids = [
@@ -204,6 +205,11 @@ def _as_set_up(org: Org) -> None:
     org.create(
         "PermissionSetAssignment",
         {"AssigneeId": org.running_user_id, "PermissionSetId": ids[0]},
+        system=True,
+    )
+    org.create(
+        "CustomNotificationType",
+        {"DeveloperName": "CMSF_Maintenance", "MasterLabel": "Campaign Monitor maintenance"},
         system=True,
     )
 

@@ -81,6 +81,11 @@ COVERAGE: dict[tuple[str, str], str] = {
         "POST",
         "email_simple",
     ): "``POST actions/standard/emailSimple``: ``{inputs: [{emailAddresses, emailSubject, emailBody}]}``",
+    (
+        "POST",
+        "custom_notification",
+    ): "``POST actions/standard/customNotificationAction``: the bell (``customNotifTypeId``, "
+    "``recipientIds``, ``title``, ``body``, ``targetId``), per-input results",
     ("POST", "bulk1_create_job"): "``POST /services/async/{v}/job`` (JSON content)",
     (
         "GET",

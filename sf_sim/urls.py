@@ -148,6 +148,7 @@ ROUTES: tuple[Route, ...] = (
     ),
     _r("GET", V + r"/actions/standard", handlers.list_standard_actions),
     _r("POST", V + r"/actions/standard/emailSimple", handlers.email_simple),
+    _r("POST", V + r"/actions/standard/customNotificationAction", handlers.custom_notification),
     _b("POST", r"/job", jobs.bulk1_create_job),
     _b("GET", J, jobs.bulk1_job),
     _b("POST", J, jobs.bulk1_job),
