@@ -14,6 +14,10 @@ folder per metadata type. Modelled types:
 - ``notificationtypes/<Name>.notiftype`` (CustomNotificationType): a
   ``CustomNotificationType`` record.
 
+``destructiveChanges.xml`` beside ``package.xml`` deletes what it names: custom objects
+(their tables and records), custom fields (their columns), permission sets (refused while
+assigned to users, as on the platform) and custom notification types.
+
 Anything else is a component failure (``problemType`` Error), as an unknown type is on
 the platform. With ``rollbackOnError`` (the default of both clients against production)
 one failure leaves the org unchanged and the deploy ``Failed``; without it, the good
@@ -96,6 +100,7 @@ class _Plan:
     """What a deploy would change, component by component."""
 
     objects: list[tuple[str, Any]] = field(default_factory=list)
+    deletions: list[tuple[str, str]] = field(default_factory=list)
     permission_sets: list[tuple[str, ET.Element]] = field(default_factory=list)
     notification_types: list[tuple[str, ET.Element]] = field(default_factory=list)
     messages: list[_Message] = field(default_factory=list)
@@ -212,7 +217,9 @@ class Deployments:
         later: list[tuple[str, PurePosixPath, str, ET.Element]] = []
         for name in sorted(names):
             relative = PurePosixPath(name[len(base) :])
-            if relative.name == "package.xml" and len(relative.parts) == 1:
+            if len(relative.parts) == 1 and relative.name in (
+                "package.xml", "destructiveChanges.xml", "destructiveChangesPost.xml",
+            ):  # fmt: skip
                 continue
             folder = relative.parts[0] if len(relative.parts) == 2 else ""
             kind = _TYPES.get(folder)
@@ -242,6 +249,16 @@ class Deployments:
                 plan.messages.append(
                     _Message(str(relative), full_name, kind, False, problem=problem)
                 )
+        destructive = next(
+            (
+                n
+                for n in names
+                if n[len(base) :] in ("destructiveChanges.xml", "destructiveChangesPost.xml")
+            ),
+            None,
+        )
+        if destructive is not None:
+            self._plan_destructive(plan, archive.read(destructive))
         scratch = self._plan_objects(plan, objects)
         for kind, relative, full_name, root in later:
             if kind == "PermissionSet":
@@ -286,6 +303,103 @@ class Deployments:
                 )
             )
         return scratch
+
+    def _plan_destructive(self, plan: _Plan, data: bytes) -> None:
+        """Check each member of ``destructiveChanges.xml``; keep what can be deleted."""
+        try:
+            root = ET.fromstring(data)
+        except (ET.ParseError, ValueError) as exc:
+            plan.messages.append(_Message("destructiveChanges.xml", "destructiveChanges", "", False,
+                                          problem=f"Error parsing file: {exc}"))  # fmt: skip
+            return
+        doomed = [
+            (_text(types, "name") or "", (member.text or "").strip())
+            for types in root.findall(NS + "types")
+            for member in types.findall(NS + "members")
+        ]
+        dropped = {name.lower() for kind, name in doomed if kind == "CustomObject"}
+        dropped |= {name.lower() for kind, name in doomed if kind == "CustomField"}
+        for kind, name in doomed:
+            problem = self._deletion_problem(kind, name, dropped)
+            plan.messages.append(
+                _Message("destructiveChanges.xml", name, kind, problem is None, problem=problem)
+            )
+            if problem is None:
+                plan.deletions.append((kind, name))
+
+    def _deletion_problem(self, kind: str, name: str, dropped: set[str]) -> str | None:
+        org = self.org
+        if kind == "CustomObject":
+            definition = org.schema.object(name)
+            if definition is None or not definition.custom:
+                return f"No CustomObject named {name} found"
+            for other in org.schema:
+                if other.name.lower() in dropped:
+                    continue
+                for item in other.iter_fields():
+                    owner = "activity" if other.name in ("Task", "Event") else other.name.lower()
+                    if f"{owner}.{item.name.lower()}" in dropped:
+                        continue
+                    if any(t.lower() == name.lower() for t in item.reference_to):
+                        return f"This custom object is referenced by {other.name}.{item.name}"
+            return None
+        if kind == "CustomField":
+            obj, _, fld = name.partition(".")
+            targets = ["Task", "Event"] if obj == "Activity" else [obj]
+            found = [org.schema.object(t) for t in targets]
+            if not any(
+                d is not None and (f := d.field(fld)) is not None and f.custom for d in found
+            ):
+                return f"No CustomField named {name} found"
+            return None
+        if kind == "PermissionSet":
+            row = org.store.scalar('SELECT Id FROM "PermissionSet" WHERE Name = ?', (name,))
+            if row is None:
+                return f"No PermissionSet named {name} found"
+            if org.store.scalar(
+                'SELECT COUNT(*) FROM "PermissionSetAssignment" WHERE PermissionSetId = ?', (row,)
+            ):
+                return "This permission set is assigned to users; remove the assignments first"
+            return None
+        if kind == "CustomNotificationType":
+            exists = org.store.scalar(
+                'SELECT Id FROM "CustomNotificationType" WHERE DeveloperName = ?', (name,)
+            )
+            return None if exists else f"No CustomNotificationType named {name} found"
+        return f"Unknown type name '{kind}' specified in destructiveChanges.xml (not modelled by sf_sim)"
+
+    def _delete(self, kind: str, name: str) -> None:
+        org = self.org
+        if kind == "CustomObject":
+            definition = org.schema.object(name)
+            if definition is None:
+                return
+            org.schema.remove(definition.name)
+            org.store.conn.execute(f'DROP TABLE IF EXISTS "{definition.name}"')
+            org.store.conn.execute("DELETE FROM _sf_recycle WHERE object = ?", (definition.name,))
+        elif kind == "CustomField":
+            obj, _, fld = name.partition(".")
+            for target in ["Task", "Event"] if obj == "Activity" else [obj]:
+                definition = org.schema.object(target)
+                item = definition.field(fld) if definition is not None else None
+                if definition is None or item is None:
+                    continue
+                definition.fields.pop(item.name.lower(), None)
+                org.store.conn.execute(f'DROP INDEX IF EXISTS "idx_{definition.name}_{item.name}"')
+                columns = {c.lower() for c in org.store.db[definition.name].columns_dict}
+                if item.name.lower() in columns:
+                    org.store.conn.execute(
+                        f'ALTER TABLE "{definition.name}" DROP COLUMN "{item.name}"'
+                    )
+        elif kind == "PermissionSet":
+            org.store.conn.execute('DELETE FROM "PermissionSet" WHERE Name = ?', (name,))
+            grants = org.store.meta("permission_set_grants", {})
+            grants.pop(name, None)
+            org.store.set_meta("permission_set_grants", grants)
+        elif kind == "CustomNotificationType":
+            org.store.conn.execute(
+                'DELETE FROM "CustomNotificationType" WHERE DeveloperName = ?', (name,)
+            )
 
     def _plan_permission_set(
         self, plan: _Plan, scratch: Any, path: PurePosixPath, name: str, root: ET.Element
@@ -358,6 +472,8 @@ class Deployments:
     def _apply(self, plan: _Plan) -> None:
         org = self.org
         with org.store.transaction():
+            for kind, name in plan.deletions:
+                self._delete(kind, name)
             created = load_sources([source for _, source in plan.objects], org.schema)
             touched = {name.lower() for name, _ in plan.objects} | {c.name.lower() for c in created}
             for definition in org.schema:

@@ -30,7 +30,7 @@ from cmsf_core.cli.admin import (
 )
 from cmsf_core.cli.base import CmsfGroup, global_options
 from cmsf_core.cli.dashboard import dashboard
-from cmsf_core.cli.org import doctor, setup
+from cmsf_core.cli.org import doctor, setup, uninstall
 from cmsf_core.cli.scanners import scanners
 from cmsf_core.cli.sync import sync
 from cmsf_core.cli.views import clients, lists, messages, status
@@ -81,6 +81,7 @@ for command in (
     clear_history,
     import_subscriber,
     create_list,
+    uninstall,
     dashboard,
     scenario,
 ):

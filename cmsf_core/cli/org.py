@@ -1,6 +1,7 @@
-"""Commands that prepare and check an org: ``setup`` and ``doctor``.
+"""Commands that prepare, check and clear an org: ``setup``, ``doctor``, ``uninstall``.
 
-Thin commands over :mod:`cmsf_core.setup` and :mod:`cmsf_core.doctor`.
+Thin commands over :mod:`cmsf_core.setup`, :mod:`cmsf_core.doctor` and
+:mod:`cmsf_core.uninstall`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from cmsf_core.cli.base import console, emit_json, global_options, opened, table
 from cmsf_core.doctor import FAIL, WARN, run_doctor
 from cmsf_core.exit_codes import ExitCode
 from cmsf_core.setup import setup_org
+from cmsf_core.uninstall import uninstall as uninstall_org
 
-__all__ = ["doctor", "setup"]
+__all__ = ["doctor", "setup", "uninstall"]
 
 
 @click.command()
@@ -82,3 +84,38 @@ def doctor(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"{counts['pass']} passed, {counts['warn']} warned, {counts['fail']} failed")
     if report.failed:
         sys.exit(int(ExitCode.FAILED))
+
+
+@click.command()
+@click.option(
+    "--metadata",
+    is_flag=True,
+    help="Also delete the data model (objects, fields, permission sets) from the org.",
+)
+@click.confirmation_option(
+    prompt="Delete every Campaign Monitor for Salesforce record from the org (Campaign Monitor keeps its data)?"
+)
+@global_options()
+@click.pass_context
+def uninstall(ctx: click.Context, metadata: bool) -> None:
+    """Remove the project's data from the org, and with --metadata its data model.
+
+    Every record of the project's custom objects goes (settings, audit log and maintenance
+    messages too) and its permission sets are unassigned; Contacts, Leads, Campaigns and
+    Campaign Members stay, and Campaign Monitor keeps everything. 'cmsf setup' installs
+    it again.
+
+    \b
+    Examples:
+      cmsf uninstall --yes
+      cmsf uninstall --metadata --yes
+    """
+    with opened(ctx) as engine:
+        report = uninstall_org(engine.engine.gateway(), engine.engine.clock, metadata=metadata)
+    total = sum(report.records.values())
+    click.echo(
+        f"deleted {total:,} record(s) of {len(report.records)} object(s); "
+        f"removed {report.assignments} permission set assignment(s)"
+    )
+    if report.metadata_deploy:
+        click.echo(f"deleted the data model (deploy {report.metadata_deploy})")

@@ -198,3 +198,40 @@ def test_doctor_warns_when_the_journal_belongs_to_another_org(
     engine.journal.bind("00D000000000001AAA", "x", clock.now() - timedelta(days=1))
     status, detail, _ = _check(run_doctor(engine), "journal")
     assert status == "warn" and "00D000000000001" in detail
+
+
+def test_uninstall_removes_the_data_then_the_model_and_setup_reinstalls(
+    empty_org: Org, account: Account, clock: VirtualClock
+) -> None:
+    from cmsf_core.uninstall import uninstall
+
+    engine = _ready(empty_org, account, clock)
+    engine.sync()
+    contacts = empty_org.count("Contact")
+    assert empty_org.count("CMSF_Settings__c") == 1
+    report = uninstall(engine.gateway(), clock)
+    assert report.records["CMSF_Settings__c"] == 1 and report.assignments == 1
+    assert empty_org.count("CMSF_List__c") == 0 and empty_org.count("Contact") == contacts
+    uninstall(engine.gateway(), clock, metadata=True)
+    assert empty_org.schema.object("CMSF_List__c") is None
+    campaign = empty_org.schema.object("Campaign")
+    assert campaign is not None and campaign.field("CMSF_Num_Opens__c") is None
+    assert empty_org.query("SELECT Name FROM PermissionSet WHERE Name LIKE 'CMSF%'") == []
+    status, _, _ = _check(run_doctor(_engine(empty_org, account, clock)), "data model")
+    assert status == FAIL
+    again = setup_org(_engine(empty_org, account, clock).gateway(), clock)
+    assert again.deploy_id and again.assigned
+
+
+def test_a_destructive_deploy_of_an_assigned_permission_set_is_refused(
+    empty_org: Org, account: Account, clock: VirtualClock
+) -> None:
+    from cmsf_core.uninstall import destructive_package
+
+    engine = _ready(empty_org, account, clock)
+    gateway = engine.gateway()
+    status = gateway.deploy_status(gateway.deploy(destructive_package()))
+    assert status["state"] == "Failed"
+    messages = [e["message"] for e in status["deployment_detail"]["errors"]]  # type: ignore[index]
+    assert any("assigned to users" in m for m in messages)
+    assert empty_org.schema.object("CMSF_List__c") is not None  # all or nothing
