@@ -148,3 +148,52 @@ def _login(served: dict[str, str], ca_file: str) -> Salesforce:
         ca_file=ca_file,
     )  # fmt: skip
     return salesforce_login(credentials)()
+
+
+def _env(served: dict[str, str], tmp_path: Path, **overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CMSF_")}
+    env.update(
+        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        CMSF_SF_LOGIN_URL=served["instance URL"],
+        CMSF_SF_USERNAME=served["username"],
+        CMSF_SF_PASSWORD=served["password"],
+        CMSF_SF_SECURITY_TOKEN=served["security token"],
+        CMSF_SF_CA_FILE=str(tmp_path / "sf-ca.pem"),
+        CMSF_CM_API_KEY=served["API key"],
+        CMSF_CM_BASE_URL=served["url"],
+        CMSF_CM_CA_FILE=str(tmp_path / "cm-ca.pem"),
+    )
+    env.update(overrides)
+    return env
+
+
+def _cmsf(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["cmsf", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_mistakes_on_a_real_org_are_one_line_or_a_failed_check(
+    served: dict[str, str], tmp_path: Path
+) -> None:
+    wrong = _env(served, tmp_path, CMSF_SF_PASSWORD="wrong-password")
+    setup = _cmsf(wrong, tmp_path, "setup")
+    assert setup.returncode == 1 and setup.stderr.startswith("error: Salesforce refused the login")
+    assert "Traceback" not in setup.stderr and "wrong-password" not in setup.stderr
+    doctor = _cmsf(wrong, tmp_path, "doctor", "--json")
+    assert doctor.returncode == 1, doctor.stderr
+    import json
+
+    checks = {c["name"]: c for c in json.loads(doctor.stdout)["checks"]}
+    assert checks["login"]["status"] == "fail" and "password" in checks["login"]["fix"]
+    empty = _cmsf(_env(served, tmp_path), tmp_path, "doctor")
+    assert empty.returncode == 1 and "objects not deployed" in empty.stdout
+    no_ca = _cmsf(
+        _env(served, tmp_path, CMSF_SF_CA_FILE=str(tmp_path / "nope.pem")), tmp_path, "setup"
+    )
+    assert no_ca.returncode == 2 and "CA file" in no_ca.stderr
+    typo = _cmsf(_env(served, tmp_path, CMSF_SF_LOGIN_UR="x"), tmp_path, "doctor")
+    assert typo.returncode == 2 and "did you mean CMSF_SF_LOGIN_URL" in typo.stderr
+    wrong_cm = _cmsf(_env(served, tmp_path, CMSF_CM_API_KEY="nope"), tmp_path, "doctor", "--json")
+    cm_check = {c["name"]: c for c in json.loads(wrong_cm.stdout)["checks"]}["Campaign Monitor"]
+    assert wrong_cm.returncode == 1 and cm_check["status"] == "fail"
