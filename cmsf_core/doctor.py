@@ -211,9 +211,9 @@ class _Doctor:
 
     def access(self) -> None:
         wanted: dict[str, tuple[str, ...]] = dict(STANDARD_ACCESS)
-        for folder, names in expected_fields().items():
+        for folder, custom in expected_fields().items():
             target = "Task" if folder == "Activity" else folder
-            wanted[target] = tuple(sorted(set(wanted.get(target, ())) | set(names)))
+            wanted[target] = tuple(sorted({*wanted.get(target, ()), *custom}))
         problems, fixes = [], set()
         for obj, names in wanted.items():
             try:

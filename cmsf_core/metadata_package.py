@@ -67,7 +67,8 @@ def _object_file(folder: Path) -> bytes:
         field.tag = f"{{{NS}}}fields"
         root.append(field)
     ET.indent(root, space="    ")
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8")
+    text: bytes = ET.tostring(root, encoding="utf-8")
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + text
 
 
 def _package_xml(members: dict[str, list[str]], version: str) -> bytes:
@@ -79,7 +80,8 @@ def _package_xml(members: dict[str, list[str]], version: str) -> bytes:
         ET.SubElement(types, f"{{{NS}}}name").text = kind
     ET.SubElement(root, f"{{{NS}}}version").text = version
     ET.indent(root, space="    ")
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8")
+    text: bytes = ET.tostring(root, encoding="utf-8")
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + text
 
 
 def build_package(project: Path = METADATA_PROJECT) -> Package:

@@ -60,7 +60,8 @@ def destructive_package() -> bytes:
                 ET.SubElement(node, f"{{{NS}}}members").text = name
             ET.SubElement(node, f"{{{NS}}}name").text = kind
         ET.SubElement(root, f"{{{NS}}}version").text = build_package().api_version
-        return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8")
+        text: bytes = ET.tostring(root, encoding="utf-8")
+        return b'<?xml version="1.0" encoding="UTF-8"?>\n' + text
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

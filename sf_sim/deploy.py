@@ -481,6 +481,7 @@ class Deployments:
                     org.store.ensure_table(definition)
             org._save_schema()
             grants = org.store.meta("permission_set_grants", {})
+            values: dict[str, Any]
             for name, root in plan.permission_sets:
                 values = {
                     "Label": _text(root, "label") or name,
