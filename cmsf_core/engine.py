@@ -96,10 +96,8 @@ class Engine:
         rows = list(
             gateway.query(f"SELECT Username FROM User WHERE Id = '{wanted}' AND IsActive = true")
         )
-        if not rows:
-            raise ConfigError(
-                f"the sync user {wanted} is not an active user; change it with 'cmsf sync-user USERNAME'"
-            )
+        if not rows:  # an inactive sync user: the run reports it (CMSF-OWNER-INACTIVE)
+            return gateway
         if self.as_user is None:
             raise ConfigError(
                 f"the sync user is {rows[0]['Username']} but cmsf logs in as another user; "
