@@ -17,6 +17,7 @@ from simple_salesforce.api import Salesforce
 from cmsf_core import operations
 from cmsf_core.campaign_monitor import CampaignMonitorClient
 from cmsf_core.clock import Clock, parse_instant
+from cmsf_core.errors import CmsfError
 from cmsf_core.retry import RetryPolicy
 from cmsf_core.runtime import LocalRuntime, RunReport
 from cmsf_core.salesforce import SalesforceGateway
@@ -39,6 +40,8 @@ class Engine:
         retry: Retry policy of the Salesforce gateway.
         progress: Told ``(job, scopes done, total)`` during runs.
         on_gateway: Told about every new Salesforce gateway (tests use it to inject faults).
+        as_user: Given a username, returns a login factory for that user (JWT bearer on a
+            real org): how a sync runs as the sync user when cmsf logs in as someone else.
     """
 
     def __init__(
@@ -51,6 +54,7 @@ class Engine:
         retry: RetryPolicy | None = None,
         progress: Callable[[str, int, int | None], None] | None = None,
         on_gateway: Callable[[SalesforceGateway], None] | None = None,
+        as_user: Callable[[str], Callable[[], Salesforce]] | None = None,
     ) -> None:
         self._salesforce = salesforce
         self._campaign_monitor = campaign_monitor
@@ -59,14 +63,48 @@ class Engine:
         self.retry = retry
         self.progress = progress
         self.on_gateway = on_gateway
+        self.as_user = as_user
         self.reports: list[RunReport] = []
 
-    def gateway(self) -> SalesforceGateway:
-        """A new Salesforce gateway (new session, fresh counters)."""
-        gateway = SalesforceGateway(self._salesforce, clock=self.clock, retry=self.retry)
+    def gateway(self, login: Callable[[], Salesforce] | None = None) -> SalesforceGateway:
+        """A new Salesforce gateway (new session, fresh counters), as the configured login
+        or through ``login``."""
+        gateway = SalesforceGateway(login or self._salesforce, clock=self.clock, retry=self.retry)
         if self.on_gateway is not None:
             self.on_gateway(gateway)
         return gateway
+
+    def sync_gateway(self) -> SalesforceGateway:
+        """A gateway logged in as the sync user.
+
+        The configured login when it is the sync user (or none is set); else a login as
+        the sync user through ``as_user`` (JWT bearer on a real org).
+
+        Raises:
+            ConfigError: If the sync user is someone else and cannot be logged in as.
+        """
+        from cmsf_core.errors import ConfigError
+
+        gateway = self.gateway()
+        try:
+            settings = SettingsStore(gateway, self.clock).load()
+        except CmsfError:
+            return gateway
+        wanted = settings.sync_user_id
+        if not wanted or gateway.current_user_id()[:15] == wanted[:15]:
+            return gateway
+        rows = list(
+            gateway.query(f"SELECT Username FROM User WHERE Id = '{wanted}' AND IsActive = true")
+        )
+        if not rows:  # an inactive sync user: the run reports it (CMSF-OWNER-INACTIVE)
+            return gateway
+        if self.as_user is None:
+            raise ConfigError(
+                f"the sync user is {rows[0]['Username']} but cmsf logs in as another user; "
+                "log in as the sync user, or give JWT bearer credentials (CMSF_SF_CONSUMER_KEY, "
+                "CMSF_SF_PRIVATE_KEY_FILE) so runs switch to it"
+            )
+        return self.gateway(self.as_user(str(rows[0]["Username"])))
 
     def campaign_monitor(self) -> CampaignMonitorClient:
         """A new Campaign Monitor client."""
@@ -81,7 +119,7 @@ class Engine:
         cm = self.campaign_monitor()
         try:
             runtime = LocalRuntime(
-                gateway=self.gateway(),
+                gateway=self.sync_gateway(),
                 cm=cm,
                 journal=self.journal,
                 clock=self.clock,
@@ -156,6 +194,28 @@ class Engine:
         """Back to defaults, disconnected."""
         return operations.reset_settings(self.gateway(), self.clock)
 
+    def change_sync_user(self, user: str, *, changed_by: str = "cmsf sync-user") -> dict[str, Any]:
+        """Make ``user`` (a username or Id) the sync user (see :func:`cmsf_core.operations.change_sync_user`)."""
+        return operations.change_sync_user(self.gateway(), self.clock, user, changed_by=changed_by)
+
+    def set_security_owner(
+        self, client_id: str, user: str | None, *, changed_by: str = "cmsf security-owner"
+    ) -> str | None:
+        """Set (or clear) the owner of records created for a client."""
+        return operations.set_security_owner(
+            self.gateway(), self.clock, client_id, user, changed_by=changed_by
+        )
+
+    def disconnect_client(self, client_id: str, *, changed_by: str = "cmsf disconnect") -> Settings:
+        """Stop syncing one client (its synced data goes at the next run)."""
+        cm = self.campaign_monitor()
+        try:
+            return operations.disconnect_client(
+                self.gateway(), cm, self.clock, client_id, changed_by=changed_by
+            )
+        finally:
+            cm.close()
+
     def import_subscriber(self, list_id: str, email: str) -> str:
         """Refresh one subscriber's membership now (see :func:`cmsf_core.operations.import_subscriber`)."""
         cm = self.campaign_monitor()
@@ -172,6 +232,8 @@ class Engine:
         finally:
             cm.close()
 
-    def clear_campaign_history(self, since: datetime | None = None) -> int:
-        """Delete tracking history in Salesforce."""
-        return operations.clear_campaign_history(self.gateway(), self.clock, since=since)
+    def clear_campaign_history(self, since: datetime | None = None, batch_size: int = 1000) -> int:
+        """Delete tracking history in Salesforce (from ``since`` on), ``batch_size`` at a time."""
+        return operations.clear_campaign_history(
+            self.gateway(), self.clock, since=since, batch_size=batch_size
+        )

@@ -5,7 +5,9 @@ summary, detail, time). Within one run, repeats of the same job and code (and to
 codes that speak of one thing each, such as a scanned domain) are folded into one record
 whose ``Occurrences__c`` counts them, so a thousand failing records raise one message,
 not a thousand. When the settings name a notification email, each new message
-is sent to it through the org's standard email action.
+is sent to it through the org's standard email action; each new Error also rings the sync
+user's bell: a Salesforce custom notification of the ``CMSF_Maintenance`` type (deployed
+with the data model) through the standard ``customNotificationAction``, opening the message.
 
 Writes here are *unbudgeted*: a run that stops because its API budget is spent must still
 be able to say so. If Salesforce itself cannot be reached, the message is kept in memory
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 __all__ = ["MaintenanceLog", "Message"]
 
 EVENTS = logging.getLogger("cmsf.events")
+NOTIFICATION_TYPE = "CMSF_Maintenance"
+"""DeveloperName of the custom notification type the bell uses."""
 OBJECT = "CMSF_Maintenance_Message__c"
 SEVERITIES = ("Info", "Warning", "Error")
 DETAIL_LIMIT = 30_000
@@ -80,6 +84,7 @@ class MaintenanceLog:
         self.messages: list[Message] = []
         self._by_key: dict[tuple[str, str, str], Message] = {}
         self.unsaved: list[Message] = []
+        self._bell: tuple[str, str] | bool | None = False
 
     def raise_message(
         self,
@@ -168,7 +173,46 @@ class MaintenanceLog:
         if message in self.unsaved:
             self.unsaved.remove(message)
 
+    def _bell_target(self) -> tuple[str, str] | None:
+        """The notification type Id and the recipient (the sync user), looked up once."""
+        if self._bell is False:
+            self._bell = None
+            try:
+                with self.gateway.unbudgeted():
+                    rows = list(
+                        self.gateway.query(
+                            "SELECT Id FROM CustomNotificationType "
+                            f"WHERE DeveloperName = '{NOTIFICATION_TYPE}'"
+                        )
+                    )
+                    if rows:
+                        user = self.settings.sync_user_id or self.gateway.current_user_id()
+                        self._bell = (str(rows[0]["Id"]), user)
+            except CmsfError:
+                self._bell = None
+        return self._bell if isinstance(self._bell, tuple) else None
+
+    def _ring(self, message: Message) -> None:
+        """A custom notification (the bell) for a new Error message."""
+        if message.severity != "Error" or message.record_id is None:
+            return
+        target = self._bell_target()
+        if target is None:
+            return
+        try:
+            with self.gateway.unbudgeted():
+                self.gateway.custom_notification(
+                    target[0],
+                    [target[1]],
+                    f"Campaign Monitor: {message.summary}"[:250],
+                    self._body(message)[:750],
+                    message.record_id,
+                )
+        except CmsfError:
+            return
+
     def _notify(self, message: Message) -> None:
+        self._ring(message)
         address = self.settings.notification_email
         if not address or message.record_id is None:
             return

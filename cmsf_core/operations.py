@@ -10,6 +10,8 @@ Each operation reads and writes the settings record through
 - :func:`disconnect` — stop syncing, keep the data;
 - :func:`reset_settings` — back to defaults, disconnected (the sandbox post-copy action);
 - :func:`change_sync_user` — the sync runs as, and records default to, another user;
+- :func:`set_security_owner` — the owner of the records created for one client;
+- :func:`disconnect_client` — stop syncing one client of an agency account;
 - :func:`change_settings` — validated changes by name (what ``cmsf settings set`` does);
 - :func:`clear_campaign_history` — delete tracking history (all, or from a date on);
 - :func:`import_subscriber` — refresh one subscriber's membership now, without waiting
@@ -23,10 +25,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from cmsf_core.errors import ConfigError
+from cmsf_core.errors import ConfigError, PlatformError
 from cmsf_core.settings import INTERNAL_SETTINGS, UNSUPPORTED_SETTINGS, Settings
 from cmsf_core.settings_store import SettingsStore
 
@@ -43,10 +45,12 @@ __all__ = [
     "connection_generation",
     "create_list",
     "disconnect",
+    "disconnect_client",
     "ensure_connection_identity",
     "import_subscriber",
     "reconnect",
     "reset_settings",
+    "set_security_owner",
 ]
 
 
@@ -198,21 +202,151 @@ def reset_settings(
     return settings
 
 
-def change_sync_user(
-    gateway: SalesforceGateway, clock: Clock, user_id: str, *, changed_by: str = "cmsf sync-user"
-) -> Settings:
-    """Make ``user_id`` (an active user) the sync user.
+def _user(gateway: SalesforceGateway, user: str) -> dict[str, Any]:
+    """An active user by Id or username.
 
     Raises:
-        ConfigError: If no active user has that Id.
+        ConfigError: If no active user matches.
     """
-    rows = list(gateway.query(f"SELECT Id, IsActive FROM User WHERE Id = '{_safe_id(user_id)}'"))
+    value = user.strip()
+    if value.isalnum() and len(value) in (15, 18) and value.startswith("005"):
+        where = f"Id = '{value}'"
+    else:
+        if not value or len(value) > 80 or "'" in value or "\\" in value:
+            raise ConfigError(f"{user!r} is not a Salesforce username or user Id")
+        where = f"Username = '{value}'"
+    try:
+        rows = list(gateway.query(f"SELECT Id, Username, Name, IsActive FROM User WHERE {where}"))
+    except PlatformError as exc:  # a malformed Id (bad checksum)
+        raise ConfigError(f"no active Salesforce user {user!r}") from exc
     if not rows or not rows[0].get("IsActive"):
-        raise ConfigError(f"no active Salesforce user with Id {user_id}")
+        raise ConfigError(f"no active Salesforce user {user!r}")
+    return rows[0]
+
+
+def change_sync_user(
+    gateway: SalesforceGateway, clock: Clock, user: str, *, changed_by: str = "cmsf sync-user"
+) -> dict[str, Any]:
+    """Make ``user`` (an active user, by username or Id) the sync user.
+
+    The product's "Change Salesforce Sync User": runs then run as that user (JWT bearer
+    on a real org when cmsf logs in as someone else) and records without a client's
+    security owner are owned by them. The user gets ``CMSF_Full_Access`` when they lack it.
+
+    Returns:
+        The user (``Id``, ``Username``, ``Name``) and whether the permission set was assigned.
+
+    Raises:
+        ConfigError: If no active user matches, or the data model is not deployed.
+    """
+    from cmsf_core.permission_sets import LEVELS
+
+    found = _user(gateway, user)
+    permission_set = next(
+        iter(gateway.query(f"SELECT Id FROM PermissionSet WHERE Name = '{LEVELS[0].name}'")), None
+    )
+    if permission_set is None:
+        raise ConfigError(
+            f"the permission set {LEVELS[0].name} is not in the org: run 'cmsf setup'"
+        )
+    assigned = False
+    if not gateway.count(
+        f"SELECT COUNT() FROM PermissionSetAssignment WHERE AssigneeId = '{found['Id']}' "
+        f"AND PermissionSetId = '{permission_set['Id']}'"
+    ):
+        result = gateway.create(
+            "PermissionSetAssignment",
+            [{"AssigneeId": found["Id"], "PermissionSetId": permission_set["Id"]}],
+        )
+        if result.failures:
+            failure = result.failures[0]
+            raise ConfigError(
+                f"Salesforce refused to assign {LEVELS[0].name} to {found['Username']}: "
+                f"{failure.code} {failure.message}"
+            )
+        assigned = True
     store = _store(gateway, clock)
-    settings = replace(store.load(), sync_user_id=rows[0]["Id"])
-    store.save(settings, changed_by=changed_by)
-    return settings
+    store.save(replace(store.load(), sync_user_id=found["Id"]), changed_by=changed_by)
+    return {"Id": found["Id"], "Username": found["Username"], "Name": found.get("Name"),
+            "assigned_permission_set": assigned}  # fmt: skip
+
+
+def set_security_owner(
+    gateway: SalesforceGateway,
+    clock: Clock,
+    client_id: str,
+    user: str | None,
+    *,
+    changed_by: str = "cmsf security-owner",
+) -> str | None:
+    """Set the owner of the records created for a client (None: the sync user again).
+
+    Returns:
+        The owner's user Id, or None when cleared.
+
+    Raises:
+        ConfigError: If the client is not synced or the user is not active.
+    """
+    rows = list(
+        gateway.query(
+            "SELECT Id, Name, Security_Owner__c FROM CMSF_Client__c "
+            f"WHERE CM_Id__c = '{_safe_cm_id(client_id)}'"
+        )
+    )
+    if not rows:
+        raise ConfigError(f"client {client_id} is not synced yet (run 'cmsf sync' first)")
+    owner = _user(gateway, user) if user else None
+    owner_id = owner["Id"] if owner else None
+    result = gateway.update(
+        "CMSF_Client__c", [{"Id": rows[0]["Id"], "Security_Owner__c": owner_id}]
+    )
+    if result.failures:
+        failure = result.failures[0]
+        raise ConfigError(f"Salesforce refused the change: {failure.code} {failure.message}")
+    _store(gateway, clock).audit(
+        "Security owner",
+        changed_by=changed_by,
+        detail=f"{rows[0].get('Name')} ({client_id}): {owner['Username'] if owner else 'the sync user'}",
+    )
+    return owner_id
+
+
+def disconnect_client(
+    gateway: SalesforceGateway,
+    cm: CampaignMonitorClient,
+    clock: Clock,
+    client_id: str,
+    *,
+    changed_by: str = "cmsf disconnect",
+) -> Settings:
+    """Stop syncing one client of an agency account; its synced data goes at the next run.
+
+    Raises:
+        ConfigError: If not connected, the client is not selected, or it is the last one.
+    """
+    settings = _store(gateway, clock).load()
+    if not settings.connected:
+        raise ConfigError("not connected; use 'cmsf connect' first")
+    available = [str(c["ClientID"]) for c in cm.clients()]
+    selected = [c for c in available if settings.selects_client(c)]
+    if client_id not in selected:
+        raise ConfigError(
+            f"client {client_id} is not selected; selected: {', '.join(selected) or 'none'}"
+        )
+    remaining = tuple(c for c in selected if c != client_id)
+    if not remaining:
+        raise ConfigError(
+            "it is the only selected client: use 'cmsf disconnect' (without --client) to stop syncing"
+        )
+    updated = reconnect(gateway, cm, clock, clients=remaining, changed_by=changed_by)
+    _store(gateway, clock).audit("Disconnect client", changed_by=changed_by, detail=client_id)
+    return updated
+
+
+def _safe_cm_id(value: str) -> str:
+    if not value or len(value) > 64 or not all(c.isalnum() or c in "-_" for c in value):
+        raise ConfigError(f"{value!r} is not a Campaign Monitor id")
+    return value
 
 
 def change_settings(
@@ -239,37 +373,47 @@ def clear_campaign_history(
     clock: Clock,
     *,
     since: datetime | None = None,
+    batch_size: int = 1000,
     changed_by: str = "cmsf clear-history",
 ) -> int:
     """Delete email tracking history in Salesforce (not in Campaign Monitor).
+
+    The product's ``clearCampaignHistory(deleteFrom, batchSize)``.
 
     Args:
         gateway: The org.
         clock: For the audit log.
         since: Only delete activity on or after this instant; everything when None.
+        batch_size: Records deleted per batch (1 to 10,000).
         changed_by: For the audit log.
 
     Returns:
         How many records were deleted.
+
+    Raises:
+        ConfigError: For a batch size out of range.
     """
-    where = (
-        f" WHERE Activity_Date__c >= {since.isoformat().replace('+00:00', 'Z')}" if since else ""
-    )
+    if not 1 <= batch_size <= 10_000:
+        raise ConfigError("--batch-size must be from 1 to 10000")
+    stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if since else None
+    where = f" WHERE Activity_Date__c >= {stamp}" if stamp else ""
     deleted = 0
+    batch: list[str] = []
     for page in gateway.query_pages(f"SELECT Id FROM CMSF_Email_Activity__c{where}"):
-        ids = [row["Id"] for row in page]
-        if ids:
-            deleted += gateway.delete(ids, sobject="CMSF_Email_Activity__c").succeeded
+        batch += [row["Id"] for row in page]
+        while len(batch) >= batch_size:
+            deleted += gateway.delete(
+                batch[:batch_size], sobject="CMSF_Email_Activity__c"
+            ).succeeded
+            batch = batch[batch_size:]
+    if batch:
+        deleted += gateway.delete(batch, sobject="CMSF_Email_Activity__c").succeeded
     _store(gateway, clock).audit(
-        "Clear campaign history", changed_by=changed_by, detail=f"{deleted} deleted"
+        "Clear campaign history",
+        changed_by=changed_by,
+        detail=f"{deleted} deleted" + (f" from {stamp}" if stamp else ""),
     )
     return deleted
-
-
-def _safe_id(value: str) -> str:
-    if not value.isalnum() or len(value) not in (15, 18):
-        raise ConfigError(f"{value!r} is not a Salesforce Id")
-    return value
 
 
 def import_subscriber(

@@ -490,7 +490,13 @@ def account_clients(engine: Engine, cm: CampaignMonitorClient) -> list[ClientVie
     gateway = engine.gateway()
     chosen, every = _selected(engine)
     try:
-        synced = {c.id: c for c in _synced_clients(gateway)[0]}
+        views, owners = _synced_clients(gateway)
+        users = _users(gateway, owners)
+        for view in views:
+            view.security_owner = _user_label(
+                users.get(view.security_owner or ""), view.security_owner
+            )
+        synced = {c.id: c for c in views}
     except CmsfError:
         synced = {}
     out = []

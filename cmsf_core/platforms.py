@@ -7,8 +7,14 @@
   is built in ``<home>/.seeding/`` and moved into place only once complete, so an
   interrupted first run leaves nothing half-made (the next run starts it again);
 - real: logs in to Salesforce with simple-salesforce (password + token, OAuth password
-  flow, or an existing session) and talks to Campaign Monitor over HTTPS (API key or
-  OAuth, refreshing an expired token when a refresh token and app credentials are given).
+  flow, JWT bearer flow, or an existing session) and talks to Campaign Monitor over HTTPS
+  (API key or OAuth, refreshing an expired token when a refresh token and app credentials
+  are given). simple-salesforce always logs in at ``https://<domain>.salesforce.com``; a
+  ``login_url`` is honoured by a transport adapter of the session that sends those login
+  requests to that host instead (and checks every certificate against ``ca_file``).
+
+Simulator files are checked before they are opened: an org file (sf_sim) given as the
+account or the other way round is refused with the fix, never opened as the wrong kind.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import requests
+from requests.adapters import HTTPAdapter
 from simple_salesforce.api import Salesforce
 
 from cmsf_core.campaign_monitor import CampaignMonitorClient
@@ -33,7 +41,7 @@ from cmsf_core.errors import AuthenticationError, ConfigError
 from cmsf_core.local_errors import explain
 from cmsf_core.state import Journal
 
-__all__ = ["OpenedEngine", "open_engine"]
+__all__ = ["LoginRouter", "OpenedEngine", "open_engine", "salesforce_login", "salesforce_session"]
 
 
 @dataclass
@@ -52,19 +60,92 @@ class OpenedEngine:
             close()
 
 
-def _salesforce(credentials: SalesforceCredentials) -> Callable[[], Salesforce]:
+class LoginRouter(HTTPAdapter):
+    """Sends simple-salesforce's login requests to the configured login URL.
+
+    simple-salesforce builds every login URL as ``https://<domain>.salesforce.com/...``;
+    requests starting with ``source`` go to ``target`` instead, the rest of the URL kept.
+    With ``ca_file`` every certificate (login host and instance) is checked against it
+    (the environment's ``REQUESTS_CA_BUNDLE`` would otherwise win over the session's).
+    """
+
+    def __init__(self, source: str | None, target: str | None, ca_file: str | None) -> None:
+        super().__init__()
+        self.source = source
+        self.target = target
+        self.ca_file = ca_file
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        """Rewrite a login request's host, pin the CA file, then send it."""
+        url = request.url or ""
+        if self.source and self.target and url.startswith(self.source + "/"):
+            request.url = self.target + url[len(self.source) :]
+        if self.ca_file:
+            kwargs["verify"] = self.ca_file
+        return super().send(request, **kwargs)
+
+
+def salesforce_session(credentials: SalesforceCredentials) -> requests.Session:
+    """A ``requests.Session`` that honours ``login_url`` and ``ca_file``.
+
+    Raises:
+        ConfigError: If the CA file does not exist.
+    """
+    if credentials.ca_file and not Path(credentials.ca_file).is_file():
+        raise ConfigError(f"Salesforce CA file {credentials.ca_file} does not exist")
+    session = requests.Session()
+    source = f"https://{credentials.domain}.salesforce.com" if credentials.login_url else None
+    router = LoginRouter(
+        source, credentials.login_url and credentials.login_url.rstrip("/"), credentials.ca_file
+    )
+    session.mount("https://", router)
+    session.mount("http://", router)
+    return session
+
+
+def salesforce_login(
+    credentials: SalesforceCredentials, *, username: str | None = None
+) -> Callable[[], Salesforce]:
+    """A function that logs in to the org the credentials describe.
+
+    Args:
+        credentials: How to log in.
+        username: Log in as this user through the JWT bearer flow instead (needs
+            ``consumer_key`` and ``private_key_file``): how the engine runs as the sync user.
+
+    Raises:
+        ConfigError: If ``username`` is given without JWT bearer credentials.
+    """
+    if username is not None and not (credentials.consumer_key and credentials.private_key_file):
+        raise ConfigError(
+            "running as another Salesforce user needs the JWT bearer flow: give consumer_key "
+            "and private_key_file (CMSF_SF_CONSUMER_KEY, CMSF_SF_PRIVATE_KEY_FILE)"
+        )
+
     def login() -> Salesforce:
+        session = salesforce_session(credentials)
+        if username is not None or (credentials.private_key_file and not credentials.session_id):
+            return Salesforce(
+                username=username or credentials.username,
+                consumer_key=credentials.consumer_key,
+                privatekey_file=credentials.private_key_file,
+                domain=credentials.domain,
+                version=credentials.version,
+                session=session,
+            )
         if credentials.session_id:
             return Salesforce(
                 instance_url=credentials.instance_url,
                 session_id=credentials.session_id,
                 version=credentials.version,
+                session=session,
             )
         kwargs: dict[str, Any] = {
             "username": credentials.username,
             "password": credentials.password,
             "domain": credentials.domain,
             "version": credentials.version,
+            "session": session,
         }
         if credentials.consumer_key:
             kwargs["consumer_key"] = credentials.consumer_key
@@ -149,8 +230,13 @@ def open_engine(
             clock=clock,
         )
 
+    sf_credentials = connection.salesforce
+    jwt = bool(sf_credentials.consumer_key and sf_credentials.private_key_file)
     engine = Engine(
-        salesforce=_salesforce(connection.salesforce),
+        salesforce=salesforce_login(sf_credentials),
+        as_user=(lambda username: salesforce_login(sf_credentials, username=username))
+        if jwt
+        else None,
         campaign_monitor=campaign_monitor,
         journal=journal,
         clock=clock,
@@ -167,12 +253,20 @@ def _journal(path: Any) -> Journal:
         raise explain(exc, path) or ConfigError(f"cannot open the journal {path}: {exc}") from exc
 
 
-def _probe(path: Path) -> None:
-    """Check that ``path`` is a SQLite file this process may write, naming it if not.
+KIND_TABLES = {"org": "_sf_meta", "account": "subscribers"}
+"""A table only that kind of simulator file has (sf_sim's org, cm_sim's account)."""
+
+
+def _probe(path: Path, kind: str) -> None:
+    """Check that ``path`` is a SQLite file of ``kind`` this process may write, naming it if not.
+
+    Args:
+        path: The file.
+        kind: ``org`` (an sf_sim file) or ``account`` (a cm_sim file).
 
     Raises:
-        ConfigError: If it is missing, a folder, read-only, locked by another writer, or
-            not a SQLite database.
+        ConfigError: If it is missing, a folder, read-only, locked by another writer, not a
+            SQLite database, or a simulator file of the other kind (options swapped).
     """
     if not path.exists():
         raise ConfigError(f"simulator file missing: {path} does not exist")
@@ -181,13 +275,20 @@ def _probe(path: Path) -> None:
     try:
         probe = sqlite3.connect(str(path), isolation_level=None)
         try:
-            probe.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            tables = {row[0] for row in probe.execute("SELECT name FROM sqlite_master")}
             probe.execute("BEGIN IMMEDIATE")  # writable, and not locked by another writer
             probe.execute("ROLLBACK")
         finally:
             probe.close()
     except sqlite3.Error as exc:
         raise explain(exc, path) or ConfigError(f"cannot open {path}: {exc}") from exc
+    other = "account" if kind == "org" else "org"
+    if KIND_TABLES[kind] not in tables and KIND_TABLES[other] in tables:
+        raise ConfigError(
+            f"{path} is a simulated {'Campaign Monitor account' if other == 'account' else 'Salesforce org'}"
+            f", not {'an org' if kind == 'org' else 'an account'}: --org-db and --account-db "
+            "look swapped"
+        )
 
 
 STAGE = ".seeding"
@@ -289,8 +390,8 @@ def _open_simulated(
             raise explain(exc, home) or ConfigError(
                 f"cannot create the embedded default in {home}: {exc}"
             ) from exc
-    for path in (connection.org_db, connection.account_db):
-        _probe(path)
+    _probe(connection.org_db, "org")
+    _probe(connection.account_db, "account")
     try:
         world = open_world(connection.org_db, connection.account_db, clock=clock)
     except Exception as exc:  # an unreadable file: not a traceback for the user

@@ -254,6 +254,8 @@ class LocalRuntime:
             reason = f"{reason} (the full sync resumes on the next run)"
         self.journal.finish_run(run.run_id, status, self.clock.now(), reason, resumable=resumable)
         self._record_outcome(store, settings, status)
+        if status in {"completed", "completed_with_errors"}:
+            self._stamp_clients(ctx.directory)
         calls = self._count_runtime_calls(run.run_id, sf_calls, cm_calls)
         self._open = None
         ctx.stats.close()
@@ -418,6 +420,18 @@ class LocalRuntime:
         ):
             self.journal.add_calls(run_id, job, platform, made)
             self._job_calls[platform] += made
+
+    def _stamp_clients(self, directory: Directory) -> None:
+        """Set ``Last_Sync__c`` on the clients this run synced (the clients table shows it)."""
+        try:
+            directory.refresh()
+            stamp = self.clock.now().isoformat()
+            records = [{"Id": c.sf_id, "Last_Sync__c": stamp} for c in directory.clients()]
+            if records:
+                with self.gateway.unbudgeted():
+                    self.gateway.update("CMSF_Client__c", records)
+        except CmsfError:
+            return
 
     def _record_outcome(self, store: SettingsStore, settings: Any, status: str) -> None:
         """Write the last sync time, status and next run to the settings record."""

@@ -319,6 +319,10 @@ class SalesforceGateway:
             self._describes[sobject] = dict(body or {})
         return self._describes[sobject]
 
+    def forget_describes(self) -> None:
+        """Drop cached describes (after the schema changed, e.g. a deploy)."""
+        self._describes.clear()
+
     def field_names(self, sobject: str) -> set[str]:
         """API names of the fields of ``sobject`` visible to the running user."""
         return {f["name"] for f in self.describe(sobject).get("fields", [])}
@@ -329,6 +333,49 @@ class SalesforceGateway:
         if not rows:
             raise PlatformError("the Organization object returned no row", platform=PLATFORM)
         return rows[0]
+
+    def current_user_id(self) -> str:
+        """The Id of the user this gateway is logged in as (``oauth2/userinfo``)."""
+
+        def ask(sf: Salesforce) -> Any:
+            response = sf.session.get(
+                f"https://{sf.sf_instance}/services/oauth2/userinfo", headers=sf.headers, timeout=60
+            )
+            if response.status_code == 401:
+                raise SalesforceExpiredSession(response.url, 401, "userinfo", response.content)
+            response.raise_for_status()
+            return response.json()
+
+        body = self._call(ask)
+        return str(body.get("user_id") or "")
+
+    def _metadata(self, call: Callable[[Salesforce], T]) -> T:
+        """A Metadata API call. simple-salesforce's metadata client adds its SOAP headers
+        (``Content-Type: text/xml``) to the client's shared headers; they are put back so
+        the REST calls that follow still send JSON."""
+
+        def guarded(sf: Salesforce) -> T:
+            saved = dict(sf.headers)
+            try:
+                return call(sf)
+            finally:
+                sf.headers.clear()
+                sf.headers.update(saved)
+
+        return self._call(guarded)
+
+    def deploy(self, data: bytes) -> str:
+        """Start a Metadata API deploy of a zip (all or nothing); return its async Id."""
+        import io
+
+        started = self._metadata(lambda sf: sf.deploy(io.BytesIO(data), sandbox=False))
+        if not started.get("asyncId"):
+            raise PlatformError("Salesforce did not accept the deploy", platform=PLATFORM)
+        return str(started["asyncId"])
+
+    def deploy_status(self, deploy_id: str) -> dict[str, Any]:
+        """``checkDeployStatus`` of a deploy: ``state`` and component ``errors``."""
+        return dict(self._metadata(lambda sf: sf.checkDeployStatus(deploy_id)))
 
     # ------------------------------------------------------------------ writes
 
@@ -451,6 +498,36 @@ class SalesforceGateway:
         if code in RETRIABLE_CODES and attempt < self.retry.attempts:
             return [index]
         return []
+
+    def custom_notification(
+        self, type_id: str, recipients: Sequence[str], title: str, body: str, target_id: str
+    ) -> None:
+        """Send a custom notification (the bell) through the standard ``customNotificationAction``.
+
+        Raises:
+            PlatformError: If Salesforce refuses it.
+        """
+        payload = {
+            "inputs": [
+                {
+                    "customNotifTypeId": type_id,
+                    "recipientIds": list(recipients),
+                    "title": title,
+                    "body": body,
+                    "targetId": target_id,
+                }
+            ]
+        }
+        self.write_calls["customNotificationAction"] += 1
+        answer = self._restful("actions/standard/customNotificationAction", "POST", json=payload)
+        first = (answer or [{}])[0]
+        if not first.get("isSuccess"):
+            error = (first.get("errors") or [{}])[0]
+            raise PlatformError(
+                f"Salesforce refused the notification: {error.get('message')}",
+                platform=PLATFORM,
+                error_code=error.get("statusCode"),
+            )
 
     def send_email(self, addresses: Sequence[str], subject: str, body: str) -> None:
         """Send an email through the org's standard ``emailSimple`` action."""

@@ -329,6 +329,11 @@ class Journal:
 
     # ------------------------------------------------------------------ identity
 
+    def binding(self) -> tuple[str, str] | None:
+        """The org Id and connection generation the journal is bound to, if any."""
+        row = self.db.execute("SELECT org_id, generation FROM binding WHERE id = 1").fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
     def bind(self, org_id: str, generation: str, now: datetime) -> str | None:
         """Bind the journal to one org and one connection; start clean state on a change.
 

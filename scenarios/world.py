@@ -11,11 +11,13 @@ seed, same world, on any machine.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from faker import Faker
+from simple_salesforce.api import Salesforce
 
 from cm_sim import Account
 from cm_sim.seed import SeedSizes, seed_account
@@ -184,9 +186,32 @@ def build_world(
     org = Org(
         org_path, clock=clock, seed=spec.seed, metadata=[OBJECTS_DIR], api_limit=spec.api_limit
     )
+    _as_set_up(org)
     world = World(clock=clock, org=org, account=account, spec=spec, summary=summary)
     _people(world)
     return world
+
+
+def _as_set_up(org: Org) -> None:
+    """Make the org look as ``cmsf setup`` leaves it: the data model's permission sets and
+    notification type exist and the admin (the user the engine logs in as) has
+    ``CMSF_Full_Access``."""
+    from cmsf_core.permission_sets import LEVELS
+
+    ids = [
+        org.create("PermissionSet", {"Name": level.name, "Label": level.label}, system=True)
+        for level in LEVELS
+    ]
+    org.create(
+        "PermissionSetAssignment",
+        {"AssigneeId": org.running_user_id, "PermissionSetId": ids[0]},
+        system=True,
+    )
+    org.create(
+        "CustomNotificationType",
+        {"DeveloperName": "CMSF_Maintenance", "MasterLabel": "Campaign Monitor maintenance"},
+        system=True,
+    )
 
 
 def open_world(org_path: Path, account_path: Path, *, clock: Clock) -> World:
@@ -217,6 +242,23 @@ def engine_for(world: World, journal: Journal | None = None, **kwargs: Any) -> E
             api_key=world.account.api_key, transport=world.account.transport(), clock=world.clock
         )
 
+    def as_user(username: str) -> Callable[[], Salesforce]:
+        """The simulator's stand-in for a JWT bearer login as another user."""
+
+        def login() -> Salesforce:
+            org = world.org
+            with org.store.lock:
+                user_id = org.sessions.user_id(username)
+                if user_id is None:
+                    raise ValueError(f"no active user {username}")
+                session_id = org.sessions.open(user_id)
+            return Salesforce(
+                instance_url=org.instance_url, session_id=session_id, session=org.session()
+            )
+
+        return login
+
+    kwargs.setdefault("as_user", as_user)
     return Engine(
         salesforce=world.org.client,
         campaign_monitor=campaign_monitor,

@@ -174,6 +174,28 @@ class AccountHooks:
         self.org.store.set_meta("outbox", outbox)
         return entry
 
+    def notify(
+        self, type_id: str, recipients: list[str], title: str, body: str, target_id: str
+    ) -> dict[str, Any]:
+        """Record one custom notification (the bell); returns the entry."""
+        entry = {
+            "at": format_datetime(self.org.clock.now()),
+            "type_id": type_id,
+            "recipients": recipients,
+            "title": title,
+            "body": body,
+            "target_id": target_id,
+        }
+        notifications = self.org.store.meta("notifications", [])
+        notifications.append(entry)
+        self.org.store.set_meta("notifications", notifications)
+        return entry
+
+    @property
+    def notifications(self) -> list[dict[str, Any]]:
+        """Custom notifications sent (the bell), oldest first."""
+        return list(self.org.store.meta("notifications", []))
+
     @property
     def outbox(self) -> list[dict[str, Any]]:
         """Messages sent through the standard e-mail action, oldest first."""

@@ -81,6 +81,11 @@ COVERAGE: dict[tuple[str, str], str] = {
         "POST",
         "email_simple",
     ): "``POST actions/standard/emailSimple``: ``{inputs: [{emailAddresses, emailSubject, emailBody}]}``",
+    (
+        "POST",
+        "custom_notification",
+    ): "``POST actions/standard/customNotificationAction``: the bell (``customNotifTypeId``, "
+    "``recipientIds``, ``title``, ``body``, ``targetId``), per-input results",
     ("POST", "bulk1_create_job"): "``POST /services/async/{v}/job`` (JSON content)",
     (
         "GET",
@@ -124,6 +129,12 @@ COVERAGE: dict[tuple[str, str], str] = {
     (
         "POST",
         "soap_not_modelled",
-    ): "``POST /services/Soap/{c,m,T,s,class}/{version}``: a SOAP fault "
-    "(enterprise, metadata, tooling and Apex SOAP calls are not modelled)",
+    ): "``POST /services/Soap/{c,T,s,class}/{version}``: a SOAP fault "
+    "(enterprise, tooling and Apex SOAP calls are not modelled)",
+    (
+        "POST",
+        "metadata_soap",
+    ): "``POST /services/Soap/m/{version}``: Metadata API ``deploy`` of a zip (custom objects "
+    "and fields, permission sets, notification types) and ``checkDeployStatus``; other "
+    "operations a SOAP fault",
 }

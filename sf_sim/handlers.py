@@ -17,7 +17,7 @@ from sf_sim.http import Reply, RequestContext
 from sf_sim.identity_api import identity_url
 from sf_sim.query import parse_batch_size
 from sf_sim.query_columns import column_metadata
-from sf_sim.records import SaveResult
+from sf_sim.records import SaveResult, normalise_id
 from sf_sim.recycle import run_delete
 from sf_sim.upsert import external_id_field
 
@@ -279,7 +279,13 @@ def list_standard_actions(ctx: RequestContext) -> Reply:
                     "name": "emailSimple",
                     "type": "EMAILSIMPLE",
                     "url": f"/services/data/v{ctx.version}/actions/standard/emailSimple",
-                }
+                },
+                {
+                    "label": "Send Custom Notification",
+                    "name": "customNotificationAction",
+                    "type": "CUSTOMNOTIFICATIONACTION",
+                    "url": f"/services/data/v{ctx.version}/actions/standard/customNotificationAction",
+                },
             ]
         }
     )
@@ -336,3 +342,68 @@ def email_simple(ctx: RequestContext) -> Reply:
             }
         )
     return Reply(body=results)
+
+
+def custom_notification(ctx: RequestContext) -> Reply:
+    """``POST actions/standard/customNotificationAction``: the bell of the recipients.
+
+    Inputs: ``customNotifTypeId`` (a ``CustomNotificationType``), ``recipientIds`` (users,
+    at most 500), ``title`` (at most 250 characters), ``body`` (at most 750) and
+    ``targetId`` (the record the notification opens). Each input succeeds or fails alone.
+    """
+    body = ctx.json_object()
+    inputs = body.get("inputs")
+    if not isinstance(inputs, list) or not inputs:
+        raise SalesforceApiError("JSON_PARSER_ERROR", "Missing required input: inputs", 400)
+    results: list[dict[str, Any]] = []
+    for item in inputs:
+        problem = _notification_problem(ctx, item)
+        if problem is None:
+            assert isinstance(item, dict)
+            ctx.org.control.notify(
+                str(item["customNotifTypeId"]),
+                [str(r) for r in item["recipientIds"]],
+                str(item["title"]),
+                str(item["body"]),
+                str(item["targetId"]),
+            )
+        errors = (
+            [{"statusCode": problem[0], "message": problem[1], "fields": []}] if problem else None
+        )
+        results.append(
+            {
+                "actionName": "customNotificationAction",
+                "errors": errors,
+                "isSuccess": problem is None,
+                "outputValues": None
+                if problem
+                else {"SuccessMessage": "Your custom notification is processed successfully."},
+                "version": 1,
+            }
+        )
+    return Reply(body=results)
+
+
+def _notification_problem(ctx: RequestContext, item: Any) -> tuple[str, str] | None:
+    if not isinstance(item, dict):
+        return "INVALID_API_INPUT", "Each input must be an object."
+    for name in ("customNotifTypeId", "recipientIds", "title", "body", "targetId"):
+        if item.get(name) in (None, "", []):
+            return "REQUIRED_FIELD_MISSING", f"Missing required input parameter: {name}"
+    recipients = item["recipientIds"]
+    if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
+        return "INVALID_API_INPUT", "recipientIds must be a list of Ids"
+    if len(recipients) > 500:
+        return "LIMIT_EXCEEDED", "You can send a custom notification to at most 500 recipients"
+    if not isinstance(item["title"], str) or len(item["title"]) > 250:
+        return "STRING_TOO_LONG", "title: data value too large (max length=250)"
+    if not isinstance(item["body"], str) or len(item["body"]) > 750:
+        return "STRING_TOO_LONG", "body: data value too large (max length=750)"
+    type_id = normalise_id(str(item["customNotifTypeId"]))
+    if type_id is None or ctx.org.store.get("CustomNotificationType", type_id) is None:
+        return "INVALID_ID_FIELD", "Invalid customNotifTypeId"
+    for recipient in recipients:
+        user_id = normalise_id(recipient)
+        if user_id is None or ctx.org.store.get("User", user_id) is None:
+            return "INVALID_ID_FIELD", f"Invalid recipient Id: {recipient[:40]}"
+    return None

@@ -32,7 +32,7 @@ from sf_sim import catalogue as cat
 from sf_sim.exceptions import SfSimError
 from sf_sim.schema import FieldDef, ObjectDef, Schema
 
-__all__ = ["MetadataError", "custom_key_prefix", "load_metadata"]
+__all__ = ["MetadataError", "custom_key_prefix", "load_metadata", "load_sources", "object_source"]
 
 _NS = "{http://soap.sforce.com/2006/04/metadata}"
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -50,9 +50,13 @@ class MetadataError(SfSimError):
 
 @dataclass
 class _ObjectSource:
+    """One object's definition and fields, each with the file it came from (for errors)."""
+
     name: str
     object_file: Path | None = None
+    object_root: ET.Element | None = None
     field_files: list[Path] = field(default_factory=list)
+    field_roots: list[ET.Element] = field(default_factory=list)
 
 
 def custom_key_prefix(index: int) -> str:
@@ -117,13 +121,59 @@ def _collect(roots: Iterable[Path | str]) -> dict[str, _ObjectSource]:
         for path in files:
             if path.name.endswith(".object-meta.xml"):
                 name = path.name[: -len(".object-meta.xml")]
-                sources.setdefault(name.lower(), _ObjectSource(name)).object_file = path
+                source = sources.setdefault(name.lower(), _ObjectSource(name))
+                source.object_file = path
+                source.object_root = _parse(path, "CustomObject")
             elif path.name.endswith(".field-meta.xml"):
                 if path.parent.name != "fields":
                     raise MetadataError(path, "field files belong in objects/<Object>/fields/")
                 name = path.parent.parent.name
-                sources.setdefault(name.lower(), _ObjectSource(name)).field_files.append(path)
+                source = sources.setdefault(name.lower(), _ObjectSource(name))
+                source.field_files.append(path)
+                source.field_roots.append(_parse(path, "CustomField"))
     return sources
+
+
+def object_source(path: Path, root: ET.Element) -> _ObjectSource:
+    """An object in Metadata API format (``objects/X.object``: fields inside the object).
+
+    Args:
+        path: The file's name in the deployed zip (for error messages).
+        root: Its parsed ``<CustomObject>`` element.
+
+    Raises:
+        MetadataError: If the root element is not a ``CustomObject``.
+    """
+    if root.tag not in (_NS + "CustomObject", "CustomObject"):
+        raise MetadataError(
+            path, f"root element is <{root.tag.replace(_NS, '')}>, expected <CustomObject>"
+        )
+    name = path.name[: -len(".object")] if path.name.endswith(".object") else path.stem
+    source = _ObjectSource(name)
+    inline = root.findall(_NS + "fields") + root.findall("fields")
+    if any(
+        child.tag in (_NS + tag, tag)
+        for child in root
+        for tag in ("label", "nameField", "customSettingsType")
+    ):
+        source.object_file, source.object_root = path, root
+    for element in inline:
+        field_name = _text(element, "fullName") or ""
+        source.field_files.append(path.with_name(f"{name}.{field_name}"))
+        source.field_roots.append(element)
+    return source
+
+
+def load_sources(sources: Iterable[_ObjectSource], schema: Schema) -> list[ObjectDef]:
+    """Add objects given as parsed elements (DX or Metadata API format) to ``schema``.
+
+    Returns:
+        The new custom objects, in key-prefix order.
+
+    Raises:
+        MetadataError: For malformed or inconsistent metadata, naming the file.
+    """
+    return _load({source.name.lower(): source for source in sources}, schema)
 
 
 def load_metadata(roots: Iterable[Path | str], schema: Schema) -> list[ObjectDef]:
@@ -139,7 +189,10 @@ def load_metadata(roots: Iterable[Path | str], schema: Schema) -> list[ObjectDef
     Raises:
         MetadataError: For malformed or inconsistent metadata, naming the file.
     """
-    sources = _collect(roots)
+    return _load(_collect(roots), schema)
+
+
+def _load(sources: dict[str, _ObjectSource], schema: Schema) -> list[ObjectDef]:
     created: list[ObjectDef] = []
     new_names = sorted(
         (
@@ -166,7 +219,7 @@ def load_metadata(roots: Iterable[Path | str], schema: Schema) -> list[ObjectDef
             # Custom activity fields are defined once on Activity and appear on Task and Event.
             targets = [o for o in (schema.object("Task"), schema.object("Event")) if o is not None]
         elif existing is None:
-            if source.object_file is None:
+            if source.object_file is None or source.object_root is None:
                 path = source.field_files[0]
                 raise MetadataError(
                     path,
@@ -174,14 +227,16 @@ def load_metadata(roots: Iterable[Path | str], schema: Schema) -> list[ObjectDef
                 )
             if not source.name.endswith("__c"):
                 raise MetadataError(source.object_file, "custom object names must end in __c")
-            definition = _object(source.object_file, source.name, prefixes[key])
+            definition = _object(source.object_file, source.object_root, source.name, prefixes[key])
             created.append(definition)
             targets = [definition]
         else:
             targets = [existing]
         for definition in targets:
-            for path in sorted(source.field_files):
-                built = _field(path, definition)
+            for path, element in sorted(
+                zip(source.field_files, source.field_roots, strict=True), key=lambda pair: pair[0]
+            ):
+                built = _field(path, element, definition)
                 definition.add_field(built)
                 loaded.append((path, built))
             schema.add(definition)
@@ -192,8 +247,7 @@ def load_metadata(roots: Iterable[Path | str], schema: Schema) -> list[ObjectDef
     return sorted(created, key=lambda item: item.key_prefix)
 
 
-def _object(path: Path, name: str, prefix: str) -> ObjectDef:
-    root = _parse(path, "CustomObject")
+def _object(path: Path, root: ET.Element, name: str, prefix: str) -> ObjectDef:
     label = _text(root, "label")
     if not label:
         raise MetadataError(path, "<label> is required")
@@ -290,11 +344,16 @@ def _picklist_values(root: ET.Element, path: Path) -> tuple[tuple[str, ...], boo
     return tuple(values), restricted, default
 
 
-def _field(path: Path, parent: ObjectDef) -> FieldDef:
-    root = _parse(path, "CustomField")
-    name = _text(root, "fullName") or path.name[: -len(".field-meta.xml")]
-    if name != path.name[: -len(".field-meta.xml")]:
-        raise MetadataError(path, f"<fullName> {name!r} does not match the file name")
+def _field(path: Path, root: ET.Element, parent: ObjectDef) -> FieldDef:
+    if path.name.endswith(".field-meta.xml"):
+        expected = path.name[: -len(".field-meta.xml")]
+        name = _text(root, "fullName") or expected
+        if name != expected:
+            raise MetadataError(path, f"<fullName> {name!r} does not match the file name")
+    else:  # Metadata API format: a <fields> element of the object
+        name = _text(root, "fullName") or ""
+        if not name:
+            raise MetadataError(path, "every <fields> element needs a <fullName>")
     if not name.endswith("__c"):
         raise MetadataError(path, "custom field names must end in __c")
     kind = _text(root, "type")

@@ -35,6 +35,7 @@ from sf_sim.async_apex import AsyncApex
 from sf_sim.bulk import BulkJobs
 from sf_sim.bulk1 import Bulk1Jobs
 from sf_sim.control import Control
+from sf_sim.deploy import Deployments
 from sf_sim.dml import Dml, WriteContext
 from sf_sim.exceptions import SalesforceApiError
 from sf_sim.identity import create_identity, refresh_copy
@@ -114,6 +115,7 @@ class Org:
         self.bulk = BulkJobs(self)
         self.bulk1 = Bulk1Jobs(self)
         self.apex = AsyncApex(self)
+        self.deployments = Deployments(self)
         self.base_url_override: str | None = None
         self._app: SalesforceApp | None = None
         self.post_copy_hooks: list[Any] = []

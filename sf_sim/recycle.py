@@ -293,7 +293,8 @@ class Recycle:
             "INSERT OR REPLACE INTO _sf_recycle (Id, object, deleted_date, root_id, purged) VALUES (?, ?, ?, ?, ?)",
             log,
         )
-        if hard:
+        if hard or definition.field("IsDeleted") is None:
+            # Objects without a recycle bin (PermissionSetAssignment...) are gone at once.
             self.org.store.delete_rows(definition.name, ids)
         else:
             stamp = (

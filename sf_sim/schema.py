@@ -260,6 +260,14 @@ class Schema:
                     )
                 )
 
+    def remove(self, name: str) -> None:
+        """Remove an object and the child relationships other objects had to it."""
+        self._objects.pop(name.lower(), None)
+        for other in self._objects.values():
+            for key, relationship in list(other.child_relationships.items()):
+                if relationship.child_object.lower() == name.lower():
+                    del other.child_relationships[key]
+
     def object(self, name: str) -> ObjectDef | None:
         """Look an object up by API name, case-insensitively."""
         return self._objects.get(name.lower())

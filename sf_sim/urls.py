@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sf_sim import auth, composite, composite_tree, handlers, identity_api, jobs
+from sf_sim import auth, composite, composite_tree, handlers, identity_api, jobs, metadata_soap
 from sf_sim.http import Reply, RequestContext
 
 __all__ = ["ROUTES", "Route"]
@@ -148,6 +148,7 @@ ROUTES: tuple[Route, ...] = (
     ),
     _r("GET", V + r"/actions/standard", handlers.list_standard_actions),
     _r("POST", V + r"/actions/standard/emailSimple", handlers.email_simple),
+    _r("POST", V + r"/actions/standard/customNotificationAction", handlers.custom_notification),
     _b("POST", r"/job", jobs.bulk1_create_job),
     _b("GET", J, jobs.bulk1_job),
     _b("POST", J, jobs.bulk1_job),
@@ -167,7 +168,15 @@ ROUTES: tuple[Route, ...] = (
     ),
     _r(
         "POST",
-        r"/services/Soap/(?P<soap_api>[cmTs]|class)/(?P<soap_version>\d{1,3}\.\d)(?:/[A-Za-z0-9]*)?",
+        r"/services/Soap/m/(?P<soap_version>\d{1,3}\.\d)(?:/[A-Za-z0-9]*){0,2}",
+        metadata_soap.metadata_soap,
+        auth=False,
+        cost=0,
+        composable=False,
+    ),
+    _r(
+        "POST",
+        r"/services/Soap/(?P<soap_api>[cTs]|class)/(?P<soap_version>\d{1,3}\.\d)(?:/[A-Za-z0-9]*)?",
         auth.soap_not_modelled,
         auth=False,
         cost=0,

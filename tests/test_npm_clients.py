@@ -224,3 +224,33 @@ def test_salesforce_cli_workflow(node_modules: Path, sf_server: dict[str, str]) 
     deleted = _sf(node_modules, sf_server, "data", "delete", "bulk", "-o", "sim", "-s", "Contact",
                   "-f", str(home / "del.csv"), "--wait", "5")["result"]  # fmt: skip
     assert deleted["jobInfo"]["numberRecordsProcessed"] == 2  # type: ignore[index]
+
+
+def test_salesforce_cli_deploys_the_project_metadata(
+    node_modules: Path, sf_server: dict[str, str], tmp_path: Path
+) -> None:
+    """``sf project deploy start`` sends the DX project to sf-sim serve's Metadata API."""
+    project = tmp_path / "cmsf-metadata"
+    shutil.copytree(ROOT / "cmsf_core" / "metadata", project)
+    _sf(node_modules, sf_server, "org", "login", "access-token", "--instance-url",
+        sf_server["url"], "--no-prompt", "--alias", "deploy-target")  # fmt: skip
+    env = _node_env(node_modules, sf_server["ca"], sf_server["home"])
+    env["SF_ACCESS_TOKEN"] = sf_server["session"]
+    done = subprocess.run(
+        [str(node_modules / ".bin" / "sf"), "project", "deploy", "start", "--source-dir",
+         "force-app", "-o", "deploy-target", "--wait", "5", "--json"],
+        env=env, capture_output=True, text=True, timeout=600, cwd=project,
+    )  # fmt: skip
+    assert done.returncode == 0, (done.stdout[-3000:], done.stderr[-2000:])
+    result = json.loads(done.stdout)["result"]
+    assert result["status"] == "Succeeded" and result["success"] is True
+    deployed = {(f["type"], f["fullName"]) for f in result["files"]}
+    assert ("CustomObject", "CMSF_List_Member__c") in deployed
+    assert ("PermissionSet", "CMSF_Full_Access") in deployed
+    check = _sf(node_modules, sf_server, "data", "query", "-o", "deploy-target", "-q",
+                "SELECT Name FROM PermissionSet WHERE Name LIKE 'CMSF%' ORDER BY Name")  # fmt: skip
+    names = [r["Name"] for r in check["result"]["records"]]  # type: ignore[index]
+    assert names == ["CMSF_Full_Access", "CMSF_Limited_Access", "CMSF_Standard_Access"]
+    described = _sf(node_modules, sf_server, "sobject", "describe", "-o", "deploy-target",
+                    "-s", "CMSF_List_Member__c")  # fmt: skip
+    assert "Email__c" in {f["name"] for f in described["result"]["fields"]}  # type: ignore[index]

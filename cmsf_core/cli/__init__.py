@@ -8,8 +8,8 @@ traceback.
 
 Modules: :mod:`~cmsf_core.cli.base` (group, global options, endings),
 :mod:`~cmsf_core.cli.sync`, :mod:`~cmsf_core.cli.views` (status, messages, clients,
-lists), :mod:`~cmsf_core.cli.scanners`, :mod:`~cmsf_core.cli.admin` (settings screens' operations) and
-:mod:`~cmsf_core.cli.dashboard`.
+lists), :mod:`~cmsf_core.cli.scanners`, :mod:`~cmsf_core.cli.admin` (settings screens' operations),
+:mod:`~cmsf_core.cli.dashboard` and :mod:`~cmsf_core.cli.org` (setup, doctor, uninstall).
 """
 
 from __future__ import annotations
@@ -24,10 +24,13 @@ from cmsf_core.cli.admin import (
     import_subscriber,
     reconnect,
     reset_settings,
+    security_owner,
     settings,
+    sync_user,
 )
 from cmsf_core.cli.base import CmsfGroup, global_options
 from cmsf_core.cli.dashboard import dashboard
+from cmsf_core.cli.org import doctor, setup, uninstall
 from cmsf_core.cli.scanners import scanners
 from cmsf_core.cli.sync import sync
 from cmsf_core.cli.views import clients, lists, messages, status
@@ -60,6 +63,8 @@ def main() -> None:
 
 
 for command in (
+    setup,
+    doctor,
     sync,
     status,
     messages,
@@ -69,11 +74,14 @@ for command in (
     connect,
     reconnect,
     disconnect,
+    sync_user,
+    security_owner,
     reset_settings,
     settings,
     clear_history,
     import_subscriber,
     create_list,
+    uninstall,
     dashboard,
     scenario,
 ):

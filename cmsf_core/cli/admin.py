@@ -8,6 +8,7 @@ or list id it also takes a unique name (resolved against Campaign Monitor with
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import click
@@ -27,7 +28,9 @@ __all__ = [
     "import_subscriber",
     "reconnect",
     "reset_settings",
+    "security_owner",
     "settings",
+    "sync_user",
 ]
 
 
@@ -101,18 +104,83 @@ def reconnect(ctx: click.Context, clients: tuple[str, ...]) -> None:
 
 
 @click.command()
+@click.option(
+    "--client",
+    "client",
+    help="Disconnect only this client (id or unique name); its synced data goes next sync.",
+)
 @global_options()
 @click.pass_context
-def disconnect(ctx: click.Context) -> None:
-    """Stop syncing; data already in Salesforce stays.
+def disconnect(ctx: click.Context, client: str | None) -> None:
+    """Stop syncing (data already in Salesforce stays), or stop syncing one client.
 
     \b
-    Example:
+    Examples:
       cmsf disconnect
+      cmsf disconnect --client "Beta Ltd"
     """
     with opened(ctx) as engine:
-        engine.engine.disconnect()
-    click.echo("disconnected")
+        if client is None:
+            engine.engine.disconnect()
+            click.echo("disconnected")
+            return
+        (client_id,) = _client_ids(engine.engine, (client,))
+        settings = engine.engine.disconnect_client(client_id)
+    click.echo(
+        f"client {client_id} disconnected (its data leaves Salesforce at the next sync); "
+        f"still selected: {', '.join(settings.client_selection)}"
+    )
+
+
+@click.command("sync-user")
+@click.argument("user")
+@global_options()
+@click.pass_context
+def sync_user(ctx: click.Context, user: str) -> None:
+    """Make USER (a username or user Id) the Salesforce sync user.
+
+    Syncs then run as that user (on a real org through the JWT bearer flow when cmsf logs
+    in as someone else: CMSF_SF_CONSUMER_KEY and CMSF_SF_PRIVATE_KEY_FILE), and records of
+    clients without a security owner are owned by them. The user gets CMSF_Full_Access
+    if they lack it. Audit-logged.
+
+    \b
+    Examples:
+      cmsf sync-user integration@acme.com
+      cmsf sync-user 0055g00000A1b2cAAA
+    """
+    with opened(ctx) as engine:
+        changed = engine.engine.change_sync_user(user)
+    extra = "; assigned CMSF_Full_Access" if changed["assigned_permission_set"] else ""
+    click.echo(f"the sync user is now {changed['Username']} ({changed['Id']}){extra}")
+
+
+@click.command("security-owner")
+@click.argument("client_ref", metavar="CLIENT")
+@click.argument("user", required=False)
+@click.option("--clear", is_flag=True, help="Go back to the sync user as the owner.")
+@global_options()
+@click.pass_context
+def security_owner(ctx: click.Context, client_ref: str, user: str | None, clear: bool) -> None:
+    """Set the Salesforce owner of the records created for CLIENT (USER: username or Id).
+
+    Records created from then on are owned by USER (useful with sharing rules); without
+    one they are owned by the sync user. Audit-logged.
+
+    \b
+    Examples:
+      cmsf security-owner "Acme Corp" marketing@acme.com
+      cmsf security-owner "Acme Corp" --clear
+    """
+    if (user is None) == (not clear):
+        raise click.UsageError("give USER, or --clear")
+    with opened(ctx) as engine:
+        (client_id,) = _client_ids(engine.engine, (client_ref,))
+        owner = engine.engine.set_security_owner(client_id, None if clear else user)
+    click.echo(
+        f"records of client {client_id} are now owned by "
+        + (f"{user} ({owner})" if owner else "the sync user")
+    )
 
 
 @click.command("reset-settings")
@@ -189,19 +257,51 @@ def settings_set(ctx: click.Context, assignments: tuple[str, ...]) -> None:
 
 
 @click.command("clear-history")
+@click.option("--since", help="Only activity on or after this date or instant (2026-01-31).")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 10_000),
+    default=1000,
+    show_default=True,
+    help="Records deleted per batch.",
+)
 @click.confirmation_option(prompt="Delete the email tracking history stored in Salesforce?")
 @global_options()
 @click.pass_context
-def clear_history(ctx: click.Context) -> None:
+def clear_history(ctx: click.Context, since: str | None, batch_size: int) -> None:
     """Delete the email tracking history in Salesforce (not in Campaign Monitor).
 
+    The product's clearCampaignHistory(deleteFrom, batchSize). Audit-logged.
+
     \b
-    Example:
+    Examples:
       cmsf clear-history --yes
+      cmsf clear-history --since 2026-01-01 --batch-size 500 --yes
     """
     with opened(ctx) as engine:
-        deleted = engine.engine.clear_campaign_history()
+        after = _since(since) if since else None
+        deleted = engine.engine.clear_campaign_history(after, batch_size)
     click.echo(f"deleted {deleted} tracking history record(s)")
+
+
+def _since(text: str) -> datetime:
+    """A date (midnight UTC) or an instant with its offset.
+
+    Raises:
+        ConfigError: For anything else.
+    """
+    from cmsf_core.clock import ClockError, parse_instant
+
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            return parse_instant(f"{value}T00:00:00+00:00")
+        return parse_instant(value)
+    except ClockError as exc:
+        raise ConfigError(
+            f"--since {text!r}: give a date (2026-01-31) or an instant with its offset "
+            "(2026-01-31T09:00:00+01:00)"
+        ) from exc
 
 
 @click.command("import-subscriber")

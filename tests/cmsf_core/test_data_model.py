@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 from cmsf_core.data_model import OBJECTS_DIR, PERMISSION_SET, expected_fields
 from sf_sim import Org
@@ -49,3 +50,42 @@ def test_the_simulator_loads_the_same_metadata() -> None:
             assert all(definition.field(f) is not None for f in fields), target
     member = org.schema.object("CMSF_List_Member__c")
     assert member is not None and member.field("State__c").restricted_picklist  # type: ignore[union-attr]
+
+
+def test_the_permission_sets_match_the_data_model() -> None:
+    from cmsf_core.permission_sets import check
+
+    # A field or object added on any branch makes this fail until
+    # `python -m cmsf_core.permission_sets --write` regenerates Full, Standard and Limited.
+    assert check() == []
+
+
+def test_a_new_field_makes_the_permission_sets_stale(tmp_path: Path) -> None:
+    from cmsf_core import permission_sets
+
+    permission_sets.write(tmp_path)
+    assert permission_sets.check(tmp_path) == []
+    stale = tmp_path / "CMSF_Limited_Access.permissionset-meta.xml"
+    stale.write_text(stale.read_text().replace("<field>CMSF_List__c.Name__c</field>", ""))
+    text = stale.read_text()
+    stale.write_text(text.replace("CMSF_List__c.Total_Active__c", "CMSF_List__c.Gone__c"))
+    assert permission_sets.check(tmp_path) == ["CMSF_Limited_Access.permissionset-meta.xml"]
+
+
+def test_the_levels_grant_what_the_faq_says() -> None:
+    from cmsf_core.permission_sets import LEVELS, render
+
+    full, standard, limited = (ET.fromstring(render(level)) for level in LEVELS)
+
+    def objects(root: ET.Element) -> dict[str, dict[str, str]]:
+        return {
+            op.findtext(f"{NS}object") or "": {c.tag.replace(NS, ""): c.text or "" for c in op}
+            for op in root.iter(f"{NS}objectPermissions")
+        }
+
+    assert objects(full)["CMSF_Settings__c"]["modifyAllRecords"] == "true"
+    assert objects(standard)["CMSF_List__c"]["allowEdit"] == "true"
+    assert objects(standard)["CMSF_Settings__c"]["allowEdit"] == "false"
+    assert all(p["allowEdit"] == "false" for p in objects(limited).values())
+    secret = "CMSF_Settings__c.Connection_Key__c"
+    assert secret not in render(LEVELS[1]) and secret not in render(LEVELS[2])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from cmsf_core.clock import VirtualClock
 from cmsf_core.engine import Engine
 from scenarios.world import World
@@ -89,3 +91,53 @@ def test_one_scanner_message_per_campaign_and_domain(
         "SELECT Occurrences__c FROM CMSF_Maintenance_Message__c WHERE Support_Code__c = 'CMSF-SCANNER'"
     )
     assert [row["Occurrences__c"] for row in stored] == [1, 1]
+
+
+def test_new_errors_ring_the_sync_users_bell(
+    world: World, engine: Engine, clock: VirtualClock
+) -> None:
+    engine.sync()
+    world.account.delete_list(world.summary["lists"][0])
+    clock.advance(hours=1)
+    engine.sync()
+    assert world.org.control.notifications == []  # CMSF-LIST-GONE is a Warning
+    clock.advance(hours=1)
+    world.account.start_outage(until=clock.now() + timedelta(hours=2))
+    assert engine.sync().status == "failed"
+    [bell] = world.org.control.notifications
+    [message] = world.org.query(
+        "SELECT Id FROM CMSF_Maintenance_Message__c WHERE Severity__c = 'Error'"
+    )
+    assert bell["recipients"] == [world.org.running_user_id]
+    assert bell["target_id"] == message["Id"] and "Campaign Monitor" in bell["title"]
+    [kind] = world.org.query("SELECT Id FROM CustomNotificationType")
+    assert bell["type_id"] == kind["Id"]
+
+
+def test_custom_notification_action_checks_its_inputs(world: World) -> None:
+    import pytest
+    from simple_salesforce.exceptions import SalesforceMalformedRequest
+
+    [kind] = world.org.query("SELECT Id FROM CustomNotificationType")
+    good = {"customNotifTypeId": kind["Id"], "recipientIds": [world.org.running_user_id],
+            "title": "t", "body": "b", "targetId": world.org.running_user_id}  # fmt: skip
+    bad = [
+        {**good, "title": "x" * 251},
+        {**good, "recipientIds": ["005000000000000AAA"]},
+        {**good, "customNotifTypeId": "0ML000000000000AAA"},
+        {k: v for k, v in good.items() if k != "targetId"},
+        {**good, "recipientIds": "not a list"},
+        "not an object",
+    ]
+    with world.org.activate() as sf:
+        answers = sf.restful(
+            "actions/standard/customNotificationAction", method="POST",
+            json={"inputs": [good, *bad]},
+        )  # fmt: skip
+        with pytest.raises(SalesforceMalformedRequest):
+            sf.restful("actions/standard/customNotificationAction", method="POST", json={})
+    assert [a["isSuccess"] for a in answers] == [True] + [False] * len(bad)
+    codes = [a["errors"][0]["statusCode"] for a in answers[1:]]
+    assert codes == ["STRING_TOO_LONG", "INVALID_ID_FIELD", "INVALID_ID_FIELD",
+                     "REQUIRED_FIELD_MISSING", "INVALID_API_INPUT", "INVALID_API_INPUT"]  # fmt: skip
+    assert len(world.org.control.notifications) == 1

@@ -26,7 +26,8 @@ def test_second_sync_without_changes_writes_nothing(
     report = engine.sync()
     assert report.status == "completed"
     assert sum(report.stats.written.values()) == 0
-    assert set(report.write_calls) == {"CMSF_Settings__c"}  # only the last-sync status
+    # only run status: the settings' last sync and each synced client's Last_Sync__c
+    assert set(report.write_calls) == {"CMSF_Settings__c", "CMSF_Client__c"}
 
 
 def test_incremental_sync_moves_exactly_the_changes(

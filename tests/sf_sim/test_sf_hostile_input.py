@@ -100,7 +100,7 @@ def test_bad_soap_envelopes_are_soap_faults(sf_org: Org, envelope: bytes) -> Non
     assert dict(headers)["Content-Type"].startswith("text/xml")
 
 
-@pytest.mark.parametrize("api", ["c", "m", "T", "s"])
+@pytest.mark.parametrize("api", ["c", "T", "s"])
 def test_soap_endpoints_not_modelled_answer_soap_faults(sf_org: Org, api: str) -> None:
     envelope = (
         b'<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
