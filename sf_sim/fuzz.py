@@ -126,7 +126,9 @@ _GROUP_RE = re.compile(r"\(\?P<(\w+)>(?:[^()]|\([^()]*\))*\)")
 
 
 def _path_strategy(pattern: str) -> st.SearchStrategy[str]:
-    body = pattern.removeprefix("^").removesuffix("/?$").replace("(?:/[A-Za-z0-9]*)?", "")
+    body = pattern.removeprefix("^").removesuffix("/?$")
+    # Optional trailing segments ("(?:/[A-Za-z0-9]*)?", "{0,2}") are left out of the drawn path.
+    body = re.sub(r"\(\?:/\[A-Za-z0-9\]\*\)(?:\?|\{\d,\d\})", "", body)
     pieces: list[st.SearchStrategy[str]] = []
     last = 0
     for match in _GROUP_RE.finditer(body):

@@ -47,3 +47,17 @@ def test_fuzz_target_sees_a_crash(target: FuzzTarget, monkeypatch: pytest.Monkey
         ("GET", "/services/data/v59.0/limits", {}, None, "", "valid")
     )
     assert (status, platform_5xx) == (500, False) and logged
+
+
+@pytest.mark.parametrize("index", range(len(__import__("sf_sim.urls").urls.ROUTES)))
+def test_every_route_draws_plain_paths(target: FuzzTarget, index: int) -> None:
+    """A route's drawn paths are plain text: no regex syntax of its pattern leaks into them."""
+    from hypothesis import find
+
+    from sf_sim import urls
+    from sf_sim.fuzz import _path_strategy
+
+    pattern = urls.ROUTES[index].pattern.pattern
+    path = find(_path_strategy(pattern), lambda _: True)
+    path = path.format(**target.ids) if "{" in path else path
+    assert not set(path) & set("()[]{}*?+|^$\\"), (pattern, path)
