@@ -41,7 +41,15 @@ from cmsf_core.errors import AuthenticationError, ConfigError
 from cmsf_core.local_errors import explain
 from cmsf_core.state import Journal
 
-__all__ = ["LoginRouter", "OpenedEngine", "open_engine", "salesforce_login", "salesforce_session"]
+__all__ = [
+    "LoginRouter",
+    "OpenedEngine",
+    "campaign_monitor_login",
+    "open_engine",
+    "salesforce_login",
+    "salesforce_session",
+    "tls_verify",
+]
 
 
 @dataclass
@@ -181,7 +189,34 @@ def _refresher(credentials: CampaignMonitorCredentials, verify: Any) -> Callable
     return refresh
 
 
-def _verify(ca_file: str | None) -> Any:
+def campaign_monitor_login(
+    credentials: CampaignMonitorCredentials, clock: Clock
+) -> Callable[[], CampaignMonitorClient]:
+    """A function returning a client of the account the credentials describe.
+
+    API key or OAuth token (refreshed when a refresh token and app credentials are
+    given), every certificate checked against ``ca_file`` when one is given.
+
+    Raises:
+        ConfigError: If the CA file cannot be used.
+    """
+    verify = tls_verify(credentials.ca_file)
+
+    def connect() -> CampaignMonitorClient:
+        return CampaignMonitorClient(
+            api_key=credentials.api_key,
+            access_token=credentials.access_token,
+            refresh_token=_refresher(credentials, verify),
+            base_url=credentials.base_url,
+            verify=verify,
+            clock=clock,
+        )
+
+    return connect
+
+
+def tls_verify(ca_file: str | None) -> Any:
+    """TLS verification for httpx: the system's trust store, or one CA file (a local server)."""
     if not ca_file:
         return True
     try:
@@ -217,19 +252,7 @@ def open_engine(
             journal.close()
             raise
     assert connection.salesforce is not None and connection.campaign_monitor is not None
-    cm_credentials = connection.campaign_monitor
-    verify = _verify(cm_credentials.ca_file)
-
-    def campaign_monitor() -> CampaignMonitorClient:
-        return CampaignMonitorClient(
-            api_key=cm_credentials.api_key,
-            access_token=cm_credentials.access_token,
-            refresh_token=_refresher(cm_credentials, verify),
-            base_url=cm_credentials.base_url,
-            verify=verify,
-            clock=clock,
-        )
-
+    campaign_monitor = campaign_monitor_login(connection.campaign_monitor, clock)
     sf_credentials = connection.salesforce
     jwt = bool(sf_credentials.consumer_key and sf_credentials.private_key_file)
     engine = Engine(

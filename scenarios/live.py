@@ -4,7 +4,8 @@ When ``CMSF_SF_*`` and ``CMSF_CM_*`` credentials are in the environment (the sam
 variables :func:`cmsf_core.connection.load_connection` reads), the pytest plugin also
 runs live scenarios against them. A live scenario may only use steps that need no
 simulator (runs, setting changes, client selection, time passing) and invariants that
-read through the platforms' APIs; the loader enforces that. Real time cannot be skipped,
+read through the platforms' APIs; the loader enforces that. Logins are the engine's own
+(:mod:`cmsf_core.platforms`): every login flow, ``login_url`` and the CA files work here too. Real time cannot be skipped,
 so live steps are played in order without waiting for their offsets.
 
 :class:`LiveOrg` and :class:`LiveAccount` give the runner and the invariants the small
@@ -16,7 +17,6 @@ prints, logs or puts them in an error.
 from __future__ import annotations
 
 import os
-import ssl
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,15 +25,10 @@ from typing import Any
 import httpx
 from simple_salesforce.api import Salesforce
 
-from cmsf_core.campaign_monitor import CampaignMonitorClient
 from cmsf_core.clock import Clock, SystemClock
-from cmsf_core.connection import (
-    CampaignMonitorCredentials,
-    Connection,
-    SalesforceCredentials,
-    load_connection,
-)
+from cmsf_core.connection import CampaignMonitorCredentials, Connection, load_connection
 from cmsf_core.engine import Engine
+from cmsf_core.platforms import campaign_monitor_login, salesforce_login, tls_verify
 from cmsf_core.state import Journal
 
 __all__ = [
@@ -42,7 +37,6 @@ __all__ = [
     "LiveOrg",
     "live_connection",
     "live_engine",
-    "salesforce_factory",
 ]
 
 LIVE_SKIP_REASON = (
@@ -64,56 +58,6 @@ def live_connection(env: Mapping[str, str] | None = None) -> Connection | None:
         return None
     connection = load_connection(env=env)
     return connection if connection.mode == "real" else None
-
-
-def salesforce_factory(creds: SalesforceCredentials) -> Callable[[], Salesforce]:
-    """A function returning a fresh logged-in simple-salesforce client."""
-
-    def connect() -> Salesforce:
-        """Log in with the credentials given."""
-        if creds.session_id and creds.instance_url:
-            return Salesforce(
-                instance_url=creds.instance_url, session_id=creds.session_id, version=creds.version
-            )
-        if creds.consumer_key:
-            return Salesforce(
-                username=creds.username,
-                password=creds.password,
-                consumer_key=creds.consumer_key,
-                consumer_secret=creds.consumer_secret,
-                domain=creds.domain,
-                version=creds.version,
-            )
-        return Salesforce(
-            username=creds.username,
-            password=creds.password,
-            security_token=creds.security_token or "",
-            domain=creds.domain,
-            version=creds.version,
-        )
-
-    return connect
-
-
-def _verify(ca_file: str | None) -> ssl.SSLContext | bool:
-    """TLS verification for httpx: the system's trust store, or one CA file (a local server)."""
-    return ssl.create_default_context(cafile=ca_file) if ca_file else True
-
-
-def _campaign_monitor_factory(
-    creds: CampaignMonitorCredentials, clock: Clock
-) -> Callable[[], CampaignMonitorClient]:
-    def connect() -> CampaignMonitorClient:
-        """A client for the account."""
-        return CampaignMonitorClient(
-            api_key=creds.api_key,
-            access_token=creds.access_token,
-            base_url=creds.base_url,
-            verify=_verify(creds.ca_file),
-            clock=clock,
-        )
-
-    return connect
 
 
 @dataclass
@@ -167,7 +111,10 @@ class LiveAccount:
             else _Bearer(self._creds.access_token or "")
         )
         return httpx.Client(
-            base_url=self._creds.base_url, auth=auth, verify=_verify(self._creds.ca_file), **kwargs
+            base_url=self._creds.base_url,
+            auth=auth,
+            verify=tls_verify(self._creds.ca_file),
+            **kwargs,
         )
 
     def request_log(self) -> list[dict[str, Any]]:
@@ -204,10 +151,10 @@ def live_engine(
     """
     assert connection.salesforce is not None and connection.campaign_monitor is not None
     clock = clock or SystemClock()
-    connect = salesforce_factory(connection.salesforce)
+    connect = salesforce_login(connection.salesforce)
     engine = Engine(
         salesforce=connect,
-        campaign_monitor=_campaign_monitor_factory(connection.campaign_monitor, clock),
+        campaign_monitor=campaign_monitor_login(connection.campaign_monitor, clock),
         journal=Journal(),
         clock=clock,
     )

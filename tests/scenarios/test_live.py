@@ -64,7 +64,7 @@ def test_a_scenario_not_marked_live_is_refused_for_live_runs() -> None:
         run_scenario(find_scenario("first-connection"), live=connection)
 
 
-def test_live_scenario_runs_against_platforms_reached_over_https(
+def test_live_scenario_logs_in_with_a_password_through_the_login_url_over_https(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = VirtualClock()
@@ -77,14 +77,19 @@ def test_live_scenario_runs_against_platforms_reached_over_https(
             LoopbackServer(world.account.app(), ca_path=cm_ca) as cm_server,
         ):
             world.org.base_url_override = sf_server.url
+            world.org.control.set_password(world.org.admin_username, "live-pa55", "tok3n")
             env = {
-                "CMSF_SF_INSTANCE_URL": sf_server.url,
-                "CMSF_SF_SESSION_ID": world.org.sessions.open(world.org.running_user_id),
+                "CMSF_SF_LOGIN_URL": sf_server.url,
+                "CMSF_SF_CA_FILE": str(sf_ca),
+                "CMSF_SF_USERNAME": world.org.admin_username,
+                "CMSF_SF_PASSWORD": "live-pa55",
+                "CMSF_SF_SECURITY_TOKEN": "tok3n",
                 "CMSF_CM_API_KEY": world.account.api_key,
                 "CMSF_CM_BASE_URL": f"{cm_server.url}/api/v3.3",
                 "CMSF_CM_CA_FILE": str(cm_ca),
             }
-            monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(sf_ca))
+            for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
+                monkeypatch.delenv(name, raising=False)
             connection = live_connection(env)
             assert connection is not None
             result = run_scenario(find_scenario("live-smoke"), live=connection, clock=clock)
@@ -93,3 +98,5 @@ def test_live_scenario_runs_against_platforms_reached_over_https(
     assert result.passed, result.diff_text()
     assert [r.status for r in result.runs] == ["completed", "completed"]
     assert result.runs[0].calls["campaign_monitor"] > 0
+    logins = [r for r in world.org.control.request_log if "/services/Soap/u/" in r.path]
+    assert logins, "the live run logged in with the password through the login URL"
