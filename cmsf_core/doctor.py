@@ -192,14 +192,16 @@ class _Doctor:
     def data_model(self) -> bool:
         from cmsf_core.setup import missing_model
 
-        objects, fields, permission_sets = missing_model(self.gateway)
+        gap = missing_model(self.gateway)
+        objects, fields, permission_sets = gap.objects, gap.fields, gap.permission_sets
         if objects:
             self.add("data model", FAIL, f"objects not deployed: {', '.join(objects)}",
                      "run 'cmsf setup' (deploys the data model and assigns CMSF_Full_Access)")  # fmt: skip
             return False
         total = sum(len(v) for v in expected_fields().values())
-        if fields or permission_sets:
+        if fields or permission_sets or gap.changed:
             missing = fields + [f"permission set {p}" for p in permission_sets]
+            missing += [f"{c} changed" for c in gap.changed]
             self.add("data model", FAIL, f"an older or partial data model: missing {', '.join(missing[:8])}"
                      + (f" and {len(missing) - 8} more" if len(missing) > 8 else ""),
                      "run 'cmsf setup' to deploy this version (if the fields exist, they are "

@@ -1,7 +1,8 @@
 """``cmsf setup``: put the data model into an org and give the sync user access to it.
 
-1. Compare the org with the data model (describe of each object; the permission sets).
-2. If anything is missing, deploy the DX project through the Metadata API (the zip of
+1. Compare the org with the data model (describe of each object; the permission sets):
+   what is missing, and fields of an older definition (type, a shorter length).
+2. If anything is missing or older, deploy the DX project through the Metadata API (the zip of
    :func:`cmsf_core.metadata_package.build_package`, all or nothing), wait for the deploy
    on the clock and report every component failure (file and problem) if it fails.
 3. Assign ``CMSF_Full_Access`` to the sync user (the settings' sync user once connected,
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from cmsf_core.data_model import expected_fields
+from cmsf_core.data_model import expected_fields, field_specs
 from cmsf_core.errors import CmsfError, NotFoundError, PlatformError
 from cmsf_core.metadata_package import build_package
 from cmsf_core.permission_sets import LEVELS
@@ -25,7 +26,14 @@ if TYPE_CHECKING:
     from cmsf_core.clock import Clock
     from cmsf_core.salesforce import SalesforceGateway
 
-__all__ = ["DeployFailedError", "SetupReport", "missing_model", "setup_org", "sync_user_of"]
+__all__ = [
+    "DeployFailedError",
+    "ModelGap",
+    "SetupReport",
+    "missing_model",
+    "setup_org",
+    "sync_user_of",
+]
 
 FULL_ACCESS = LEVELS[0].name
 DEPLOY_TIMEOUT = timedelta(minutes=30)
@@ -54,6 +62,7 @@ class SetupReport:
 
     missing_objects: list[str] = field(default_factory=list)
     missing_fields: list[str] = field(default_factory=list)
+    changed_fields: list[str] = field(default_factory=list)
     missing_permission_sets: list[str] = field(default_factory=list)
     deployed: int = 0
     deploy_id: str | None = None
@@ -66,27 +75,54 @@ class SetupReport:
         return bool(self.deployed or self.assigned)
 
 
-def missing_model(gateway: SalesforceGateway) -> tuple[list[str], list[str], list[str]]:
-    """Objects, fields (``Object.Field``) and permission sets of the data model the org lacks.
+@dataclass
+class ModelGap:
+    """What the org lacks of this version's data model."""
+
+    objects: list[str] = field(default_factory=list)
+    """Object folders not deployed."""
+    fields: list[str] = field(default_factory=list)
+    """``Object.Field`` not there (or hidden from the running user)."""
+    changed: list[str] = field(default_factory=list)
+    """``Object.Field (how it differs)``: there, but of an older definition (type, length)."""
+    permission_sets: list[str] = field(default_factory=list)
+    """Permission sets not deployed."""
+
+    def __bool__(self) -> bool:
+        return bool(self.objects or self.fields or self.changed or self.permission_sets)
+
+
+def missing_model(gateway: SalesforceGateway) -> ModelGap:
+    """Objects, fields and permission sets of the data model the org lacks or has older.
 
     Fields the running user cannot see count as missing: describe is all the API tells.
+    A field whose type differs, or whose length is shorter than this version's, counts
+    as changed (a deploy updates it; a longer field an admin widened is left alone).
     """
-    objects, fields = [], []
+    gap = ModelGap()
+    specs = field_specs()
     for folder, names in expected_fields().items():
         target = "Task" if folder == "Activity" else folder
         try:
-            present = gateway.field_names(target)
+            described = {f["name"]: f for f in gateway.describe(target).get("fields", [])}
         except NotFoundError:
-            objects.append(folder)
+            gap.objects.append(folder)
             continue
-        fields += [f"{folder}.{name}" for name in sorted(names) if name not in present]
+        for name in sorted(names):
+            if name not in described:
+                gap.fields.append(f"{folder}.{name}")
+            elif name in specs.get(folder, {}):
+                mismatch = specs[folder][name].mismatch(described[name])
+                if mismatch:
+                    gap.changed.append(f"{folder}.{name} ({mismatch})")
     wanted = [level.name for level in LEVELS]
     quoted = ", ".join(f"'{name}'" for name in wanted)
     have = {
         row["Name"]
         for row in gateway.query(f"SELECT Name FROM PermissionSet WHERE Name IN ({quoted})")
     }
-    return objects, fields, [name for name in wanted if name not in have]
+    gap.permission_sets = [name for name in wanted if name not in have]
+    return gap
 
 
 def sync_user_of(gateway: SalesforceGateway) -> str:
@@ -137,10 +173,10 @@ def setup_org(gateway: SalesforceGateway, clock: Clock) -> SetupReport:
         PlatformError: If the deploy does not finish in time or the assignment is refused.
     """
     report = SetupReport()
-    report.missing_objects, report.missing_fields, report.missing_permission_sets = missing_model(
-        gateway
-    )
-    if report.missing_objects or report.missing_fields or report.missing_permission_sets:
+    gap = missing_model(gateway)
+    report.missing_objects, report.missing_fields = gap.objects, gap.fields
+    report.changed_fields, report.missing_permission_sets = gap.changed, gap.permission_sets
+    if gap:
         report.deploy_id, report.deployed = _deploy(gateway, clock)
         gateway.forget_describes()
     report.user_id = sync_user_of(gateway)

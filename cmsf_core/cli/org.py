@@ -44,8 +44,16 @@ def setup(ctx: click.Context) -> None:
         )
         click.echo(
             f"deployed the data model ({report.deployed} components, deploy {report.deploy_id}; "
-            f"{missing} object(s), field(s) or permission set(s) were missing)"
+            f"{missing} object(s), field(s) or permission set(s) were missing"
+            + (
+                f", {len(report.changed_fields)} field(s) were older"
+                if report.changed_fields
+                else ""
+            )
+            + ")"
         )
+        for changed in report.changed_fields[:10]:
+            click.echo(f"  updated {changed}")
     else:
         click.echo("the data model is already deployed: nothing to deploy")
     if report.assigned:

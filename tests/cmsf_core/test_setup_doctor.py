@@ -94,6 +94,59 @@ def test_setup_reports_every_component_failure(
     assert empty_org.schema.object("CMSF_Client__c") is None  # all or nothing
 
 
+def _length(org: Org, object_name: str, field_name: str) -> int:
+    definition = org.schema.object(object_name)
+    assert definition is not None
+    field = definition.field(field_name)
+    assert field is not None
+    return field.length
+
+
+def test_setup_updates_fields_an_older_version_deployed_shorter(
+    empty_org: Org, account: Account, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upgrade that lengthens a field: doctor says the model is older, setup deploys it."""
+    import io
+    import zipfile
+
+    from cmsf_core import setup as setup_module
+    from cmsf_core.metadata_package import Package, build_package
+
+    current = build_package()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(current.data)) as source, zipfile.ZipFile(buffer, "w") as out:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "objects/CMSF_List__c.object":
+                field = data.index(b"<fullName>Lead_Company__c</fullName>")
+                cut = data.index(b"<length>255</length>", field)
+                data = data[:cut] + b"<length>80</length>" + data[cut + 20 :]
+            out.writestr(name, data)
+    older = Package(buffer.getvalue(), current.api_version, current.members)
+    monkeypatch.setattr(setup_module, "build_package", lambda: older)
+    engine = _engine(empty_org, account, clock)
+    setup_org(engine.gateway(), clock)
+    assert _length(empty_org, "CMSF_List__c", "Lead_Company__c") == 80
+    engine.connect(test_account=False)
+    status, detail, fix = _check(run_doctor(_engine(empty_org, account, clock)), "data model")
+    assert (
+        status == FAIL
+        and "CMSF_List__c.Lead_Company__c (length 80, this version has 255)" in detail
+    )
+    assert "cmsf setup" in fix
+
+    monkeypatch.setattr(setup_module, "build_package", lambda: current)
+    upgrade = setup_org(_engine(empty_org, account, clock).gateway(), clock)
+    assert upgrade.deploy_id and upgrade.changed_fields == [
+        "CMSF_List__c.Lead_Company__c (length 80, this version has 255)"
+    ]
+    assert _length(empty_org, "CMSF_List__c", "Lead_Company__c") == 255
+    again = setup_org(_engine(empty_org, account, clock).gateway(), clock)
+    assert again.deploy_id is None and not again.changed_fields
+    status, _, _ = _check(run_doctor(_engine(empty_org, account, clock)), "data model")
+    assert status == PASS
+
+
 def _ready(org: Org, account: Account, clock: VirtualClock) -> Engine:
     engine = _engine(org, account, clock)
     setup_org(engine.gateway(), clock)
