@@ -136,6 +136,24 @@ def test_the_readme_checklist_works_verbatim_against_served_simulators(
     settings = sf.query("SELECT Connected__c, Last_Sync_Status__c FROM CMSF_Settings__c")["records"]
     assert settings[0]["Connected__c"] is True and settings[0]["Last_Sync_Status__c"] == "Completed"
 
+    # Uninstall as the README says: the data, then the model; setup installs it again.
+    sf.restful("sobjects/Contact", method="POST", json={"LastName": "Stays"})
+    refused = _cmsf(env, tmp_path, "uninstall")
+    assert (
+        refused.returncode != 0
+        and sf.query("SELECT COUNT() FROM CMSF_List_Member__c")["totalSize"] == members
+    ), "uninstall without --yes asks and changes nothing"
+    data = _cmsf(env, tmp_path, "uninstall", "--yes")
+    assert data.returncode == 0, data.stderr
+    assert sf.query("SELECT COUNT() FROM CMSF_List_Member__c")["totalSize"] == 0
+    assert sf.query("SELECT COUNT() FROM Contact WHERE LastName = 'Stays'")["totalSize"] == 1
+    model = _cmsf(env, tmp_path, "uninstall", "--metadata", "--yes")
+    assert model.returncode == 0 and "deleted the data model" in model.stdout, model.stderr
+    doctor = _cmsf(env, tmp_path, "doctor")
+    assert doctor.returncode == 1 and "objects not deployed" in doctor.stdout
+    reinstall = _cmsf(env, tmp_path, "setup")
+    assert reinstall.returncode == 0 and "deployed the data model" in reinstall.stdout
+
 
 def _login(served: dict[str, str], ca_file: str) -> Salesforce:
     """A simple-salesforce client: SOAP password login at the served host, local CA trusted."""
