@@ -375,7 +375,9 @@ class Journal:
 
     def _clear_state(self, now: datetime) -> None:
         """Forget everything that describes the previous org and connection."""
-        for table in ("bookmarks", "shadow", "pending", "scopes"):
+        from cmsf_core.push.ledger import PUSH_TABLES  # the push keeps its state here too
+
+        for table in ("bookmarks", "shadow", "pending", "scopes", *PUSH_TABLES):
             if table in self.db.table_names():
                 self.db.execute(f"DELETE FROM {table}")
         self.db.execute(

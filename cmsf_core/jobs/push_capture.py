@@ -23,8 +23,10 @@ use Account fields.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
 from typing import Any
 
+from cmsf_core.clock import parse_instant
 from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.matching import soql_quote
 from cmsf_core.push.capture import (
@@ -97,7 +99,14 @@ class ChangeCaptureJob(Job):
         for obj in OBJECTS:
             if starts[obj] is None:
                 scopes.append({"key": f"init:{obj}", "object": obj, "mode": "init"})
-            elif counts.get(obj) or (obj == "Contact" and accounts):
+                continue
+            known = ledger.known_fields(obj)
+            fresh = sorted(set(config.fields(obj)) - known) if known is not None else []
+            if fresh:  # newly mapped fields: learn them for the records outside the window
+                scopes.append({"key": f"rebase:{obj}", "object": obj, "mode": "rebase"})
+            elif known is None:
+                ledger.set_known_fields(obj, config.fields(obj))
+            if counts.get(obj) or (obj == "Contact" and accounts):
                 scopes.append(
                     {"key": f"window:{obj}", "object": obj, "mode": "window", "accounts": accounts}
                 )
@@ -121,10 +130,20 @@ class ChangeCaptureJob(Job):
                 ledger.save_baselines(
                     sobject, {str(r["Id"]): tokens_of(ledger, r, fields) for r in page}
                 )
+            ledger.set_known_fields(sobject, fields)
             ledger.set_window_start(sobject, end)
             return
         start = ledger.window_start(sobject) or end
         low, high = window_bounds(start, ctx.signpost)
+        if scope["mode"] == "rebase":
+            # Records not saved in this window hold values from before the mapping: known.
+            fresh = sorted(set(fields) - (ledger.known_fields(sobject) or set()))
+            soql = f"SELECT Id, {', '.join(fresh)} FROM {sobject} WHERE SystemModstamp < {low}"
+            for page in ctx.sf.query_pages(soql):
+                ctx.stats.read[sobject] += len(page)
+                ledger.add_to_baselines({str(r["Id"]): tokens_of(ledger, r, fresh) for r in page})
+            ledger.set_known_fields(sobject, fields)
+            return
         window = f"SystemModstamp >= {low} AND SystemModstamp < {high}"
         account_window = None
         if scope.get("accounts"):
@@ -157,9 +176,9 @@ class ChangeCaptureJob(Job):
         self._changes(sobject, carry, fields, matches, rules, seen)
         if account_window is not None:
             for page in self._account_contacts(select, account_window):
-                fresh = [r for r in page if str(r["Id"]) not in seen]
-                ctx.stats.read[sobject] += len(fresh)
-                self._changes(sobject, fresh, fields, matches, rules, seen, bulk=False)
+                unseen = [r for r in page if str(r["Id"]) not in seen]
+                ctx.stats.read[sobject] += len(unseen)
+                self._changes(sobject, unseen, fields, matches, rules, seen, bulk=False)
             if not self._refused:
                 ledger.set_window_start("Account", end)
         if not self._refused:
@@ -238,6 +257,7 @@ class ChangeCaptureJob(Job):
         seen.update(ids)
         baselines = ledger.baselines(ids)
         met_before = ledger.met(ids)
+        since = capture_config(ctx).mapped_since(sobject)
         followers = bulk_followers(rows) if bulk and ctx.settings.disable_bulk_triggers else set()
         stamp = soql_instant(ctx.signpost)
         items: list[dict[str, Any]] = []
@@ -254,6 +274,8 @@ class ChangeCaptureJob(Job):
                 tokens,
                 met_now & applied,
                 met_before.get(record_id, set()) & applied,
+                modified=_stamp(row.get("SystemModstamp")),
+                mapped_since=since,
             )
             if not diff:
                 continue
@@ -285,3 +307,16 @@ def _applied(ctx: Any, config: PushConfig, sobject: str) -> list[Rule]:
     by the ``subscriber_rules`` job)."""
     ledger = ledger_for(ctx)
     return [r for r in config.usable_rules(sobject) if ledger.rule_state(r.id)[0] == r.digest]
+
+
+def _stamp(value: Any) -> datetime | None:
+    """A ``SystemModstamp`` as an instant (None when absent or unreadable)."""
+    if not value:
+        return None
+    text = str(value)
+    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
+        text = text[:-2] + ":" + text[-2:]
+    try:
+        return parse_instant(text)
+    except ValueError:
+        return None

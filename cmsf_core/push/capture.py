@@ -123,15 +123,28 @@ def changed(
     tokens: Mapping[str, str],
     met_now: set[str],
     met_before: set[str],
+    *,
+    modified: datetime | None = None,
+    mapped_since: Mapping[str, datetime] | None = None,
 ) -> list[str]:
     """What changed about a record (empty: nothing to push).
 
-    A field missing from the baseline (mapped since the record was last seen) counts as
-    changed: its earlier value is unknown, and the processor sends only what differs.
+    A field missing from the baseline was mapped after the record was last seen. It
+    counts as changed when the record was saved after the field became mapped
+    (``modified`` later than ``mapped_since``): its value may have been set for the
+    mapping. Otherwise its value predates the mapping and is taken as it is.
     """
     if baseline_fields is None or not complete:
         return ["(new)"]
-    diff = [f for f, t in tokens.items() if baseline_fields.get(f) != t]
+    diff = []
+    for field, token in tokens.items():
+        known = baseline_fields.get(field)
+        if known is None:
+            since = (mapped_since or {}).get(field)
+            if since is None or modified is None or modified > since:
+                diff.append(field)
+        elif known != token:
+            diff.append(field)
     if met_now != met_before:
         diff.append("(rules)")
     return diff

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from cmsf_core.clock import parse_instant
 from cmsf_core.push.mappings import (
     MAPPING_FIELDS,
     SMS_TARGETS,
@@ -76,9 +78,16 @@ class PushConfig:
         mapped = [f for f in self.mapped_fields(sobject) if f.lower() not in seen]
         return [*CORE_FIELDS[sobject], *STATE_FIELDS, *mapped]
 
-    def tracked(self, sobject: str) -> list[str]:
-        """Fields whose change is a change to push (state fields included)."""
-        return self.fields(sobject)
+    def mapped_since(self, sobject: str) -> dict[str, datetime]:
+        """When each mapped field of ``sobject`` became mapped (its latest mapping change)."""
+        out: dict[str, datetime] = {}
+        for mapping in self.mappings:
+            if mapping.sobject != sobject or not mapping.modified:
+                continue
+            when = parse_instant(_iso(mapping.modified))
+            if mapping.sf_field not in out or when > out[mapping.sf_field]:
+                out[mapping.sf_field] = when
+        return out
 
     def list_mappings(self, list_sf_id: str, sobject: str) -> list[FieldMapping]:
         """The mappings of one list and object."""
@@ -173,3 +182,10 @@ def cached_config(ctx: JobContext) -> PushConfig:
     results = ctx.sf.query_batch(config_queries())
     rows = [list(r.records()) for r in results]
     return load_config(ctx, rows[0], rows[1], rows[2])
+
+
+def _iso(value: str) -> str:
+    """Salesforce's ``+0000`` offset as ``+00:00``."""
+    if len(value) > 5 and value[-5] in "+-" and value[-3] != ":":
+        return value[:-2] + ":" + value[-2:]
+    return value

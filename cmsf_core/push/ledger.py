@@ -10,6 +10,8 @@ Tables:
 
 - ``push_window``: per object, the start of the next change-capture window (kept apart
   from the primary sync's bookmarks, which a full sync clears);
+- ``push_fields``: per object, the fields the baselines hold (a field mapped later is
+  added to every baseline once, by a read of the records outside the capture window);
 - ``push_baseline``: per record, a token of each field the push cares about, as the
   capture last saw it (or as the engine itself wrote it), so an edit of another field, or
   the engine's own write, is not a change to push; ``complete`` is 0 for a record only
@@ -40,6 +42,7 @@ __all__ = ["PUSH_TABLES", "Baseline", "PushLedger", "SendingAction"]
 
 PUSH_TABLES = (
     "push_window",
+    "push_fields",
     "push_baseline",
     "push_met",
     "push_rules",
@@ -91,6 +94,9 @@ class PushLedger:
         with self.journal.transaction():
             self.db.execute(
                 "CREATE TABLE IF NOT EXISTS push_window (object TEXT PRIMARY KEY, value TEXT)"
+            )
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS push_fields (object TEXT PRIMARY KEY, fields TEXT)"
             )
             self.db.execute(
                 "CREATE TABLE IF NOT EXISTS push_baseline (record_id TEXT PRIMARY KEY, "
@@ -149,6 +155,34 @@ class PushLedger:
                 "INSERT INTO push_window (object, value) VALUES (?, ?) "
                 "ON CONFLICT (object) DO UPDATE SET value = excluded.value",
                 [sobject, value],
+            )
+
+    def known_fields(self, sobject: str) -> set[str] | None:
+        """The fields the baselines of ``sobject`` hold (None: not recorded yet)."""
+        row = self.db.execute("SELECT fields FROM push_fields WHERE object = ?", [sobject])
+        found = row.fetchone()
+        return set(json.loads(found[0])) if found else None
+
+    def set_known_fields(self, sobject: str, fields: Iterable[str]) -> None:
+        """Record the fields the baselines of ``sobject`` hold."""
+        with self.journal.transaction():
+            self.db.execute(
+                "INSERT INTO push_fields (object, fields) VALUES (?, ?) "
+                "ON CONFLICT (object) DO UPDATE SET fields = excluded.fields",
+                [sobject, json.dumps(sorted(fields))],
+            )
+
+    def add_to_baselines(self, rows: Mapping[str, Mapping[str, str]]) -> None:
+        """Merge field tokens into the complete baselines of existing records."""
+        known = self.baselines(rows)
+        with self.journal.transaction():
+            self.db.conn.executemany(
+                "UPDATE push_baseline SET fields = ? WHERE record_id = ? AND complete = 1",
+                [
+                    (json.dumps({**known[k].fields, **v}, sort_keys=True), k)
+                    for k, v in rows.items()
+                    if k in known
+                ],
             )
 
     # ------------------------------------------------------------------ baselines

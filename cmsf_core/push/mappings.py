@@ -41,7 +41,9 @@ __all__ = [
     "mappings_from_rows",
 ]
 
-MAPPING_FIELDS = "Id, Name, List__c, Object__c, CM_Field__c, Salesforce_Field__c, Direction__c"
+MAPPING_FIELDS = (
+    "Id, Name, List__c, Object__c, CM_Field__c, Salesforce_Field__c, Direction__c, SystemModstamp"
+)
 """Fields of ``CMSF_Field_Mapping__c`` the push reads."""
 
 PUSH_DIRECTIONS = ("Salesforce To Campaign Monitor", "Both")
@@ -77,6 +79,7 @@ class FieldMapping:
         data_type: The custom field's type (``Text``, ``Number``, ``Date``, ...), or
             ``Standard`` for the subscriber's own fields.
         options: A select field's options.
+        modified: When the mapping record last changed (``SystemModstamp``).
     """
 
     id: str
@@ -87,6 +90,7 @@ class FieldMapping:
     target: str
     data_type: str
     options: tuple[str, ...] = ()
+    modified: str = ""
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,7 @@ def mappings_from_rows(
                         str(definition["FieldName"]),
                         str(definition.get("DataType") or "Text"),
                         tuple(str(o) for o in definition.get("FieldOptions") or ()),
+                        modified=str(row.get("SystemModstamp") or ""),
                     )
                 )
                 continue
