@@ -70,7 +70,9 @@ def cm_subscriber(play: Play, args: dict[str, Any]) -> list[Mismatch]:
                 if sorted(have.get(key.lower(), [])) != values:
                     out.append(Mismatch(values, have.get(key.lower(), []), f"{key} of {where}"))
             if "mobile" in args and (found.get("MobileNumber") or "") != args["mobile"]:
-                out.append(Mismatch(args["mobile"], found.get("MobileNumber"), f"mobile of {where}"))
+                out.append(
+                    Mismatch(args["mobile"], found.get("MobileNumber"), f"mobile of {where}")
+                )
     return out
 
 

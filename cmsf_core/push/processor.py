@@ -20,8 +20,9 @@ primary sync last saw it) and which usable rules they meet now, then decides per
 - **merged**: consent is merge-safe: an opt-out on any merged record opts the master out,
   and a list unsubscribed under any merged address is unsubscribed for every address of
   the master; nothing is renamed or resubscribed, every address keeps its state;
-- **deleted** (or a converted Lead): Campaign Monitor is left alone; a deleted record's
-  memberships are unlinked.
+- **deleted** (or a converted Lead): Campaign Monitor is left alone (the org itself unlinks a
+  deleted record's memberships: the lookups are ``SetNull``; the primary sync's ``relink``
+  hands a converted Lead's to its Contact).
 
 Adds and updates go in one import per list (``Resubscribe`` false,
 ``QueueSubscriptionBasedAutoResponders`` = the "trigger journeys" setting), renames and
@@ -139,7 +140,6 @@ class _Plan:
     forget_memory: list[tuple[str, str, str]] = field(default_factory=list)
     met: dict[str, set[str]] = field(default_factory=dict)
     gone: list[str] = field(default_factory=list)
-    unlink: list[dict[str, Any]] = field(default_factory=list)
     opt_outs: list[str] = field(default_factory=list)
     problems: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
@@ -280,11 +280,7 @@ class Processor:
                 plan.gone.append(record_id)  # purged from the recycle bin: nothing to do
                 continue
             if record.get("IsDeleted") or record.get("IsConverted"):
-                plan.gone.append(record_id)
-                if record.get("IsDeleted") and not record.get("MasterRecordId"):
-                    plan.unlink += [
-                        {"Id": m["Id"], LINK[sobject]: None} for m in by_record.get(record_id, [])
-                    ]
+                plan.gone.append(record_id)  # its lookups are SetNull: the org unlinks them
                 continue
             self._decide(
                 sobject,
@@ -582,10 +578,7 @@ class Processor:
                 self._send_import(list_id, rows[start : start + IMPORT_SIZE], states, plan)
         for single in [s for s in plan.singles if s.kind == "unsubscribe"]:
             self._send_single(single, states, plan)
-        # Salesforce follows: unlinked memberships of deleted records, merged opt-outs.
-        if plan.unlink:
-            result = ctx.sf.update(MEMBER, plan.unlink)
-            ctx.stats.wrote(MEMBER, result.ids)
+        # Salesforce follows a merge: an opt-out on a merged record opts the master out.
         if plan.opt_outs:
             result = ctx.sf.update(
                 sobject, [{"Id": i, "HasOptedOutOfEmail": True} for i in plan.opt_outs]

@@ -57,7 +57,9 @@ def test_sync_status_and_bulk_actions_show_and_steer_the_push(cmsf_home: Path) -
 
     _cmsf(cmsf_home, "set-bulk-actions", "ALL_ACTIONS", "--enable")
     pushed = _cmsf(cmsf_home, "sync")
-    assert "Salesforce to Campaign Monitor" in str(pushed) and "campaign monitor writes" in str(pushed)
+    assert "Salesforce to Campaign Monitor" in str(pushed) and "campaign monitor writes" in str(
+        pushed
+    )
     account = Account(cmsf_home / "account.db")
     try:
         with account.client() as http:
