@@ -128,3 +128,18 @@ def test_the_switches_are_read_from_the_org_every_run() -> None:
         assert push.subscriber(1, "a@web.example") and push.subscriber(1, "b@web.example")
     finally:
         push.world.close()
+
+
+def test_items_left_pending_past_the_retention_are_removed_with_a_message(push: Push) -> None:
+    member = push.seeded(1)[0]
+    push.engine.set_bulk_actions("ALL_ACTIONS", True)
+    push.org.insert(
+        "CMSF_Queue_Item__c", [{"Type__c": "Record Change", "Record_Id__c": member["Contact__c"]}]
+    )
+    push.sync()
+    assert push.org.count("CMSF_Queue_Item__c") == 1  # waits while triggers are off
+    push.clock.advance(days=3)
+    report = push.sync()
+    assert push.org.count("CMSF_Queue_Item__c") == 0
+    message = next(m for m in report.messages if m.code == "CMSF-QUEUE-EXPIRED")
+    assert message.summary.startswith("1 queue item(s) older than 2 day(s)")
