@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 
@@ -256,3 +257,42 @@ def test_a_quiet_run_reads_once_and_writes_nothing(push: Push) -> None:
     )
     assert push_calls <= 2, calls  # the batch of reads (and the directory of clients)
     assert report.calls["campaign_monitor_writes"] == 0 and len(push.writes()) == before
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["not json", '{"changed": 5, "previous_email": 7}', "[1, 2]", "{" * 5000],
+    ids=["text", "wrong-types", "array", "deep"],
+)
+def test_a_queue_item_with_a_hostile_payload_is_processed_in_full(push: Push, payload: str) -> None:
+    member = push.seeded(1)[0]
+    push.mapping(1, "Title", "website")
+    push.sync()
+    push.engine.set_bulk_actions("ALL_ACTIONS", True)
+    push.org.update("Contact", member["Contact__c"], {"Title": "from a flow"})
+    push.sync()
+    push.engine.set_bulk_actions("ALL_ACTIONS", False)
+    push.org.insert(
+        "CMSF_Queue_Item__c",
+        [{"Type__c": "Record Change", "Record_Id__c": member["Contact__c"], "Payload__c": payload}],
+    )
+    push.sync()
+    assert push.fields(1, member["Email__c"])["website"] == ["from a flow"]
+
+
+def test_a_campaign_monitor_outage_fails_the_push_and_the_next_run_sends_once(push: Push) -> None:
+    member = push.seeded(1)[0]
+    push.mapping(1, "Title", "website")
+    push.sync()
+    push.org.update("Contact", member["Contact__c"], {"Title": "after the outage"})
+    push.account.start_outage(
+        "import", status=503, until=push.clock.now() + timedelta(hours=1, minutes=30)
+    )
+    failed = push.sync(status="failed")
+    assert any(m.code == "CMSF-CM-DOWN" for m in failed.messages)
+    assert push.fields(1, member["Email__c"])["website"] != ["after the outage"]
+    push.clock.advance(hours=1)
+    push.sync()
+    assert push.fields(1, member["Email__c"])["website"] == ["after the outage"]
+    imports = [w for w in push.writes() if w["path"].endswith("/import.json") and w["status"] < 300]
+    assert len(imports) == 1
