@@ -52,8 +52,8 @@ __all__ = [
     "import_subscriber",
     "reconnect",
     "reset_settings",
-    "set_security_owner",
     "set_bulk_actions",
+    "set_security_owner",
 ]
 
 BULK_ACTION_SETTINGS = {"ALL_ACTIONS": "disable_triggers", "BULK_ACTIONS": "disable_bulk_triggers"}
