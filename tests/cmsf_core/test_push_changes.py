@@ -296,3 +296,28 @@ def test_a_campaign_monitor_outage_fails_the_push_and_the_next_run_sends_once(pu
     assert push.fields(1, member["Email__c"])["website"] == ["after the outage"]
     imports = [w for w in push.writes() if w["path"].endswith("/import.json") and w["status"] < 300]
     assert len(imports) == 1
+
+
+def test_campaign_monitor_validation_codes_become_messages_and_failed_items(push: Push) -> None:
+    members = push.seeded(1)
+    push.account.create_custom_field(push.list(1)[0], "country", "Country")
+    push.sync()  # the list's new field reaches Salesforce
+    push.mapping(1, "MailingCountry", "country")
+    push.mapping(1, "DoNotCall", "ConsentToTrack")
+    push.sync()
+    push.org.update("Contact", members[0]["Contact__c"], {"MailingCountry": "Atlantis"})
+    push.org.update(
+        "Contact", members[1]["Contact__c"], {"MailingCountry": "Australia", "DoNotCall": True}
+    )
+    report = push.sync()
+    message = next(m for m in report.messages if m.code == "CMSF-PUSH-REFUSED")
+    assert members[0]["Contact__c"] in message.detail and "Code 216" in message.detail
+    assert members[1]["Contact__c"] not in message.detail
+    second = push.subscriber(1, members[1]["Email__c"])
+    assert push.fields(1, members[1]["Email__c"])["country"] == ["Australia"]
+    assert second["ConsentToTrack"] == "Yes"
+    failed = push.org.query(
+        "SELECT Record_Id__c, Error__c FROM CMSF_Queue_Item__c WHERE Status__c = 'Failed'"
+    )
+    assert [r["Record_Id__c"] for r in failed] == [members[0]["Contact__c"]]
+    assert "216" in failed[0]["Error__c"]
