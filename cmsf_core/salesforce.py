@@ -179,6 +179,18 @@ def map_salesforce_error(error: BaseException) -> CmsfError:
     status = int(getattr(error, "status", 0) or 0)
     code, message = _first_error(getattr(error, "content", None))
     label = f"Salesforce refused {error.resource_name or 'the request'}: {message or status}"
+    transient = _limit_or_retriable(label, status, code)
+    if transient is not None:
+        return transient
+    if status == 401:
+        return AuthenticationError(label, platform=PLATFORM, status=status, error_code=code)
+    if status == 404:
+        return NotFoundError(label, platform=PLATFORM, status=status, error_code=code)
+    return PlatformError(label, platform=PLATFORM, status=status, error_code=code)
+
+
+def _limit_or_retriable(label: str, status: int, code: str | None) -> CmsfError | None:
+    """The error that stops the whole request (daily limit, transient fault), or ``None``."""
     if code == "REQUEST_LIMIT_EXCEEDED":
         return BudgetExhaustedError(
             "the org's daily Salesforce API limit is exhausted (REQUEST_LIMIT_EXCEEDED)",
@@ -189,11 +201,7 @@ def map_salesforce_error(error: BaseException) -> CmsfError:
         )
     if code in RETRIABLE_CODES or status >= 500:
         return RetriableError(label, platform=PLATFORM, status=status, error_code=code)
-    if status == 401:
-        return AuthenticationError(label, platform=PLATFORM, status=status, error_code=code)
-    if status == 404:
-        return NotFoundError(label, platform=PLATFORM, status=status, error_code=code)
-    return PlatformError(label, platform=PLATFORM, status=status, error_code=code)
+    return None
 
 
 def _first_error(content: Any) -> tuple[str | None, str | None]:
@@ -381,16 +389,9 @@ class SalesforceGateway:
                     continue
                 code, message = _first_error(result)
                 label = f"Salesforce refused a query: {message or status}"
-                if code == "REQUEST_LIMIT_EXCEEDED":
-                    raise BudgetExhaustedError(
-                        "the org's daily Salesforce API limit is exhausted (REQUEST_LIMIT_EXCEEDED)",
-                        platform=PLATFORM,
-                        status=status,
-                        error_code=code,
-                        support_code="CMSF-API-LIMIT",
-                    )
-                if code in RETRIABLE_CODES or status >= 500:
-                    raise RetriableError(label, platform=PLATFORM, status=status, error_code=code)
+                transient = _limit_or_retriable(label, status, code)
+                if transient is not None:
+                    raise transient
                 error = PlatformError(label, platform=PLATFORM, status=status, error_code=code)
                 out.append(BatchQuery(self, None, error))
         return out
