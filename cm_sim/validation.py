@@ -94,7 +94,7 @@ def normalise_mobile(value: Any) -> str:
     """An E.164 number (``""`` clears).
 
     Raises:
-        CmApiError: 220 when the number is not a valid international number.
+        CmApiError: 220 when the number is not a possible international number.
     """
     if value is None or value == "":
         return ""
@@ -104,7 +104,13 @@ def normalise_mobile(value: Any) -> str:
         parsed = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException:
         raise api_error(220) from None
-    if not phonenumbers.is_valid_number(parsed):
+    # The number must be a possible E.164 number (country code and length); whether it is
+    # assigned is not checked: the product's own example, (555) 555-1234 sent as
+    # +15555551234, is accepted although 555 numbers are fictional.
+    if (
+        phonenumbers.is_possible_number_with_reason(parsed)
+        != phonenumbers.ValidationResult.IS_POSSIBLE
+    ):
         raise api_error(220)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 

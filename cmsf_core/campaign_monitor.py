@@ -167,6 +167,7 @@ class CampaignMonitorClient:
         self.page_size = page_size
         self.on_request = on_request
         self.calls = 0
+        self.write_calls = 0
         self._write_guard: str | None = None
         self._http = httpx.Client(
             transport=transport, verify=verify, timeout=timeout, follow_redirects=False
@@ -224,6 +225,8 @@ class CampaignMonitorClient:
         headers = {"Content-Type": "application/json; charset=utf-8"}
         content = json.dumps(body) if body is not None else None
         self.calls += 1
+        if method != "GET":
+            self.write_calls += 1
         if self.on_request is not None:
             self.on_request(method, path)
         try:
@@ -530,6 +533,28 @@ class CampaignMonitorClient:
         }
         return dict(
             self._request("POST", f"subscribers/{_seg(list_id)}/import.json", body=body) or {}
+        )
+
+    def update_subscriber(self, list_id: str, email: str, subscriber: Mapping[str, Any]) -> None:
+        """Update a subscriber in place (``PUT subscribers/{list}.json?email=``).
+
+        ``subscriber["EmailAddress"]`` may be a new address: the subscriber keeps its
+        history and state under it. Works on inactive subscribers too.
+        """
+        self._request(
+            "PUT",
+            f"subscribers/{_seg(list_id)}.json",
+            params={"email": email},
+            body=dict(subscriber),
+        )
+
+    def lists_for_email(self, client_id: str, email: str) -> list[dict[str, Any]]:
+        """The client's lists an address is on: ``[{ListID, ListName, SubscriberState, ...}]``."""
+        return list(
+            self._request(
+                "GET", f"clients/{_seg(client_id)}/listsforemail.json", params={"email": email}
+            )
+            or []
         )
 
     def unsubscribe(self, list_id: str, email: str) -> None:

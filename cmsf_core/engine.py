@@ -186,6 +186,14 @@ class Engine:
         )
         return changed
 
+    def set_bulk_actions(
+        self, action_type: str, disable: bool, *, changed_by: str = "cmsf set-bulk-actions"
+    ) -> list[str]:
+        """``setBulkActions``: see :func:`cmsf_core.operations.set_bulk_actions`."""
+        return operations.set_bulk_actions(
+            self.gateway(), self.clock, action_type, disable, changed_by=changed_by
+        )
+
     def disconnect(self) -> Settings:
         """Stop syncing (data stays)."""
         return operations.disconnect(self.gateway(), self.clock)

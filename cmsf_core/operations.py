@@ -13,6 +13,8 @@ Each operation reads and writes the settings record through
 - :func:`set_security_owner` — the owner of the records created for one client;
 - :func:`disconnect_client` — stop syncing one client of an agency account;
 - :func:`change_settings` — validated changes by name (what ``cmsf settings set`` does);
+- :func:`set_bulk_actions` — the product's ``setBulkActions(ALL_ACTIONS | BULK_ACTIONS,
+  disable)``: turn the record-change triggers (all, or their bulk handling) off or on;
 - :func:`clear_campaign_history` — delete tracking history (all, or from a date on);
 - :func:`import_subscriber` — refresh one subscriber's membership now, without waiting
   for the primary sync (the product's ``importSubscriber`` global API);
@@ -50,8 +52,12 @@ __all__ = [
     "import_subscriber",
     "reconnect",
     "reset_settings",
+    "set_bulk_actions",
     "set_security_owner",
 ]
+
+BULK_ACTION_SETTINGS = {"ALL_ACTIONS": "disable_triggers", "BULK_ACTIONS": "disable_bulk_triggers"}
+"""``setBulkActions`` action types and the setting each one switches."""
 
 
 def _store(gateway: SalesforceGateway, clock: Clock) -> SettingsStore:
@@ -366,6 +372,34 @@ def change_settings(
     settings = store.load().changed(**changes)
     changed = store.save(settings, changed_by=changed_by)
     return settings, changed
+
+
+def set_bulk_actions(
+    gateway: SalesforceGateway,
+    clock: Clock,
+    action_type: str,
+    disable: bool,
+    *,
+    changed_by: str = "cmsf set-bulk-actions",
+) -> list[str]:
+    """Disable (or enable) all record-change triggers, or only their bulk handling.
+
+    ``ALL_ACTIONS`` switches ``disable_triggers`` (no record change is pushed while on, for
+    example during a data load); ``BULK_ACTIONS`` switches ``disable_bulk_triggers`` (only
+    the first record of a bulk change is pushed).
+
+    Returns:
+        The names of the settings that changed.
+
+    Raises:
+        ConfigError: For an unknown action type.
+    """
+    setting = BULK_ACTION_SETTINGS.get(action_type.strip().upper())
+    if setting is None:
+        raise ConfigError(
+            f"unknown action type {action_type!r}; use {' or '.join(BULK_ACTION_SETTINGS)}"
+        )
+    return change_settings(gateway, clock, {setting: disable}, changed_by=changed_by)[1]
 
 
 def clear_campaign_history(

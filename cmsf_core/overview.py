@@ -29,6 +29,7 @@ from cmsf_core.clock import ClockError, parse_instant
 from cmsf_core.errors import CmsfError, ConfigError
 from cmsf_core.formatting import seconds_between
 from cmsf_core.messages import SEVERITIES
+from cmsf_core.push.queue import queue_view
 from cmsf_core.settings_store import SettingsStore
 from cmsf_core.support_codes import guidance
 
@@ -45,6 +46,7 @@ __all__ = [
     "ClientView",
     "ListView",
     "MessageView",
+    "QueueDepth",
     "RunView",
     "SyncView",
     "account_clients",
@@ -129,6 +131,14 @@ class ApiView:
 
 
 @dataclass
+class QueueDepth:
+    """Record changes waiting to be pushed to Campaign Monitor."""
+
+    pending: int
+    oldest: str | None
+
+
+@dataclass
 class SyncView:
     """The Sync Settings screen."""
 
@@ -148,6 +158,7 @@ class SyncView:
     clients: list[ClientView] = field(default_factory=list)
     api: ApiView | None = None
     runs: list[RunView] = field(default_factory=list)
+    queue: QueueDepth | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON-ready values."""
@@ -310,6 +321,7 @@ def sync_view(engine: Engine, connection: Connection, *, runs: int = 10) -> Sync
             run_share=settings.run_api_share,
             org_ceiling=settings.org_api_ceiling,
         )
+    queue = queue_view(gateway)
     recent = run_views(engine.journal, runs)
     finished = next((r for r in recent if r.finished_at), None)
     return SyncView(
@@ -329,6 +341,7 @@ def sync_view(engine: Engine, connection: Connection, *, runs: int = 10) -> Sync
         clients=clients,
         api=api,
         runs=recent,
+        queue=QueueDepth(queue.pending, queue.oldest),
     )
 
 

@@ -17,7 +17,9 @@ Failure policy:
 Counting: every API call of an invocation is recorded in the journal once, under the job
 that made it or, for the runtime's own calls (settings, limits, safety check, the
 outcome written to the settings record), under ``runtime``; so the summary, ``cmsf
-status`` and the journal show the same numbers. Records written count distinct records.
+status`` and the journal show the same numbers; ``campaign_monitor_writes`` counts the
+Campaign Monitor requests that write (a part of ``campaign_monitor``). Records written
+count distinct records.
 Progress is also told to the ``cmsf.events`` logger (run, job and message events with
 counts, never credentials or subscriber data) for unattended runs.
 """
@@ -120,6 +122,8 @@ class LocalRuntime:
         self.progress = progress
         self.shadow = Shadow(journal)
         self._job_calls: Counter[str] = Counter()
+        self._writes_start = 0
+        self._job_writes = 0
         self._open: tuple[str, int, int] | None = None
 
     def run(self, *, full: bool = False) -> RunReport:
@@ -148,6 +152,7 @@ class LocalRuntime:
 
     def _run(self, *, full: bool) -> RunReport:
         sf_calls, cm_calls = self.gateway.calls, self.cm.calls
+        self._writes_start = self.cm.write_calls
         self._job_calls = Counter()
         store = SettingsStore(self.gateway, self.clock)
         settings = store.load()
@@ -292,6 +297,8 @@ class LocalRuntime:
         calls = {
             "salesforce": self.gateway.calls - sf_before,
             "campaign_monitor": self.cm.calls - cm_before,
+            # a part of the Campaign Monitor calls: the requests that write (not GET)
+            "campaign_monitor_writes": self.cm.write_calls - self._writes_start,
         }
         for platform, total in calls.items():
             self.journal.add_calls(run_id, RUNTIME_JOB, platform, total - self._job_calls[platform])
@@ -363,6 +370,7 @@ class LocalRuntime:
             self.journal.finish_job(run_id, job.name, "skipped", self.clock.now())
             return True
         sf_before, cm_before = self.gateway.calls, self.cm.calls
+        self._job_writes = self.cm.write_calls
         written_before = sum(ctx.stats.written.values())
         started = time.monotonic()
 
@@ -417,6 +425,7 @@ class LocalRuntime:
         for platform, made in (
             ("salesforce", self.gateway.calls - sf_before),
             ("campaign_monitor", self.cm.calls - cm_before),
+            ("campaign_monitor_writes", self.cm.write_calls - self._job_writes),
         ):
             self.journal.add_calls(run_id, job, platform, made)
             self._job_calls[platform] += made

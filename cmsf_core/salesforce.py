@@ -41,7 +41,9 @@ from cmsf_core.pagination import NextRecordsUrlPaginator
 from cmsf_core.retry import RetryPolicy, call_with_retries
 
 __all__ = [
+    "BATCH_SUBREQUESTS",
     "COLLECTION_SIZE",
+    "BatchQuery",
     "RecordFailure",
     "SalesforceGateway",
     "WriteResult",
@@ -51,6 +53,8 @@ __all__ = [
 PLATFORM = "salesforce"
 COLLECTION_SIZE = 200
 """Records per sObject Collections call (the platform's maximum)."""
+BATCH_SUBREQUESTS = 25
+"""Subrequests per ``composite/batch`` call (the platform's maximum)."""
 
 RETRIABLE_CODES = frozenset(
     {"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE", "REQUEST_RUNNING_TOO_LONG"}
@@ -99,6 +103,53 @@ class WriteResult:
         return sum(1 for value in self.ids if value is not None)
 
 
+class BatchQuery:
+    """One query of a :meth:`SalesforceGateway.query_batch` call, answered in one request.
+
+    Its first page comes with the batch; :meth:`pages` yields it and then follows
+    ``nextRecordsUrl`` (one call per further page). A query Salesforce refused (a malformed
+    condition, an unknown field) keeps its error in :attr:`error` and affects no other
+    query of the batch; :meth:`pages` raises it.
+    """
+
+    def __init__(
+        self,
+        gateway: SalesforceGateway,
+        body: Mapping[str, Any] | None,
+        error: CmsfError | None,
+    ) -> None:
+        self._gateway = gateway
+        self._body = body
+        self.error = error
+
+    @property
+    def total(self) -> int:
+        """``totalSize`` of the query (0 when it failed)."""
+        return int((self._body or {}).get("totalSize", 0))
+
+    def pages(self) -> Iterator[list[dict[str, Any]]]:
+        """The records, one page at a time (``attributes`` removed).
+
+        Raises:
+            CmsfError: The error Salesforce answered this query with.
+        """
+        if self.error is not None:
+            raise self.error
+        body = self._body or {}
+        paginator = NextRecordsUrlPaginator()
+        paginator.advance(body)
+        yield [strip_attributes(r) for r in body.get("records", [])]
+        while not paginator.finished:
+            body = self._gateway._query_more(paginator.current_value or "")
+            paginator.advance(body)
+            yield [strip_attributes(r) for r in body.get("records", [])]
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """Every record, page after page (see :meth:`pages`)."""
+        for page in self.pages():
+            yield from page
+
+
 def map_salesforce_error(error: BaseException) -> CmsfError:
     """Map a simple-salesforce or transport exception to an engine error.
 
@@ -128,6 +179,18 @@ def map_salesforce_error(error: BaseException) -> CmsfError:
     status = int(getattr(error, "status", 0) or 0)
     code, message = _first_error(getattr(error, "content", None))
     label = f"Salesforce refused {error.resource_name or 'the request'}: {message or status}"
+    transient = _limit_or_retriable(label, status, code)
+    if transient is not None:
+        return transient
+    if status == 401:
+        return AuthenticationError(label, platform=PLATFORM, status=status, error_code=code)
+    if status == 404:
+        return NotFoundError(label, platform=PLATFORM, status=status, error_code=code)
+    return PlatformError(label, platform=PLATFORM, status=status, error_code=code)
+
+
+def _limit_or_retriable(label: str, status: int, code: str | None) -> CmsfError | None:
+    """The error that stops the whole request (daily limit, transient fault), or ``None``."""
     if code == "REQUEST_LIMIT_EXCEEDED":
         return BudgetExhaustedError(
             "the org's daily Salesforce API limit is exhausted (REQUEST_LIMIT_EXCEEDED)",
@@ -138,11 +201,7 @@ def map_salesforce_error(error: BaseException) -> CmsfError:
         )
     if code in RETRIABLE_CODES or status >= 500:
         return RetriableError(label, platform=PLATFORM, status=status, error_code=code)
-    if status == 401:
-        return AuthenticationError(label, platform=PLATFORM, status=status, error_code=code)
-    if status == 404:
-        return NotFoundError(label, platform=PLATFORM, status=status, error_code=code)
-    return PlatformError(label, platform=PLATFORM, status=status, error_code=code)
+    return None
 
 
 def _first_error(content: Any) -> tuple[str | None, str | None]:
@@ -294,6 +353,48 @@ class SalesforceGateway:
 
     def _restful(self, path: str, method: str, **kwargs: Any) -> Any:
         return self._call(lambda sf: sf.restful(path, method=method, **kwargs))
+
+    def query_batch(self, queries: Sequence[tuple[str, bool]]) -> list[BatchQuery]:
+        """Run several queries in one ``composite/batch`` request per 25 (one API call each).
+
+        Args:
+            queries: ``(soql, include_deleted)`` pairs (``include_deleted`` uses ``queryAll``).
+
+        Returns:
+            One :class:`BatchQuery` per query, in order; a refused query carries its error.
+        """
+        out: list[BatchQuery] = []
+        for start in range(0, len(queries), BATCH_SUBREQUESTS):
+            chunk = queries[start : start + BATCH_SUBREQUESTS]
+            version = self.sf.sf_version
+            payload = {
+                "haltOnError": False,
+                "batchRequests": [
+                    {
+                        "method": "GET",
+                        "url": f"v{version}/{'queryAll' if deleted else 'query'}/?q="
+                        + quote(soql, safe=""),
+                    }
+                    for soql, deleted in chunk
+                ],
+            }
+            body = self._restful("composite/batch", "POST", json=payload) or {}
+            results = list(body.get("results") or [])
+            for index, _ in enumerate(chunk):
+                item = results[index] if index < len(results) else {}
+                status = int(item.get("statusCode") or 0)
+                result = item.get("result")
+                if 200 <= status < 300 and isinstance(result, Mapping):
+                    out.append(BatchQuery(self, result, None))
+                    continue
+                code, message = _first_error(result)
+                label = f"Salesforce refused a query: {message or status}"
+                transient = _limit_or_retriable(label, status, code)
+                if transient is not None:
+                    raise transient
+                error = PlatformError(label, platform=PLATFORM, status=status, error_code=code)
+                out.append(BatchQuery(self, None, error))
+        return out
 
     def count(self, soql: str) -> int:
         """Run a ``SELECT COUNT() ...`` query and return the count."""

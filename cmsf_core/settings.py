@@ -82,12 +82,16 @@ DEFAULT_LIMITS: dict[str, int] = {
     "tracking_cleanup": 2000,
     "queue_cleanup": 2000,
     "subscription_cleanup": 2000,
+    "push": 200,
     "bulk_threshold": 2000,
     "cm_page_size": 1000,
     "campaign_stats_days": 90,
     "reconcile_hours": 24,
 }
 """Internal governor limits: batch sizes per job and the engine's tuning knobs.
+
+``push`` is the number of Salesforce records the Salesforce -> Campaign Monitor jobs read
+and process per atomic batch (and per queue-item write).
 
 Batch sizes of the subscribers and tracking history jobs are above ``bulk_threshold`` on
 purpose: Campaign Monitor pages (1,000 rows) are buffered up to a batch, so a large sync

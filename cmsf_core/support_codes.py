@@ -134,6 +134,51 @@ SUPPORT_CODES: dict[str, SupportCode] = {
         "so no unsubscribe is scored and opt-outs happen as if protection were off. Keep "
         "Unsubscribe in the tracking activity types.",
     ),
+    "CMSF-RULE-INVALID": SupportCode(
+        "Subscriber rules or field mappings cannot be applied",
+        "The detail names each rule and mapping and why: criteria Salesforce refuses (an "
+        "unknown field, a syntax error), no list, a Campaign Monitor field the list does not "
+        "have. They are skipped until fixed; everything else is pushed. Fix the criteria "
+        "(a SOQL condition such as LeadSource = 'Web') or the mapping, and the next run "
+        "applies the rule to every matching record.",
+    ),
+    "CMSF-PUSH-REFUSED": SupportCode(
+        "Campaign Monitor refused subscriber data",
+        "Campaign Monitor answered with a validation code for the records named in the "
+        "detail (an invalid email address, a custom field value its type refuses, a "
+        "consent value). Their queue items are marked Failed with the reason; the next "
+        "change of the record sends it again.",
+    ),
+    "CMSF-PUSH-VALUE": SupportCode(
+        "Salesforce values that do not fit Campaign Monitor",
+        "A mapped value could not be converted to the list field's type (a date out of "
+        "range, an option the field does not have, text longer than 250 characters) or a "
+        "record to add has no email. The rest of the record's data was sent; fix the value "
+        "or the mapping.",
+    ),
+    "CMSF-SMS-INVALID": SupportCode(
+        "Mobile numbers that are not valid",
+        "A mapped mobile number is not a valid number for the SMS country setting, so it "
+        "was not sent (the rest of the record was). Correct the number, or include the "
+        "country code (+44 ...).",
+    ),
+    "CMSF-SMS-OFF": SupportCode(
+        "SMS field mappings ignored",
+        "Mappings to MobileNumber or ConsentToSendSms are only used with SMS enabled "
+        "('cmsf settings set sms_enabled=true', for an account with SMS).",
+    ),
+    "CMSF-PUSH-RENAME": SupportCode(
+        "Email changes that could not be applied in Campaign Monitor",
+        "A Contact's or Lead's new address could not replace the old one in a list: the list "
+        "already has the new address, or Campaign Monitor refused it. The old subscriber was "
+        "left as it is.",
+    ),
+    "CMSF-QUEUE-EXPIRED": SupportCode(
+        "Queue items removed before they were processed",
+        "Queue items waited longer than queue_retention_days and were cleaned up unsent "
+        "(for example while triggers were disabled). Raise queue_retention_days if they "
+        "should wait longer.",
+    ),
     "CMSF-TX-RATE": SupportCode(
         "Transactional email rate limit",
         "Campaign Monitor rate-limited transactional requests; they are retried on the next run.",

@@ -52,6 +52,29 @@ def salesforce_calls(play: Play, args: dict[str, Any]) -> float:
 
 
 @FIGURES.register(
+    "campaign_monitor_writes",
+    "Campaign Monitor requests that write (not GET), from the engine's run reports.",
+    RUNS_ONLY,
+)
+def campaign_monitor_writes(play: Play, args: dict[str, Any]) -> float:
+    """Sum of the runs' Campaign Monitor write requests."""
+    return _calls(play, args, "campaign_monitor_writes")
+
+
+@FIGURES.register(
+    "pushed",
+    "What the Salesforce to Campaign Monitor push did (kind: added, updated, renamed, "
+    "unsubscribed, refused, changes queued, ...).",
+    arg_schema(("kind",), run=RUN_ARG, kind={"type": "string", "minLength": 1, "maxLength": 40}),
+)
+def pushed(play: Play, args: dict[str, Any]) -> float:
+    """Sum of one of the runs' push counts."""
+    return float(
+        sum(r.report.stats.pushed.get(args["kind"], 0) for r in _runs(play, args) if r.report)
+    )
+
+
+@FIGURES.register(
     "campaign_monitor_calls", "Campaign Monitor API calls made by the engine.", RUNS_ONLY
 )
 def campaign_monitor_calls(play: Play, args: dict[str, Any]) -> float:

@@ -25,6 +25,7 @@ from cmsf_core.cli.admin import (
     reconnect,
     reset_settings,
     security_owner,
+    set_bulk_actions,
     settings,
     sync_user,
 )
@@ -78,6 +79,7 @@ for command in (
     security_owner,
     reset_settings,
     settings,
+    set_bulk_actions,
     clear_history,
     import_subscriber,
     create_list,

@@ -15,6 +15,7 @@ import click
 
 from cmsf_core.cli.base import console, emit_json, fail, global_options, opened, table
 from cmsf_core.errors import ConfigError
+from cmsf_core.operations import BULK_ACTION_SETTINGS
 from cmsf_core.overview import all_clients, all_lists, resolve
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ __all__ = [
     "reconnect",
     "reset_settings",
     "security_owner",
+    "set_bulk_actions",
     "settings",
     "sync_user",
 ]
@@ -254,6 +256,45 @@ def settings_set(ctx: click.Context, assignments: tuple[str, ...]) -> None:
     with opened(ctx) as engine:
         changed = engine.engine.change_settings(changes, changed_by="cmsf settings set")
     click.echo(f"changed: {', '.join(changed)}" if changed else "nothing changed")
+
+
+@click.command("set-bulk-actions")
+@click.argument(
+    "action_type",
+    metavar="ALL_ACTIONS|BULK_ACTIONS",
+    type=click.Choice(["ALL_ACTIONS", "BULK_ACTIONS"], case_sensitive=False),
+)
+@click.option(
+    "--disable/--enable",
+    "disable",
+    default=None,
+    help="Turn the triggers off (--disable) or back on (--enable); one is required.",
+)
+@global_options()
+@click.pass_context
+def set_bulk_actions(ctx: click.Context, action_type: str, disable: bool | None) -> None:
+    """Turn Salesforce record-change triggers off or on (the product's setBulkActions).
+
+    ALL_ACTIONS: no Contact or Lead change is pushed to Campaign Monitor while disabled
+    (setting disable_triggers), for example during a data load. BULK_ACTIONS: only the
+    first record of a bulk change is pushed (setting disable_bulk_triggers).
+
+    \b
+    Examples:
+      cmsf set-bulk-actions ALL_ACTIONS --disable   # before a data load
+      cmsf set-bulk-actions ALL_ACTIONS --enable    # after it
+      cmsf set-bulk-actions BULK_ACTIONS --disable
+    """
+    if disable is None:
+        raise click.UsageError("give --disable or --enable")
+    with opened(ctx) as engine:
+        changed = engine.engine.set_bulk_actions(action_type, disable)
+    setting = BULK_ACTION_SETTINGS[action_type.upper()]
+    state = "disabled" if disable else "enabled"
+    click.echo(
+        f"{action_type.upper()} {state} ({setting}={'true' if disable else 'false'})"
+        + ("" if changed else "; it already was")
+    )
 
 
 @click.command("clear-history")

@@ -104,6 +104,7 @@ def report_json(report: RunReport, run_calls: dict[str, int] | None = None) -> d
         "written": dict(report.stats.written),
         "deleted": dict(report.stats.deleted),
         "failed": dict(report.stats.failed),
+        "pushed": dict(report.stats.pushed),
         "jobs": {row["job"]: row["status"] for row in report.jobs},
         "messages": [
             {
@@ -140,6 +141,11 @@ def print_summary(out: Console, report: RunReport, run_calls: dict[str, int]) ->
             ),
         )
     out.print(records)
+    if report.stats.pushed:
+        pushed = table("Salesforce to Campaign Monitor", "count", title="Pushed")
+        for name, count in sorted(report.stats.pushed.items()):
+            pushed.add_row(name, f"{count:,}")
+        out.print(pushed)
     columns = ["platform", "calls"] + (["whole run"] if report.run.resumed else [])
     calls = table(*columns, title="API calls")
     for platform, count in sorted(report.calls.items()):

@@ -105,6 +105,14 @@ def _print_status(out: Console, view: SyncView) -> None:
         )
     facts.add_row("Last sync", last)
     facts.add_row("Next run", local_time(view.next_run, empty="not scheduled"))
+    if view.queue is not None:
+        queue = (
+            "empty"
+            if not view.queue.pending
+            else f"{view.queue.pending:,} record change(s) waiting to be pushed to Campaign "
+            f"Monitor; the oldest since {local_time(view.queue.oldest)}"
+        )
+        facts.add_row("Queue", queue)
     if view.api is not None:
         api = view.api
         facts.add_row(
@@ -128,7 +136,7 @@ def _print_status(out: Console, view: SyncView) -> None:
 @global_options()
 @click.pass_context
 def status(ctx: click.Context, limit: int, as_json: bool) -> None:
-    """Show the Sync Settings screen: connection, sync user, schedule, clients, recent runs.
+    """Show the Sync Settings screen: connection, sync user, schedule, queue, clients, recent runs.
 
     Interrupted runs show as "interrupted (resumes next run)"; times are local.
 

@@ -5,7 +5,8 @@
   are no longer read, so it could only be partial); every event goes when retention is 0,
   and events of types no longer kept go (their bookmarks too, so turning a type back on
   fetches it again).
-- ``queue_cleanup`` removes queue items older than ``queue_retention_days`` (default 2).
+- ``queue_cleanup`` removes queue items older than ``queue_retention_days`` (default 2);
+  items removed before they were processed are counted in a maintenance message.
 """
 
 from __future__ import annotations
@@ -80,7 +81,22 @@ class QueueCleanupJob(Job):
 
     def execute(self, scope: Scope) -> None:
         ctx = self.ctx
-        horizon = ctx.clock.now() - timedelta(days=ctx.settings.queue_retention_days)
-        soql = f"SELECT Id FROM {QUEUE_ITEM} WHERE CreatedDate < {_soql_datetime(horizon)}"
+        days = ctx.settings.queue_retention_days
+        horizon = ctx.clock.now() - timedelta(days=days)
+        soql = (
+            f"SELECT Id, Status__c, Type__c FROM {QUEUE_ITEM} "
+            f"WHERE CreatedDate < {_soql_datetime(horizon)}"
+        )
+        unsent = 0
         for page in ctx.sf.query_pages(soql):
+            unsent += sum(1 for r in page if r.get("Status__c") in ("Pending", "Processing", None))
             delete_records(ctx, QUEUE_ITEM, [(row["Id"], row["Id"]) for row in page], job=self.name)
+        if unsent:
+            ctx.log.raise_message(
+                "Warning",
+                self.name,
+                "CMSF-QUEUE-EXPIRED",
+                f"{unsent} queue item(s) older than {days} day(s) were removed unprocessed",
+                "They waited longer than queue_retention_days (triggers disabled, or the push "
+                "failing for that long). The changes they stood for were not sent.",
+            )

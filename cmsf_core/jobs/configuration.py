@@ -38,7 +38,7 @@ class ConfigurationJob(Job):
     name = "configuration"
     title = "Configuration (clients, lists, users)"
     limit = "configuration"
-    follows = ("suppression", "subscribers")
+    follows = ("suppression", "change_capture")
 
     def start(self) -> Iterable[Scope]:
         ctx = self.ctx

@@ -273,12 +273,15 @@ class RunStats:
 
     ``read``, ``failed`` and ``deleted`` are counters by object (jobs add to them);
     ``written`` counts *distinct* records, so jobs report what they wrote with
-    :meth:`wrote` and the Salesforce Ids it returned.
+    :meth:`wrote` and the Salesforce Ids it returned. ``pushed`` counts what the
+    Salesforce -> Campaign Monitor push did (changes queued, subscribers added, updated,
+    renamed, unsubscribed, refused).
     """
 
     read: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
     deleted: Counter[str] = field(default_factory=Counter)
+    pushed: Counter[str] = field(default_factory=Counter)
     _written: _DistinctIds = field(default_factory=_DistinctIds, repr=False)
 
     def wrote(self, sobject: str, ids: Iterable[str | None]) -> None:

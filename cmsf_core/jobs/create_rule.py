@@ -17,6 +17,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from cmsf_core.jobs.writer import report_failures
+from cmsf_core.push.capture import note_engine_write
 
 if TYPE_CHECKING:
     from cmsf_core.jobs.context import JobContext, ListInfo
@@ -149,6 +150,18 @@ def create_people(
             else:
                 ctx.matcher.remember(emails[index], lead_id=sf_id)
     ctx.stats.wrote(target, result.ids)
+    # What the engine created is not a Salesforce change to send back to Campaign Monitor.
+    note_engine_write(
+        ctx,
+        target,
+        {
+            sf_id: {"HasOptedOutOfEmail": False, "IsDeleted": False, "IsConverted": False}
+            | records[index]
+            for index, sf_id in enumerate(result.ids)
+            if sf_id is not None
+        },
+        created=True,
+    )
     if result.failures:
         ctx.stats.failed[target] += len(result.failures)
         report_failures(

@@ -23,6 +23,7 @@ from typing import Any
 from cmsf_core.jobs import pending
 from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.jobs.writer import report_failures
+from cmsf_core.push.capture import note_engine_write
 
 __all__ = ["EmailOptOutJob"]
 
@@ -119,6 +120,10 @@ class EmailOptOutJob(Job):
         result = ctx.sf.update(sobject, updates)
         ctx.stats.wrote(sobject, result.ids)
         pending.resolved(ctx, self.name, [i for i in result.ids if i])
+        # The push must not take the engine's own opt-outs for changes to send back.
+        note_engine_write(
+            ctx, sobject, {i: {"HasOptedOutOfEmail": True} for i in result.ids if i is not None}
+        )
         if result.failures:
             ctx.stats.failed[sobject] += len(result.failures)
             pending.refused(

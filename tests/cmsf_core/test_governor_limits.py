@@ -92,6 +92,12 @@ def _unsubscribe_linked_contacts(world: World, engine: Engine, clock: VirtualClo
                 continue  # not on this list
 
 
+def _rename_contacts(world: World, engine: Engine, clock: VirtualClock) -> None:
+    rows = world.org.query("SELECT Id FROM Contact ORDER BY Id LIMIT 3")
+    for index, row in enumerate(rows):
+        world.org.update("Contact", row["Id"], {"FirstName": f"Renamed{index}"})
+
+
 def _shorter_retention(world: World, engine: Engine, clock: VirtualClock) -> None:
     engine.change_settings({"tracking_activity_types": "Sent,Open"})
 
@@ -176,6 +182,7 @@ CASES: list[tuple[str, int, WorldSpec, Measure, str]] = [
     ("cm_page_size", 10, SMALL, _cm_calls, "more"),
     ("campaign_stats_days", 30, SMALL, _summary_reads_days_later, "fewer"),
     ("reconcile_hours", 2, SMALL, _reconciliation_reads, "more"),
+    ("push", 1, SMALL, _second_sync(_rename_contacts, "CMSF_Queue_Item__c"), "more"),
 ]  # fmt: skip
 
 
