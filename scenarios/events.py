@@ -4,7 +4,9 @@ Each event is a function ``fn(play, args, alias) -> outcome`` registered in
 :data:`EVENTS` with a schema for its ``with:`` arguments. Events act through the
 simulators' control APIs (what a subscriber, a spam filter or a Campaign Monitor user
 does) or through the engine's operations (what a Salesforce admin does on the settings
-screens). Salesforce-side events and injected faults live in :mod:`scenarios.events_sf`.
+screens). Edits of the account and the integration's own settings live in
+:mod:`scenarios.events_account`, Salesforce-side events in :mod:`scenarios.events_sf` and
+:mod:`scenarios.events_org`, injected faults in :mod:`scenarios.events_faults`.
 """
 
 from __future__ import annotations
@@ -394,44 +396,3 @@ def suppression_removed(play: Play, args: dict[str, Any], alias: str | None) -> 
     for email in emails:
         play.account.unsuppress_at(client_id, email)
     return f"{len(emails)} address(es) no longer suppressed for {args['client']}"
-
-
-# ---------------------------------------------------------------------- the integration
-
-
-@EVENTS.register(
-    "client_selection_changed",
-    "An admin reconnects with another selection of clients (deselected clients' data goes).",
-    arg_schema(
-        ("clients",),
-        clients={
-            "oneOf": [{"const": "*"}, {"type": "array", "items": ALIAS_ARG, "minItems": 1}],
-            "x-message": "must be '*' or a list of clients such as [client1]",
-        },
-    ),
-    live=True,
-)
-def client_selection_changed(play: Play, args: dict[str, Any], alias: str | None) -> str:
-    """Reconnect with the chosen clients."""
-    clients = args["clients"]
-    ids = ("*",) if clients == "*" else tuple(play.ref(c, "client") for c in clients)
-    play.engine.reconnect(ids)
-    return f"clients selected: {'all' if clients == '*' else ', '.join(clients)}"
-
-
-@EVENTS.register(
-    "settings_changed",
-    "An admin changes settings on the settings screens (names as in cmsf_core.settings).",
-    {"type": "object", "minProperties": 1},
-    live=True,
-)
-def settings_changed(play: Play, args: dict[str, Any], alias: str | None) -> str:
-    """Apply setting changes."""
-    changed = play.engine.change_settings(dict(args), changed_by="scenario")
-    return f"settings changed: {', '.join(changed) or 'none (same values)'}"
-
-
-@EVENTS.register("time_passes", "Nothing happens; the clock moves to this step's time.", live=True)
-def time_passes(play: Play, args: dict[str, Any], alias: str | None) -> str:
-    """Nothing but time."""
-    return "time passes"
