@@ -24,15 +24,18 @@ fault                   what the k-th call meets
 ``rate_limit``          Campaign Monitor: 429 for ``count`` requests
 ======================  =====================================================================
 
-A fault the run never reaches (it made fewer calls) is dropped at the end of the run;
-the timeline says which faults fired and where.
+A fault lasts no longer than its run: what is left of it when the run ends (requests of
+a ``count`` not used up, a lock not met) is dropped, and so is a fault the run never
+reached (it made fewer calls); the timeline says which faults fired and where.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -108,6 +111,7 @@ class RunFaults:
         self.armed: list[ArmedFault] = []
         self.calls: Counter[str] = Counter()
         self.active = False
+        self._undo: list[Callable[[], None]] = []
 
     def arm(self, fault: ArmedFault) -> None:
         """Keep ``fault`` for the next run."""
@@ -119,8 +123,15 @@ class RunFaults:
         self.active = True
 
     def end_run(self) -> list[str]:
-        """The run ended: drop every armed fault; say which fired and which were never met."""
+        """The run ended: drop every armed fault and what is left of those that fired.
+
+        Returns:
+            Which faults fired (and where) and which the run never reached.
+        """
         self.active = False
+        for undo in self._undo:
+            undo()
+        self._undo = []
         said = [
             f"{f.describe()} fired ({f.fired})"
             if f.fired
@@ -160,11 +171,12 @@ class RunFaults:
             fault.fired = f"call {number}: {method} {path}"
             account = self.play.account
             if fault.kind == "server_error":
-                account.start_outage(".*", status=fault.status, count=fault.count)
+                made = account.start_outage(".*", status=fault.status, count=fault.count)
             elif fault.kind == "timeout":
-                account.time_out(".*", count=fault.count)
+                made = account.time_out(".*", count=fault.count)
             else:
-                account.rate_limit_storm(".*", count=fault.count)
+                made = account.rate_limit_storm(".*", count=fault.count)
+            self._undo.append(partial(_discard, account.faults, made))
         self._notice("campaign_monitor", number, method, path)
 
     # ------------------------------------------------------------------ firing
@@ -189,6 +201,14 @@ class RunFaults:
             if fault.kind == "session_expired":
                 control.expire_sessions()
             elif fault.kind == "row_lock":
-                control.lock(object_name=fault.object, attempts=fault.count)
+                lock = control.lock(object_name=fault.object, attempts=fault.count)
+                self._undo.append(partial(_discard, control.locks, lock))
             else:
-                control.unavailable(status=fault.status, requests=fault.count)
+                outage = control.unavailable(status=fault.status, requests=fault.count)
+                self._undo.append(partial(_discard, control.outages, outage))
+
+
+def _discard(items: list[Any], item: Any) -> None:
+    """Remove ``item`` from ``items`` if it is still there (its count may have run out)."""
+    if item in items:
+        items.remove(item)
