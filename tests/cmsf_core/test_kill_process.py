@@ -178,7 +178,6 @@ def test_a_first_sync_killed_again_and_again_ends_as_an_unbroken_one(tmp_path: P
     _new_world(tmp_path / "start")
     moments = _check(tmp_path / "start", tmp_path, 1)
     assert len(moments) == KILLS, moments
-    print("\n".join(moments))
 
 
 def test_an_incremental_sync_killed_again_and_again_ends_as_an_unbroken_one(
