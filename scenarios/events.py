@@ -261,13 +261,16 @@ def campaign_sent(play: Play, args: dict[str, Any], alias: str | None) -> str:
         name=TEXT_ARG,
         delay_seconds={"type": "integer", "minimum": 0, "maximum": 3600},
         resubscribe=SHARE,
+        resubscribe_after_seconds={"type": "integer", "minimum": 1, "maximum": 86400},
     ),
 )
 def spam_filter_scan(play: Play, args: dict[str, Any], alias: str | None) -> str:
     """Send a campaign to ``list`` while a link scanner guards ``domain``.
 
     ``delay_seconds`` is how long after delivery it scans (5), ``resubscribe`` the share
-    of scans that also click the resubscribe link of the success page (1).
+    of scans that also click the resubscribe link of the success page (1), and
+    ``resubscribe_after_seconds`` how long after the unsubscribe they do (2): minutes, and a
+    run can fall between the unsubscribe and the resubscribe.
     """
     list_id = play.ref(args["list"], "list")
     two_click = bool(args.get("two_click", False))
@@ -277,6 +280,7 @@ def spam_filter_scan(play: Play, args: dict[str, Any], alias: str | None) -> str
         args.get("share", 1.0),
         args.get("delay_seconds", 5),
         resubscribe_rate=args.get("resubscribe", 1.0),
+        resubscribe_after_seconds=args.get("resubscribe_after_seconds", 2),
     )
     previous = play.account.activity_model
     play.account.use_activity_model(None)

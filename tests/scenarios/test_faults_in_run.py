@@ -178,12 +178,14 @@ def test_a_spam_filter_scan_can_come_after_a_run(scenario_file: Callable[..., Pa
             """
             timeline:
               - {at: +1m, event: subscribers_added, with: {list: list1, emails: [cy@scan.example], salesforce: contact}}
-              - {at: +2m, event: spam_filter_scan, with: {list: list1, domain: scan.example, delay_seconds: 3600}}
-              - {at: +30m, run: primary_sync}
+              - at: +2m
+                event: spam_filter_scan
+                with: {list: list1, domain: scan.example, delay_seconds: 3600, resubscribe_after_seconds: 900}
+              - {at: +30m, run: primary_sync, note: before the scan}
               - at: +31m
                 check: [{member_state: {list: list1, email: cy@scan.example, state: Active}}]
-              - {at: +1h2m3s, run: primary_sync, note: between the unsubscribe and the resubscribe}
-              - at: +1h3m
+              - {at: +1h10m, run: primary_sync, note: between the unsubscribe and the resubscribe}
+              - at: +1h11m
                 check: [{member_state: {list: list1, email: cy@scan.example, state: Unsubscribed}}]
               - {at: +2h, run: primary_sync}
             expect:
