@@ -6,8 +6,9 @@ simple-salesforce), and lists every difference a person would care about: lists 
 and options), memberships (state, when it changed, name, custom fields), campaigns
 (hidden ones and those outside the settings' filters excluded), tracking history within
 retention and kept types, campaign links and member statuses (see
-:mod:`scenarios.compare_campaigns`), opt-outs when the opt-out option is on,
-suppressions and smart emails. :func:`org_state` is a canonical snapshot of the synced
+:mod:`scenarios.compare_campaigns`), opt-outs when the opt-out option is on (with
+scanner protection, not for people only a link scanner unsubscribed), suppressions and
+smart emails. :func:`org_state` is a canonical snapshot of the synced
 objects (no Ids, no timestamps of the writes), for checking that two runs ended in the
 same state.
 
@@ -28,6 +29,7 @@ from typing import Any
 import httpx
 from simple_salesforce.api import Salesforce
 
+from cm_sim.behaviour import SCANNER_CLIENT
 from cm_sim.times import parse_local
 from cm_sim.zones import zone_for
 from cmsf_core.settings import Settings
@@ -160,7 +162,8 @@ def compare(world: World, settings: Settings) -> list[Difference]:
     diffs, states = _lists_and_members(http, sf, zones)
     diffs.extend(campaign_differences(world, settings, http, sf, zones))
     if settings.opt_out_sync:
-        diffs.extend(_opt_outs(sf, states))
+        spared = _scanned_only(world) if getattr(settings, "scanner_protection", False) else set()
+        diffs.extend(_opt_outs(sf, {e: s for e, s in states.items() if e not in spared}))
     if settings.sync_suppression_list:
         diffs.extend(_suppressions(http, sf, selected))
     diffs.extend(_smart_emails(http, sf, selected))
@@ -235,6 +238,21 @@ def _lists_and_members(
         if written != details[key]:
             diffs.append(Difference("member details", key, details[key], written))
     return diffs, states
+
+
+def _scanned_only(world: World) -> set[str]:
+    """Addresses whose only unsubscribes were a link scanner's (the simulator's ground truth).
+
+    With scanner protection on, such an unsubscribe alone opts nobody out (the settings
+    guide's rule); which events a scanner made is known only to the simulator, which
+    records the scanner as the event's mail client.
+    """
+    rows = world.account.store.all(
+        "SELECT email, mail_client FROM activity WHERE kind = ?", ("unsubscribe",)
+    )
+    scanned = {str(r["email"]).lower() for r in rows if r["mail_client"] == SCANNER_CLIENT}
+    by_hand = {str(r["email"]).lower() for r in rows if r["mail_client"] != SCANNER_CLIENT}
+    return scanned - by_hand
 
 
 def _opt_outs(sf: Salesforce, states: dict[str, set[str]]) -> list[Difference]:

@@ -127,3 +127,31 @@ def test_the_judge_shares_no_time_or_selection_code_with_the_engine() -> None:
         ("compare.py", "cmsf_core.settings", ["Settings"]),
         ("compare_campaigns.py", "cmsf_core.settings", ["Settings"]),
     ]
+
+
+def test_with_scanner_protection_only_people_a_scanner_alone_unsubscribed_are_spared(
+    scenario_file: Callable[..., Path],
+) -> None:
+    path = scenario_file(
+        tiny(
+            """
+            settings: {opt_out_sync: true, scanner_protection: true}
+            timeline:
+              - {at: +1m, event: subscribers_added, as: staff,
+                 with: {list: list1, count: 4, domain: gw.example, salesforce: contact}}
+              - {at: +1m, event: subscribers_added, with: {list: list1, emails: [me@home.example], salesforce: contact}}
+              - {at: +10m, event: spam_filter_scan,
+                 with: {list: list1, domain: gw.example, resubscribe: 0, delay_seconds: 40}}
+              - {at: +20m, event: subscribers_unsubscribed, with: {list: list1, emails: [me@home.example]}}
+              - {at: +1h, run: primary_sync}
+            """
+        )
+    )
+    play = play_scenario(load_scenario(path))
+    try:
+        assert compare(play.world, play.settings()) == []  # the scanned staff are not opted out
+        me = _one(play, "SELECT Id FROM Contact WHERE Email = 'me@home.example'")
+        play.org.update("Contact", me, {"HasOptedOutOfEmail": False})
+        assert [(d.kind, d.key) for d in _kinds(play)] == [("opt-out", "Contact me@home.example")]
+    finally:
+        play.close()
