@@ -57,10 +57,12 @@ def _written_object(org: Org, ctx: RequestContext, reply: Reply) -> str | None:
         first = str(ctx.args.get("ids", "")).split(",")[0]
         found = org.schema.by_key_prefix(first[:3]) if first else None
         return found.name if found else None
+    if reply.status >= 300:
+        return None  # a body the handler refused (malformed, hostile) is not read again
     try:
         records = json.loads(ctx.body or b"{}").get("records") or []
         return str(records[0]["attributes"]["type"]) if records else None
-    except (ValueError, AttributeError, KeyError, TypeError, IndexError):
+    except (ValueError, AttributeError, KeyError, TypeError, IndexError, RecursionError):
         return None
 
 
