@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from cmsf_core import operations
+from cmsf_core.errors import ConfigError
 from scenarios.errors import ScenarioStepError
 from scenarios.events import EVENTS
 from scenarios.play import Play
@@ -112,14 +113,18 @@ def sync_user_changed(play: Play, args: dict[str, Any], alias: str | None) -> st
     arg_schema(("client", "user"), client=ALIAS_ARG, user=USER_ARG),
 )
 def security_owner_set(play: Play, args: dict[str, Any], alias: str | None) -> str:
-    """Set ``Security_Owner__c`` on the client's record (it must have been synced)."""
-    client_id = play.ref(args["client"], "client")
-    rows = play.org.query(f"SELECT Id FROM CMSF_Client__c WHERE CM_Id__c = '{client_id}'")
-    if not rows:
-        raise ScenarioStepError(f"{args['client']} is not in Salesforce yet: run a sync first")
-    play.org.update(
-        "CMSF_Client__c", rows[0]["Id"], {"Security_Owner__c": user_id(play, args["user"])}
-    )
+    """Set the client's security owner through the product's operation (audited like the
+    screen); the client must have been synced."""
+    try:
+        operations.set_security_owner(
+            play.engine.gateway(),
+            play.clock,
+            play.ref(args["client"], "client"),
+            user_id(play, args["user"]),
+            changed_by="scenario",
+        )
+    except ConfigError as exc:
+        raise ScenarioStepError(f"{args['client']}: {exc}") from exc
     return f"{args['user']} owns what is created for {args['client']}"
 
 

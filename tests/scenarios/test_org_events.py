@@ -68,8 +68,9 @@ def test_users_are_added_named_deactivated_and_made_sync_user(
             "Lead has no validation rule 'Nope'",
         ),
         (
-            "{at: +1m, event: security_owner_set, with: {client: client1, user: ghost}}",
-            "client1 is not in Salesforce yet",
+            "{at: +1m, event: sf_user_added, as: rep, with: {username: rep@acme.example}}\n"
+            "  - {at: +2m, event: security_owner_set, with: {client: client1, user: rep}}",
+            "client1: client .* is not synced yet",
         ),
     ],
     ids=[
