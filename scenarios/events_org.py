@@ -2,8 +2,8 @@
 
 Users come and go (``sf_user_added``, ``sf_user_deactivated``), the sync user and the
 clients' security owners change as the settings screens change them, sales reps convert
-Leads and merge duplicates, and admins remove the triggers and validation rules they
-deployed. People are named by their email address; a Salesforce user by the name given
+Leads (merges are ``sf_duplicates_merged`` of :mod:`scenarios.events_push`), and admins
+remove the triggers and validation rules they deployed. People are named by their email address; a Salesforce user by the name given
 with ``as:`` (or its username).
 """
 
@@ -140,25 +140,6 @@ def lead_converted(play: Play, args: dict[str, Any], alias: str | None) -> str:
     """Convert the one unconverted Lead with the email."""
     converted = play.org.convert_lead(person(play, "Lead", args["email"]))
     return f"lead {args['email']} converted to contact {converted['contactId'][:15]}"
-
-
-@EVENTS.register(
-    "sf_records_merged",
-    "A user merges duplicate Contacts or Leads (by email) into a master record.",
-    arg_schema(
-        ("object", "master", "duplicates"),
-        object={"enum": ["Contact", "Lead"]},
-        master=EMAIL_ARG,
-        duplicates={"type": "array", "items": EMAIL_ARG, "minItems": 1, "maxItems": 2},
-    ),
-)
-def sf_records_merged(play: Play, args: dict[str, Any], alias: str | None) -> str:
-    """Merge the duplicates into the master (losers to the recycle bin)."""
-    sobject = args["object"]
-    master = person(play, sobject, args["master"])
-    losers = [person(play, sobject, email) for email in args["duplicates"]]
-    play.org.merge(master, losers)
-    return f"{len(losers)} {sobject} duplicate(s) merged into {args['master']}"
 
 
 # ---------------------------------------------------------------------- automation

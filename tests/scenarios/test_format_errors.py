@@ -321,15 +321,15 @@ def test_hook_module_that_fails_to_import_is_reported(
             "use one of: first, second",
         ),
         (
-            "{at: +1m, event: sf_records_merged, with: {object: Account, master: a@b.example,"
-            " duplicates: [c@b.example]}}",
+            "{at: +1m, event: sf_duplicates_merged, with: {object: Account,"
+            " emails: [a@b.example, c@b.example]}}",
             "timeline[0].with.object",
             "use one of: Contact, Lead",
         ),
         (
-            "{at: +1m, event: sf_records_merged, with: {object: Lead, master: a@b.example,"
-            " duplicates: [c@b.example, d@b.example, e@b.example]}}",
-            "timeline[0].with.duplicates",
+            "{at: +1m, event: sf_duplicates_merged, with: {object: Lead,"
+            " emails: [a@b.example, c@b.example, d@b.example, e@b.example]}}",
+            "timeline[0].with.emails",
             "too long",
         ),
         (

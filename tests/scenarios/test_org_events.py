@@ -58,9 +58,9 @@ def test_users_are_added_named_deactivated_and_made_sync_user(
         ),
         ("{at: +1m, event: lead_converted, with: {email: nobody@e.example}}", "no Lead record"),
         (
-            "{at: +1m, event: sf_records_merged, with: {object: Contact, master: a@e.example, "
-            "duplicates: [b@e.example]}}",
-            "no Contact record",
+            "{at: +1m, event: sf_duplicates_merged, with: {object: Contact, "
+            "emails: [a@e.example, b@e.example]}}",
+            "no Contact has the address a@e.example",
         ),
         ("{at: +1m, event: sf_trigger_removed, with: {name: Nope}}", "no trigger is called"),
         (
@@ -133,8 +133,8 @@ def test_lead_conversion_and_merge_change_the_org(scenario_file: Callable[..., P
               - {at: +1m, event: subscribers_added,
                  with: {list: list1, emails: [m@c.example, d1@c.example, d2@c.example], salesforce: contact}}
               - {at: +2m, event: lead_converted, with: {email: lee@c.example}}
-              - {at: +3m, event: sf_records_merged,
-                 with: {object: Contact, master: m@c.example, duplicates: [d1@c.example, d2@c.example]}}
+              - {at: +3m, event: sf_duplicates_merged,
+                 with: {object: Contact, emails: [m@c.example, d1@c.example, d2@c.example]}}
             """
         )
     )
