@@ -110,6 +110,8 @@ class LinkScanner:
         open_rate: Share of scans that also load the tracking pixel (an open).
         resubscribe_rate: Share of scans that click the resubscribe link of the
             unsubscribe success page (Active again, off the suppression list).
+        resubscribe_after_seconds: Seconds from the unsubscribe to that click (2: at
+            once; gateways that queue the success page come back minutes later).
     """
 
     domain: str
@@ -119,6 +121,7 @@ class LinkScanner:
     click_gap_seconds: int = 1
     open_rate: float = 1.0
     resubscribe_rate: float = 1.0
+    resubscribe_after_seconds: int = 2
 
     def __post_init__(self) -> None:
         for name in ("share", "open_rate", "resubscribe_rate"):
@@ -129,6 +132,8 @@ class LinkScanner:
             raise ValueError("delay_seconds and spread_seconds must not be negative")
         if self.click_gap_seconds < 1:
             raise ValueError("click_gap_seconds must be at least 1")
+        if self.resubscribe_after_seconds < 1:
+            raise ValueError("resubscribe_after_seconds must be at least 1")
 
     def matches(self, email: str) -> bool:
         """Whether the address is on the scanned domain."""
@@ -212,7 +217,7 @@ def _scan(
     add("unsubscribe", email, list_id, t_unsub, prof)
     plan.pending.append((t_unsub, "unsubscribe", change | {"reason": "Unsubscribed"}))
     if scanner.resubscribe_rate >= 1.0 or rng.random() < scanner.resubscribe_rate:
-        plan.pending.append((t_unsub + 2, "resubscribe", change))
+        plan.pending.append((t_unsub + scanner.resubscribe_after_seconds, "resubscribe", change))
 
 
 def plan_activity(

@@ -235,7 +235,7 @@ class ControlMixin(AuthMixin):
             delay_seconds: Seconds from delivery to the first scan.
             **knobs: Other :class:`~cm_sim.behaviour.LinkScanner` fields
                 (``spread_seconds``, ``click_gap_seconds``, ``open_rate``,
-                ``resubscribe_rate``).
+                ``resubscribe_rate``, ``resubscribe_after_seconds``).
         """
         scanner = LinkScanner(domain, share, delay_seconds, **knobs)
         self.link_scanners.append(scanner)

@@ -4,7 +4,9 @@ Each event is a function ``fn(play, args, alias) -> outcome`` registered in
 :data:`EVENTS` with a schema for its ``with:`` arguments. Events act through the
 simulators' control APIs (what a subscriber, a spam filter or a Campaign Monitor user
 does) or through the engine's operations (what a Salesforce admin does on the settings
-screens). Salesforce-side events and injected faults live in :mod:`scenarios.events_sf`.
+screens). Edits of the account and the integration's own settings live in
+:mod:`scenarios.events_account`, Salesforce-side events in :mod:`scenarios.events_sf` and
+:mod:`scenarios.events_org`, injected faults in :mod:`scenarios.events_faults`.
 """
 
 from __future__ import annotations
@@ -259,13 +261,16 @@ def campaign_sent(play: Play, args: dict[str, Any], alias: str | None) -> str:
         name=TEXT_ARG,
         delay_seconds={"type": "integer", "minimum": 0, "maximum": 3600},
         resubscribe=SHARE,
+        resubscribe_after_seconds={"type": "integer", "minimum": 1, "maximum": 86400},
     ),
 )
 def spam_filter_scan(play: Play, args: dict[str, Any], alias: str | None) -> str:
     """Send a campaign to ``list`` while a link scanner guards ``domain``.
 
     ``delay_seconds`` is how long after delivery it scans (5), ``resubscribe`` the share
-    of scans that also click the resubscribe link of the success page (1).
+    of scans that also click the resubscribe link of the success page (1), and
+    ``resubscribe_after_seconds`` how long after the unsubscribe they do (2): minutes, and a
+    run can fall between the unsubscribe and the resubscribe.
     """
     list_id = play.ref(args["list"], "list")
     two_click = bool(args.get("two_click", False))
@@ -275,6 +280,7 @@ def spam_filter_scan(play: Play, args: dict[str, Any], alias: str | None) -> str
         args.get("share", 1.0),
         args.get("delay_seconds", 5),
         resubscribe_rate=args.get("resubscribe", 1.0),
+        resubscribe_after_seconds=args.get("resubscribe_after_seconds", 2),
     )
     previous = play.account.activity_model
     play.account.use_activity_model(None)
@@ -394,44 +400,3 @@ def suppression_removed(play: Play, args: dict[str, Any], alias: str | None) -> 
     for email in emails:
         play.account.unsuppress_at(client_id, email)
     return f"{len(emails)} address(es) no longer suppressed for {args['client']}"
-
-
-# ---------------------------------------------------------------------- the integration
-
-
-@EVENTS.register(
-    "client_selection_changed",
-    "An admin reconnects with another selection of clients (deselected clients' data goes).",
-    arg_schema(
-        ("clients",),
-        clients={
-            "oneOf": [{"const": "*"}, {"type": "array", "items": ALIAS_ARG, "minItems": 1}],
-            "x-message": "must be '*' or a list of clients such as [client1]",
-        },
-    ),
-    live=True,
-)
-def client_selection_changed(play: Play, args: dict[str, Any], alias: str | None) -> str:
-    """Reconnect with the chosen clients."""
-    clients = args["clients"]
-    ids = ("*",) if clients == "*" else tuple(play.ref(c, "client") for c in clients)
-    play.engine.reconnect(ids)
-    return f"clients selected: {'all' if clients == '*' else ', '.join(clients)}"
-
-
-@EVENTS.register(
-    "settings_changed",
-    "An admin changes settings on the settings screens (names as in cmsf_core.settings).",
-    {"type": "object", "minProperties": 1},
-    live=True,
-)
-def settings_changed(play: Play, args: dict[str, Any], alias: str | None) -> str:
-    """Apply setting changes."""
-    changed = play.engine.change_settings(dict(args), changed_by="scenario")
-    return f"settings changed: {', '.join(changed) or 'none (same values)'}"
-
-
-@EVENTS.register("time_passes", "Nothing happens; the clock moves to this step's time.", live=True)
-def time_passes(play: Play, args: dict[str, Any], alias: str | None) -> str:
-    """Nothing but time."""
-    return "time passes"

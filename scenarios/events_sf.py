@@ -3,8 +3,8 @@
 Salesforce events are what admins, other apps and the platform do to an org: configure a
 list's create rule, spend API calls, expire sessions, lock rows, restrict fields, add
 validation rules and triggers (declared as data), delete records by hand, refresh a
-sandbox. Fault events make Campaign Monitor go down, rate-limit, time out or slow down for
-a while. The same functions apply the ``world:`` org tweaks before the timeline starts.
+sandbox. The same functions apply the ``world:`` org tweaks before the timeline starts.
+Injected faults live in :mod:`scenarios.events_faults`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from scenarios.registry import (
 )
 from scenarios.spec import parse_duration
 from sf_sim import TriggerContext
+from sf_sim.async_apex import ApexContext
 
 __all__ = [
     "CONDITION_ARG",
@@ -47,7 +48,6 @@ CONDITION_ARG = arg_schema(
     equals={"type": ["string", "number", "boolean", "null"]},
     is_blank={"type": "boolean"},
 )
-PATH_ARG: dict[str, Any] = {"type": "string", "format": "regex", "maxLength": 200}
 TRIGGER_EVENTS = [f"{t} {e}" for t in ("before", "after") for e in ("insert", "update", "delete")]
 VALIDATION_ARGS = arg_schema(
     ("object", "message"),
@@ -62,7 +62,9 @@ TRIGGER_ARGS = arg_schema(
     object=OBJECT_ARG,
     name=TEXT_ARG,
     events={"type": "array", "items": {"enum": TRIGGER_EVENTS}, "minItems": 1},
-    action={"enum": ["add_error", "query_per_record", "throw"]},
+    action={
+        "enum": ["add_error", "query_per_record", "throw", "enqueue_queueable", "enqueue_batch"]
+    },
     message=TEXT_ARG,
     when=CONDITION_ARG,
 )
@@ -88,6 +90,14 @@ def matches(condition: dict[str, Any] | None, record: dict[str, Any] | None) -> 
     if "equals" in condition and value != condition["equals"]:
         return False
     return not ("is_blank" in condition and (value in (None, "")) != condition["is_blank"])
+
+
+def _no_op(ctx: ApexContext) -> None:
+    """The work of a queueable a scenario trigger enqueues (its cost is the enqueueing)."""
+
+
+def _no_op_scope(ctx: ApexContext, scope: list[Any]) -> None:
+    """The work of a batch job a scenario trigger starts, per scope."""
 
 
 def _step_error(action: Callable[[], Any], what: str) -> Any:
@@ -251,7 +261,8 @@ def sf_validation_rule_added(play: Play, args: dict[str, Any], alias: str | None
 
 @EVENTS.register(
     "sf_trigger_added",
-    "A trigger is deployed: it adds errors, runs a query per record (SOQL limit) or throws.",
+    "A trigger is deployed: it adds errors, runs a query per record (SOQL limit), throws, or "
+    "enqueues async Apex (a queueable per record, or a batch job).",
     TRIGGER_ARGS,
 )
 def sf_trigger_added(play: Play, args: dict[str, Any], alias: str | None) -> str:
@@ -259,6 +270,7 @@ def sf_trigger_added(play: Play, args: dict[str, Any], alias: str | None) -> str
     condition, action = args.get("when"), args["action"]
     message = str(args.get("message", "Blocked by a trigger"))
     sobject = args["object"]
+    job_class = f"{args.get('name') or sobject + 'Trigger'}Job".replace(" ", "_")[:40]
 
     def trigger(ctx: TriggerContext) -> None:
         """Apply the declared action to the records meeting the condition."""
@@ -270,6 +282,12 @@ def sf_trigger_added(play: Play, args: dict[str, Any], alias: str | None) -> str
         elif action == "query_per_record":
             for _ in chosen:
                 ctx.org.query(f"SELECT Id FROM {sobject} LIMIT 1")
+        elif action == "enqueue_queueable":
+            for _ in chosen:  # one job per record: the queueable limit is 50 a transaction
+                ctx.org.apex.enqueue_job(job_class, _no_op)
+        elif action == "enqueue_batch":
+            if chosen:  # one batch job per trigger call: five run, the rest wait Holding
+                ctx.org.apex.execute_batch(job_class, execute=_no_op_scope)
         elif chosen:
             raise TriggerException(message)
 
@@ -288,75 +306,21 @@ def sf_trigger_added(play: Play, args: dict[str, Any], alias: str | None) -> str
     arg_schema(
         name={"type": "string", "pattern": r"^[A-Za-z0-9]{1,10}$"},
         post_copy={"enum": ["none", "reset_settings"]},
+        journal={"enum": ["new", "kept"]},
     ),
 )
 def sandbox_refreshed(play: Play, args: dict[str, Any], alias: str | None) -> str:
-    """Refresh a sandbox from the production org and point the engine at it."""
+    """Refresh a sandbox from the production org and point the engine at it.
+
+    ``journal: kept`` keeps the runner's journal of production (a runner whose
+    configuration now names the sandbox); by default the runner starts a new one.
+    """
     sandbox = play.production_org.refresh_sandbox(args.get("name", "uat"))
-    play.point_engine_at(sandbox)
+    play.point_engine_at(sandbox, keep_journal=args.get("journal") == "kept")
     if args.get("post_copy", "none") == "reset_settings":
         play.engine.reset_settings()
         return f"sandbox {sandbox.org_id[:15]} refreshed; settings reset"
     return f"sandbox {sandbox.org_id[:15]} refreshed; the engine runs against it"
-
-
-# ---------------------------------------------------------------------- faults
-
-
-@EVENTS.register(
-    "cm_outage",
-    "Campaign Monitor answers 5xx for a while (all paths, or those matching 'path').",
-    arg_schema(
-        ("duration",), duration=DURATION_ARG, status={"enum": [500, 502, 503, 504]}, path=PATH_ARG
-    ),
-)
-def cm_outage(play: Play, args: dict[str, Any], alias: str | None) -> str:
-    """Start an outage that ends after ``duration``."""
-    until = play.clock.now() + parse_duration(args["duration"])
-    play.account.start_outage(args.get("path", ".*"), status=args.get("status", 503), until=until)
-    return f"Campaign Monitor down ({args.get('status', 503)}) for {args['duration']}"
-
-
-@EVENTS.register(
-    "cm_rate_limit_storm",
-    "Campaign Monitor answers 429 for a while or for a number of requests.",
-    arg_schema(duration=DURATION_ARG, count=COUNT_ARG, path=PATH_ARG),
-)
-def cm_rate_limit_storm(play: Play, args: dict[str, Any], alias: str | None) -> str:
-    """Start a 429 storm."""
-    if "duration" not in args and "count" not in args:
-        raise ScenarioStepError("give 'duration' or 'count'")
-    until = play.clock.now() + parse_duration(args["duration"]) if "duration" in args else None
-    play.account.rate_limit_storm(args.get("path", ".*"), count=args.get("count"), until=until)
-    span = args.get("duration") or f"{args['count']} requests"
-    return f"Campaign Monitor rate-limits (429) for {span}"
-
-
-@EVENTS.register(
-    "cm_timeouts",
-    "Campaign Monitor requests time out (the next 'count' matching requests).",
-    arg_schema(count=COUNT_ARG, path=PATH_ARG),
-)
-def cm_timeouts(play: Play, args: dict[str, Any], alias: str | None) -> str:
-    """The next requests time out."""
-    play.account.time_out(args.get("path", ".*"), count=args.get("count", 1))
-    return f"next {args.get('count', 1)} Campaign Monitor request(s) time out"
-
-
-@EVENTS.register(
-    "cm_slow_responses",
-    "Campaign Monitor answers slowly: each matching request takes 'seconds' of virtual time.",
-    arg_schema(
-        ("seconds",),
-        seconds={"type": "number", "exclusiveMinimum": 0, "maximum": 86400},
-        count=COUNT_ARG,
-        path=PATH_ARG,
-    ),
-)
-def cm_slow_responses(play: Play, args: dict[str, Any], alias: str | None) -> str:
-    """Slow down matching requests."""
-    play.account.slow_down(args["seconds"], args.get("path", ".*"), count=args.get("count"))
-    return f"Campaign Monitor answers take {args['seconds']}s"
 
 
 def apply_org_tweaks(play: Play, org: dict[str, Any]) -> list[str]:

@@ -185,3 +185,35 @@ def cm_write_requests(play: Play, args: dict[str, Any]) -> float:
             if e["method"] not in ("GET", "HEAD") and parse_instant(e["at"]) >= play.start
         )
     )
+
+
+def _writes(play: Play, args: dict[str, Any], api: str) -> float:
+    wanted = args.get("object")
+    return float(
+        sum(
+            1
+            for run in _runs(play, args)
+            for sobject, used in run.write_requests
+            if used == api and (wanted is None or sobject.lower() == str(wanted).lower())
+        )
+    )
+
+
+@FIGURES.register(
+    "bulk_api_jobs",
+    "Bulk API 2.0 ingest jobs the runs created in Salesforce (all objects or one).",
+    RUNS_AND_OBJECT,
+)
+def bulk_api_jobs(play: Play, args: dict[str, Any]) -> float:
+    """Count ingest jobs created, from the org's request log (the object each job writes)."""
+    return _writes(play, args, "bulk")
+
+
+@FIGURES.register(
+    "collections_calls",
+    "sObject Collections write calls (up to 200 records each) the runs made (all objects or one).",
+    RUNS_AND_OBJECT,
+)
+def collections_calls(play: Play, args: dict[str, Any]) -> float:
+    """Count collection saves and deletes, from the org's request log."""
+    return _writes(play, args, "collections")

@@ -32,7 +32,18 @@ InvariantFn = Any
 
 INVARIANTS: Registry[InvariantFn] = Registry("invariant")
 
-DIFFERENCE_KINDS = ["list", "member", "campaign", "activity", "suppression", "smart email"]
+DIFFERENCE_KINDS = [
+    "list",
+    "member",
+    "member details",
+    "opt-out",
+    "campaign",
+    "campaign link",
+    "campaign member",
+    "activity",
+    "suppression",
+    "smart email",
+]
 SHOWN = 15
 
 

@@ -86,6 +86,53 @@ def maintenance_messages(play: Play, args: dict[str, Any]) -> list[Mismatch]:
     return []
 
 
+@INVARIANTS.register(
+    "run_messages",
+    "The messages a run raised: codes (exactly, including, excluding, none) and their text.",
+    arg_schema(
+        run=RUN_ARG,
+        exactly=CODES,
+        includes=CODES,
+        excludes=CODES,
+        none={"const": True},
+        code={"type": "string", "pattern": r"^CMSF-[A-Z-]+$"},
+        text={"type": "string", "minLength": 1, "maxLength": 1000},
+    ),
+    shorthand="exactly",
+)
+def run_messages(play: Play, args: dict[str, Any]) -> list[Mismatch]:
+    """Check the messages of the run(s) chosen (``last`` by default), one run at a time.
+
+    ``text`` must appear in the summary or the details of a message (of ``code`` when
+    given) of each chosen run.
+    """
+    runs = select_runs(play, args.get("run", "last"))
+    if runs is None:
+        return [Mismatch(f"run {args.get('run', 'last')}", f"{len(play.runs)} run(s)")]
+    out = []
+    for run in runs:
+        messages = run.report.messages if run.report is not None else []
+        codes = sorted({m.code for m in messages})
+        where = f"run {run.number}"
+        if args.get("none") and codes:
+            out.append(Mismatch("no messages", codes, where))
+        if "exactly" in args and codes != sorted(set(args["exactly"])):
+            out.append(Mismatch(sorted(set(args["exactly"])), codes, where))
+        missing = sorted(set(args.get("includes", [])) - set(codes))
+        if missing:
+            out.append(Mismatch(f"including {', '.join(missing)}", codes, where))
+        unwanted = sorted(set(args.get("excludes", [])) & set(codes))
+        if unwanted:
+            out.append(Mismatch(f"none of {', '.join(unwanted)}", codes, where))
+        if "text" in args:
+            chosen = [m for m in messages if "code" not in args or m.code == args["code"]]
+            texts = [" ".join([m.summary, m.detail, *m.details]) for m in chosen]
+            if not any(args["text"] in t for t in texts):
+                shown = [f"{m.code}: {m.summary}" for m in chosen][:5]
+                out.append(Mismatch(f"a message saying {args['text']!r}", shown or "none", where))
+    return out
+
+
 def _since(play: Play, args: dict[str, Any]) -> datetime:
     return play.start + parse_duration(args["since"]) if "since" in args else play.start
 
@@ -164,6 +211,30 @@ def run_status(play: Play, args: dict[str, Any]) -> list[Mismatch]:
         for r in runs
         if r.status not in allowed
     ]
+
+
+@INVARIANTS.register(
+    "journal_holds_no_addresses",
+    "The runner's journal (its whole database image, free pages too) holds no subscriber address.",
+)
+def journal_holds_no_addresses(play: Play, args: dict[str, Any]) -> list[Mismatch]:
+    """Search the journal's bytes for every address of the world's accounts and its local part.
+
+    Local parts made only of hex digits are skipped (digests are made of those).
+    """
+    image = bytes(play.journal.db.conn.serialize())
+    found = []
+    for account in play.accounts:
+        for address in account.email_addresses():
+            local = address.split("@", 1)[0]
+            needles = [address.encode(), address.lower().encode()]
+            if set(local.lower()) - set("0123456789abcdef"):
+                needles.append(local.encode())
+            if any(needle in image for needle in needles):
+                found.append(address)
+    return (
+        [Mismatch("no address", sorted(found)[:15], f"{len(found)} address(es)")] if found else []
+    )
 
 
 @INVARIANTS.register(

@@ -23,6 +23,7 @@ from cmsf_core.runtime import RunReport
 from cmsf_core.settings import Settings
 from cmsf_core.state import Journal
 from scenarios.errors import ScenarioStepError
+from scenarios.faults import RunFaults
 from scenarios.spec import Scenario, format_offset
 from scenarios.world import World, engine_for
 from sf_sim import Org
@@ -47,6 +48,10 @@ class RunRecord:
         org_id: The org it ran against (a sandbox after a refresh).
         requests: ``(seconds from start, platform, method, path)`` of every API request
             it made, logins included.
+        faults: The in-run faults armed for it, and where they fired.
+        write_requests: ``(object, api)`` of every Salesforce write request it made, with
+            ``api`` one of ``bulk`` (a Bulk API ingest job created), ``collections`` (an
+            sObject Collections call) or ``rest`` (one record).
     """
 
     number: int
@@ -58,6 +63,8 @@ class RunRecord:
     reason: str | None
     org_id: str
     requests: list[tuple[int, str, str, str]] = field(default_factory=list)
+    faults: list[str] = field(default_factory=list)
+    write_requests: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def calls(self) -> dict[str, int]:
@@ -96,8 +103,10 @@ class Play:
         self.hook_module = hook_module
         self.production_org: Org = world.org
         self.orgs: list[Org] = [world.org]
+        self.accounts: list[Account] = [world.account]
         self.journal = Journal()
-        self.engine: Engine = engine or engine_for(world, journal=self.journal)
+        self.faults = RunFaults(self)
+        self.engine: Engine = engine or self._engine()
         self.live = live
         self.runs: list[RunRecord] = []
         self.groups: dict[str, list[str]] = {}
@@ -212,13 +221,29 @@ class Play:
         """The settings stored in the org the engine runs against."""
         return self.engine.settings()
 
-    def point_engine_at(self, org: Org) -> None:
-        """Run the engine against another org (a sandbox copy) with a fresh journal."""
+    def _engine(self) -> Engine:
+        """An engine on the world's simulators, with the request hooks of in-run faults."""
+        return engine_for(
+            self.world,
+            journal=self.journal,
+            on_gateway=self.faults.on_gateway,
+            on_cm_request=self.faults.campaign_monitor_request,
+        )
+
+    def point_engine_at(self, org: Org, *, keep_journal: bool = False) -> None:
+        """Run the engine against another org (a sandbox copy), with a fresh journal or not."""
         self.world.org = org
         if org not in self.orgs:
             self.orgs.append(org)
-        self.journal = Journal()
-        self.engine = engine_for(self.world, journal=self.journal)
+        if not keep_journal:
+            self.journal = Journal()
+        self.engine = self._engine()
+
+    def point_engine_at_account(self, account: Account) -> None:
+        """Give the engine credentials of another Campaign Monitor account (same journal)."""
+        self.world.account = account
+        if account not in self.accounts:
+            self.accounts.append(account)
 
     def hook(self, name: str) -> Callable[..., Any]:
         """A function of the scenario's hook module.
@@ -239,5 +264,8 @@ class Play:
         """Close the world's stores and any sandbox copies."""
         for org in self.orgs[1:]:
             org.close()
+        for account in self.accounts[1:]:
+            account.close()
         self.world.org = self.production_org
+        self.world.account = self.accounts[0]
         self.world.close()

@@ -29,6 +29,7 @@ from scenarios.catalogue import find_scenario
 from scenarios.compare import compare
 from scenarios.errors import ScenarioError, ScenarioStepError
 from scenarios.events import EVENTS
+from scenarios.events_account import add_second_account
 from scenarios.events_sf import apply_org_tweaks
 from scenarios.figures import FIGURES
 from scenarios.invariants import INVARIANTS, Mismatch
@@ -104,6 +105,10 @@ class _Session:
 
 def _setup(session: _Session, scenario: Scenario) -> None:
     play = session.play
+    if "second_account" in scenario.org:
+        second = scenario.org["second_account"] or {}
+        done = add_second_account(play, test_account=bool(second.get("test_account", True)))
+        session.note(None, "setup", "second account", done)
     for done in apply_org_tweaks(play, scenario.org):
         session.note(None, "setup", "org", done)
     clients = scenario.connect.clients

@@ -16,7 +16,7 @@ from scenarios.play import Play, RunRecord
 from scenarios.result import RunSummary
 from scenarios.spec import format_offset
 
-__all__ = ["api_series", "run_outcome", "summaries", "sync"]
+__all__ = ["api_series", "run_outcome", "summaries", "sync", "write_api"]
 
 
 def sync(play: Play, kind: str) -> RunRecord:
@@ -24,18 +24,19 @@ def sync(play: Play, kind: str) -> RunRecord:
     org, account = play.org, play.account
     started = play.elapsed()
     cm_before, sf_before = len(account.request_log()), len(org.control.request_log)
+    play.faults.start_run()
     try:
         report = play.engine.sync(full=kind == "full_sync")
         status, reason = report.status, report.reason
     except CmsfError as exc:
         report, status, reason = None, "refused", str(exc)
+    finally:
+        faults = play.faults.end_run()
+    sf_log = list(org.control.request_log)[sf_before:]
     requests = [
         (_seconds(play, e["at"]), "campaign_monitor", e["method"], e["path"])
         for e in account.request_log()[cm_before:]
-    ] + [
-        (_seconds(play, e.at), "salesforce", e.method, e.path)
-        for e in list(org.control.request_log)[sf_before:]
-    ]
+    ] + [(_seconds(play, e.at), "salesforce", e.method, e.path) for e in sf_log]
     record = RunRecord(
         number=len(play.runs) + 1,
         kind=kind,
@@ -46,9 +47,29 @@ def sync(play: Play, kind: str) -> RunRecord:
         reason=reason,
         org_id=org.org_id,
         requests=sorted(requests),
+        faults=faults,
+        write_requests=[
+            (str(e.sobject), api)
+            for e in sf_log
+            if getattr(e, "sobject", None) and (api := write_api(e.method, e.path))
+        ],
     )
     play.runs.append(record)
     return record
+
+
+def write_api(method: str, path: str) -> str | None:
+    """Which write API a Salesforce request used: ``bulk`` (an ingest job created),
+    ``collections``, ``rest`` (one record), or None (not a write, or a step of a job)."""
+    if method in ("GET", "HEAD"):
+        return None
+    if path.endswith("/jobs/ingest"):
+        return "bulk" if method == "POST" else None
+    if "/composite/sobjects" in path:
+        return "collections"
+    if "/sobjects/" in path:
+        return "rest"
+    return None
 
 
 def _seconds(play: Play, stamp: str) -> int:
@@ -66,7 +87,8 @@ def run_outcome(record: RunRecord) -> str:
         f"{calls.get('campaign_monitor', 0)} Campaign Monitor calls, {written} written"
     )
     codes = sorted({m.code for m in record.report.messages})
-    return text + (f"; messages {', '.join(codes)}" if codes else "")
+    text += f"; messages {', '.join(codes)}" if codes else ""
+    return text + "".join(f"; {fault}" for fault in record.faults)
 
 
 def summaries(play: Play) -> list[RunSummary]:

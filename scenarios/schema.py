@@ -71,6 +71,7 @@ WORLD = arg_schema(
     triggers={"type": "array", "items": TRIGGER_ARGS, "maxItems": 50},
     validation_rules={"type": "array", "items": VALIDATION_ARGS, "maxItems": 50},
     restricted_fields={"type": "array", "items": RESTRICT_ARGS, "maxItems": 200},
+    second_account=arg_schema(test_account=BOOL_ARG),
 )
 
 STEP = arg_schema(

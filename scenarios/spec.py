@@ -179,7 +179,7 @@ class Scenario:
         path: The YAML file.
         world: The world's shape.
         org: Org tweaks (``session_idle``, ``triggers``, ``validation_rules``,
-            ``restricted_fields``, ``storage_limit_mb``).
+            ``restricted_fields``, ``storage_limit_mb``) and ``second_account``.
         start: The virtual instant the scenario starts at.
         settings: Engine settings by name.
         connect: How the engine connects.

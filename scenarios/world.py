@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,15 @@ from cmsf_core.engine import Engine
 from cmsf_core.state import Journal
 from sf_sim import Org
 
-__all__ = ["EVERY_OPTION", "World", "WorldSpec", "build_world", "engine_for", "open_world"]
+__all__ = [
+    "EVERY_OPTION",
+    "World",
+    "WorldSpec",
+    "build_world",
+    "engine_for",
+    "open_world",
+    "second_account",
+]
 
 
 EVERY_OPTION: dict[str, Any] = {
@@ -214,6 +222,39 @@ def _as_set_up(org: Org) -> None:
     )
 
 
+def second_account(world: World, *, test_account: bool = True) -> tuple[Account, dict[str, Any]]:
+    """Another Campaign Monitor account beside the world's, seeded in the same shape.
+
+    Its subscribers get Contacts and Leads in the world's org as the first account's do
+    (another seed, so other people), so the org can be connected to either account.
+
+    Args:
+        world: The world (its org receives the new people).
+        test_account: The second account is a test account.
+
+    Returns:
+        The account and its seeding summary (``clients``, ``lists``, ``campaigns``...).
+    """
+    spec = replace(world.spec, seed=world.spec.seed + 7919, other_contacts=0)
+    account = Account(
+        None, clock=world.clock, seed=spec.seed, kind=spec.kind, test_account=test_account
+    )
+    sizes = SeedSizes(
+        clients=spec.clients,
+        lists_per_client=spec.lists_per_client,
+        subscribers_per_list=spec.subscribers_per_list,
+        campaigns_per_client=spec.campaigns_per_client,
+        days=spec.days,
+    )
+    summary = seed_account(account, sizes)
+    # Another company's account: its own primary contact (the seed gives every account the
+    # same administrator, and the engine tells accounts apart by their primary contact).
+    account.add_administrator("owner@second-account.example", "Second Account Owner")
+    account.set_primary_contact("owner@second-account.example")
+    _people(World(clock=world.clock, org=world.org, account=account, spec=spec, summary=summary))
+    return account, summary
+
+
 def open_world(org_path: Path, account_path: Path, *, clock: Clock) -> World:
     """Open a world kept in SQLite files.
 
@@ -228,18 +269,32 @@ def open_world(org_path: Path, account_path: Path, *, clock: Clock) -> World:
     return World(clock=clock, org=org, account=account, spec=WorldSpec())
 
 
-def engine_for(world: World, journal: Journal | None = None, **kwargs: Any) -> Engine:
+def engine_for(
+    world: World,
+    journal: Journal | None = None,
+    *,
+    on_cm_request: Callable[[str, str], None] | None = None,
+    **kwargs: Any,
+) -> Engine:
     """The sync engine wired to a world's simulators (in process, on the world's clock).
+
+    The engine reaches whichever account and org the world holds when it opens a
+    connection (a scenario may point the world at a sandbox or a second account).
 
     Args:
         world: The world.
         journal: The runner's journal (a fresh in-memory one by default).
-        **kwargs: Passed to :class:`~cmsf_core.engine.Engine` (``progress``, ``retry``...).
+        on_cm_request: Told ``(method, path)`` before every Campaign Monitor request.
+        **kwargs: Passed to :class:`~cmsf_core.engine.Engine` (``progress``, ``on_gateway``...).
     """
 
     def campaign_monitor() -> CampaignMonitorClient:
+        account = world.account
         return CampaignMonitorClient(
-            api_key=world.account.api_key, transport=world.account.transport(), clock=world.clock
+            api_key=account.api_key,
+            transport=account.transport(),
+            clock=world.clock,
+            on_request=on_cm_request,
         )
 
     def as_user(username: str) -> Callable[[], Salesforce]:

@@ -7,11 +7,13 @@ the call against the daily limit (403 ``REQUEST_LIMIT_EXCEEDED``, nothing change
 run the handler as the session's user, and answer with ``Sforce-Limit-Info``. Platform
 errors become ``[{"message", "errorCode", "fields"}]`` here, in one place; anything
 unexpected becomes a 500 ``UNKNOWN_EXCEPTION`` body, never a traceback. Every request
-lands in the org's request log without query string, body or credentials.
+lands in the org's request log without query string, body or credentials. An outage
+injected with ``org.control.unavailable`` answers before any of this (nothing is charged).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -33,6 +35,35 @@ __all__ = ["SalesforceApp"]
 
 log = logging.getLogger("sf_sim")
 NOT_FOUND = SalesforceApiError("NOT_FOUND", "The requested resource does not exist", 404)
+
+
+def _written_object(org: Org, ctx: RequestContext, reply: Reply) -> str | None:
+    """The object a write request concerns, for the request log (None for reads).
+
+    sObject rows and upserts name it in the path, collection saves in each record's
+    ``attributes``, collection deletes by their Ids' key prefix, Bulk API ingest jobs in
+    the job.
+    """
+    if ctx.method in ("GET", "HEAD"):
+        return None
+    if "type" in ctx.params:
+        found = org.schema.object(ctx.params["type"])
+        return found.name if found else None
+    if ctx.raw_path.endswith("/jobs/ingest") and isinstance(reply.body, dict):
+        return str(reply.body.get("object") or "") or None
+    if not ctx.raw_path.endswith("/composite/sobjects"):
+        return None
+    if ctx.method == "DELETE":
+        first = str(ctx.args.get("ids", "")).split(",")[0]
+        found = org.schema.by_key_prefix(first[:3]) if first else None
+        return found.name if found else None
+    if reply.status >= 300:
+        return None  # a body the handler refused (malformed, hostile) is not read again
+    try:
+        records = json.loads(ctx.body or b"{}").get("records") or []
+        return str(records[0]["attributes"]["type"]) if records else None
+    except (ValueError, AttributeError, KeyError, TypeError, IndexError, RecursionError):
+        return None
 
 
 def _error_reply(error: SalesforceApiError) -> Reply:
@@ -121,6 +152,11 @@ class SalesforceApp:
         reply: Reply
         route: Route | None = None
         with org.store.lock:
+            outage = org.control.take_outage()
+            if outage is not None:
+                status, code, message = outage
+                org.control.log_request(ctx.method, ctx.path, status, 0)
+                return Reply(status, [{"errorCode": code, "message": message}])
             previous_user = org.running_user_id
             try:
                 route, params = self.route(ctx.method, ctx.raw_path)
@@ -158,7 +194,9 @@ class SalesforceApp:
                 org.running_user_id = previous_user
             if ctx.user_id is not None or cost:
                 reply.headers.setdefault("Sforce-Limit-Info", org.limits.header())
-            org.control.log_request(ctx.method, ctx.path, reply.status, cost)
+            org.control.log_request(
+                ctx.method, ctx.path, reply.status, cost, _written_object(org, ctx, reply)
+            )
         return reply
 
     def dispatch_internal(

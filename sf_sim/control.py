@@ -13,6 +13,9 @@ Kept apart from the emulated API, as the conventions ask. Through ``org.control`
   return an error message (or raise ``RecordError``) → ``FIELD_CUSTOM_VALIDATION_EXCEPTION``.
 - **record locking** (:meth:`Control.lock`): ``UNABLE_TO_LOCK_ROW`` for chosen records
   or whole objects, for N attempts or until a virtual instant.
+- **unavailability** (:meth:`Control.unavailable`): the next N API requests (or those until
+  a virtual instant) answer 503 ``SERVER_UNAVAILABLE`` or 500 ``UNKNOWN_EXCEPTION`` and
+  change nothing, as during a maintenance window or an instance fault.
 - **field-level security and object permissions** of the running user.
 - **users and credentials**, **storage**, **outbox** and **request log** live in
   :mod:`sf_sim.control_accounts` (same ``org.control`` object).
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Control",
     "Lock",
+    "Outage",
     "RequestLogEntry",
     "Trigger",
     "TriggerContext",
@@ -113,6 +117,26 @@ class Lock:
     until: datetime | None
 
 
+@dataclass
+class Outage:
+    """An injected outage: ``status`` for the next ``requests`` API requests or until ``until``."""
+
+    status: int
+    requests: int | None
+    until: datetime | None
+
+
+OUTAGE_BODIES = {
+    503: ("SERVER_UNAVAILABLE", "Server temporarily unavailable. Please try again later."),
+    500: (
+        "UNKNOWN_EXCEPTION",
+        "An unexpected error occurred. Please include this ErrorId if you contact support: "
+        "0000000-0000 (sf_sim outage)",
+    ),
+}
+"""The error body of each outage status: ``(errorCode, message)``."""
+
+
 class Control(AccountHooks):
     """Scenario-facing hooks of one org."""
 
@@ -121,6 +145,7 @@ class Control(AccountHooks):
         self.triggers: list[Trigger] = []
         self.validation_rules: dict[str, list[tuple[str, Callable[..., Any], str | None]]] = {}
         self.locks: list[Lock] = []
+        self.outages: list[Outage] = []
         self.hidden_fields: set[tuple[str, str]] = set()
         self.read_only_fields: set[tuple[str, str]] = set()
         self.object_permissions: dict[str, dict[str, bool]] = {}
@@ -157,9 +182,27 @@ class Control(AccountHooks):
         self.triggers.append(trigger)
         return trigger
 
-    def remove_trigger(self, trigger: Trigger) -> None:
-        """Unregister a trigger."""
-        self.triggers.remove(trigger)
+    def remove_trigger(self, trigger: Trigger | str, object_name: str | None = None) -> bool:
+        """Unregister a trigger, given itself or by name (of one object, or of any).
+
+        Returns:
+            True if a trigger was removed.
+        """
+        if isinstance(trigger, Trigger):
+            if trigger not in self.triggers:
+                return False
+            self.triggers.remove(trigger)
+            return True
+        definition = self.org.schema.object(object_name) if object_name else None
+        kept = [
+            t
+            for t in self.triggers
+            if t.name.lower() != trigger.lower()
+            or (definition is not None and t.object_name != definition.name)
+        ]
+        removed = len(kept) != len(self.triggers)
+        self.triggers[:] = kept
+        return removed
 
     def add_validation_rule(
         self,
@@ -301,6 +344,40 @@ class Control(AccountHooks):
         lock = Lock(object_name.lower() if object_name else None, ids, attempts, until)
         self.locks.append(lock)
         return lock
+
+    def unavailable(
+        self, *, status: int = 503, requests: int | None = None, until: datetime | None = None
+    ) -> Outage:
+        """Answer API requests with a server error for ``requests`` requests or until ``until``.
+
+        Logins and every other resource fail alike; nothing is charged or changed.
+
+        Raises:
+            ValueError: For another status than 500 or 503, or without a count or an end.
+        """
+        if status not in OUTAGE_BODIES:
+            raise ValueError(f"status must be one of {sorted(OUTAGE_BODIES)}, not {status}")
+        if requests is None and until is None:
+            raise ValueError("unavailable needs requests or until")
+        if requests is not None and requests < 1:
+            raise ValueError("requests must be at least 1")
+        outage = Outage(status, requests, until)
+        self.outages.append(outage)
+        return outage
+
+    def take_outage(self) -> tuple[int, str, str] | None:
+        """The ``(status, errorCode, message)`` this request meets, if an outage covers it."""
+        now = self.org.clock.now()
+        for outage in list(self.outages):
+            if outage.until is not None and now >= outage.until:
+                self.outages.remove(outage)
+                continue
+            if outage.requests is not None:
+                outage.requests -= 1
+                if outage.requests <= 0:
+                    self.outages.remove(outage)
+            return (outage.status, *OUTAGE_BODIES[outage.status])
+        return None
 
     def unlock_all(self) -> None:
         """Remove every injected lock."""

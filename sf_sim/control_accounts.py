@@ -35,6 +35,8 @@ class RequestLogEntry:
     status: int
     at: str
     cost: int
+    sobject: str | None = None
+    """The object a write concerns (sObject rows, collections, Bulk API ingest jobs)."""
 
 
 class AccountHooks:
@@ -201,8 +203,12 @@ class AccountHooks:
         """Messages sent through the standard e-mail action, oldest first."""
         return list(self.org.store.meta("outbox", []))
 
-    def log_request(self, method: str, path: str, status: int, cost: int) -> None:
+    def log_request(
+        self, method: str, path: str, status: int, cost: int, sobject: str | None = None
+    ) -> None:
         """Append to the request log (``path`` without query string)."""
         self.request_log.append(
-            RequestLogEntry(method, path, status, format_datetime(self.org.clock.now()), cost)
+            RequestLogEntry(
+                method, path, status, format_datetime(self.org.clock.now()), cost, sobject
+            )
         )

@@ -221,10 +221,26 @@ def test_link_scanner_spreads_a_domain_over_its_window_a_gap_between_links(
     assert one == [begin, begin + 3, begin + 6, begin + 9]  # open, 2 clicks, unsubscribe
 
 
+def test_link_scanner_can_resubscribe_minutes_after_the_unsubscribe(
+    http: httpx.Client, scanned: Account, list_id: str, cm_clock: VirtualClock
+) -> None:
+    scanned.clear_link_scanners()
+    scanned.register_link_scanner("corp.example", resubscribe_after_seconds=600)
+    scanned.send_campaign_now([list_id], links=["https://a.example/1"])
+    cm_clock.advance(minutes=5)
+    assert _state(http, list_id, "joe@corp.example") == "Unsubscribed"
+    cm_clock.advance(minutes=6)
+    assert _state(http, list_id, "joe@corp.example") == "Active"
+
+
 def test_scanner_knobs_keep_the_default_random_sequence() -> None:
     """A default scanner draws no extra random numbers, so older worlds stay the same."""
     runs = []
-    for knobs in ({}, {"spread_seconds": 0, "open_rate": 1.0, "resubscribe_rate": 1.0}):
+    for knobs in (
+        {},
+        {"spread_seconds": 0, "open_rate": 1.0, "resubscribe_rate": 1.0,
+         "resubscribe_after_seconds": 2},
+    ):  # fmt: skip
         account, _, lst, clock = world(9, ActivityModel())
         account.register_link_scanner("example.com", share=0.5, **knobs)
         campaign = account.send_campaign_now([lst])
@@ -236,8 +252,8 @@ def test_scanner_knobs_keep_the_default_random_sequence() -> None:
 @pytest.mark.parametrize(
     "bad",
     [{"open_rate": 2.0}, {"resubscribe_rate": -1.0}, {"spread_seconds": -5},
-     {"click_gap_seconds": 0}, {"share": 1.1}],
-    ids=["open>1", "resubscribe<0", "spread<0", "gap-0", "share>1"],
+     {"click_gap_seconds": 0}, {"share": 1.1}, {"resubscribe_after_seconds": 0}],
+    ids=["open>1", "resubscribe<0", "spread<0", "gap-0", "share>1", "resubscribe-at-once"],
 )  # fmt: skip
 def test_link_scanner_rejects_impossible_knobs(account: Account, bad: dict[str, float]) -> None:
     with pytest.raises(ValueError):

@@ -45,6 +45,25 @@ SITUATIONS = {
 """Issue 5 section 6, and the sandbox refresh: each situation and its scenario."""
 
 
+ISSUE_8 = {
+    "1 refused writes are retried until written": "refused-memberships-retried",
+    "2 a stopped full sync stays a full sync": "full-sync-stopped-stays-full",
+    "3 bookmarks are instants, not local text": "time-zone-moved-west",
+    "4 one session everywhere (Bulk API too)": "session-expires-during-bulk-job",
+    "5 every setting does what it says": "governor-limits-steer-writes",
+    "6 a journal belongs to one org and one connection": "journal-reused-for-a-sandbox",
+    "6 a journal reused after connecting elsewhere": "journal-follows-the-connection",
+    "7 links survive deselect and reselect": "campaign-links-survive-reselect",
+    "8 lead conversion and merges move everything": "people-follow-conversion-and-merge",
+    "9 owners must be active": "inactive-owner",
+    "10 readable data": "custom-fields-stay-readable",
+    "11 no personal data on the runner's disk": "journal-holds-no-addresses",
+    "12 the sandbox guard trusts the account": "sandbox-test-account-claim",
+}
+"""Issue 8: each fixed case and the scenario that proves it (``cmsf sync --if-due`` with
+``Never`` is proven by ``tests/cmsf_core/test_cli_process.py``, a CLI test)."""
+
+
 def test_every_catalogue_file_loads_with_a_unique_name_matching_its_file() -> None:
     scenarios = [load_scenario(path) for path in scenario_paths()]
     assert [s.name for s in scenarios] == [p.stem for p in scenario_paths()]
@@ -57,6 +76,12 @@ def test_every_catalogue_file_loads_with_a_unique_name_matching_its_file() -> No
 def test_each_situation_of_the_issue_has_a_scenario(situation: str) -> None:
     scenario = find_scenario(SITUATIONS[situation])
     assert scenario.expect, f"{scenario.name} asserts nothing"
+
+
+@pytest.mark.parametrize("case", sorted(ISSUE_8), ids=[ISSUE_8[c] for c in sorted(ISSUE_8)])
+def test_each_fixed_case_of_issue_8_has_a_scenario_that_runs_by_default(case: str) -> None:
+    scenario = find_scenario(ISSUE_8[case])
+    assert scenario.expect and scenario.known_issue is None
 
 
 def test_hook_modules_belong_to_a_scenario() -> None:

@@ -73,3 +73,29 @@ def test_a_figure_out_of_bounds_fails_with_its_value(scenario_file: Callable[...
     [failure] = result.failures
     assert (failure.kind, failure.check, failure.expected) == ("figure", "salesforce_calls", "<= 3")
     assert failure.found == result.runs[0].calls["salesforce"] > 3
+
+
+def test_the_write_path_counts_bulk_jobs_and_collection_calls_per_object(
+    scenario_file: Callable[..., Path],
+) -> None:
+    result = run_scenario(
+        scenario_file(
+            tiny(
+                """
+                settings: {governor_limits: '{"bulk_threshold": 200}'}
+                timeline:
+                  - {at: +5m, run: primary_sync}
+                  - {at: +10m, event: subscribers_added, with: {list: list1, count: 201, domain: w.example}}
+                  - {at: +1h, run: primary_sync}
+                figures:
+                  - bulk_api_jobs: {run: 1, equals: 0}
+                  - collections_calls: {run: 1, object: cmsf_list_member__c, min: 1}
+                  - bulk_api_jobs: {run: 2, object: CMSF_List_Member__c, equals: 1}
+                  - bulk_api_jobs: {run: 2, object: Contact, equals: 0}
+                  - collections_calls: {run: 2, object: CMSF_List_Member__c, equals: 0}
+                """
+            )
+        )
+    )
+    assert result.passed, result.diff_text()
+    assert result.figures["collections_calls(object='cmsf_list_member__c', run=1)"] >= 1

@@ -279,3 +279,150 @@ def test_hook_module_that_fails_to_import_is_reported(
         problem
         == f"{tmp_path / 'case.py'}: the hook module failed to import: RuntimeError: broken hook"
     )
+
+
+@pytest.mark.parametrize(
+    ("step", "where", "message"),
+    [
+        (
+            "{at: +1m, event: fault_in_run, with: {platform: mainframe, at_call: 1, fault: timeout}}",
+            "timeline[0].with.platform",
+            "use one of: campaign_monitor, salesforce",
+        ),
+        (
+            "{at: +1m, event: fault_in_run, with: {platform: salesforce, at_call: 0, fault: timeout}}",
+            "timeline[0].with.at_call",
+            "out of range",
+        ),
+        (
+            "{at: +1m, event: fault_in_run, with: {platform: salesforce, at_call: 1, fault: meteor}}",
+            "timeline[0].with.fault",
+            "is not allowed",
+        ),
+        (
+            "{at: +1m, event: fault_in_run, with: {platform: salesforce, at_call: 1, fault: timeout,"
+            " after: '(unclosed'}}",
+            "timeline[0].with.after",
+            "regex",
+        ),
+        (
+            "{at: +1m, event: fault_in_run, with: {platform: salesforce, fault: timeout}}",
+            "timeline[0].with",
+            "missing required key 'at_call'",
+        ),
+        (
+            "{at: +1m, event: client_time_zone_changed, with: {client: client1, time_zone: Mars}}",
+            "timeline[0].with.time_zone",
+            "does not match",
+        ),
+        (
+            "{at: +1m, event: connect, with: {account: third}}",
+            "timeline[0].with.account",
+            "use one of: first, second",
+        ),
+        (
+            "{at: +1m, event: sf_duplicates_merged, with: {object: Account,"
+            " emails: [a@b.example, c@b.example]}}",
+            "timeline[0].with.object",
+            "use one of: Contact, Lead",
+        ),
+        (
+            "{at: +1m, event: sf_duplicates_merged, with: {object: Lead,"
+            " emails: [a@b.example, c@b.example, d@b.example, e@b.example]}}",
+            "timeline[0].with.emails",
+            "too long",
+        ),
+        (
+            "{at: +1m, event: sf_user_added, with: {username: not-a-username}}",
+            "timeline[0].with.username",
+            "must be an email address",
+        ),
+        (
+            "{at: +1m, event: subscriber_edited, with: {list: list1, email: a@b.example,"
+            " fields: {website: {nested: 1}}}}",
+            "timeline[0].with.fields.website",
+            "must be a value, or a list of values",
+        ),
+        (
+            "{at: +1m, event: spam_filter_scan, with: {list: list1, domain: s.example,"
+            " delay_seconds: -5}}",
+            "timeline[0].with.delay_seconds",
+            "out of range",
+        ),
+        (
+            "{at: +1m, event: sandbox_refreshed, with: {journal: shared}}",
+            "timeline[0].with.journal",
+            "use one of: new, kept",
+        ),
+    ],
+    ids=[
+        "fault-platform",
+        "fault-call-zero",
+        "fault-kind",
+        "fault-bad-regex",
+        "fault-no-call",
+        "zone-not-gmt",
+        "connect-third-account",
+        "merge-accounts",
+        "merge-too-many",
+        "user-not-username",
+        "nested-field-value",
+        "negative-delay",
+        "sandbox-journal",
+    ],
+)
+def test_arguments_of_the_issue_8_events_are_checked(
+    scenario_file: Callable[..., Path], step: str, where: str, message: str
+) -> None:
+    path = scenario_file(tiny(f"timeline:\n  - {step}\n"))
+    found = problems_of(path)
+    assert any(p.startswith(f"{path}:5: {where}") and message in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("expectation", "where", "message"),
+    [
+        ("field_value: {object: Contact}", "expect[0].field_value", "missing required key 'field'"),
+        (
+            "field_value: {object: Contact, field: 'Email; DROP'}",
+            "expect[0].field_value.field",
+            "must be a field API name",
+        ),
+        (
+            "record_owner: {object: Contact, owner: 'the boss!'}",
+            "expect[0].record_owner.owner",
+            "running user",
+        ),
+        ("run_messages: {code: sandbox}", "expect[0].run_messages.code", "does not match"),
+        ("run_messages: {run: zero}", "expect[0].run_messages.run", "must be first, last, each"),
+        (
+            "journal_holds_no_addresses: {deep: true}",
+            "expect[0].journal_holds_no_addresses",
+            "unknown key 'deep'",
+        ),
+    ],
+    ids=[
+        "field-missing",
+        "field-injection",
+        "owner-not-a-name",
+        "code-pattern",
+        "run-word",
+        "journal-args",
+    ],
+)
+def test_arguments_of_the_issue_8_invariants_are_checked(
+    scenario_file: Callable[..., Path], expectation: str, where: str, message: str
+) -> None:
+    path = scenario_file(tiny(GOOD_TIMELINE + f"expect:\n  - {expectation}\n"))
+    found = problems_of(path)
+    assert any(p.startswith(f"{path}:7: {where}") and message in p for p in found), found
+
+
+def test_an_unknown_key_of_the_second_account_is_refused(
+    scenario_file: Callable[..., Path],
+) -> None:
+    path = scenario_file(
+        "name: two\npurpose: Two accounts.\nworld: {second_account: {clients: 3}}\n" + GOOD_TIMELINE
+    )
+    [problem] = problems_of(path)
+    assert problem.startswith(f"{path}:3: world.second_account.clients: unknown key 'clients'")

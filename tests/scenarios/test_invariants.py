@@ -51,6 +51,36 @@ timeline:
         ("records: {object: CMSF_List__c, count: 2}", 2, 1),
         ("records: {object: Contact, where: \"Email = 'ada@i.example'\", max: 0}", "<= 0", 1),
         ("org_differs_from_account: member", "some members", "none"),
+        ("field_value: {object: CMSF_List__c, field: Name, equals: Nope}", "Nope", "List 1"),
+        (
+            "field_value: {object: CMSF_List__c, field: Name, contains: Zed}",
+            "contains 'Zed'",
+            "List 1",
+        ),
+        (
+            "field_value: {object: CMSF_List__c, field: Name, not_contains: List}",
+            "without 'List'",
+            "List 1",
+        ),
+        (
+            "field_value: {object: CMSF_List__c, where: \"Name = 'X'\", field: Name, equals: X}",
+            "at least one record",
+            "none",
+        ),
+        (
+            "record_owner: {object: CMSF_List__c, owner: nobody@acme.example}",
+            "a user nobody@acme.example",
+            "no such user",
+        ),
+        ("run_messages: {run: 2, exactly: [CMSF-SANDBOX]}", ["CMSF-SANDBOX"], ["CMSF-LIST-GONE"]),
+        ("run_messages: {run: 1, includes: [CMSF-LIST-GONE]}", "including CMSF-LIST-GONE", []),
+        ("run_messages: {run: 2, none: true}", "no messages", ["CMSF-LIST-GONE"]),
+        (
+            "run_messages: {run: 2, code: CMSF-LIST-GONE, text: was renamed}",
+            "a message saying 'was renamed'",
+            ["CMSF-LIST-GONE: List 'Extra' was deleted in Campaign Monitor"],
+        ),
+        ("run_messages: {run: 5}", "run 5", "2 run(s)"),
     ],
     ids=[
         "opted-out",
@@ -67,6 +97,16 @@ timeline:
         "records-count",
         "records-max",
         "differs",
+        "field-equals",
+        "field-contains",
+        "field-not-contains",
+        "field-no-record",
+        "owner-unknown",
+        "run-messages-exactly",
+        "run-messages-includes",
+        "run-messages-none",
+        "run-messages-text",
+        "run-messages-no-run",
     ],
 )
 def test_invariant_that_does_not_hold_reports_expected_and_found(
@@ -92,6 +132,12 @@ expect:
   - org_matches_account
   - no_duplicate_members
   - nothing_written_to_campaign_monitor
+  - field_value: {object: CMSF_List__c, field: Name, equals: List 1}
+  - field_value: {object: CMSF_List_Member__c, where: "Email__c = 'ada@i.example'", field: Contact__r.Email, contains: ada@}
+  - record_owner: {object: CMSF_List__c, owner: running user}
+  - run_messages: {run: 1, none: true}
+  - run_messages: {run: 2, exactly: [CMSF-LIST-GONE], text: deleted in Campaign Monitor}
+  - journal_holds_no_addresses
 """
             )
         )
@@ -146,3 +192,18 @@ def test_invariant_that_cannot_be_checked_reports_the_error(
     [failure] = run_scenario(path).failures
     assert failure.expected == "a check that can be made"
     assert failure.found.startswith("error: ") and "Nope" in failure.found
+
+
+def test_an_address_in_the_journal_is_found(scenario_file: Callable[..., Path]) -> None:
+    from scenarios.invariants_runs import journal_holds_no_addresses
+    from scenarios.loader import load_scenario
+    from scenarios.runner import play_scenario
+
+    play = play_scenario(load_scenario(scenario_file(tiny(SYNCED))))
+    try:
+        assert journal_holds_no_addresses(play, {}) == []
+        play.journal.db["leak"].insert({"note": "wrote to ada@i.example"})
+        [mismatch] = journal_holds_no_addresses(play, {})
+    finally:
+        play.close()
+    assert (mismatch.expected, mismatch.found) == ("no address", ["ada@i.example"])

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from simple_salesforce.api import Salesforce
-from simple_salesforce.exceptions import SalesforceMalformedRequest
+from simple_salesforce.exceptions import SalesforceError, SalesforceMalformedRequest
 
 from cmsf_core.clock import VirtualClock
 from sf_sim import Org, RecordError, TriggerContext
@@ -229,6 +230,23 @@ def test_request_log_has_method_path_status_and_cost(sf_org: Org, sf_client: Sal
     assert entry.at.endswith("+0000")
 
 
+def test_request_log_names_the_object_each_write_concerns(
+    sf_org: Org, sf_client: Salesforce
+) -> None:
+    first = sf_client.Contact.create({"LastName": "Row"})["id"]
+    records = [{"attributes": {"type": "Lead"}, "LastName": "L", "Company": "C"}]
+    created = sf_client.restful("composite/sobjects", method="POST", json={"records": records})
+    sf_client.restful("composite/sobjects", method="DELETE", params={"ids": created[0]["id"]})
+    sf_client.bulk2.Contact.insert(records=[{"LastName": "Bulk"}], wait=0)
+    sf_client.Contact.update(first, {"LastName": "Row2"})
+    writes = [(e.method, e.sobject) for e in sf_org.control.request_log if e.method != "GET"]
+    assert ("POST", "Contact") in writes and ("POST", "Lead") in writes
+    assert ("DELETE", "Lead") in writes and writes[-1] == ("PATCH", "Contact")
+    ingest = [e for e in sf_org.control.request_log if e.path.endswith("/jobs/ingest")]
+    assert [(e.method, e.sobject) for e in ingest] == [("POST", "Contact")]
+    assert all(e.sobject is None for e in sf_org.control.request_log if e.method == "GET")
+
+
 def test_reset_clears_hooks(sf_org: Org) -> None:
     sf_org.control.add_trigger("Contact", "before insert", lambda ctx: None)
     sf_org.control.hide_field("Contact", "Email")
@@ -259,3 +277,65 @@ def test_expire_sessions_forces_a_new_login(sf_org: Org) -> None:
     sf_org.control.expire_sessions()
     assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
     assert sf.session_id != old
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [(503, "SERVER_UNAVAILABLE"), (500, "UNKNOWN_EXCEPTION")],
+    ids=["503", "500"],
+)
+def test_unavailable_answers_server_errors_for_n_requests(
+    sf_org: Org, sf_client: Salesforce, status: int, code: str
+) -> None:
+    sf_org.control.unavailable(status=status, requests=2)
+    used = sf_org.limits.used()
+    for _ in range(2):
+        with pytest.raises(SalesforceError) as exc:
+            sf_client.Contact.create({"LastName": "Down"})
+        assert exc.value.status == status
+        assert exc.value.content[0]["errorCode"] == code
+    assert sf_org.count("Contact") == 0 and sf_org.limits.used() == used  # nothing done or charged
+    sf_client.Contact.create({"LastName": "Up"})
+    assert sf_org.count("Contact") == 1
+    assert [e.status for e in list(sf_org.control.request_log)[-3:]] == [status, status, 201]
+
+
+def test_unavailable_until_an_instant(clock: VirtualClock) -> None:
+    org = Org(clock=clock)
+    with org.activate() as sf:
+        org.control.unavailable(until=clock.now() + timedelta(minutes=5))
+        with pytest.raises(SalesforceError):
+            sf.query("SELECT Id FROM Contact")
+        clock.advance(minutes=5)
+        assert sf.query("SELECT Id FROM Contact")["totalSize"] == 0
+    org.close()
+
+
+@pytest.mark.parametrize(
+    ("status", "requests", "until"),
+    [(502, 1, None), (503, None, None), (503, 0, None)],
+    ids=["unmodelled-status", "no-end", "zero-requests"],
+)
+def test_unavailable_refuses_what_it_cannot_model(
+    sf_org: Org, status: int, requests: int | None, until: Any
+) -> None:
+    with pytest.raises(ValueError):
+        sf_org.control.unavailable(status=status, requests=requests, until=until)
+
+
+def test_triggers_are_removed_by_name(sf_org: Org) -> None:
+    def block(ctx: TriggerContext) -> None:
+        for index in range(len(ctx.new)):
+            ctx.add_error(index, "blocked")
+
+    sf_org.control.add_trigger("Contact", "before insert", block, name="Blocker")
+    sf_org.control.add_trigger("Lead", "before insert", block, name="Blocker")
+    with pytest.raises(RecordError):
+        sf_org.create("Contact", {"LastName": "Held"})
+    assert sf_org.control.remove_trigger("blocker", "Contact") is True
+    assert sf_org.control.remove_trigger("Blocker", "Contact") is False  # already gone
+    sf_org.create("Contact", {"LastName": "Free"})
+    with pytest.raises(RecordError):
+        sf_org.create("Lead", {"LastName": "Held", "Company": "Acme"})
+    assert sf_org.control.remove_trigger("Blocker") is True
+    sf_org.create("Lead", {"LastName": "Free", "Company": "Acme"})
