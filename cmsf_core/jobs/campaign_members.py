@@ -110,9 +110,9 @@ class CampaignMembersJob(Job):
     def _latest(self, where: str) -> int:
         """Stream the new activity into ``cm_latest``: each person's latest; return how many."""
         db = self.ctx.journal.db
-        db.execute("DROP TABLE IF EXISTS cm_latest")
-        db.execute(
-            "CREATE TABLE cm_latest (person TEXT PRIMARY KEY, field TEXT, date TEXT, kind TEXT, rank INTEGER)"
+        self.ctx.journal.execute_script(
+            "DROP TABLE IF EXISTS cm_latest",
+            "CREATE TABLE cm_latest (person TEXT PRIMARY KEY, field TEXT, date TEXT, kind TEXT, rank INTEGER)",
         )
         soql = (
             f"SELECT Contact__c, Lead__c, Activity_Type__c, Activity_Date__c FROM {ACTIVITY} "
@@ -133,7 +133,7 @@ class CampaignMembersJob(Job):
                 rows.append(
                     (person, field, _normal(row.get("Activity_Date__c")), kind, PRECEDENCE[kind])
                 )
-            db.conn.executemany(
+            self.ctx.journal.executemany(
                 "INSERT INTO cm_latest VALUES (?, ?, ?, ?, ?) ON CONFLICT(person) DO UPDATE SET "
                 "field = excluded.field, date = excluded.date, kind = excluded.kind, rank = excluded.rank "
                 "WHERE (excluded.date, excluded.rank) > (cm_latest.date, cm_latest.rank)",
@@ -143,10 +143,9 @@ class CampaignMembersJob(Job):
 
     def _members(self, campaign: CampaignInfo, where: str) -> None:
         """Stream the existing members of the people with new activity into ``cm_member``."""
-        db = self.ctx.journal.db
-        db.execute("DROP TABLE IF EXISTS cm_member")
-        db.execute(
-            "CREATE TABLE cm_member (person TEXT PRIMARY KEY, id TEXT, status TEXT, date TEXT)"
+        self.ctx.journal.execute_script(
+            "DROP TABLE IF EXISTS cm_member",
+            "CREATE TABLE cm_member (person TEXT PRIMARY KEY, id TEXT, status TEXT, date TEXT)",
         )
         for field, source in (("ContactId", "Contact__c"), ("LeadId", "Lead__c")):
             soql = (
@@ -155,7 +154,7 @@ class CampaignMembersJob(Job):
                 f"(SELECT {source} FROM {ACTIVITY} WHERE {where} AND {source} != null)"
             )
             for page in self.ctx.sf.query_pages(soql):
-                db.conn.executemany(
+                self.ctx.journal.executemany(
                     "INSERT OR REPLACE INTO cm_member VALUES (?, ?, ?, ?)",
                     [
                         (

@@ -51,14 +51,16 @@ class ReconciliationJob(SubscribersJob):
         if now - parse_instant(str(last)) < interval:
             return
         db = ctx.journal.db
-        db.execute("CREATE TABLE IF NOT EXISTS reconcile_seen (key TEXT PRIMARY KEY)")
-        db.execute("DELETE FROM reconcile_seen")
+        ctx.journal.execute_script(
+            "CREATE TABLE IF NOT EXISTS reconcile_seen (key TEXT PRIMARY KEY)",
+            "DELETE FROM reconcile_seen",
+        )
         try:
             for state in SUBSCRIBER_STATES:
                 buffer: list[dict[str, Any]] = []
                 for page in ctx.cm.subscriber_pages(lst.cm_id, state, None):
                     ctx.stats.read["CM subscribers (reconciliation)"] += len(page.results)
-                    db.conn.executemany(
+                    ctx.journal.executemany(
                         "INSERT OR IGNORE INTO reconcile_seen (key) VALUES (?)",
                         [
                             (ctx.shadow.token(membership_key(lst.cm_id, str(row["EmailAddress"]))),)
