@@ -31,6 +31,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from cmsf_core.budget import ApiBudget
@@ -397,15 +398,22 @@ class LocalRuntime:
                 key = str(scope["key"])
                 if not self.journal.scope_done(run_id, job.name, key):
                     job.execute(scope)
-                    self.journal.mark_scope_done(run_id, job.name, key)
+                    # A scope whose records wait in the write pool is done once they are
+                    # written; a crash before that reads the scope again.
+                    ctx.pool.after_writes(
+                        partial(self.journal.mark_scope_done, run_id, job.name, key)
+                    )
                 if self.progress is not None:
                     self.progress(job.name, done, len(scopes))
+            ctx.pool.flush(ctx)
         except (RetriableError, FatalError, BudgetExhaustedError, SafetyError):
+            ctx.pool.discard()
             self._count_calls(run_id, job.name, sf_before, cm_before)
             self.journal.finish_job(run_id, job.name, "failed", self.clock.now(), "stopped")
             event("stopped")
             raise
         except CmsfError as error:
+            ctx.pool.discard()
             ctx.log.raise_message(
                 "Error", job.name, "CMSF-JOB-FAILED", f"{job.title} failed", str(error)
             )
@@ -414,6 +422,7 @@ class LocalRuntime:
             event("failed")
             return False
         except KeyboardInterrupt:
+            ctx.pool.discard()
             self._count_calls(run_id, job.name, sf_before, cm_before)
             raise
         self._count_calls(run_id, job.name, sf_before, cm_before)

@@ -260,6 +260,7 @@ class SalesforceGateway:
         self.on_request = on_request
         self.calls = 0
         self.write_calls: Counter[str] = Counter()
+        self.bulk_bytes: Counter[str] = Counter()
         self.relogins = 0
         self._unbudgeted = 0
         self._describes: dict[str, dict[str, Any]] = {}
@@ -481,13 +482,36 @@ class SalesforceGateway:
     # ------------------------------------------------------------------ writes
 
     def upsert(
-        self, sobject: str, external_id: str, records: Sequence[Mapping[str, Any]]
+        self,
+        sobject: str,
+        external_id: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        columns: Sequence[str] | None = None,
+        keys: Sequence[str] | None = None,
     ) -> WriteResult:
-        """Insert or update records keyed by ``external_id`` (idempotent)."""
+        """Insert or update records keyed by ``external_id`` (idempotent).
+
+        Args:
+            sobject: Object API name.
+            external_id: The external Id field.
+            records: Records to write.
+            columns: Every field the records carry, when the caller knows them (spares
+                a Bulk API write a pass over the records).
+            keys: The records' external Id values, likewise.
+        """
         if len(records) > self.bulk_threshold:
             from cmsf_core.salesforce_bulk import bulk_write
 
-            return bulk_write(self, "upsert", sobject, records, external_id=external_id)
+            return bulk_write(
+                self,
+                "upsert",
+                sobject,
+                records,
+                external_id=external_id,
+                columns=columns,
+                keys=keys,
+            )
         return self._collections(
             "PATCH", f"composite/sobjects/{sobject}/{external_id}", sobject, records
         )

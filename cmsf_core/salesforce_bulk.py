@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from simple_salesforce.api import Salesforce
-from simple_salesforce.bulk2 import Operation, _Bulk2Client
+from simple_salesforce.bulk2 import MAX_INGEST_JOB_FILE_SIZE, Operation, _Bulk2Client
 
 from cmsf_core.errors import PlatformError
 
@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 __all__ = ["bulk_query", "bulk_write"]
 
 JOB_RECORDS = 100_000
-"""Records per ingest job (keeps each upload well under the 100 MB file limit)."""
+"""Records per ingest job at most (the job's internal governor limit usually decides first)."""
+JOB_BYTES = MAX_INGEST_JOB_FILE_SIZE
+"""CSV bytes per ingest job at most: the platform takes 150 MB, its clients send 100 MB."""
 
 _TERMINAL = {"JobComplete", "Failed", "Aborted"}
 
@@ -56,15 +58,6 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _to_csv(records: Sequence[Mapping[str, Any]], columns: list[str]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for record in records:
-        writer.writerow([_cell(record[c]) if c in record else "" for c in columns])
-    return out.getvalue()
 
 
 def _wait(
@@ -94,9 +87,10 @@ def _ingest(
     sobject: str,
     data: str,
     external_id: str | None,
-) -> str:
-    """Create, fill, close and wait for one ingest job; return its id."""
+) -> tuple[str, dict[str, Any]]:
+    """Create, fill, close and wait for one ingest job; return its id and final state."""
     gateway.write_calls[sobject] += 1
+    gateway.bulk_bytes[sobject] += len(data.encode("utf-8"))
     job = gateway._call(
         lambda sf: _client(sf, sobject).create_job(
             operation, external_id_field=external_id if operation == Operation.upsert else None
@@ -105,8 +99,7 @@ def _ingest(
     job_id = str(job["id"])
     gateway._call(lambda sf: _client(sf, sobject).upload_job_data(job_id, data))
     gateway._call(lambda sf: _client(sf, sobject).close_job(job_id))
-    _wait(gateway, sobject, job_id, is_query=False)
-    return job_id
+    return job_id, _wait(gateway, sobject, job_id, is_query=False)
 
 
 def _results(gateway: SalesforceGateway, sobject: str, job_id: str, kind: str) -> str:
@@ -141,16 +134,25 @@ def bulk_write(
     *,
     external_id: str | None = None,
     match_on: tuple[str, ...] = (),
+    columns: Sequence[str] | None = None,
+    keys: Sequence[str] | None = None,
 ) -> WriteResult:
     """Write records through Bulk 2.0 ingest jobs and match the results to the input.
+
+    Records are cut into jobs of at most :data:`JOB_RECORDS` records and
+    :data:`JOB_BYTES` of CSV (the platform's upload limit as its clients enforce it).
+    A job's result files are only downloaded when they hold something: successes when
+    any record was written, failures when the job reports failed records.
 
     Args:
         gateway: The gateway whose connection, budget and retries to use.
         operation: ``insert``, ``upsert``, ``update`` or ``delete``.
         sobject: Object API name.
-        records: Records to write.
+        records: Records to write (read once, in order).
         external_id: The external Id field of an upsert.
         match_on: For an insert, the fields that identify a record.
+        columns: Every field the records carry, when the caller knows them.
+        keys: For an upsert, the records' external Id values, when the caller knows them.
 
     Returns:
         Per-record ids and failures, in input order.
@@ -158,7 +160,7 @@ def bulk_write(
     Raises:
         ValueError: If an upsert has no external Id or an insert no ``match_on``.
     """
-    from cmsf_core.salesforce import RecordFailure, WriteResult
+    from cmsf_core.salesforce import WriteResult
 
     if operation == "upsert":
         if external_id is None:
@@ -171,30 +173,92 @@ def bulk_write(
     else:
         fields = ("Id",)
     result = WriteResult(ids=[None] * len(records), created=[False] * len(records))
-    positions: dict[str, list[int]] = {}
-    for index, record in enumerate(records):
-        positions.setdefault(_key(record, fields, cells=True), []).append(index)
     bulk_operation = {
         "insert": Operation.insert,
         "upsert": Operation.upsert,
         "update": Operation.update,
         "delete": Operation.delete,
     }[operation]
-    for start in range(0, len(records), JOB_RECORDS):
-        chunk = records[start : start + JOB_RECORDS]
-        columns = sorted({key for record in chunk for key in record} - set(fields))
-        columns = [*fields, *columns]
-        data = _to_csv(chunk, columns)
-        job_id = _ingest(gateway, bulk_operation, sobject, data, external_id)
+    if columns is None:
+        columns = sorted({key for record in records for key in record})
+    ordered = [*fields, *sorted(set(columns) - set(fields))]
+    job = _JobData(ordered)
+    for index, record in enumerate(records):
+        if keys is not None and len(fields) == 1:
+            key = _cell(keys[index]).lower()
+        else:
+            key = _key(record, fields, cells=True)
+        row = job.line([_cell(record[c]) if c in record else "" for c in ordered])
+        if not job.fits(row):
+            _submit(gateway, bulk_operation, sobject, external_id, fields, job, records, result)
+            job = _JobData(ordered)
+        job.add(row, key, index)
+    if job.rows:
+        _submit(gateway, bulk_operation, sobject, external_id, fields, job, records, result)
+    return result
+
+
+class _JobData:
+    """The CSV of one ingest job being filled, and where each input record sits."""
+
+    def __init__(self, columns: Sequence[str]) -> None:
+        self._line = io.StringIO()
+        self._writer = csv.writer(self._line, lineterminator="\n")
+        self.header = self.line(columns)
+        self.rows: list[str] = []
+        self.size = len(self.header.encode("utf-8"))
+        self.positions: dict[str, list[int]] = {}
+
+    def line(self, cells: Sequence[str]) -> str:
+        """One CSV line."""
+        self._line.seek(0)
+        self._line.truncate()
+        self._writer.writerow(cells)
+        return self._line.getvalue()
+
+    def fits(self, row: str) -> bool:
+        """Whether ``row`` may join this job (records and bytes per job)."""
+        return not self.rows or (
+            len(self.rows) < JOB_RECORDS and self.size + len(row.encode("utf-8")) <= JOB_BYTES
+        )
+
+    def add(self, row: str, key: str, index: int) -> None:
+        self.rows.append(row)
+        self.size += len(row.encode("utf-8"))
+        self.positions.setdefault(key, []).append(index)
+
+
+def _submit(
+    gateway: SalesforceGateway,
+    operation: Operation,
+    sobject: str,
+    external_id: str | None,
+    fields: tuple[str, ...],
+    job: _JobData,
+    records: Sequence[Mapping[str, Any]],
+    result: WriteResult,
+) -> None:
+    """Run one ingest job and fold its results into ``result``."""
+    from cmsf_core.salesforce import RecordFailure
+
+    data = job.header + "".join(job.rows)
+    job.rows = []
+    job_id, info = _ingest(gateway, operation, sobject, data, external_id)
+    del data
+    processed = int(info.get("numberRecordsProcessed") or 0)
+    failed = int(info.get("numberRecordsFailed") or 0)
+    if processed > failed:
         ok = _results(gateway, sobject, job_id, "successfulResults")
         for row in csv.DictReader(io.StringIO(ok)):
-            for index in positions.get(_key(row, fields, cells=False), []):
+            for index in job.positions.get(_key(row, fields, cells=False), []):
                 result.ids[index] = row.get("sf__Id") or None
                 result.created[index] = str(row.get("sf__Created", "")).lower() == "true"
-        failed = _results(gateway, sobject, job_id, "failedResults")
-        for row in csv.DictReader(io.StringIO(failed)):
+        del ok
+    if failed:
+        text = _results(gateway, sobject, job_id, "failedResults")
+        for row in csv.DictReader(io.StringIO(text)):
             code, message, error_fields = parse_error(row.get("sf__Error") or "")
-            for index in positions.get(_key(row, fields, cells=False), []):
+            for index in job.positions.get(_key(row, fields, cells=False), []):
                 result.failures.append(
                     RecordFailure(
                         index=index,
@@ -204,7 +268,6 @@ def bulk_write(
                         record=records[index],
                     )
                 )
-    return result
 
 
 def bulk_query(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from cmsf_core.clock import parse_instant
 from cmsf_core.cm_time import time_zone
+from cmsf_core.jobs.pool import WritePool
 
 if TYPE_CHECKING:
     from cmsf_core.campaign_monitor import CampaignMonitorClient
@@ -314,6 +315,7 @@ class JobContext:
         directory: Cached clients, lists and campaigns.
         matcher: Finds Contacts and Leads by email.
         stats: Counts for the summary.
+        pool: Writes gathered across a job's scopes (:mod:`cmsf_core.jobs.pool`).
         progress: Told ``(job name, done, total)`` as scopes complete.
     """
 
@@ -328,6 +330,7 @@ class JobContext:
     directory: Directory
     matcher: PersonMatcher
     stats: RunStats = field(default_factory=RunStats)
+    pool: WritePool = field(default_factory=WritePool)
     progress: Callable[[str, int, int | None], None] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 

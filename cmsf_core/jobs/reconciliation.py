@@ -83,4 +83,8 @@ class ReconciliationJob(SubscribersJob):
             delete_records(
                 ctx, MEMBER, [(k, i) for k, i in gone[start : start + 2000]], job=self.name
             )
-        ctx.journal.set_bookmark(self.name, lst.cm_id, now.isoformat())
+        # Rewritten memberships wait in the write pool: the list counts as reconciled once
+        # they are written.
+        ctx.pool.after_writes(
+            lambda: ctx.journal.set_bookmark(self.name, lst.cm_id, now.isoformat())
+        )
