@@ -314,7 +314,7 @@ class RecordChecker:
                 chunk = distinct[start : start + 500]
                 marks = ", ".join("?" for _ in chunk)
                 sql = (
-                    f"SELECT Id, {column} AS v FROM {table} WHERE IsDeleted = 0 AND "
+                    f"SELECT Id, {column} AS v FROM {table} WHERE +IsDeleted = 0 AND "
                     f"{column}{collate} IN ({marks})"
                 )
                 for found in self.org.store.select(sql, chunk):

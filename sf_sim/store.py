@@ -15,6 +15,7 @@ An in-memory store is the default; a file store lets an org survive its process.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -286,6 +287,21 @@ class Store:
         row = self.conn.execute(sql, tuple(params)).fetchone()
         return None if row is None else row[0]
 
+    def optimize(self) -> None:
+        """Refresh the query planner's statistics where they are stale (``PRAGMA optimize``).
+
+        Without statistics SQLite takes any equality on an indexed column as selective and
+        may pick the ``IsDeleted`` index (nearly every row is 0) over an external Id's;
+        with them it picks the index that narrows the rows. ``analysis_limit`` keeps each
+        analysis to a sample, so the cost does not grow with the table. Called after
+        large writes (Bulk API jobs) and when the store closes.
+        """
+        with self.lock:
+            self.conn.execute("PRAGMA analysis_limit=1000")
+            self.conn.execute("PRAGMA optimize")
+
     def close(self) -> None:
-        """Close the database connection."""
+        """Close the database connection (refreshing the planner's statistics first)."""
+        with contextlib.suppress(sqlite3.Error):  # read-only or busy: statistics are optional
+            self.optimize()
         self.conn.close()
