@@ -84,6 +84,7 @@ class RunReport:
         messages: Maintenance messages raised.
         reason: Why the run stopped or failed, if it did.
         write_calls: Salesforce write requests per object made by this invocation.
+        bulk_bytes: CSV bytes uploaded to Bulk API 2.0 per object by this invocation.
     """
 
     run: Run
@@ -94,6 +95,7 @@ class RunReport:
     messages: list[Message] = field(default_factory=list)
     reason: str | None = None
     write_calls: dict[str, int] = field(default_factory=dict)
+    bulk_bytes: dict[str, int] = field(default_factory=dict)
 
 
 class LocalRuntime:
@@ -274,6 +276,7 @@ class LocalRuntime:
             messages=list(log.messages),
             reason=reason,
             write_calls=dict(self.gateway.write_calls),
+            bulk_bytes=dict(self.gateway.bulk_bytes),
         )
         EVENTS.info(
             "run finished",
