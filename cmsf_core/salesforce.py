@@ -410,6 +410,11 @@ class SalesforceGateway:
             self.budget.observe(int(daily["Max"]) - int(daily["Remaining"]), int(daily["Max"]))
         return dict(body)
 
+    def user_id(self) -> str:
+        """The Id of the user this gateway's session belongs to (OpenID Connect userinfo)."""
+        body = self._call(lambda sf: sf.oauth2("userinfo"))
+        return str((body or {}).get("user_id") or "")
+
     def describe(self, sobject: str) -> dict[str, Any]:
         """An object's describe, cached for the gateway's life.
 

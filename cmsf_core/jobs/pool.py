@@ -21,12 +21,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, overload
 
 if TYPE_CHECKING:
     from cmsf_core.jobs.context import JobContext
 
-__all__ = ["LazyRecords", "PooledRecord", "WritePool"]
+__all__ = ["LazyRecords", "PooledRecord", "WritePool", "Written"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class PooledRecord:
         remember: Record it in the shadow once written (False: write it, but let the
             next run write it again, e.g. a membership whose person could not be created).
         locator: For jobs that retry refused records: what finds it again.
+        extra: What the job's ``on_written`` hook needs of the record once it is written.
     """
 
     key: str
@@ -49,6 +51,12 @@ class PooledRecord:
     version: str
     remember: bool = True
     locator: str | None = None
+    extra: tuple[Any, ...] = ()
+
+
+Written = Callable[[Sequence[tuple[PooledRecord, str]], datetime], None]
+"""Told the records of a batch Salesforce accepted (with their Ids) and when the batch's
+write began, inside the journal transaction that records them in the shadow."""
 
 
 class LazyRecords(Sequence[Mapping[str, Any]]):
@@ -86,6 +94,7 @@ class _Target:
     external_id: str
     failure_code: str
     retry_job: str | None
+    on_written: Written | None = None
     records: dict[str, PooledRecord] = field(default_factory=dict)
     columns: set[str] = field(default_factory=set)
 
@@ -94,7 +103,7 @@ class WritePool:
     """The pooled writes of one run (see the module docstring)."""
 
     def __init__(self) -> None:
-        self._targets: dict[tuple[str, str, str, str, str | None], _Target] = {}
+        self._targets: dict[tuple[str, str, str, str, str | None, Written | None], _Target] = {}
         self._after: list[Callable[[], None]] = []
 
     def __len__(self) -> int:
@@ -114,16 +123,17 @@ class WritePool:
         failure_code: str,
         retry_job: str | None,
         columns: set[str],
+        on_written: Written | None = None,
     ) -> None:
         """Pool changed records; write the pool once it holds the job's limit of records.
 
         A key pooled twice keeps its newer version (the last one among equals).
         """
-        ident = (job, sobject, external_id, failure_code, retry_job)
+        ident = (job, sobject, external_id, failure_code, retry_job, on_written)
         target = self._targets.get(ident)
         if target is None:
             target = self._targets[ident] = _Target(
-                job, sobject, external_id, failure_code, retry_job
+                job, sobject, external_id, failure_code, retry_job, on_written
             )
         for item in records:
             held = target.records.get(item.key)
@@ -157,6 +167,7 @@ class WritePool:
                     failure_code=target.failure_code,
                     retry_job=target.retry_job,
                     columns=sorted(target.columns),
+                    on_written=target.on_written,
                 )
         actions, self._after = self._after, []
         for action in actions:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 from functools import partial
 from typing import Any
@@ -36,8 +36,10 @@ from cmsf_core.cm_time import bookmark_instant, date_filter, parse_local
 from cmsf_core.errors import NotFoundError
 from cmsf_core.jobs import pending
 from cmsf_core.jobs.base import Job, Scope, register
+from cmsf_core.jobs.campaign_members import feed_entry, record_feed
 from cmsf_core.jobs.campaign_stats import summaries
 from cmsf_core.jobs.context import CampaignInfo
+from cmsf_core.jobs.pool import PooledRecord
 from cmsf_core.jobs.scanner_watch import CONTEXT, ScannerWatch
 from cmsf_core.jobs.writer import Desired, write_changed
 from cmsf_core.scanners import verdict_fields
@@ -343,7 +345,23 @@ class TrackingHistoryJob(Job):
                 record.update(verdict_fields(verdicts[k]))
             desired.append(
                 Desired(
-                    key=k, source=EVENT, record=record, version=when.isoformat() if when else ""
+                    key=k,
+                    source=EVENT,
+                    record=record,
+                    version=when.isoformat() if when else "",
+                    extra=feed_entry(ctx, record, campaign.salesforce_campaign_id),
                 )
             )
-        write_changed(ctx, self.name, ACTIVITY, desired, retry_locator=lambda _: kind, pooled=True)
+        write_changed(
+            ctx,
+            self.name,
+            ACTIVITY,
+            desired,
+            retry_locator=lambda _: kind,
+            pooled=True,
+            on_written=self._feed,
+        )
+
+    def _feed(self, written: Sequence[tuple[PooledRecord, str]], began: datetime) -> None:
+        """Tell the campaign members job what was written (see its member feed)."""
+        record_feed(self.ctx, written, began)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cmsf_core.jobs import pending
-from cmsf_core.jobs.pool import LazyRecords, PooledRecord
+from cmsf_core.jobs.pool import LazyRecords, PooledRecord, Written
 from cmsf_core.shadow import ShadowRow, digest
 
 if TYPE_CHECKING:
@@ -48,12 +48,14 @@ class Desired:
         source: The source data the record is built from (its digest decides change).
         record: Field values to write (the external Id field included).
         version: The source's own change time; an older version never overwrites a newer.
+        extra: Passed to the write's ``on_written`` hook once the record is written.
     """
 
     key: str
     source: Mapping[str, Any]
     record: Mapping[str, Any]
     version: str = ""
+    extra: tuple[Any, ...] = ()
 
 
 @dataclass
@@ -78,6 +80,7 @@ def write_changed(
     retry_job: str | None = None,
     pooled: bool = False,
     forget: Collection[str] = (),
+    on_written: Written | None = None,
 ) -> WriteOutcome:
     """Upsert the records of ``desired`` that changed since they were last written.
 
@@ -98,6 +101,8 @@ def write_changed(
             on them being written waits with :meth:`~cmsf_core.jobs.pool.WritePool.after_writes`.
         forget: Keys to write without recording them in the shadow, so the next run
             writes them again (a membership whose person could not be created yet).
+        on_written: Told the accepted records of each batch (see
+            :data:`~cmsf_core.jobs.pool.Written`).
 
     Returns:
         Ids of every record now in Salesforce by key (unchanged ones from the shadow;
@@ -131,6 +136,7 @@ def write_changed(
                 version=version,
                 remember=key not in forget,
                 locator=retry_locator(item) if retry_locator is not None else None,
+                extra=item.extra,
             )
         )
     if pooled:
@@ -143,6 +149,7 @@ def write_changed(
             failure_code=failure_code,
             retry_job=(retry_job or job) if retry_locator is not None else None,
             columns=columns,
+            on_written=on_written,
         )
         return outcome
     written = write_pooled(
@@ -154,6 +161,7 @@ def write_changed(
         failure_code=failure_code,
         retry_job=(retry_job or job) if retry_locator is not None else None,
         columns=sorted(columns),
+        on_written=on_written,
     )
     outcome.ids.update(written.ids)
     outcome.written = written.written
@@ -171,6 +179,7 @@ def write_pooled(
     failure_code: str,
     retry_job: str | None,
     columns: Sequence[str],
+    on_written: Written | None = None,
 ) -> WriteOutcome:
     """Upsert changed records in batches of the job's limit; record, count and report them.
 
@@ -180,6 +189,7 @@ def write_pooled(
     """
     outcome = WriteOutcome()
     for batch in _batches(entries, ctx.batch_size(job)):
+        began = ctx.clock.now()
         records = LazyRecords([item.record for item in batch])
         result = ctx.sf.upsert(
             sobject,
@@ -190,19 +200,24 @@ def write_pooled(
         )
         accepted: list[ShadowRow] = []
         written_keys: list[str] = []
+        written: list[tuple[PooledRecord, str]] = []
         for index, item in enumerate(batch):
             sf_id = result.ids[index]
             if sf_id is None:
                 continue
             written_keys.append(item.key)
+            written.append((item, sf_id))
             if item.remember:
                 accepted.append(ShadowRow(item.key, sf_id, item.digest, item.version))
             outcome.ids[item.key] = sf_id
+        kept = forgotten(batch)
         with ctx.journal.transaction():
             ctx.shadow.record(sobject, accepted)
-            ctx.shadow.forget(sobject, [k for k in written_keys if k in forgotten(batch)])
+            if kept:
+                ctx.shadow.forget(sobject, [k for k in written_keys if k in kept])
+            if on_written is not None and written:
+                on_written(written, began)
             if retry_job is not None:
-                kept = forgotten(batch)
                 pending.resolved(ctx, retry_job, [k for k in written_keys if k not in kept])
                 pending.refused(
                     ctx,
