@@ -343,12 +343,12 @@ def _sizes(text: str) -> list[int]:
         try:
             size = int(part.strip().replace("_", ""))
         except ValueError:
-            raise SystemExit(f"--sizes: {part.strip()!r} is not a number") from None
+            raise ValueError(f"--sizes: {part.strip()!r} is not a number") from None
         if not 2 <= size <= 10_000_000:
-            raise SystemExit(f"--sizes: {size} is outside 2..10,000,000 subscribers")
+            raise ValueError(f"--sizes: {size:,} is outside 2..10,000,000 subscribers")
         sizes.append(size)
     if not sizes:
-        raise SystemExit("--sizes: give at least one subscriber count")
+        raise ValueError("--sizes: give at least one subscriber count")
     return sizes
 
 
@@ -390,7 +390,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true", help="one JSON object per sync")
     args = parser.parse_args(argv)
-    sizes = _sizes(args.sizes)
+    try:
+        sizes = _sizes(args.sizes)
+    except ValueError as exc:
+        parser.error(str(exc))
     if not args.json:
         print("\n".join(format_rows([])))
     for size in sizes:
