@@ -85,6 +85,8 @@ class RunReport:
         reason: Why the run stopped or failed, if it did.
         write_calls: Salesforce write requests per object made by this invocation.
         bulk_bytes: CSV bytes uploaded to Bulk API 2.0 per object by this invocation.
+        read_floor: The fewest Salesforce calls its reads needed (each distinct read once,
+            at the largest page).
     """
 
     run: Run
@@ -96,6 +98,7 @@ class RunReport:
     reason: str | None = None
     write_calls: dict[str, int] = field(default_factory=dict)
     bulk_bytes: dict[str, int] = field(default_factory=dict)
+    read_floor: int = 0
 
 
 class LocalRuntime:
@@ -277,6 +280,7 @@ class LocalRuntime:
             reason=reason,
             write_calls=dict(self.gateway.write_calls),
             bulk_bytes=dict(self.gateway.bulk_bytes),
+            read_floor=self.gateway.read_floor,
         )
         EVENTS.info(
             "run finished",

@@ -15,13 +15,17 @@ written.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterator, Mapping, Sequence
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
+import requests
 from simple_salesforce.api import Salesforce
 from simple_salesforce.bulk2 import MAX_INGEST_JOB_FILE_SIZE, Operation, _Bulk2Client
+from simple_salesforce.util import call_salesforce
 
 from cmsf_core.errors import PlatformError
 
@@ -85,25 +89,76 @@ def _ingest(
     gateway: SalesforceGateway,
     operation: Operation,
     sobject: str,
-    data: str,
+    data: io.BytesIO,
     external_id: str | None,
 ) -> tuple[str, dict[str, Any]]:
-    """Create, fill, close and wait for one ingest job; return its id and final state."""
+    """Create, fill, close and wait for one ingest job; return its id and final state.
+
+    The CSV is uploaded from ``data`` as it is (never copied into another string).
+    """
     gateway.write_calls[sobject] += 1
-    gateway.bulk_bytes[sobject] += len(data.encode("utf-8"))
+    gateway.bulk_bytes[sobject] += data.getbuffer().nbytes
     job = gateway._call(
         lambda sf: _client(sf, sobject).create_job(
             operation, external_id_field=external_id if operation == Operation.upsert else None
         )
     )
     job_id = str(job["id"])
-    gateway._call(lambda sf: _client(sf, sobject).upload_job_data(job_id, data))
+    gateway._call(lambda sf: _upload(_client(sf, sobject), job_id, data))
     gateway._call(lambda sf: _client(sf, sobject).close_job(job_id))
     return job_id, _wait(gateway, sobject, job_id, is_query=False)
 
 
-def _results(gateway: SalesforceGateway, sobject: str, job_id: str, kind: str) -> str:
-    return str(gateway._call(lambda sf: _client(sf, sobject).get_ingest_results(job_id, kind)))
+def _upload(client: _Bulk2Client, job_id: str, data: io.BytesIO) -> None:
+    """``PUT .../batches`` with the CSV streamed from ``data`` (the platform answers 201)."""
+    if not data.getbuffer().nbytes:
+        raise PlatformError("a Bulk API 2.0 upload needs data", platform="salesforce")
+    data.seek(0)
+    headers = client._get_headers(client.CSV_CONTENT_TYPE, client.JSON_CONTENT_TYPE)
+    url = client._construct_request_url(job_id, False) + "/batches"
+    response = call_salesforce(
+        url=url, method="PUT", session=client.session, headers=headers, data=data
+    )
+    if response.status_code != HTTPStatus.CREATED:
+        raise PlatformError(
+            f"Bulk API 2.0 upload to job {job_id} answered {response.status_code}, not 201",
+            platform="salesforce",
+            status=response.status_code,
+        )
+
+
+def _result_rows(
+    gateway: SalesforceGateway, sobject: str, job_id: str, kind: str
+) -> Iterator[dict[str, str]]:
+    """Stream a job's result file row by row (never held whole in memory)."""
+
+    def fetch(sf: Salesforce) -> requests.Response:
+        client = _client(sf, sobject)
+        url = client._construct_request_url(job_id, False) + "/" + kind
+        headers = client._get_headers(client.JSON_CONTENT_TYPE, client.CSV_CONTENT_TYPE)
+        return call_salesforce(
+            url=url, method="GET", session=client.session, headers=headers, stream=True
+        )
+
+    response = gateway._call(fetch)
+    try:
+        yield from csv.DictReader(_lines(response.iter_content(chunk_size=1 << 16)))
+    finally:
+        response.close()
+
+
+def _lines(chunks: Iterator[bytes]) -> Iterator[str]:
+    """UTF-8 ``chunks`` as text lines that keep their line ends (what ``csv`` reads)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    rest = ""
+    for chunk in chunks:
+        lines = (rest + decoder.decode(chunk)).split("\n")
+        rest = lines.pop()  # the line still open (a CRLF split in two stays whole)
+        for line in lines:
+            yield line + "\n"
+    rest += decoder.decode(b"", final=True)
+    if rest:
+        yield rest
 
 
 def parse_error(text: str) -> tuple[str, str, tuple[str, ...]]:
@@ -199,32 +254,32 @@ def bulk_write(
 
 
 class _JobData:
-    """The CSV of one ingest job being filled, and where each input record sits."""
+    """The CSV of one ingest job being filled (as UTF-8 bytes), and where each record sits."""
 
     def __init__(self, columns: Sequence[str]) -> None:
         self._line = io.StringIO()
         self._writer = csv.writer(self._line, lineterminator="\n")
-        self.header = self.line(columns)
-        self.rows: list[str] = []
-        self.size = len(self.header.encode("utf-8"))
+        self.data = io.BytesIO()
+        self.data.write(self.line(columns))
+        self.rows = 0
         self.positions: dict[str, list[int]] = {}
 
-    def line(self, cells: Sequence[str]) -> str:
-        """One CSV line."""
+    def line(self, cells: Sequence[str]) -> bytes:
+        """One CSV line, encoded."""
         self._line.seek(0)
         self._line.truncate()
         self._writer.writerow(cells)
-        return self._line.getvalue()
+        return self._line.getvalue().encode("utf-8")
 
-    def fits(self, row: str) -> bool:
+    def fits(self, row: bytes) -> bool:
         """Whether ``row`` may join this job (records and bytes per job)."""
         return not self.rows or (
-            len(self.rows) < JOB_RECORDS and self.size + len(row.encode("utf-8")) <= JOB_BYTES
+            self.rows < JOB_RECORDS and self.data.tell() + len(row) <= JOB_BYTES
         )
 
-    def add(self, row: str, key: str, index: int) -> None:
-        self.rows.append(row)
-        self.size += len(row.encode("utf-8"))
+    def add(self, row: bytes, key: str, index: int) -> None:
+        self.data.write(row)
+        self.rows += 1
         self.positions.setdefault(key, []).append(index)
 
 
@@ -241,22 +296,17 @@ def _submit(
     """Run one ingest job and fold its results into ``result``."""
     from cmsf_core.salesforce import RecordFailure
 
-    data = job.header + "".join(job.rows)
-    job.rows = []
-    job_id, info = _ingest(gateway, operation, sobject, data, external_id)
-    del data
+    job_id, info = _ingest(gateway, operation, sobject, job.data, external_id)
+    job.data = io.BytesIO()  # uploaded: let the CSV go
     processed = int(info.get("numberRecordsProcessed") or 0)
     failed = int(info.get("numberRecordsFailed") or 0)
     if processed > failed:
-        ok = _results(gateway, sobject, job_id, "successfulResults")
-        for row in csv.DictReader(io.StringIO(ok)):
+        for row in _result_rows(gateway, sobject, job_id, "successfulResults"):
             for index in job.positions.get(_key(row, fields, cells=False), []):
                 result.ids[index] = row.get("sf__Id") or None
                 result.created[index] = str(row.get("sf__Created", "")).lower() == "true"
-        del ok
     if failed:
-        text = _results(gateway, sobject, job_id, "failedResults")
-        for row in csv.DictReader(io.StringIO(text)):
+        for row in _result_rows(gateway, sobject, job_id, "failedResults"):
             code, message, error_fields = parse_error(row.get("sf__Error") or "")
             for index in job.positions.get(_key(row, fields, cells=False), []):
                 result.failures.append(
