@@ -99,9 +99,17 @@ class Directory:
         self._lists: dict[str, ListInfo] | None = None
         self._campaigns: dict[str, CampaignInfo] | None = None
 
-    def refresh(self) -> None:
-        """Forget cached records (after a job changed them)."""
-        self._clients = self._lists = self._campaigns = None
+    def refresh(self, *, clients: bool = True, lists: bool = True, campaigns: bool = True) -> None:
+        """Forget cached records (after a job changed them): all, or only the kinds named.
+
+        Lists and campaigns refer to their client, so forgetting clients forgets them too.
+        """
+        if clients:
+            self._clients = self._lists = self._campaigns = None
+        if lists:
+            self._lists = None
+        if campaigns:
+            self._campaigns = None
 
     def clients(self, *, selected_only: bool = True) -> list[ClientInfo]:
         """Clients in Salesforce, selected ones only by default."""
@@ -159,7 +167,8 @@ class Directory:
             if not user.get("IsActive"):
                 found.extend((role, user) for role in roles.get(user["Id"], []))
                 self.inactive_users.add(user["Id"])
-        self.refresh()
+        if found:
+            self.refresh()  # owners of cached clients change
         return found
 
     def client_by_id(self, cm_id: str) -> ClientInfo | None:

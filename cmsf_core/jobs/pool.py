@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["LazyRecords", "PooledRecord", "WritePool", "Written"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PooledRecord:
     """One changed record waiting in the pool.
 
