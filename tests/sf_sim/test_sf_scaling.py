@@ -85,3 +85,24 @@ def test_bulk_results_expire_with_their_job_after_seven_days(member_org: Org) ->
     member_org.tick()
     assert job_id not in member_org.bulk.jobs
     assert member_org.store.scalar("SELECT COUNT(*) FROM _sf_bulk_results") == 0
+
+
+def test_housekeeping_on_each_request_does_not_scan_stored_bulk_results(member_org: Org) -> None:
+    with member_org.activate() as sf:
+        sf.bulk2.CMSF_List_Member__c.upsert(
+            records=[{"CM_Id__c": f"list1:r{i}@x.example", "Name": "r"} for i in range(20)],
+            external_id_field="CM_Id__c",
+            wait=0,
+        )
+    seen: list[str] = []
+    member_org.store.conn.set_trace_callback(seen.append)
+    try:
+        member_org.tick()  # what every request runs first
+    finally:
+        member_org.store.conn.set_trace_callback(None)
+    touching = [sql for sql in seen if "_sf_bulk_results" in sql]
+    assert touching and not any(sql.lstrip().upper().startswith("DELETE") for sql in touching)
+    for sql in touching:
+        plan = member_org.store.conn.execute("EXPLAIN QUERY PLAN " + sql).fetchall()
+        assert all("SCAN" not in str(row[-1]) for row in plan), (sql, plan)
+    assert member_org.store.scalar("SELECT COUNT(*) FROM _sf_bulk_results") == 20
