@@ -37,6 +37,8 @@ from cmsf_core.jsontext import to_json
 __all__ = ["Journal", "Run"]
 
 RUNNING = "running"
+CACHE_KIB = 16 * 1024
+"""Page cache of the journal's connection, in KiB."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,9 @@ class Journal:
             # lose the last transactions before a checkpoint, and those are re-done by the
             # resumed run (see the README, "What a crash can lose").
             conn.execute("PRAGMA synchronous=NORMAL")
+            # The shadow and person indexes are keyed by random tokens: their B-tree pages
+            # stay cached (bounded; SQLite's default is 2 MiB) as they grow.
+            conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         else:
             conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         self.db = sqlite_utils.Database(conn)

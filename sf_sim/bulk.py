@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -127,9 +126,12 @@ class BulkJobs:
         self._batches: list[Any] = []
         store = org.store
         with store.lock:
+            # One row per internal batch and kind: its result rows as the CSV text the
+            # results resource serves (the job's delimiter and line ending), rendered once.
             store.conn.execute(
                 "CREATE TABLE IF NOT EXISTS _sf_bulk_results (job TEXT NOT NULL, "
-                "kind TEXT NOT NULL, finished TEXT NOT NULL, line TEXT NOT NULL)"
+                "kind TEXT NOT NULL, finished TEXT NOT NULL, rows INTEGER NOT NULL, "
+                "csv TEXT NOT NULL)"
             )
             store.conn.execute(
                 "CREATE INDEX IF NOT EXISTS _sf_bulk_results_job ON _sf_bulk_results (job, kind)"
@@ -146,17 +148,19 @@ class BulkJobs:
             return
         store = self.org.store
         with store.transaction():
-            store.conn.executemany(
-                "INSERT INTO _sf_bulk_results (job, kind, finished, line) VALUES (?, ?, ?, ?)",
-                [(job.id, kind, job.modstamp, json.dumps(row)) for row in rows],
+            store.conn.execute(
+                "INSERT INTO _sf_bulk_results (job, kind, finished, rows, csv) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (job.id, kind, job.modstamp, len(rows), _csv_rows(rows, job)),
             )
 
-    def _kept(self, job: Job, kind: str) -> list[list[str]]:
+    def _kept(self, job: Job, kind: str) -> str:
+        """The stored result rows of ``job`` of one kind, as CSV (no header)."""
         cursor = self.org.store.conn.execute(
-            "SELECT line FROM _sf_bulk_results WHERE job = ? AND kind = ? ORDER BY rowid",
+            "SELECT csv FROM _sf_bulk_results WHERE job = ? AND kind = ? ORDER BY rowid",
             (job.id, kind),
         )
-        return [json.loads(line) for (line,) in cursor]
+        return "".join(text for (text,) in cursor)
 
     def _drop(self, job_ids: list[str]) -> None:
         if not job_ids:
@@ -383,10 +387,12 @@ class BulkJobs:
         if job.state in ("Open", "UploadComplete", "InProgress"):
             raise _bad("Job is not complete", "INVALIDJOBSTATE", 400)
         if which == "successfulResults":
-            return _csv(["sf__Id", "sf__Created", *job.header], self._kept(job, "success"), job)
-        if which == "failedResults":
-            return _csv(["sf__Id", "sf__Error", *job.header], self._kept(job, "failure"), job)
-        return _csv(list(job.header), self._kept(job, "unprocessed"), job)
+            header, kind = ["sf__Id", "sf__Created", *job.header], "success"
+        elif which == "failedResults":
+            header, kind = ["sf__Id", "sf__Error", *job.header], "failure"
+        else:
+            header, kind = list(job.header), "unprocessed"
+        return _csv_rows([header], job) + self._kept(job, kind)
 
     # ------------------------------------------------------------------ query
 
@@ -477,7 +483,8 @@ def _id_of(header: list[str], row: list[str]) -> str:
     return ""
 
 
-def _csv(header: list[str], rows: list[list[str]], job: Job) -> str:
+def _csv_rows(rows: list[list[str]], job: Job) -> str:
+    """Rows as CSV text in the job's delimiter and line ending, every value quoted."""
     out = io.StringIO()
     writer = csv.writer(
         out,
@@ -485,6 +492,9 @@ def _csv(header: list[str], rows: list[list[str]], job: Job) -> str:
         lineterminator=LINE_ENDINGS[job.line_ending],
         quoting=csv.QUOTE_ALL,
     )
-    writer.writerow(header)
     writer.writerows(rows)
     return out.getvalue()
+
+
+def _csv(header: list[str], rows: list[list[str]], job: Job) -> str:
+    return _csv_rows([header, *rows], job)

@@ -221,8 +221,7 @@ class RecordChecker:
                 wanted.setdefault(target.name, set()).add(value)
         states: dict[str, int] = dict.fromkeys(known, 0)
         for table, ids in wanted.items():
-            for row_id, row in self.org.store.get_many(table, sorted(ids)).items():
-                states[row_id] = int(row.get("IsDeleted") or 0)
+            states.update(self.org.store.deleted_flags(table, sorted(ids)))
         for position, row in enumerate(rows):
             if position in errors:
                 continue

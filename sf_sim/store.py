@@ -282,6 +282,20 @@ class Store:
                 found[row["Id"]] = row
         return found
 
+    def deleted_flags(self, table: str, ids: Sequence[str]) -> dict[str, int]:
+        """``IsDeleted`` (0 or 1) by Id of the rows that exist: what a reference check needs,
+        without reading whole rows."""
+        found: dict[str, int] = {}
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for row_id, deleted in self.conn.execute(
+                f"SELECT Id, IsDeleted FROM {quote(table)} WHERE Id IN ({marks})", chunk
+            ):
+                found[row_id] = int(deleted or 0)
+        return found
+
     def select(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Run a query and return rows as dicts."""
         cursor = self.conn.execute(sql, tuple(params))

@@ -7,7 +7,7 @@ from simple_salesforce import Salesforce
 
 from cmsf_core.clock import VirtualClock
 from cmsf_core.data_model import OBJECTS_DIR
-from sf_sim import Org
+from sf_sim import Org, bulk
 
 MEMBER = "CMSF_List_Member__c"
 
@@ -64,7 +64,7 @@ def test_finished_bulk_job_keeps_its_results_in_the_store(member_org: Org) -> No
     assert not job.uploads  # the uploaded data is not kept once processed
     assert not hasattr(job, "successes")
     stored = member_org.store.scalar(
-        "SELECT COUNT(*) FROM _sf_bulk_results WHERE job = ?", (job_id,)
+        "SELECT SUM(rows) FROM _sf_bulk_results WHERE job = ?", (job_id,)
     )
     assert stored == 51
     ok = member_org.bulk.results_csv(job_id, "successfulResults")
@@ -105,4 +105,33 @@ def test_housekeeping_on_each_request_does_not_scan_stored_bulk_results(member_o
     for sql in touching:
         plan = member_org.store.conn.execute("EXPLAIN QUERY PLAN " + sql).fetchall()
         assert all("SCAN" not in str(row[-1]) for row in plan), (sql, plan)
-    assert member_org.store.scalar("SELECT COUNT(*) FROM _sf_bulk_results") == 20
+    assert member_org.store.scalar("SELECT SUM(rows) FROM _sf_bulk_results") == 20
+
+
+def test_stored_results_keep_the_jobs_delimiter_line_ending_and_row_order(
+    member_org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "BATCH_RECORDS", 2)  # three internal batches, stored apart
+    job = member_org.bulk.create_ingest(
+        {
+            "object": MEMBER,
+            "operation": "upsert",
+            "externalIdFieldName": "CM_Id__c",
+            "columnDelimiter": "PIPE",
+            "lineEnding": "CRLF",
+        },
+        "59.0",
+    )
+    lines = ["CM_Id__c|Name"] + [f"list1:o{i}@x.example|o{i}" for i in range(4)]
+    lines.append("list1:long@x.example|" + "x" * 200)  # too long: a failure
+    member_org.bulk.upload(job.id, ("\n".join(lines) + "\n").encode())
+    member_org.bulk.set_state(job.id, "ingest", "UploadComplete")
+    ok = member_org.bulk.results_csv(job.id, "successfulResults")
+    rows = ok.split("\r\n")
+    assert rows[0] == '"sf__Id"|"sf__Created"|"CM_Id__c"|"Name"' and rows[-1] == ""
+    assert [row.split("|")[2:] for row in rows[1:-1]] == [
+        [f'"list1:o{i}@x.example"', f'"o{i}"'] for i in range(4)
+    ]
+    failed = member_org.bulk.results_csv(job.id, "failedResults").split("\r\n")
+    assert failed[0].startswith('"sf__Id"|"sf__Error"') and len(failed) == 3
+    assert '"list1:long@x.example"' in failed[1]
