@@ -429,12 +429,6 @@ class SalesforceGateway:
             self.budget.observe(int(daily["Max"]) - int(daily["Remaining"]), int(daily["Max"]))
         return dict(body)
 
-    def user_id(self) -> str:
-        """The Id of the user this gateway's session belongs to (OpenID Connect userinfo)."""
-        body = self._call(lambda sf: sf.oauth2("userinfo"))
-        self._read("userinfo", 0)
-        return str((body or {}).get("user_id") or "")
-
     def describe(self, sobject: str) -> dict[str, Any]:
         """An object's describe, cached for the gateway's life.
 
@@ -475,6 +469,7 @@ class SalesforceGateway:
             return response.json()
 
         body = self._call(ask)
+        self._read("userinfo", 0)
         return str(body.get("user_id") or "")
 
     def _metadata(self, call: Callable[[Salesforce], T]) -> T:

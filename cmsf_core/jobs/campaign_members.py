@@ -204,7 +204,7 @@ class CampaignMembersJob(Job):
             return None
         if "running_user_id" not in ctx.extras:
             try:
-                ctx.extras["running_user_id"] = ctx.sf.user_id()
+                ctx.extras["running_user_id"] = ctx.sf.current_user_id()
             except CmsfError:
                 ctx.extras["running_user_id"] = None
         user = ctx.extras["running_user_id"]
