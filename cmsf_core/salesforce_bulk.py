@@ -40,6 +40,8 @@ JOB_BYTES = MAX_INGEST_JOB_FILE_SIZE
 """CSV bytes per ingest job at most: the platform takes 150 MB, its clients send 100 MB."""
 
 _TERMINAL = {"JobComplete", "Failed", "Aborted"}
+_BLOCK = 1000
+"""Records rendered to CSV together (cut row by row only where a job's limit falls)."""
 
 
 def _client(sf: Salesforce, sobject: str) -> _Bulk2Client:
@@ -238,16 +240,38 @@ def bulk_write(
         columns = sorted({key for record in records for key in record})
     ordered = [*fields, *sorted(set(columns) - set(fields))]
     job = _JobData(ordered)
+    cells: list[list[str]] = []
+    places: list[tuple[str, int]] = []
+
+    def add_block(job: _JobData) -> _JobData:
+        """Add the rows gathered to ``job`` (whole when they fit), submitting full jobs."""
+        block = job.lines(cells)
+        if job.fits_block(len(cells), len(block)):
+            job.add_block(block, places)
+        else:  # near a job's limits: row by row, to cut exactly where they fall
+            for row_cells, (key, index) in zip(cells, places, strict=True):
+                row = job.lines([row_cells])
+                if not job.fits(row):
+                    _submit(
+                        gateway, bulk_operation, sobject, external_id, fields, job, records, result
+                    )
+                    job = _JobData(ordered)
+                job.add(row, key, index)
+        cells.clear()
+        places.clear()
+        return job
+
     for index, record in enumerate(records):
         if keys is not None and len(fields) == 1:
             key = _cell(keys[index]).lower()
         else:
             key = _key(record, fields, cells=True)
-        row = job.line([_cell(record[c]) if c in record else "" for c in ordered])
-        if not job.fits(row):
-            _submit(gateway, bulk_operation, sobject, external_id, fields, job, records, result)
-            job = _JobData(ordered)
-        job.add(row, key, index)
+        cells.append([_cell(record[c]) if c in record else "" for c in ordered])
+        places.append((key, index))
+        if len(cells) == _BLOCK:
+            job = add_block(job)
+    if cells:
+        job = add_block(job)
     if job.rows:
         _submit(gateway, bulk_operation, sobject, external_id, fields, job, records, result)
     return result
@@ -257,19 +281,19 @@ class _JobData:
     """The CSV of one ingest job being filled (as UTF-8 bytes), and where each record sits."""
 
     def __init__(self, columns: Sequence[str]) -> None:
-        self._line = io.StringIO()
-        self._writer = csv.writer(self._line, lineterminator="\n")
+        self._text = io.StringIO()
+        self._writer = csv.writer(self._text, lineterminator="\n")
         self.data = io.BytesIO()
-        self.data.write(self.line(columns))
+        self.data.write(self.lines([list(columns)]))
         self.rows = 0
         self.positions: dict[str, list[int]] = {}
 
-    def line(self, cells: Sequence[str]) -> bytes:
-        """One CSV line, encoded."""
-        self._line.seek(0)
-        self._line.truncate()
-        self._writer.writerow(cells)
-        return self._line.getvalue().encode("utf-8")
+    def lines(self, rows: Sequence[Sequence[str]]) -> bytes:
+        """CSV lines, encoded (one ``writerows`` for a whole block of records)."""
+        self._text.seek(0)
+        self._text.truncate()
+        self._writer.writerows(rows)
+        return self._text.getvalue().encode("utf-8")
 
     def fits(self, row: bytes) -> bool:
         """Whether ``row`` may join this job (records and bytes per job)."""
@@ -277,10 +301,20 @@ class _JobData:
             self.rows < JOB_RECORDS and self.data.tell() + len(row) <= JOB_BYTES
         )
 
+    def fits_block(self, rows: int, size: int) -> bool:
+        """Whether ``rows`` records of ``size`` bytes all fit in this job."""
+        return self.rows + rows <= JOB_RECORDS and self.data.tell() + size <= JOB_BYTES
+
     def add(self, row: bytes, key: str, index: int) -> None:
         self.data.write(row)
         self.rows += 1
         self.positions.setdefault(key, []).append(index)
+
+    def add_block(self, block: bytes, places: Sequence[tuple[str, int]]) -> None:
+        self.data.write(block)
+        self.rows += len(places)
+        for key, index in places:
+            self.positions.setdefault(key, []).append(index)
 
 
 def _submit(

@@ -204,7 +204,8 @@ class Directory:
 
     def list_by_id(self, cm_id: str) -> ListInfo | None:
         """One list of a selected client by Campaign Monitor id."""
-        self.lists()
+        if self._lists is None:  # asked per activity row: never rebuild the list of lists
+            self.lists()
         assert self._lists is not None
         entry = self._lists.get(cm_id)
         return entry if entry is not None and entry.client.selected else None

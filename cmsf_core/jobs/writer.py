@@ -10,14 +10,13 @@ records and forgets them.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cmsf_core.jobs import pending
-from cmsf_core.jobs.pool import LazyRecords, PooledRecord, Written
+from cmsf_core.jobs.pool import LazyRecords, PooledRecord, Written, pack
 from cmsf_core.shadow import ShadowRow, digest
 
 if TYPE_CHECKING:
@@ -131,7 +130,7 @@ def write_changed(
         entries.append(
             PooledRecord(
                 key=key,
-                record=json.dumps(dict(item.record), ensure_ascii=False),
+                record=pack(item.record),
                 digest=dig,
                 version=version,
                 remember=key not in forget,

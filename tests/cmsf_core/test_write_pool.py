@@ -80,6 +80,29 @@ def test_bulk_write_splits_jobs_by_bytes(
         world.close()
 
 
+def test_bulk_write_splits_jobs_by_records_inside_a_block(
+    clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(salesforce_bulk, "JOB_RECORDS", 120)  # rows are rendered 1,000 at once
+    world = build_world(
+        WorldSpec(seed=3, clients=1, lists_per_client=1, subscribers_per_list=300,
+                  campaigns_per_client=0),
+        clock=clock,
+    )  # fmt: skip
+    try:
+        engine = engine_for(world)
+        engine.connect()
+        engine.change_settings({**EVERY_OPTION, "governor_limits": {"bulk_threshold": 200}})
+        report = engine.sync()
+        assert report.status == "completed"
+        assert report.write_calls[MEMBER] == 3  # 120 + 120 + 60
+        assert world.org.count(MEMBER) == 300
+        again = engine.sync()  # every membership got its Id into the shadow
+        assert again.write_calls.get(MEMBER, 0) == 0
+    finally:
+        world.close()
+
+
 class Crash(BaseException):
     """The process dies."""
 
