@@ -135,7 +135,14 @@ class Shadow:
     def record(self, sobject: str, rows: Iterable[ShadowRow]) -> None:
         """Remember rows Salesforce accepted."""
         payload = [
-            (sobject, self.token(r.key), scope_of(r.key), r.sf_id, self._digest(r.digest), r.version)
+            (
+                sobject,
+                self.token(r.key),
+                scope_of(r.key),
+                r.sf_id,
+                self._digest(r.digest),
+                r.version,
+            )
             for r in rows
         ]
         if payload:
