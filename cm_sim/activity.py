@@ -83,7 +83,7 @@ def activity_page(
     since = _since(args, tz)
     where = "source = ? AND source_id = ? AND kind = ? AND ts <= ? AND ts >= ?"
     params: list[Any] = [source, source_id, kind, now, since]
-    total = int(store.scalar(f"SELECT COUNT(*) FROM activity WHERE {where}", params) or 0)
+    total = store.count(f"SELECT COUNT(*) FROM activity WHERE {where}", params)
     direction = "DESC" if page.descending else "ASC"
     order = f"ts {direction}, id {direction}" if page.field == "date" else f"email {direction}, ts"
 
@@ -136,10 +136,12 @@ def recipients_page(
         since = -(2**62)
     where = "source = ? AND source_id = ? AND ts <= ? AND ts >= ?"
     params: list[Any] = [source, source_id, now, since]
-    total = int(store.scalar(f"SELECT COUNT(*) FROM recipients WHERE {where}", params) or 0)
+    total = store.count(f"SELECT COUNT(*) FROM recipients WHERE {where}", params)
     direction = "DESC" if page.descending else "ASC"
     order = (
-        f"ts {direction}, id {direction}" if page.field == "date" else f"lower(email) {direction}"
+        f"ts {direction}, id {direction}"
+        if page.field == "date"
+        else f"lower(email) {direction}, id {direction}"
     )
 
     def fetch(limit: int, offset: int) -> list[dict[str, Any]]:

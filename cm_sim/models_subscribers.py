@@ -116,9 +116,7 @@ class SubscribersMixin(ListsMixin):
         if since is not None:
             where += " AND state_ts >= ?"
             params.append(since)
-        total = int(
-            self.store.scalar(f"SELECT COUNT(*) FROM subscribers WHERE {where}", params) or 0
-        )
+        total = self.store.count(f"SELECT COUNT(*) FROM subscribers WHERE {where}", params)
         order = _ORDER[page.field].format(d="DESC" if page.descending else "ASC")
         defs = self.field_defs(list_id)
         tracking = truthy(args.get("includetrackingpreference"))

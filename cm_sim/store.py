@@ -265,8 +265,10 @@ SCHEMA: dict[str, dict[str, Any]] = {
 _INDEXES: list[tuple[str, list[str], bool]] = [
     ("subscribers", ["list_id", "email_norm"], True),
     ("subscribers", ["list_id", "state", "email_norm"], False),
-    ("subscribers", ["list_id", "state", "state_ts"], False),
-    ("subscribers", ["list_id", "state", "name"], False),
+    # Each page order of the list endpoints has an index that yields it, so a page is an
+    # index range, never a sort of the whole list (email, date and name order).
+    ("subscribers", ["list_id", "state", "state_ts", "email_norm"], False),
+    ("subscribers", ["list_id", "state", "name", "email_norm"], False),
     ("subscribers", ["email_norm"], False),
     ("history", ["list_id", "state", "ts"], False),
     ("pending", ["ts", "id"], False),
@@ -277,6 +279,12 @@ _INDEXES: list[tuple[str, list[str], bool]] = [
     ("fields", ["list_id"], False),
     ("messages", ["client_id", "seq"], False),
     ("lists", ["client_id"], False),
+]
+
+_EXPRESSION_INDEXES = [
+    # Campaign recipients in email order (``lower(email)``, then insertion order).
+    "CREATE INDEX IF NOT EXISTS idx_recipients_email_order "
+    "ON recipients (source, source_id, lower(email))",
 ]
 
 
@@ -301,6 +309,7 @@ class Store:
         self.db = sqlite_utils.Database(conn)
         self.lock = threading.RLock()
         self._depth = 0
+        self._counts: dict[tuple[str, tuple[Any, ...]], tuple[tuple[int, int], int]] = {}
         self._create()
 
     def _create(self) -> None:
@@ -308,6 +317,8 @@ class Store:
             self.db.table(name).create(spec["columns"], pk=spec["pk"], if_not_exists=True)
         for table, columns, unique in _INDEXES:
             self.db.table(table).create_index(columns, unique=unique, if_not_exists=True)
+        for statement in _EXPRESSION_INDEXES:
+            self.conn.execute(statement)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -371,6 +382,28 @@ class Store:
         with self.lock:
             row = self.conn.execute(sql, params).fetchone()
         return None if row is None else row[0]
+
+    def count(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> int:
+        """A ``SELECT COUNT(*) ...`` answered once per read of the same rows.
+
+        A client pages through a read with the same filter; the total of every page is the
+        same until something is written (here or by another process on the same file), so
+        it is counted once and remembered until then.
+        """
+        key = (sql, tuple(params))
+        with self.lock:
+            stamp = (
+                self.conn.total_changes,
+                int(self.conn.execute("PRAGMA data_version").fetchone()[0]),
+            )
+            held = self._counts.get(key)
+            if held is not None and held[0] == stamp:
+                return held[1]
+            total = int(self.conn.execute(sql, params).fetchone()[0] or 0)
+            if len(self._counts) >= 256:
+                self._counts.clear()
+            self._counts[key] = (stamp, total)
+            return total
 
     def insert(self, table: str, row: dict[str, Any]) -> int:
         """Insert one row and return its rowid."""

@@ -155,6 +155,9 @@ def time_zone(name: str | None) -> tzinfo:
     return timezone(delta if match.group("sign") == "+" else -delta)
 
 
+_PADDED = re.compile(r"\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}(?::\d{2})?)?\Z")
+
+
 def parse_local(text: str, zone: tzinfo) -> datetime:
     """Parse a Campaign Monitor timestamp (``YYYY-MM-DD HH:MM[:SS]`` or a date) as UTC.
 
@@ -162,6 +165,8 @@ def parse_local(text: str, zone: tzinfo) -> datetime:
         ValueError: If the text is not a Campaign Monitor timestamp.
     """
     cleaned = text.strip().replace("T", " ")
+    if _PADDED.match(cleaned):  # the wire's own form: the C parser, not strptime (per event)
+        return datetime.fromisoformat(cleaned).replace(tzinfo=zone).astimezone(UTC)
     for pattern in (WIRE_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d"):
         try:
             naive = datetime.strptime(cleaned, pattern)

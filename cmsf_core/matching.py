@@ -67,9 +67,9 @@ class PersonMatcher:
         self.names = Pseudonyms(key)
         self.strategy: str | None = None
         self.lookups = 0
-        self.db.execute("DROP TABLE IF EXISTS person_index")
-        self.db.execute(
-            "CREATE TABLE person_index (token TEXT PRIMARY KEY, contact_id TEXT, lead_id TEXT)"
+        journal.execute_script(
+            "DROP TABLE IF EXISTS person_index",
+            "CREATE TABLE person_index (token TEXT PRIMARY KEY, contact_id TEXT, lead_id TEXT)",
         )
 
     def plan(self, expected_emails: int) -> str:
@@ -118,12 +118,11 @@ class PersonMatcher:
             for row in rows
             if (row.get("Email") or "").strip()
         ]
-        with self.journal.transaction():
-            self.db.conn.executemany(
-                f"INSERT INTO person_index (token, {column}) VALUES (?, ?) "
-                f"ON CONFLICT(token) DO UPDATE SET {column} = COALESCE({column}, excluded.{column})",
-                values,
-            )
+        self.journal.executemany(
+            f"INSERT INTO person_index (token, {column}) VALUES (?, ?) "
+            f"ON CONFLICT(token) DO UPDATE SET {column} = COALESCE({column}, excluded.{column})",
+            values,
+        )
 
     def match(self, emails: Iterable[str]) -> dict[str, Person]:
         """The Person of every email (lower-cased keys; unmatched emails map to no ids)."""
@@ -155,7 +154,7 @@ class PersonMatcher:
     def _lookup(self, emails: list[str]) -> None:
         self.lookups += 1
         listed = ",".join(soql_quote(e) for e in emails)
-        self.db.conn.executemany(
+        self.journal.executemany(
             "INSERT OR IGNORE INTO person_index (token) VALUES (?)",
             [(self._token(e),) for e in emails],
         )
@@ -177,15 +176,15 @@ class PersonMatcher:
         self, email: str, *, contact_id: str | None = None, lead_id: str | None = None
     ) -> None:
         """Record a Contact or Lead created during the run (by the create rule)."""
-        key = self._token(email)
-        self.db.execute("INSERT OR IGNORE INTO person_index (token) VALUES (?)", [key])
-        if contact_id:
-            self.db.execute(
-                "UPDATE person_index SET contact_id = COALESCE(contact_id, ?) WHERE token = ?",
-                [contact_id, key],
-            )
-        if lead_id:
-            self.db.execute(
-                "UPDATE person_index SET lead_id = COALESCE(lead_id, ?) WHERE token = ?",
-                [lead_id, key],
-            )
+        self.remember_many([(email, contact_id, lead_id)])
+
+    def remember_many(self, people: Iterable[tuple[str, str | None, str | None]]) -> None:
+        """Record Contacts and Leads created during the run: ``(email, contact, lead)`` each."""
+        rows = [(self._token(email), contact_id, lead_id) for email, contact_id, lead_id in people]
+        self.journal.executemany(
+            "INSERT INTO person_index (token, contact_id, lead_id) VALUES (?, ?, ?) "
+            "ON CONFLICT(token) DO UPDATE SET "
+            "contact_id = COALESCE(person_index.contact_id, excluded.contact_id), "
+            "lead_id = COALESCE(person_index.lead_id, excluded.lead_id)",
+            rows,
+        )

@@ -18,6 +18,7 @@ A new connection makes a new key, and the journal starts clean state with it.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 
@@ -29,6 +30,8 @@ TOKEN_MARK = "~"
 """Tokens start with this; plain keys never do, so a token passed back in is kept as is."""
 
 _UNKEYED = "cmsf-journal-without-connection-key"
+TOKEN_CACHE = 1 << 16
+"""Tokens remembered per connection key (about 10 MB at most)."""
 
 
 def scope_of(key: str) -> str:
@@ -47,15 +50,23 @@ class Pseudonyms:
     def __init__(self, key: str | None = None) -> None:
         secret = (key or _UNKEYED).encode("utf-8")
         self._mac_key = hashlib.sha256(b"cmsf-token:" + secret).digest()
+        self._mac = hmac.new(self._mac_key, digestmod=hashlib.sha256)
+        # A run asks for the same key's token several times (shadow lookup, record, retry
+        # bookkeeping): remember the latest ones (bounded, so memory stays flat).
+        self.token = functools.lru_cache(maxsize=TOKEN_CACHE)(self._token)  # type: ignore[method-assign]
         sealing = hashlib.sha256(b"cmsf-locator:" + secret).digest()
         self._fernet = Fernet(base64.urlsafe_b64encode(sealing))
 
     def token(self, key: str) -> str:
         """The token standing for ``key`` (a token is returned unchanged)."""
+        return self._token(key)
+
+    def _token(self, key: str) -> str:
         if key.startswith(TOKEN_MARK):
             return key
-        mac = hmac.new(self._mac_key, key.encode("utf-8"), hashlib.sha256).hexdigest()
-        return TOKEN_MARK + mac[:40]
+        mac = self._mac.copy()  # keyed once: a copy skips HMAC's key schedule per token
+        mac.update(key.encode("utf-8"))
+        return TOKEN_MARK + mac.hexdigest()[:40]
 
     def seal(self, text: str) -> str:
         """``text`` sealed (readable only with the connection key)."""

@@ -31,6 +31,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from cmsf_core.budget import ApiBudget
@@ -83,6 +84,9 @@ class RunReport:
         messages: Maintenance messages raised.
         reason: Why the run stopped or failed, if it did.
         write_calls: Salesforce write requests per object made by this invocation.
+        bulk_bytes: CSV bytes uploaded to Bulk API 2.0 per object by this invocation.
+        read_floor: The fewest Salesforce calls its reads needed (each distinct read once,
+            at the largest page).
     """
 
     run: Run
@@ -93,6 +97,8 @@ class RunReport:
     messages: list[Message] = field(default_factory=list)
     reason: str | None = None
     write_calls: dict[str, int] = field(default_factory=dict)
+    bulk_bytes: dict[str, int] = field(default_factory=dict)
+    read_floor: int = 0
 
 
 class LocalRuntime:
@@ -273,6 +279,8 @@ class LocalRuntime:
             messages=list(log.messages),
             reason=reason,
             write_calls=dict(self.gateway.write_calls),
+            bulk_bytes=dict(self.gateway.bulk_bytes),
+            read_floor=self.gateway.read_floor,
         )
         EVENTS.info(
             "run finished",
@@ -397,15 +405,22 @@ class LocalRuntime:
                 key = str(scope["key"])
                 if not self.journal.scope_done(run_id, job.name, key):
                     job.execute(scope)
-                    self.journal.mark_scope_done(run_id, job.name, key)
+                    # A scope whose records wait in the write pool is done once they are
+                    # written; a crash before that reads the scope again.
+                    ctx.pool.after_writes(
+                        partial(self.journal.mark_scope_done, run_id, job.name, key)
+                    )
                 if self.progress is not None:
                     self.progress(job.name, done, len(scopes))
+            ctx.pool.flush(ctx)
         except (RetriableError, FatalError, BudgetExhaustedError, SafetyError):
+            ctx.pool.discard()
             self._count_calls(run_id, job.name, sf_before, cm_before)
             self.journal.finish_job(run_id, job.name, "failed", self.clock.now(), "stopped")
             event("stopped")
             raise
         except CmsfError as error:
+            ctx.pool.discard()
             ctx.log.raise_message(
                 "Error", job.name, "CMSF-JOB-FAILED", f"{job.title} failed", str(error)
             )
@@ -414,6 +429,7 @@ class LocalRuntime:
             event("failed")
             return False
         except KeyboardInterrupt:
+            ctx.pool.discard()
             self._count_calls(run_id, job.name, sf_before, cm_before)
             raise
         self._count_calls(run_id, job.name, sf_before, cm_before)

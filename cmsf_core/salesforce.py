@@ -12,6 +12,8 @@ whole batch. Platform errors are mapped to engine errors once, here
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import math
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +57,8 @@ COLLECTION_SIZE = 200
 """Records per sObject Collections call (the platform's maximum)."""
 BATCH_SUBREQUESTS = 25
 """Subrequests per ``composite/batch`` call (the platform's maximum)."""
+QUERY_PAGE = 2000
+"""Records per query page at most (the platform's largest REST query batch)."""
 
 RETRIABLE_CODES = frozenset(
     {"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE", "REQUEST_RUNNING_TOO_LONG"}
@@ -260,6 +264,8 @@ class SalesforceGateway:
         self.on_request = on_request
         self.calls = 0
         self.write_calls: Counter[str] = Counter()
+        self.bulk_bytes: Counter[str] = Counter()
+        self._reads: dict[str, int] = {}
         self.relogins = 0
         self._unbudgeted = 0
         self._describes: dict[str, dict[str, Any]] = {}
@@ -341,12 +347,24 @@ class SalesforceGateway:
         """Stream a SOQL query one page (up to 2,000 records) at a time."""
         paginator = NextRecordsUrlPaginator()
         body = self._call(lambda sf: sf.query(soql, include_deleted=include_deleted))
+        self._read(f"{include_deleted}:{soql}", int(body.get("totalSize") or 0))
         paginator.advance(body)
         yield [strip_attributes(r) for r in body.get("records", [])]
         while not paginator.finished:
             body = self._query_more(paginator.current_value or "")
             paginator.advance(body)
             yield [strip_attributes(r) for r in body.get("records", [])]
+
+    def _read(self, what: str, rows: int) -> None:
+        """Remember a distinct read and its size, for :attr:`read_floor`."""
+        key = hashlib.sha1(what.encode("utf-8"), usedforsecurity=False).hexdigest()
+        self._reads[key] = max(rows, self._reads.get(key, 0))
+
+    @property
+    def read_floor(self) -> int:
+        """The fewest calls that make the reads this gateway made: every distinct read once,
+        at the platform's largest page (2,000 records), however often it was made."""
+        return sum(max(1, math.ceil(rows / QUERY_PAGE)) for rows in self._reads.values())
 
     def _query_more(self, url: str) -> Any:
         return self._call(lambda sf: sf.query_more(url, identifier_is_url=True))
@@ -399,11 +417,13 @@ class SalesforceGateway:
     def count(self, soql: str) -> int:
         """Run a ``SELECT COUNT() ...`` query and return the count."""
         body = self._call(lambda sf: sf.query(soql))
+        self._read(f"count:{soql}", 0)
         return int(body.get("totalSize", 0))
 
     def limits(self) -> dict[str, Any]:
         """The org's limits (``DailyApiRequests`` ...); also primes the API budget."""
         body = self._call(lambda sf: sf.limits())
+        self._read("limits", 0)
         daily = body.get("DailyApiRequests") or {}
         if "Max" in daily and "Remaining" in daily:
             self.budget.observe(int(daily["Max"]) - int(daily["Remaining"]), int(daily["Max"]))
@@ -417,6 +437,7 @@ class SalesforceGateway:
         """
         if sobject not in self._describes:
             body = self._call(lambda sf: sf.restful(f"sobjects/{sobject}/describe"))
+            self._read(f"describe:{sobject}", 0)
             self._describes[sobject] = dict(body or {})
         return self._describes[sobject]
 
@@ -448,6 +469,7 @@ class SalesforceGateway:
             return response.json()
 
         body = self._call(ask)
+        self._read("userinfo", 0)
         return str(body.get("user_id") or "")
 
     def _metadata(self, call: Callable[[Salesforce], T]) -> T:
@@ -481,13 +503,36 @@ class SalesforceGateway:
     # ------------------------------------------------------------------ writes
 
     def upsert(
-        self, sobject: str, external_id: str, records: Sequence[Mapping[str, Any]]
+        self,
+        sobject: str,
+        external_id: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        columns: Sequence[str] | None = None,
+        keys: Sequence[str] | None = None,
     ) -> WriteResult:
-        """Insert or update records keyed by ``external_id`` (idempotent)."""
+        """Insert or update records keyed by ``external_id`` (idempotent).
+
+        Args:
+            sobject: Object API name.
+            external_id: The external Id field.
+            records: Records to write.
+            columns: Every field the records carry, when the caller knows them (spares
+                a Bulk API write a pass over the records).
+            keys: The records' external Id values, likewise.
+        """
         if len(records) > self.bulk_threshold:
             from cmsf_core.salesforce_bulk import bulk_write
 
-            return bulk_write(self, "upsert", sobject, records, external_id=external_id)
+            return bulk_write(
+                self,
+                "upsert",
+                sobject,
+                records,
+                external_id=external_id,
+                columns=columns,
+                keys=keys,
+            )
         return self._collections(
             "PATCH", f"composite/sobjects/{sobject}/{external_id}", sobject, records
         )

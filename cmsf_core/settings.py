@@ -69,12 +69,12 @@ INDUSTRIES: tuple[str, ...] = (
 DEFAULT_LIMITS: dict[str, int] = {
     "configuration": 200,
     "suppression": 1000,
-    "subscribers": 10000,
+    "subscribers": 100_000,
     "list_stats": 50,
     "campaigns": 200,
     "campaign_stats": 50,
-    "tracking_history": 10000,
-    "campaign_members": 10000,
+    "tracking_history": 100_000,
+    "campaign_members": 100_000,
     "email_opt_out": 10000,
     "smart_emails": 50,
     "smart_email_variables": 50,
@@ -93,10 +93,12 @@ DEFAULT_LIMITS: dict[str, int] = {
 ``push`` is the number of Salesforce records the Salesforce -> Campaign Monitor jobs read
 and process per atomic batch (and per queue-item write).
 
-Batch sizes of the subscribers and tracking history jobs are above ``bulk_threshold`` on
-purpose: Campaign Monitor pages (1,000 rows) are buffered up to a batch, so a large sync
-writes through Bulk API 2.0 (about six calls per batch) instead of sObject Collections
-(one call per 200 records). ``bulk_threshold`` is the number of records above which
+Batch sizes of the subscribers, tracking history and campaign members jobs are far above
+``bulk_threshold`` on purpose: their records are pooled across scopes
+(:mod:`cmsf_core.jobs.pool`) up to a batch, so a large sync writes each object in a few
+Bulk API 2.0 jobs (five calls each, whatever their size, up to 100,000 records or 100 MB
+of CSV) instead of sObject Collections (one call per 200 records), and memory stays
+bounded by the batch, not by the account. ``bulk_threshold`` is the number of records above which
 writes go through Bulk API 2.0; ``cm_page_size`` the Campaign Monitor page size (10-1000);
 ``campaign_stats_days`` how long after sending a campaign's statistics keep refreshing;
 ``reconcile_hours`` how often each list is read whole to catch renamed addresses and detail
@@ -108,6 +110,9 @@ _LIMIT_RANGES: dict[str, tuple[int, int]] = {
     "cm_page_size": (10, 1000),
     "campaign_stats_days": (1, 3650),
     "reconcile_hours": (1, 720),
+    "subscribers": (1, 100_000),
+    "tracking_history": (1, 100_000),
+    "campaign_members": (1, 100_000),
 }
 
 

@@ -44,6 +44,7 @@ class SettingsStore:
     def __init__(self, gateway: SalesforceGateway, clock: Clock) -> None:
         self.gateway = gateway
         self.clock = clock
+        self._record_id: str | None = None
 
     def record(self) -> dict[str, Any] | None:
         """The raw settings record, or None if the org has none yet."""
@@ -54,6 +55,7 @@ class SettingsStore:
                 "ORDER BY CreatedDate LIMIT 1"
             )
         )
+        self._record_id = str(rows[0]["Id"]) if rows else None
         return rows[0] if rows else None
 
     def load(self) -> Settings:
@@ -113,14 +115,20 @@ class SettingsStore:
         self._check(self.gateway.create(AUDIT_OBJECT, [entry]).failures)
 
     def record_run(self, *, status: str, settings: Settings) -> None:
-        """Write the last sync's time and status and the next scheduled run."""
-        record = self.record()
-        if record is None:
-            return
+        """Write the last sync's time and status and the next scheduled run.
+
+        The record read at the start of the run is written again (not read once more).
+        """
+        record_id = self._record_id
+        if record_id is None:
+            record = self.record()
+            if record is None:
+                return
+            record_id = str(record["Id"])
         now = self.clock.now()
         interval: timedelta | None = settings.interval
         update = {
-            "Id": record["Id"],
+            "Id": record_id,
             "Last_Sync__c": now.isoformat(),
             "Last_Sync_Status__c": status,
             "Next_Run__c": (now + interval).isoformat() if interval else None,

@@ -135,21 +135,24 @@ class Shadow:
     def record(self, sobject: str, rows: Iterable[ShadowRow]) -> None:
         """Remember rows Salesforce accepted."""
         payload = [
-            {
-                "object": sobject,
-                "key": self.token(r.key),
-                "scope": scope_of(r.key),
-                "sf_id": r.sf_id,
-                "digest": self._digest(r.digest),
-                "version": r.version,
-            }
+            (
+                sobject,
+                self.token(r.key),
+                scope_of(r.key),
+                r.sf_id,
+                self._digest(r.digest),
+                r.version,
+            )
             for r in rows
         ]
         if payload:
-            with self.journal.transaction():
-                self.journal.db.table("shadow").insert_all(
-                    payload, pk=("object", "key"), replace=True
-                )
+            # One prepared statement for the batch (sqlite-utils' insert_all rebuilds its
+            # SQL and inspects every value: a tenth of the engine's CPU on a first sync).
+            self.journal.executemany(
+                "INSERT OR REPLACE INTO shadow (object, key, scope, sf_id, digest, version) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                payload,
+            )
 
     def forget(self, sobject: str, keys: Iterable[str]) -> None:
         """Drop rows whose records were deleted in Salesforce."""

@@ -22,7 +22,7 @@ import socket
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +37,8 @@ from cmsf_core.jsontext import to_json
 __all__ = ["Journal", "Run"]
 
 RUNNING = "running"
+CACHE_KIB = 16 * 1024
+"""Page cache of the journal's connection, in KiB."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,14 @@ class Journal:
                 str(self.path), check_same_thread=False, isolation_level=None, timeout=60.0
             )
             conn.execute("PRAGMA journal_mode=WAL")
+            # WAL with synchronous=NORMAL: a commit is durable against a crash of this
+            # process (it is in the WAL file at once); only a power loss or an OS crash can
+            # lose the last transactions before a checkpoint, and those are re-done by the
+            # resumed run (see the README, "What a crash can lose").
+            conn.execute("PRAGMA synchronous=NORMAL")
+            # The shadow and person indexes are keyed by random tokens: their B-tree pages
+            # stay cached (bounded; SQLite's default is 2 MiB) as they grow.
+            conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         else:
             conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         self.db = sqlite_utils.Database(conn)
@@ -176,6 +186,17 @@ class Journal:
             self._depth -= 1
             if outer:
                 self.db.execute("COMMIT")
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run ``sql`` for every row in one transaction (never one commit per row)."""
+        with self.transaction():
+            self.db.conn.executemany(sql, rows)
+
+    def execute_script(self, *statements: str) -> None:
+        """Run a few statements (scratch tables of a job) in one transaction."""
+        with self.transaction():
+            for statement in statements:
+                self.db.execute(statement)
 
     # ------------------------------------------------------------------ runner lock
 

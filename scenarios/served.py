@@ -25,7 +25,8 @@ _CM = re.compile(r"cm-sim serving\s+(\S+)|API key:\s+(\S+)|CA file:\s+(\S+)")
 
 @dataclass(frozen=True)
 class ServedWorld:
-    """Where the served simulators listen, and how to reach them (secrets included)."""
+    """Where the served simulators listen, how to reach them (secrets included), and
+    their process ids (for measurements)."""
 
     instance_url: str
     session_id: str
@@ -33,6 +34,8 @@ class ServedWorld:
     cm_base_url: str
     cm_api_key: str
     cm_ca_file: str
+    sf_pid: int = 0
+    cm_pid: int = 0
 
     def environment(self) -> dict[str, str]:
         """``CMSF_*`` variables (and the CA bundle for requests) pointing cmsf at them."""
@@ -112,7 +115,9 @@ def serve_world(org_db: Path, account_db: Path, work_dir: Path) -> Iterator[Serv
         sf.kill()
         raise
     try:
-        yield ServedWorld(instance_url, session_id, sf_ca, base_url, api_key, cm_ca)
+        yield ServedWorld(
+            instance_url, session_id, sf_ca, base_url, api_key, cm_ca, sf_pid=sf.pid, cm_pid=cm.pid
+        )
     finally:
         for process in (cm, sf):
             process.terminate()

@@ -9,6 +9,11 @@ and the unprocessed rows of an aborted job. An unknown column fails the whole jo
 
 Query: create (``UploadComplete``) → run at once → ``JobComplete``; results are pages of
 CSV with ``Sforce-Locator`` (``null`` on the last page) and ``Sforce-NumberOfRecords``.
+
+Memory stays flat however many jobs run: an ingest job's uploaded data is dropped once it
+is processed, and its result rows live in the org's store (``_sf_bulk_results``), not in
+the job object; finished jobs and their results are forgotten seven days after they
+finished, as the platform's are.
 """
 
 from __future__ import annotations
@@ -69,9 +74,6 @@ class Job:
     failed: int = 0
     error_message: str | None = None
     header: list[str] = field(default_factory=list)
-    successes: list[list[str]] = field(default_factory=list)
-    failures: list[list[str]] = field(default_factory=list)
-    unprocessed: list[list[str]] = field(default_factory=list)
     cursor: QueryCursor | None = None
     position: int = 0
 
@@ -122,6 +124,52 @@ class BulkJobs:
         self.org = org
         self.jobs: dict[str, Job] = {}
         self._batches: list[Any] = []
+        store = org.store
+        with store.lock:
+            # One row per internal batch and kind: its result rows as the CSV text the
+            # results resource serves (the job's delimiter and line ending), rendered once.
+            store.conn.execute(
+                "CREATE TABLE IF NOT EXISTS _sf_bulk_results (job TEXT NOT NULL, "
+                "kind TEXT NOT NULL, finished TEXT NOT NULL, rows INTEGER NOT NULL, "
+                "csv TEXT NOT NULL)"
+            )
+            store.conn.execute(
+                "CREATE INDEX IF NOT EXISTS _sf_bulk_results_job ON _sf_bulk_results (job, kind)"
+            )
+            # expire() runs on every request: finding expired rows must not scan the table.
+            store.conn.execute(
+                "CREATE INDEX IF NOT EXISTS _sf_bulk_results_finished "
+                "ON _sf_bulk_results (finished)"
+            )
+
+    def _keep(self, job: Job, kind: str, rows: list[list[str]]) -> None:
+        """Store result rows of ``job`` (``success``, ``failure`` or ``unprocessed``)."""
+        if not rows:
+            return
+        store = self.org.store
+        with store.transaction():
+            store.conn.execute(
+                "INSERT INTO _sf_bulk_results (job, kind, finished, rows, csv) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (job.id, kind, job.modstamp, len(rows), _csv_rows(rows, job)),
+            )
+
+    def _kept(self, job: Job, kind: str) -> str:
+        """The stored result rows of ``job`` of one kind, as CSV (no header)."""
+        cursor = self.org.store.conn.execute(
+            "SELECT csv FROM _sf_bulk_results WHERE job = ? AND kind = ? ORDER BY rowid",
+            (job.id, kind),
+        )
+        return "".join(text for (text,) in cursor)
+
+    def _drop(self, job_ids: list[str]) -> None:
+        if not job_ids:
+            return
+        store = self.org.store
+        with store.transaction():
+            store.conn.executemany(
+                "DELETE FROM _sf_bulk_results WHERE job = ?", [(job_id,) for job_id in job_ids]
+            )
 
     def jobs_in_window(self) -> int:
         """Ingest batches counted in the last 24 hours (``DailyBulkApiBatches``)."""
@@ -139,6 +187,12 @@ class BulkJobs:
         ]
         for key in old:
             del self.jobs[key]
+        self._drop(old)
+        store = self.org.store
+        # Results of jobs another process ran; most requests find none, and take no write lock.
+        if store.scalar("SELECT 1 FROM _sf_bulk_results WHERE finished < ? LIMIT 1", (cutoff,)):
+            with store.transaction():
+                store.conn.execute("DELETE FROM _sf_bulk_results WHERE finished < ?", (cutoff,))
         return len(old)
 
     def get(self, job_id: str, kind: str) -> Job:
@@ -215,9 +269,11 @@ class BulkJobs:
             job.state = "Aborted"
             if kind == "ingest":
                 try:
-                    job.header, job.unprocessed = self._rows(job)
+                    job.header, unprocessed = self._rows(job)
                 except (SalesforceApiError, csv.Error):
-                    job.header, job.unprocessed = [], []
+                    job.header, unprocessed = [], []
+                job.uploads = []
+                self._keep(job, "unprocessed", unprocessed)
         else:
             raise _bad(
                 f"Invalid state transition from {job.state} to {state}", "INVALIDJOBSTATE", 400
@@ -235,6 +291,7 @@ class BulkJobs:
         ):
             raise _bad("Job is still processing", "INVALIDJOBSTATE", 400)
         del self.jobs[job_id]
+        self._drop([job_id])
 
     def _rows(self, job: Job) -> tuple[list[str], list[list[str]]]:
         header: list[str] = []
@@ -258,6 +315,8 @@ class BulkJobs:
         except (SalesforceApiError, csv.Error) as exc:
             self._fail(job, f"InvalidBatch : {getattr(exc, 'message', exc)}")
             return
+        finally:
+            job.uploads = []  # processed (or refused): the data is not kept
         job.header = header
         definition = self.org.schema.object(job.object)
         assert definition is not None
@@ -283,6 +342,8 @@ class BulkJobs:
             records = [dict(zip(header, row[: len(header)], strict=True)) for row in chunk]
             with self.org.store.lock:
                 results = self._run(job, records, ctx)
+            successes: list[list[str]] = []
+            failures: list[list[str]] = []
             for row, result in zip(chunk, results, strict=True):
                 job.processed += 1
                 if result.success:
@@ -291,13 +352,17 @@ class BulkJobs:
                         if result.created or (result.created is None and job.operation == "insert")
                         else "false"
                     )
-                    job.successes.append([result.id or "", created, *row])
+                    successes.append([result.id or "", created, *row])
                 else:
                     job.failed += 1
                     error = result.errors[0]
                     text = f"{error.error_code}:{error.message}:{','.join(error.fields)} --"
-                    job.failures.append([_id_of(header, row), text, *row])
+                    failures.append([_id_of(header, row), text, *row])
+            self._keep(job, "success", successes)
+            self._keep(job, "failure", failures)
+        del rows
         job.state = "JobComplete"
+        self.org.store.optimize()
 
     def _run(self, job: Job, records: list[dict[str, Any]], ctx: WriteContext) -> list[SaveResult]:
         if job.operation == "insert":
@@ -322,10 +387,12 @@ class BulkJobs:
         if job.state in ("Open", "UploadComplete", "InProgress"):
             raise _bad("Job is not complete", "INVALIDJOBSTATE", 400)
         if which == "successfulResults":
-            return _csv(["sf__Id", "sf__Created", *job.header], job.successes, job)
-        if which == "failedResults":
-            return _csv(["sf__Id", "sf__Error", *job.header], job.failures, job)
-        return _csv(list(job.header), job.unprocessed, job)
+            header, kind = ["sf__Id", "sf__Created", *job.header], "success"
+        elif which == "failedResults":
+            header, kind = ["sf__Id", "sf__Error", *job.header], "failure"
+        else:
+            header, kind = list(job.header), "unprocessed"
+        return _csv_rows([header], job) + self._kept(job, kind)
 
     # ------------------------------------------------------------------ query
 
@@ -416,7 +483,8 @@ def _id_of(header: list[str], row: list[str]) -> str:
     return ""
 
 
-def _csv(header: list[str], rows: list[list[str]], job: Job) -> str:
+def _csv_rows(rows: list[list[str]], job: Job) -> str:
+    """Rows as CSV text in the job's delimiter and line ending, every value quoted."""
     out = io.StringIO()
     writer = csv.writer(
         out,
@@ -424,6 +492,9 @@ def _csv(header: list[str], rows: list[list[str]], job: Job) -> str:
         lineterminator=LINE_ENDINGS[job.line_ending],
         quoting=csv.QUOTE_ALL,
     )
-    writer.writerow(header)
     writer.writerows(rows)
     return out.getvalue()
+
+
+def _csv(header: list[str], rows: list[list[str]], job: Job) -> str:
+    return _csv_rows([header, *rows], job)

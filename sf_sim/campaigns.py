@@ -38,7 +38,7 @@ def _statuses(org: Org, campaign_ids: set[str]) -> dict[str, list[dict[str, Any]
         marks = ", ".join("?" for _ in chunk)
         for row in org.store.select(
             f"SELECT Id, CampaignId, Label, IsDefault, HasResponded, SortOrder FROM CampaignMemberStatus "
-            f"WHERE IsDeleted = 0 AND CampaignId IN ({marks}) ORDER BY SortOrder, Id",
+            f"WHERE +IsDeleted = 0 AND CampaignId IN ({marks}) ORDER BY SortOrder, Id",
             chunk,
         ):
             found.setdefault(row["CampaignId"], []).append(row)
@@ -119,7 +119,7 @@ def _existing_members(org: Org, inserts: dict[int, dict[str, Any]]) -> set[tuple
         chunk = campaign_ids[start : start + 500]
         marks = ", ".join("?" for _ in chunk)
         for row in org.store.select(
-            f"SELECT CampaignId, ContactId, LeadId FROM CampaignMember WHERE IsDeleted = 0 AND CampaignId IN ({marks})",
+            f"SELECT CampaignId, ContactId, LeadId FROM CampaignMember WHERE +IsDeleted = 0 AND CampaignId IN ({marks})",
             chunk,
         ):
             for person in (row["ContactId"], row["LeadId"]):
@@ -230,7 +230,7 @@ def after_save(
                 or before.get("Label") != row.get("Label")
             ):
                 org.store.conn.execute(
-                    "UPDATE CampaignMember SET HasResponded = ?, Status = ? WHERE CampaignId = ? AND Status = ? AND IsDeleted = 0",
+                    "UPDATE CampaignMember SET HasResponded = ?, Status = ? WHERE CampaignId = ? AND Status = ? AND +IsDeleted = 0",
                     (
                         1 if row.get("HasResponded") else 0,
                         row["Label"],
@@ -255,7 +255,7 @@ def before_delete(
             )
             continue
         used = org.store.scalar(
-            "SELECT COUNT(*) FROM CampaignMember WHERE CampaignId = ? AND Status = ? AND IsDeleted = 0",
+            "SELECT COUNT(*) FROM CampaignMember WHERE CampaignId = ? AND Status = ? AND +IsDeleted = 0",
             (row["CampaignId"], row["Label"]),
         )
         if used:
@@ -275,9 +275,7 @@ def after_delete(org: Org, definition: ObjectDef, rows: list[dict[str, Any]]) ->
 def recompute_rollups(org: Org, campaign_ids: set[str]) -> None:
     """Recount members, leads, contacts and responses of the given campaigns."""
     ids = sorted(i for i in campaign_ids if i)
-    member = (
-        "SELECT COUNT(*) FROM CampaignMember m WHERE m.CampaignId = Campaign.Id AND m.IsDeleted = 0"
-    )
+    member = "SELECT COUNT(*) FROM CampaignMember m WHERE m.CampaignId = Campaign.Id AND +m.IsDeleted = 0"
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         marks = ", ".join("?" for _ in chunk)

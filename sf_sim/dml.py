@@ -49,6 +49,18 @@ _SYSTEM_SET = {
 _CANONICAL = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$")
 
 
+@dataclass(frozen=True)
+class _CreatePlan:
+    """What creating a record of one object fills in: field defaults, ``IsDeleted``, the
+    audit fields it has, ``OwnerId``, auto-number fields and their display formats."""
+
+    defaults: tuple[tuple[str, Any], ...]
+    deleted_flag: bool
+    audit: tuple[str, ...]
+    owner: bool
+    numbered: tuple[tuple[str, str], ...]
+
+
 class Rollback(Exception):
     """Internal: abandon the current savepoint (allOrNone failure or partial-save retry)."""
 
@@ -76,6 +88,7 @@ class Dml:
     def __init__(self, org: Org) -> None:
         self.org = org
         self._field_maps: dict[tuple[str, int], dict[str, FieldDef]] = {}
+        self._create_plans: dict[tuple[str, int], _CreatePlan] = {}
 
     # ------------------------------------------------------------------ helpers
 
@@ -265,6 +278,7 @@ class Dml:
         existing = self._existing(
             definition, [i for p, i in enumerate(ids) if i is not None and not creating[p]]
         )
+        numbers: dict[str, int] = {}  # auto-number counters, saved once for the call
         for position, record in enumerate(records):
             if position in excluded:
                 continue
@@ -283,7 +297,7 @@ class Dml:
                 values = checker.fields_of(record, creating=creating[position], source=ctx.source)
                 values.pop("Id", None)
                 if creating[position]:
-                    new[position] = self._defaults(definition, values, now, user, ctx)
+                    new[position] = self._defaults(definition, values, now, user, ctx, numbers)
                     ids[position] = new[position]["Id"]
                 else:
                     record_id = ids[position]
@@ -310,6 +324,8 @@ class Dml:
             except RecordError as exc:
                 results[position] = SaveResult.failure(exc)
                 excluded.add(position)
+        for key, number in numbers.items():  # before triggers, which may create more
+            self.org.store.set_meta(key, number)
         order = sorted(new)
         event = "insert" if all(creating[p] for p in order) else "update"
         if ctx.triggers and order:
@@ -414,32 +430,62 @@ class Dml:
         rows = self.org.store.get_many(definition.name, ids)
         return {key: self.row_to_api(definition, row) for key, row in rows.items()}
 
+    def _plan(self, definition: ObjectDef) -> _CreatePlan:
+        """What creating a record of ``definition`` fills in (cached until it gains fields)."""
+        key = (definition.name, len(definition.fields))
+        plan = self._create_plans.get(key)
+        if plan is None:
+            fields = list(definition.iter_fields())
+            plan = _CreatePlan(
+                defaults=tuple(
+                    (item.name, item.default_value)
+                    for item in fields
+                    if item.default_value is not None
+                ),
+                deleted_flag=definition.field("IsDeleted") is not None,
+                audit=tuple(
+                    name
+                    for name in (
+                        "CreatedDate",
+                        "LastModifiedDate",
+                        "SystemModstamp",
+                        "CreatedById",
+                        "LastModifiedById",
+                    )
+                    if definition.field(name) is not None
+                ),
+                owner=definition.field("OwnerId") is not None,
+                numbered=tuple(
+                    (item.name, item.display_format)
+                    for item in fields
+                    if item.auto_number and item.display_format
+                ),
+            )
+            self._create_plans[key] = plan
+        return plan
+
     def _defaults(
-        self, definition: ObjectDef, values: dict[str, Any], now: str, user: str, ctx: WriteContext
+        self,
+        definition: ObjectDef,
+        values: dict[str, Any],
+        now: str,
+        user: str,
+        ctx: WriteContext,
+        numbers: dict[str, int],
     ) -> dict[str, Any]:
-        row: dict[str, Any] = {}
-        for item in definition.iter_fields():
-            if item.default_value is not None and item.name not in values:
-                row[item.name] = item.default_value
+        plan = self._plan(definition)
+        row: dict[str, Any] = {name: value for name, value in plan.defaults if name not in values}
         row.update(values)
         row["Id"] = self.org.ids.next(definition.key_prefix)
-        if definition.field("IsDeleted") is not None:
+        if plan.deleted_flag:
             row["IsDeleted"] = False
-        for name, value in (
-            ("CreatedDate", now),
-            ("LastModifiedDate", now),
-            ("SystemModstamp", now),
-            ("CreatedById", user),
-            ("LastModifiedById", user),
-        ):
-            if definition.field(name) is not None and (not ctx.system or row.get(name) is None):
-                row[name] = value
-        owner = definition.field("OwnerId")
-        if owner is not None and row.get("OwnerId") is None:
+        for name in plan.audit:
+            if not ctx.system or row.get(name) is None:
+                row[name] = user if name.endswith("ById") else now
+        if plan.owner and row.get("OwnerId") is None:
             row["OwnerId"] = user
-        for item in definition.iter_fields():
-            if item.auto_number and item.display_format:
-                row[item.name] = self._auto_number(definition, item.name, item.display_format)
+        for name, display in plan.numbered:
+            row[name] = self._auto_number(definition, name, display, numbers)
         self._compound_name(definition, row)
         return row
 
@@ -448,13 +494,17 @@ class Dml:
             parts = [row.get("FirstName"), row.get("LastName")]
             row["Name"] = " ".join(str(part) for part in parts if part) or None
 
-    def _auto_number(self, definition: ObjectDef, field_name: str, display: str) -> str:
+    def _auto_number(
+        self, definition: ObjectDef, field_name: str, display: str, numbers: dict[str, int]
+    ) -> str:
+        """The next auto-number; ``numbers`` holds the call's counters until they are saved."""
         key = f"autonumber:{definition.name}.{field_name}"
-        number = int(self.org.store.meta(key, 0)) + 1
-        self.org.store.set_meta(key, number)
+        if key not in numbers:
+            numbers[key] = int(self.org.store.meta(key, 0))
+        numbers[key] += 1
         start, end = display.index("{"), display.index("}")
         width = end - start - 1
-        return display[:start] + str(number).zfill(width) + display[end + 1 :]
+        return display[:start] + str(numbers[key]).zfill(width) + display[end + 1 :]
 
     def upsert(
         self,

@@ -176,7 +176,7 @@ def _matches(ctx: RequestContext, name: str, field: str, value: str) -> list[str
     definition = ctx.org.object(name)
     item = external_id_field(ctx.org, definition, field)
     rows = ctx.org.store.select(
-        f'SELECT Id FROM "{definition.name}" WHERE IsDeleted = 0 AND "{item.name}" = ?', (value,)
+        f'SELECT Id FROM "{definition.name}" WHERE +IsDeleted = 0 AND "{item.name}" = ?', (value,)
     )
     return [row["Id"] for row in rows]
 

@@ -125,7 +125,7 @@ def _reparent(
             ids = [
                 r["Id"]
                 for r in org.store.select(
-                    f"SELECT Id FROM {table} WHERE {column} = ? AND IsDeleted = 0", (loser,)
+                    f"SELECT Id FROM {table} WHERE {column} = ? AND +IsDeleted = 0", (loser,)
                 )
             ]
             if not ids:
@@ -156,7 +156,7 @@ def _dedupe_members(
     for row in org.store.get_many("CampaignMember", ids).values():
         campaigns_seen.add(row["CampaignId"])
         clash = org.store.scalar(
-            f"SELECT Id FROM CampaignMember WHERE CampaignId = ? AND {quoted} = ? AND IsDeleted = 0",
+            f"SELECT Id FROM CampaignMember WHERE CampaignId = ? AND {quoted} = ? AND +IsDeleted = 0",
             (row["CampaignId"], master),
         )
         if clash:

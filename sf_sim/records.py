@@ -94,6 +94,23 @@ class RecordChecker:
         self.org = org
         self.definition = definition
         self.system = system
+        # A batch's records carry the same field names: resolve each name once per checker.
+        self._names: dict[tuple[str, bool], tuple[FieldDef | None, bool, bool]] = {}
+
+    def _resolve(self, raw_name: str, creating: bool) -> tuple[FieldDef | None, bool, bool]:
+        """``(field, visible, writable)`` of a field name as a record gives it."""
+        found = self._names.get((raw_name, creating))
+        if found is None:
+            definition = self.definition.field(raw_name)
+            visible = self.system or self.org.control.field_visible(self.definition.name, raw_name)
+            writable = (
+                self.system
+                or definition is None
+                or definition.name == "Id"
+                or self._writable(definition, creating)
+            )
+            found = self._names[(raw_name, creating)] = (definition, visible, writable)
+        return found
 
     def fields_of(
         self, record: dict[str, Any], *, creating: bool, source: Source
@@ -112,8 +129,7 @@ class RecordChecker:
         for raw_name, raw_value in record.items():
             if raw_name == "attributes":
                 continue
-            definition = self.definition.field(raw_name)
-            visible = self.system or self.org.control.field_visible(self.definition.name, raw_name)
+            definition, visible, writable = self._resolve(raw_name, creating)
             if definition is None or not visible:
                 raise no_such_column(self.definition, raw_name)
             if definition.name == "Id":
@@ -129,7 +145,7 @@ class RecordChecker:
                 continue
             if source == "csv" and raw_value == "#N/A":
                 raw_value = None
-            if not self.system and not self._writable(definition, creating):
+            if not writable:
                 blocked.append(definition.name)
                 continue
             values[definition.name] = coerce_value(definition, raw_value, source)
@@ -205,8 +221,7 @@ class RecordChecker:
                 wanted.setdefault(target.name, set()).add(value)
         states: dict[str, int] = dict.fromkeys(known, 0)
         for table, ids in wanted.items():
-            for row_id, row in self.org.store.get_many(table, sorted(ids)).items():
-                states[row_id] = int(row.get("IsDeleted") or 0)
+            states.update(self.org.store.deleted_flags(table, sorted(ids)))
         for position, row in enumerate(rows):
             if position in errors:
                 continue
@@ -314,7 +329,7 @@ class RecordChecker:
                 chunk = distinct[start : start + 500]
                 marks = ", ".join("?" for _ in chunk)
                 sql = (
-                    f"SELECT Id, {column} AS v FROM {table} WHERE IsDeleted = 0 AND "
+                    f"SELECT Id, {column} AS v FROM {table} WHERE +IsDeleted = 0 AND "
                     f"{column}{collate} IN ({marks})"
                 )
                 for found in self.org.store.select(sql, chunk):

@@ -91,7 +91,7 @@ class Recycle:
                 marks = ", ".join("?" for _ in chunk)
                 for row in self.org.store.select(
                     f"SELECT Id, {quote(column)} AS parent FROM {quote(child.name)} "
-                    f"WHERE IsDeleted = 0 AND {quote(column)} IN ({marks})",
+                    f"WHERE +IsDeleted = 0 AND {quote(column)} IN ({marks})",
                     chunk,
                 ):
                     held.setdefault(
@@ -109,7 +109,7 @@ class Recycle:
                 chunk = ids[start : start + 500]
                 marks = ", ".join("?" for _ in chunk)
                 where = (
-                    f"IsDeleted = 0 AND {quote(column)} IN ({marks})"
+                    f"+IsDeleted = 0 AND {quote(column)} IN ({marks})"
                     if child.field("IsDeleted")
                     else f"{quote(column)} IN ({marks})"
                 )
@@ -273,7 +273,7 @@ class Recycle:
                 chunk = ids[start : start + 500]
                 marks = ", ".join("?" for _ in chunk)
                 found = self.org.store.select(
-                    f"SELECT Id, {quote(column)} AS parent FROM {quote(child)} WHERE IsDeleted = 0 AND {quote(column)} IN ({marks})",
+                    f"SELECT Id, {quote(column)} AS parent FROM {quote(child)} WHERE +IsDeleted = 0 AND {quote(column)} IN ({marks})",
                     chunk,
                 )
                 for name, gone in self._remove(

@@ -294,7 +294,8 @@ def format_datetime(value: datetime) -> str:
     if value.tzinfo is None:
         raise ValueError("datetimes must be aware")
     utc = value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
+    # isoformat is twice as fast as strftime (this runs per datetime value written).
+    return utc.isoformat(timespec="milliseconds")[:23] + "+0000"
 
 
 def parse_datetime(text: str) -> datetime:

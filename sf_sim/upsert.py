@@ -161,7 +161,7 @@ def _match(
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
         marks = ", ".join("?" for _ in chunk)
-        sql = f"SELECT Id, {column} AS v FROM {quote(definition.name)} WHERE IsDeleted = 0 AND {column} IN ({marks})"
+        sql = f"SELECT Id, {column} AS v FROM {quote(definition.name)} WHERE +IsDeleted = 0 AND {column} IN ({marks})"
         for row in dml.org.store.select(sql, chunk):
             found.setdefault(str(row["v"]).lower(), []).append(row["Id"])
     if field_name == "Id":

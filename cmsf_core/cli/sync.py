@@ -105,6 +105,9 @@ def report_json(report: RunReport, run_calls: dict[str, int] | None = None) -> d
         "deleted": dict(report.stats.deleted),
         "failed": dict(report.stats.failed),
         "pushed": dict(report.stats.pushed),
+        "write_calls": dict(report.write_calls),
+        "bulk_bytes": dict(report.bulk_bytes),
+        "read_floor": report.read_floor,
         "jobs": {row["job"]: row["status"] for row in report.jobs},
         "messages": [
             {

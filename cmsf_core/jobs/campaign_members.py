@@ -16,24 +16,102 @@ The work is set-based: the new activity is streamed into a journal table keeping
 person's latest event, the existing members of those people are streamed beside it (two
 semi-join queries), and one SQL join decides what to create and what to move. Memory stays
 flat and the cost is a page per 2,000 rows plus the writes.
+
+What the run itself just wrote is not read back: as the tracking history job writes events
+of linked campaigns, it records each one's campaign, person, date and type in the
+journal's *member feed* (Salesforce Ids only) and the window of time its writes took.
+This job takes those from the feed and asks Salesforce only for the rest: activity changed
+since its bookmark outside that window, or inside it by anyone but the sync's own user.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
+from cmsf_core.clock import parse_instant
+from cmsf_core.errors import CmsfError
 from cmsf_core.jobs import pending
 from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.jobs.context import CampaignInfo
 from cmsf_core.jobs.writer import report_failures
 from cmsf_core.settings import StatusMapping
 
-__all__ = ["CampaignMembersJob"]
+if TYPE_CHECKING:
+    from cmsf_core.jobs.context import JobContext
+    from cmsf_core.jobs.pool import PooledRecord
+
+__all__ = ["CampaignMembersJob", "feed_entry", "record_feed"]
 
 ACTIVITY = "CMSF_Email_Activity__c"
 PRECEDENCE = {"Sent": 0, "Open": 1, "Click": 2, "Bounce": 3, "Unsubscribe": 4, "Spam": 5}
 """Among activities at the same minute, the most telling one wins."""
+JOB = "campaign_members"
+WINDOW = "feed_window"
+"""Bookmark key of the member feed's window: ``{run, start, end}``."""
+
+
+def _feed_table(ctx: JobContext) -> None:
+    ctx.journal.execute_script(
+        "CREATE TABLE IF NOT EXISTS member_feed (run_id TEXT NOT NULL, campaign TEXT NOT NULL, "
+        "person TEXT NOT NULL, field TEXT NOT NULL, date TEXT NOT NULL, kind TEXT NOT NULL, "
+        "rank INTEGER NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS member_feed_run ON member_feed (run_id, campaign)",
+    )
+
+
+def feed_entry(
+    ctx: JobContext, record: dict[str, Any], campaign_sf_id: str | None
+) -> tuple[Any, ...]:
+    """What the member feed keeps of an activity record about to be written (or nothing).
+
+    Only events of campaigns linked to a Salesforce Campaign, with a person, of a mapped
+    type, and only while this job runs at all.
+    """
+    settings = ctx.settings
+    kind = str(record.get("Activity_Type__c") or "")
+    if not (
+        campaign_sf_id
+        and (settings.update_member_status or settings.auto_create_campaigns)
+        and kind in settings.status_map
+    ):
+        return ()
+    if record.get("Contact__c"):
+        person, field = record["Contact__c"], "ContactId"
+    elif record.get("Lead__c"):
+        person, field = record["Lead__c"], "LeadId"
+    else:
+        return ()
+    return (
+        str(record["Campaign__c"]),
+        str(person),
+        field,
+        _normal(record.get("Activity_Date__c")),
+        kind,
+        PRECEDENCE[kind],
+    )
+
+
+def record_feed(
+    ctx: JobContext, written: Sequence[tuple[PooledRecord, str]], began: datetime
+) -> None:
+    """Keep the feed entries of activity Salesforce accepted, and widen the feed's window."""
+    rows = [(ctx.run.run_id, *item.extra) for item, _ in written if item.extra]
+    if not rows:
+        return
+    _feed_table(ctx)
+    ctx.journal.executemany("INSERT INTO member_feed VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    window = ctx.journal.bookmark(JOB, WINDOW) or {}
+    start, end = began.isoformat(), ctx.clock.now().isoformat()
+    if window.get("run") == ctx.run.run_id:
+        start = min(start, str(window["start"]))
+        end = max(end, str(window["end"]))
+    ctx.journal.set_bookmark(JOB, WINDOW, {"run": ctx.run.run_id, "start": start, "end": end})
+
+
+def _soql_instant(value: str) -> str:
+    return parse_instant(value).isoformat().replace("+00:00", "Z")
 
 
 @register
@@ -58,6 +136,10 @@ class CampaignMembersJob(Job):
         linked = {str(s["campaign"]) for s in scopes}
         gone = [e.token for e in pending.waiting(self.ctx, self.name) if e.scope not in linked]
         self.ctx.journal.remove_pending(self.name, gone)  # unlinked campaigns have no members
+        _feed_table(self.ctx)
+        self.ctx.journal.execute_script(  # feeds of earlier runs were read by them
+            f"DELETE FROM member_feed WHERE run_id != '{self.ctx.run.run_id}'"
+        )
         return scopes
 
     def execute(self, scope: Scope) -> None:
@@ -71,7 +153,11 @@ class CampaignMembersJob(Job):
         where = f"Campaign__c = '{campaign.sf_id}'"
         if bookmark:
             where += f" AND SystemModstamp >= {bookmark}"
-        self._sync(campaign, where)
+        self._sync(campaign, where, feed=True)
+        ctx.journal.execute_script(
+            f"DELETE FROM member_feed WHERE run_id = '{ctx.run.run_id}' "
+            f"AND campaign = '{campaign.sf_id}'"
+        )
         # Everything modified before this scope started has been read; what changes from
         # its start on is read next time (the runtime lets time pass between jobs, so the
         # writes of earlier jobs lie before it). Members Salesforce refused wait in the
@@ -90,9 +176,12 @@ class CampaignMembersJob(Job):
             settled = self._settled(campaign, chunk)
             pending.resolved(ctx, self.name, [f"{campaign.cm_id}:{p}" for p in settled])
 
-    def _sync(self, campaign: CampaignInfo, where: str) -> None:
-        """Create and move the members of the people with activity matching ``where``."""
-        if self._latest(where):
+    def _sync(self, campaign: CampaignInfo, where: str, *, feed: bool = False) -> None:
+        """Create and move the members of the people with activity matching ``where``.
+
+        With ``feed``, activity this run wrote comes from the member feed, not Salesforce.
+        """
+        if self._latest(where, campaign if feed else None):
             if self.ctx.settings.auto_create_statuses:
                 self._ensure_statuses(campaign, set(self.ctx.settings.status_map.values()))
             self._members(campaign, where)
@@ -107,13 +196,38 @@ class CampaignMembersJob(Job):
         latest = {row[0] for row in self.ctx.journal.db.execute("SELECT person FROM cm_latest")}
         return [p for p in people if p not in latest]
 
-    def _latest(self, where: str) -> int:
+    def _own_window(self) -> tuple[str, str, str] | None:
+        """``(sync user Id, start, end)`` of this run's activity writes, if it wrote any."""
+        ctx = self.ctx
+        window = ctx.journal.bookmark(JOB, WINDOW) or {}
+        if window.get("run") != ctx.run.run_id:
+            return None
+        if "running_user_id" not in ctx.extras:
+            try:
+                ctx.extras["running_user_id"] = ctx.sf.current_user_id()
+            except CmsfError:
+                ctx.extras["running_user_id"] = None
+        user = ctx.extras["running_user_id"]
+        if not user or not str(user).isalnum():
+            return None
+        return str(user), str(window["start"]), str(window["end"])
+
+    def _latest(self, where: str, feed: CampaignInfo | None = None) -> int:
         """Stream the new activity into ``cm_latest``: each person's latest; return how many."""
-        db = self.ctx.journal.db
-        db.execute("DROP TABLE IF EXISTS cm_latest")
-        db.execute(
-            "CREATE TABLE cm_latest (person TEXT PRIMARY KEY, field TEXT, date TEXT, kind TEXT, rank INTEGER)"
+        ctx = self.ctx
+        db = ctx.journal.db
+        ctx.journal.execute_script(
+            "DROP TABLE IF EXISTS cm_latest",
+            "CREATE TABLE cm_latest (person TEXT PRIMARY KEY, field TEXT, date TEXT, kind TEXT, rank INTEGER)",
         )
+        own = self._own_window() if feed is not None else None
+        if own is not None:
+            user, start, end = own
+            # Written by this run in its window: in the feed. Everything else is read.
+            where += (
+                f" AND (LastModifiedById != '{user}' OR SystemModstamp < {_soql_instant(start)}"
+                f" OR SystemModstamp > {_soql_instant(end)})"
+            )
         soql = (
             f"SELECT Contact__c, Lead__c, Activity_Type__c, Activity_Date__c FROM {ACTIVITY} "
             f"WHERE {where} AND (Contact__c != null OR Lead__c != null)"
@@ -133,20 +247,29 @@ class CampaignMembersJob(Job):
                 rows.append(
                     (person, field, _normal(row.get("Activity_Date__c")), kind, PRECEDENCE[kind])
                 )
-            db.conn.executemany(
+            self.ctx.journal.executemany(
                 "INSERT INTO cm_latest VALUES (?, ?, ?, ?, ?) ON CONFLICT(person) DO UPDATE SET "
                 "field = excluded.field, date = excluded.date, kind = excluded.kind, rank = excluded.rank "
                 "WHERE (excluded.date, excluded.rank) > (cm_latest.date, cm_latest.rank)",
                 rows,
             )
+        if own is not None and feed is not None:
+            kinds = ", ".join(f"'{kind}'" for kind in mapped if kind in PRECEDENCE) or "''"
+            ctx.journal.execute_script(
+                "INSERT INTO cm_latest SELECT person, field, date, kind, rank FROM member_feed "
+                f"WHERE run_id = '{ctx.run.run_id}' AND campaign = '{feed.sf_id}' "
+                f"AND kind IN ({kinds}) ORDER BY date, rank "
+                "ON CONFLICT(person) DO UPDATE SET field = excluded.field, date = excluded.date, "
+                "kind = excluded.kind, rank = excluded.rank "
+                "WHERE (excluded.date, excluded.rank) > (cm_latest.date, cm_latest.rank)"
+            )
         return int(db.execute("SELECT count(*) FROM cm_latest").fetchone()[0])
 
     def _members(self, campaign: CampaignInfo, where: str) -> None:
         """Stream the existing members of the people with new activity into ``cm_member``."""
-        db = self.ctx.journal.db
-        db.execute("DROP TABLE IF EXISTS cm_member")
-        db.execute(
-            "CREATE TABLE cm_member (person TEXT PRIMARY KEY, id TEXT, status TEXT, date TEXT)"
+        self.ctx.journal.execute_script(
+            "DROP TABLE IF EXISTS cm_member",
+            "CREATE TABLE cm_member (person TEXT PRIMARY KEY, id TEXT, status TEXT, date TEXT)",
         )
         for field, source in (("ContactId", "Contact__c"), ("LeadId", "Lead__c")):
             soql = (
@@ -155,7 +278,7 @@ class CampaignMembersJob(Job):
                 f"(SELECT {source} FROM {ACTIVITY} WHERE {where} AND {source} != null)"
             )
             for page in self.ctx.sf.query_pages(soql):
-                db.conn.executemany(
+                self.ctx.journal.executemany(
                     "INSERT OR REPLACE INTO cm_member VALUES (?, ?, ?, ?)",
                     [
                         (
@@ -266,8 +389,17 @@ class CampaignMembersJob(Job):
 
 
 def _normal(value: Any) -> str:
-    """Salesforce datetimes come back as ``...+0000``; compare them as ISO UTC text."""
+    """A datetime as comparable ISO UTC text (milliseconds), whatever form it came in.
+
+    Salesforce answers ``...T10:00:00.000+0000``, the engine writes ``...T10:00:00+00:00``;
+    both become ``...T10:00:00.000+00:00``.
+    """
     text = str(value or "")
+    if not text:
+        return ""
     if text.endswith("+0000"):
         text = text[:-5] + "+00:00"
-    return text
+    try:
+        return parse_instant(text).astimezone(UTC).isoformat(timespec="milliseconds")
+    except (ValueError, CmsfError):
+        return text

@@ -86,7 +86,7 @@ class CampaignsJob(Job):
         except NotFoundError:
             return
         if self._remove_unseen(client, seen) or self._written:
-            ctx.directory.refresh()
+            ctx.directory.refresh(clients=False, lists=False)
         self._link(client)
 
     def _write(self, client: ClientInfo, rows: list[dict[str, Any]]) -> None:
@@ -209,7 +209,7 @@ class CampaignsJob(Job):
                 if result.failures:
                     report_failures(ctx, self.name, sobject, result.failures)
         if links:
-            ctx.directory.refresh()
+            ctx.directory.refresh(clients=False, lists=False)
 
     def _create_campaigns(
         self, client: ClientInfo, campaigns: list[CampaignInfo]

@@ -92,13 +92,15 @@ class ConfigurationJob(Job):
             info = self.ctx.directory.client_by_id(str(scope["deselected"]))
             if info is not None:
                 purge_client_data(self.ctx, info, job=self.name)
+                self.ctx.directory.refresh()
         elif "gone" in scope:
             self._retire(str(scope["gone"]))
         else:
             self._client(str(scope["client"]))
 
     def finish(self) -> list[str]:
-        self.ctx.directory.refresh()
+        # What this job changed was refreshed as it changed (clients, lists, a retired
+        # client); a job completed by an earlier invocation of this run changed nothing here.
         return list(self.follows)
 
     def _retire(self, cid: str) -> None:
@@ -113,6 +115,7 @@ class ConfigurationJob(Job):
         )
         ctx.stats.wrote(CLIENT, result.ids)
         ctx.shadow.forget(CLIENT, [cid])  # rewritten if the client ever comes back
+        ctx.directory.refresh()
 
     # ------------------------------------------------------------------ one client
 
@@ -160,7 +163,7 @@ class ConfigurationJob(Job):
             )
         written = write_changed(ctx, self.name, LIST, desired).written
         if written:
-            ctx.directory.refresh()
+            ctx.directory.refresh(clients=False, campaigns=False)
         alive = {row["ListID"] for row in lists}
         gone = [
             known
@@ -177,7 +180,7 @@ class ConfigurationJob(Job):
                 f"List {known.cm_id} ({known.name}) and its memberships were removed.",
             )
         if gone:
-            ctx.directory.refresh()
+            ctx.directory.refresh(clients=False, campaigns=False)
 
     def _people(self, cid: str, client_sf_id: str) -> None:
         ctx = self.ctx

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from cmsf_core.clock import parse_instant
 from cmsf_core.cm_time import time_zone
+from cmsf_core.jobs.pool import WritePool
 
 if TYPE_CHECKING:
     from cmsf_core.campaign_monitor import CampaignMonitorClient
@@ -98,9 +99,17 @@ class Directory:
         self._lists: dict[str, ListInfo] | None = None
         self._campaigns: dict[str, CampaignInfo] | None = None
 
-    def refresh(self) -> None:
-        """Forget cached records (after a job changed them)."""
-        self._clients = self._lists = self._campaigns = None
+    def refresh(self, *, clients: bool = True, lists: bool = True, campaigns: bool = True) -> None:
+        """Forget cached records (after a job changed them): all, or only the kinds named.
+
+        Lists and campaigns refer to their client, so forgetting clients forgets them too.
+        """
+        if clients:
+            self._clients = self._lists = self._campaigns = None
+        if lists:
+            self._lists = None
+        if campaigns:
+            self._campaigns = None
 
     def clients(self, *, selected_only: bool = True) -> list[ClientInfo]:
         """Clients in Salesforce, selected ones only by default."""
@@ -158,7 +167,8 @@ class Directory:
             if not user.get("IsActive"):
                 found.extend((role, user) for role in roles.get(user["Id"], []))
                 self.inactive_users.add(user["Id"])
-        self.refresh()
+        if found:
+            self.refresh()  # owners of cached clients change
         return found
 
     def client_by_id(self, cm_id: str) -> ClientInfo | None:
@@ -194,7 +204,8 @@ class Directory:
 
     def list_by_id(self, cm_id: str) -> ListInfo | None:
         """One list of a selected client by Campaign Monitor id."""
-        self.lists()
+        if self._lists is None:  # asked per activity row: never rebuild the list of lists
+            self.lists()
         assert self._lists is not None
         entry = self._lists.get(cm_id)
         return entry if entry is not None and entry.client.selected else None
@@ -314,6 +325,7 @@ class JobContext:
         directory: Cached clients, lists and campaigns.
         matcher: Finds Contacts and Leads by email.
         stats: Counts for the summary.
+        pool: Writes gathered across a job's scopes (:mod:`cmsf_core.jobs.pool`).
         progress: Told ``(job name, done, total)`` as scopes complete.
     """
 
@@ -328,6 +340,7 @@ class JobContext:
     directory: Directory
     matcher: PersonMatcher
     stats: RunStats = field(default_factory=RunStats)
+    pool: WritePool = field(default_factory=WritePool)
     progress: Callable[[str, int, int | None], None] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 

@@ -145,10 +145,10 @@ def create_people(
     for index, sf_id in enumerate(result.ids):
         if sf_id is not None:
             created[emails[index]] = sf_id
-            if target == "Contact":
-                ctx.matcher.remember(emails[index], contact_id=sf_id)
-            else:
-                ctx.matcher.remember(emails[index], lead_id=sf_id)
+    ctx.matcher.remember_many(
+        (email, sf_id, None) if target == "Contact" else (email, None, sf_id)
+        for email, sf_id in created.items()
+    )
     ctx.stats.wrote(target, result.ids)
     # What the engine created is not a Salesforce change to send back to Campaign Monitor.
     note_engine_write(

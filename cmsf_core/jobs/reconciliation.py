@@ -51,14 +51,16 @@ class ReconciliationJob(SubscribersJob):
         if now - parse_instant(str(last)) < interval:
             return
         db = ctx.journal.db
-        db.execute("CREATE TABLE IF NOT EXISTS reconcile_seen (key TEXT PRIMARY KEY)")
-        db.execute("DELETE FROM reconcile_seen")
+        ctx.journal.execute_script(
+            "CREATE TABLE IF NOT EXISTS reconcile_seen (key TEXT PRIMARY KEY)",
+            "DELETE FROM reconcile_seen",
+        )
         try:
             for state in SUBSCRIBER_STATES:
                 buffer: list[dict[str, Any]] = []
                 for page in ctx.cm.subscriber_pages(lst.cm_id, state, None):
                     ctx.stats.read["CM subscribers (reconciliation)"] += len(page.results)
-                    db.conn.executemany(
+                    ctx.journal.executemany(
                         "INSERT OR IGNORE INTO reconcile_seen (key) VALUES (?)",
                         [
                             (ctx.shadow.token(membership_key(lst.cm_id, str(row["EmailAddress"]))),)
@@ -81,4 +83,8 @@ class ReconciliationJob(SubscribersJob):
             delete_records(
                 ctx, MEMBER, [(k, i) for k, i in gone[start : start + 2000]], job=self.name
             )
-        ctx.journal.set_bookmark(self.name, lst.cm_id, now.isoformat())
+        # Rewritten memberships wait in the write pool: the list counts as reconciled once
+        # they are written.
+        ctx.pool.after_writes(
+            lambda: ctx.journal.set_bookmark(self.name, lst.cm_id, now.isoformat())
+        )

@@ -37,6 +37,9 @@ __all__ = ["SubscribersJob", "member_record", "member_source", "membership_key"]
 MEMBER = "CMSF_List_Member__c"
 MEMBERSHIPS = "subscribers"
 """The job that retries refused memberships (whichever job was refused)."""
+READ_BATCH = 10_000
+"""Subscribers read before they are matched to people and pooled for writing (the job's
+limit, when smaller, caps this too)."""
 RETRY_LOOKUPS = 50
 """Refused addresses of a list fetched one by one; above this the list's changes are read."""
 CONSENT = {"Yes", "No", "Unchanged"}
@@ -149,28 +152,34 @@ class SubscribersJob(Job):
                 if page.number == 1:
                     self.ctx.matcher.plan(page.total)
                 buffer.extend(page.results)
-                if len(buffer) >= self.batch_size or page.is_last:
+                if len(buffer) >= min(self.batch_size, READ_BATCH) or page.is_last:
                     self._flush(lst, state, key, buffer)
                     buffer = []
         except NotFoundError:
             return  # list deleted in Campaign Monitor since configuration; removed next run
 
     def _flush(self, lst: ListInfo, state: str, key: str, rows: list[dict[str, Any]]) -> None:
-        """Write a batch of rows (pages are buffered up to the batch size), then bookmark it.
+        """Pool a batch of rows for writing, then bookmark it once it is written.
 
         Rows arrive oldest first, so once a batch is written every change up to its
         latest ``Date`` is in Salesforce and the bookmark may move there (never past the
-        run's start). Bookmarks are UTC instants: a client's time zone may change.
+        run's start). Bookmarks are UTC instants: a client's time zone may change. The
+        memberships wait in the run's write pool, so the bookmark moves when the pool is
+        written (:meth:`~cmsf_core.jobs.pool.WritePool.after_writes`).
         """
         if rows:
             self._write(lst, state, rows)
         zone = lst.client.zone
         dates = [parse_local(str(r["Date"]), zone) for r in rows if r.get("Date")]
         if dates:
-            stored = self.ctx.journal.bookmark(self.name, key)
             mark = min(max(dates), self.ctx.signpost)
-            if stored is None or mark > bookmark_instant(str(stored), zone):
-                self.ctx.journal.set_bookmark(self.name, key, mark.isoformat())
+
+            def advance() -> None:
+                stored = self.ctx.journal.bookmark(self.name, key)
+                if stored is None or mark > bookmark_instant(str(stored), zone):
+                    self.ctx.journal.set_bookmark(self.name, key, mark.isoformat())
+
+            self.ctx.pool.after_writes(advance)
 
     def _write(self, lst: ListInfo, state: str, rows: Sequence[Mapping[str, Any]]) -> None:
         ctx = self.ctx
@@ -226,10 +235,12 @@ class SubscribersJob(Job):
             desired,
             retry_locator=_email_of,
             retry_job=MEMBERSHIPS,
+            pooled=True,
+            forget=failed_creates,
         )
         if failed_creates:
-            # The membership is written unlinked; the create rule is retried with it.
-            ctx.shadow.forget(MEMBER, failed_creates)
+            # The membership is written unlinked (and not remembered in the shadow); the
+            # create rule is retried with it.
             pending.refused(
                 ctx,
                 MEMBERSHIPS,

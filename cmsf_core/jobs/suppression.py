@@ -45,8 +45,10 @@ class SuppressionJob(Job):
         if client is None:
             return
         db = ctx.journal.db
-        db.execute("CREATE TABLE IF NOT EXISTS suppression_seen (key TEXT PRIMARY KEY)")
-        db.execute("DELETE FROM suppression_seen")
+        ctx.journal.execute_script(
+            "CREATE TABLE IF NOT EXISTS suppression_seen (key TEXT PRIMARY KEY)",
+            "DELETE FROM suppression_seen",
+        )
         prefix = f"{client.cm_id}:"
         try:
             for page in ctx.cm.suppression_pages(client.cm_id):
@@ -81,7 +83,7 @@ class SuppressionJob(Job):
                             },
                         )
                     )
-                db.conn.executemany(
+                ctx.journal.executemany(
                     "INSERT OR IGNORE INTO suppression_seen (key) VALUES (?)",
                     [(ctx.shadow.token(d.key),) for d in desired],
                 )

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
+from functools import partial
 from typing import Any
 
 from cmsf_core.campaign_monitor import ACTIVITY_ENDPOINTS
@@ -35,8 +36,10 @@ from cmsf_core.cm_time import bookmark_instant, date_filter, parse_local
 from cmsf_core.errors import NotFoundError
 from cmsf_core.jobs import pending
 from cmsf_core.jobs.base import Job, Scope, register
+from cmsf_core.jobs.campaign_members import feed_entry, record_feed
 from cmsf_core.jobs.campaign_stats import summaries
 from cmsf_core.jobs.context import CampaignInfo
+from cmsf_core.jobs.pool import PooledRecord
 from cmsf_core.jobs.scanner_watch import CONTEXT, ScannerWatch
 from cmsf_core.jobs.writer import Desired, write_changed
 from cmsf_core.scanners import verdict_fields
@@ -56,6 +59,9 @@ SUMMARY_COUNTERS: dict[str, str] = {
 }
 """Activity type -> the campaign summary counter that grows with it."""
 
+READ_BATCH = 10_000
+"""Events read before they are matched to people and pooled for writing (the job's limit,
+when smaller, caps this too)."""
 EVENT: dict[str, Any] = {"event": True}
 """Events never change once they happened: every event has the same source digest."""
 EVENT_DIGEST = digest(EVENT)
@@ -160,10 +166,15 @@ class TrackingHistoryJob(Job):
                 return
             if watch is not None:
                 watch.report()
-            ctx.journal.set_bookmark(
-                self.name, key, {**(ctx.journal.bookmark(self.name, key) or {}), "count": count}
-            )
+            ctx.pool.after_writes(partial(self._count_read, key, count))
         self._retry(campaign)
+
+    def _count_read(self, key: str, count: int) -> None:
+        """Remember the summary counter an activity type was read completely at."""
+        journal = self.ctx.journal
+        journal.set_bookmark(
+            self.name, key, {**(journal.bookmark(self.name, key) or {}), "count": count}
+        )
 
     def _retry(self, campaign: CampaignInfo) -> None:
         """Re-read from the oldest refused event of each type; the shadow skips the rest.
@@ -250,7 +261,7 @@ class TrackingHistoryJob(Job):
                             )
                         ]
                     )
-            if len(buffer) >= self.batch_size or page.is_last:
+            if len(buffer) >= min(self.batch_size, READ_BATCH) or page.is_last:
                 waiting: list[tuple[dict[str, Any], int]] = []
                 if watch is not None and not page.is_last:
                     cut = len(buffer) - watch.held([row for row, _ in buffer])
@@ -258,16 +269,19 @@ class TrackingHistoryJob(Job):
                 if buffer:
                     self._write(campaign, kind, buffer, watch)
                 if kind != "Sent" and dates:
-                    current = ctx.journal.bookmark(self.name, key) or {}
                     mark = min(max(dates), ctx.signpost)
                     if waiting:  # rows not written yet: the bookmark stays before them
                         mark = min([mark, *_instants(waiting, zone)])
-                    held = current.get("date")
-                    if not held or mark > bookmark_instant(str(held), zone):
-                        ctx.journal.set_bookmark(
-                            self.name, key, {**current, "date": mark.isoformat()}
-                        )
+                    ctx.pool.after_writes(partial(self._advance, key, mark, zone))
                 buffer, dates = waiting, []
+
+    def _advance(self, key: str, mark: datetime, zone: tzinfo) -> None:
+        """Move an activity type's date bookmark to ``mark`` (its events are written)."""
+        journal = self.ctx.journal
+        current = journal.bookmark(self.name, key) or {}
+        held = current.get("date")
+        if not held or mark > bookmark_instant(str(held), zone):
+            journal.set_bookmark(self.name, key, {**current, "date": mark.isoformat()})
 
     def _write(
         self,
@@ -331,7 +345,23 @@ class TrackingHistoryJob(Job):
                 record.update(verdict_fields(verdicts[k]))
             desired.append(
                 Desired(
-                    key=k, source=EVENT, record=record, version=when.isoformat() if when else ""
+                    key=k,
+                    source=EVENT,
+                    record=record,
+                    version=when.isoformat() if when else "",
+                    extra=feed_entry(ctx, record, campaign.salesforce_campaign_id),
                 )
             )
-        write_changed(ctx, self.name, ACTIVITY, desired, retry_locator=lambda _: kind)
+        write_changed(
+            ctx,
+            self.name,
+            ACTIVITY,
+            desired,
+            retry_locator=lambda _: kind,
+            pooled=True,
+            on_written=self._feed,
+        )
+
+    def _feed(self, written: Sequence[tuple[PooledRecord, str]], began: datetime) -> None:
+        """Tell the campaign members job what was written (see its member feed)."""
+        record_feed(self.ctx, written, began)

@@ -11,11 +11,12 @@ records and forgets them.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cmsf_core.jobs import pending
+from cmsf_core.jobs.pool import LazyRecords, PooledRecord, Written, pack
 from cmsf_core.shadow import ShadowRow, digest
 
 if TYPE_CHECKING:
@@ -46,12 +47,14 @@ class Desired:
         source: The source data the record is built from (its digest decides change).
         record: Field values to write (the external Id field included).
         version: The source's own change time; an older version never overwrites a newer.
+        extra: Passed to the write's ``on_written`` hook once the record is written.
     """
 
     key: str
     source: Mapping[str, Any]
     record: Mapping[str, Any]
     version: str = ""
+    extra: tuple[Any, ...] = ()
 
 
 @dataclass
@@ -74,6 +77,9 @@ def write_changed(
     failure_code: str = "CMSF-REC-WRITE",
     retry_locator: Callable[[Desired], str] | None = None,
     retry_job: str | None = None,
+    pooled: bool = False,
+    forget: Collection[str] = (),
+    on_written: Written | None = None,
 ) -> WriteOutcome:
     """Upsert the records of ``desired`` that changed since they were last written.
 
@@ -88,9 +94,18 @@ def write_changed(
             what finds a record again. Refused records are then kept for the job's retry,
             and written ones leave it.
         retry_job: The job that retries them (default ``job``).
+        pooled: Gather the changed records in the run's write pool
+            (:mod:`cmsf_core.jobs.pool`), written with the job's other records of
+            ``sobject`` once the pool holds the job's limit or the job ends. What depends
+            on them being written waits with :meth:`~cmsf_core.jobs.pool.WritePool.after_writes`.
+        forget: Keys to write without recording them in the shadow, so the next run
+            writes them again (a membership whose person could not be created yet).
+        on_written: Told the accepted records of each batch (see
+            :data:`~cmsf_core.jobs.pool.Written`).
 
     Returns:
-        Ids of every record now in Salesforce by key (unchanged ones from the shadow).
+        Ids of every record now in Salesforce by key (unchanged ones from the shadow;
+        pooled records are not written yet, so they have none).
     """
     outcome = WriteOutcome()
     unique: dict[str, Desired] = {}
@@ -107,40 +122,127 @@ def write_changed(
         pending.resolved(ctx, retry_job or job, [k for k in unique if k not in changed])
     if not changed:
         return outcome
-    items = [unique[key] for key in changed]
-    for batch in _batches(items, ctx.batch_size(job)):
-        result = ctx.sf.upsert(sobject, external_id, [dict(item.record) for item in batch])
+    columns: set[str] = set()
+    entries = []
+    for key, (dig, version) in changed.items():
+        item = unique[key]
+        columns.update(item.record)
+        entries.append(
+            PooledRecord(
+                key=key,
+                record=pack(item.record),
+                digest=dig,
+                version=version,
+                remember=key not in forget,
+                locator=retry_locator(item) if retry_locator is not None else None,
+                extra=item.extra,
+            )
+        )
+    if pooled:
+        ctx.pool.add(
+            ctx,
+            job,
+            sobject,
+            entries,
+            external_id=external_id,
+            failure_code=failure_code,
+            retry_job=(retry_job or job) if retry_locator is not None else None,
+            columns=columns,
+            on_written=on_written,
+        )
+        return outcome
+    written = write_pooled(
+        ctx,
+        job,
+        sobject,
+        entries,
+        external_id=external_id,
+        failure_code=failure_code,
+        retry_job=(retry_job or job) if retry_locator is not None else None,
+        columns=sorted(columns),
+        on_written=on_written,
+    )
+    outcome.ids.update(written.ids)
+    outcome.written = written.written
+    outcome.failures = written.failures
+    return outcome
+
+
+def write_pooled(
+    ctx: JobContext,
+    job: str,
+    sobject: str,
+    entries: Sequence[PooledRecord],
+    *,
+    external_id: str,
+    failure_code: str,
+    retry_job: str | None,
+    columns: Sequence[str],
+    on_written: Written | None = None,
+) -> WriteOutcome:
+    """Upsert changed records in batches of the job's limit; record, count and report them.
+
+    Accepted records enter the shadow (unless they are to be forgotten) and leave the
+    pending retries of ``retry_job``; refused ones join them (when ``retry_job`` is set)
+    and are folded into one maintenance message.
+    """
+    outcome = WriteOutcome()
+    for batch in _batches(entries, ctx.batch_size(job)):
+        began = ctx.clock.now()
+        records = LazyRecords([item.record for item in batch])
+        result = ctx.sf.upsert(
+            sobject,
+            external_id,
+            records,
+            columns=columns,
+            keys=[item.key for item in batch],
+        )
         accepted: list[ShadowRow] = []
+        written_keys: list[str] = []
+        written: list[tuple[PooledRecord, str]] = []
         for index, item in enumerate(batch):
             sf_id = result.ids[index]
             if sf_id is None:
                 continue
-            dig, version = changed[item.key]
-            accepted.append(ShadowRow(item.key, sf_id, dig, version))
+            written_keys.append(item.key)
+            written.append((item, sf_id))
+            if item.remember:
+                accepted.append(ShadowRow(item.key, sf_id, item.digest, item.version))
             outcome.ids[item.key] = sf_id
-        ctx.shadow.record(sobject, accepted)
-        outcome.written += len(accepted)
+        kept = forgotten(batch)
+        with ctx.journal.transaction():
+            ctx.shadow.record(sobject, accepted)
+            if kept:
+                ctx.shadow.forget(sobject, [k for k in written_keys if k in kept])
+            if on_written is not None and written:
+                on_written(written, began)
+            if retry_job is not None:
+                pending.resolved(ctx, retry_job, [k for k in written_keys if k not in kept])
+                pending.refused(
+                    ctx,
+                    retry_job,
+                    [
+                        (
+                            batch[f.index].key,
+                            batch[f.index].locator or "",
+                            batch[f.index].version,
+                            f.code,
+                        )
+                        for f in result.failures
+                    ],
+                )
+        outcome.written += len(written_keys)
         outcome.failures.extend(result.failures)
         ctx.stats.wrote(sobject, result.ids)
-        if retry_locator is not None:
-            pending.resolved(ctx, retry_job or job, [row.key for row in accepted])
-            pending.refused(
-                ctx,
-                retry_job or job,
-                [
-                    (
-                        batch[f.index].key,
-                        retry_locator(batch[f.index]),
-                        batch[f.index].version,
-                        f.code,
-                    )
-                    for f in result.failures
-                ],
-            )
     if outcome.failures:
         ctx.stats.failed[sobject] += len(outcome.failures)
         report_failures(ctx, job, sobject, outcome.failures, code=failure_code)
     return outcome
+
+
+def forgotten(batch: Sequence[PooledRecord]) -> set[str]:
+    """Keys of ``batch`` written without a shadow row (they stay pending, if they were)."""
+    return {item.key for item in batch if not item.remember}
 
 
 def _batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

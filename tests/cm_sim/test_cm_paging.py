@@ -105,3 +105,51 @@ def test_sent_campaigns_are_paged_newest_first(http: httpx.Client, account: Acco
         2,
     )
     assert [r["CampaignID"] for r in body["Results"]] == [ids[1], ids[0]]
+
+
+def _plans(account: Account, read: object) -> list[str]:
+    """The query plans of the paged reads ``read()`` makes on the account's store."""
+    store = account.store
+    seen: list[str] = []
+    store.conn.set_trace_callback(seen.append)
+    try:
+        read()  # type: ignore[operator]
+    finally:
+        store.conn.set_trace_callback(None)
+    plans = []
+    for sql in seen:
+        if "LIMIT" in sql and sql.lstrip().upper().startswith("SELECT"):
+            plans += [str(r[-1]) for r in store.conn.execute("EXPLAIN QUERY PLAN " + sql)]
+    return plans
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "order"),
+    [("active", "date"), ("active", "email"), ("active", "name")],
+    ids=["by-date", "by-email", "by-name"],
+)
+def test_each_page_order_is_an_index_range_not_a_sort(
+    http: httpx.Client, account: Account, twenty: str, endpoint: str, order: str
+) -> None:
+    def read() -> None:
+        http.get(f"/lists/{twenty}/{endpoint}.json", params={"orderfield": order, "page": 2})
+
+    plans = _plans(account, read)
+    assert plans and not [p for p in plans if "TEMP B-TREE" in p], plans
+
+
+def test_page_total_counts_once_per_read_and_again_after_a_write(
+    http: httpx.Client, account: Account, twenty: str
+) -> None:
+    counts: list[str] = []
+    account.store.conn.set_trace_callback(
+        lambda sql: counts.append(sql) if "COUNT(*)" in sql else None
+    )
+    try:
+        first = [page(http, twenty, page=n, pagesize=10)["TotalNumberOfRecords"] for n in (1, 2)]
+        account.add_subscriber_at(twenty, "late@example.com")
+        after = page(http, twenty, page=1, pagesize=10)["TotalNumberOfRecords"]
+    finally:
+        account.store.conn.set_trace_callback(None)
+    assert first == [20, 20] and after == 21
+    assert len([sql for sql in counts if "FROM subscribers" in sql]) == 2

@@ -100,3 +100,66 @@ def test_without_auto_create_a_missing_status_is_reported(world: World, engine: 
     codes = {m.code for m in report.messages}
     assert "CMSF-REC-WRITE" in codes
     assert report.stats.failed["CampaignMember"] > 0
+
+
+def test_first_sync_takes_the_activity_it_wrote_from_the_member_feed(world: World) -> None:
+    from scenarios.world import EVERY_OPTION, engine_for
+
+    rows_read: list[int] = []
+
+    def spy(gateway: object) -> None:
+        pages = gateway.query_pages  # type: ignore[attr-defined]
+
+        def counted(soql: str, **kwargs: object) -> object:
+            for page in pages(soql, **kwargs):
+                if soql.startswith("SELECT Contact__c, Lead__c, Activity_Type__c"):
+                    rows_read.append(len(page))
+                yield page
+
+        gateway.query_pages = counted  # type: ignore[attr-defined]
+
+    engine = engine_for(world, on_gateway=spy)
+    engine.connect()
+    engine.change_settings(EVERY_OPTION)
+    assert engine.sync().status == "completed"
+    campaign = linked(world)
+    people = {
+        a["Contact__c"] or a["Lead__c"]
+        for a in world.org.query(
+            "SELECT Contact__c, Lead__c FROM CMSF_Email_Activity__c WHERE "
+            f"Campaign__r.Salesforce_Campaign__c = '{campaign}' AND "
+            "(Contact__c != null OR Lead__c != null)"
+        )
+    }
+    assert people and {m["ContactId"] or m["LeadId"] for m in members(world, campaign)} == people
+    assert rows_read and sum(rows_read) == 0  # nothing read back: it came from the feed
+    assert not world.org.query("SELECT Id FROM CMSF_Email_Activity__c WHERE Contact__c = null "
+                               "AND Lead__c = null AND Email__c = null")  # fmt: skip
+
+
+def test_activity_changed_after_a_run_reaches_members_next_run(
+    world: World, engine: Engine, clock: VirtualClock
+) -> None:
+    assert engine.sync().status == "completed"
+    campaign = linked(world)
+    member = next(m for m in members(world, campaign) if m["ContactId"])
+    contact = str(member["ContactId"])
+    clock.advance(minutes=5)
+    activity = world.org.query(
+        "SELECT Id, CM_Id__c FROM CMSF_Email_Activity__c WHERE "
+        f"Campaign__r.Salesforce_Campaign__c = '{campaign}' AND Contact__c = '{contact}' "
+        "AND Activity_Type__c != 'Sent' LIMIT 1"
+    ) or world.org.query(
+        "SELECT Id, CM_Id__c FROM CMSF_Email_Activity__c WHERE "
+        f"Campaign__r.Salesforce_Campaign__c = '{campaign}' AND Contact__c = '{contact}' LIMIT 1"
+    )
+    later = (clock.now() + timedelta(days=1)).isoformat()
+    world.org.update(
+        "CMSF_Email_Activity__c",
+        str(activity[0]["Id"]),
+        {"Activity_Type__c": "Click", "Activity_Date__c": later},
+    )
+    clock.advance(hours=1)
+    assert engine.sync().status == "completed"
+    moved = next(m for m in members(world, campaign) if m["ContactId"] == contact)
+    assert moved["Status"] == "Clicked"

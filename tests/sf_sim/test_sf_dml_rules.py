@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -240,3 +241,18 @@ def test_an_inactive_user_cannot_become_an_owner(sf_org: Org) -> None:
     assert sf_org.get("Contact", kept)["Title"] == "Still fine"
     sf_org.control.set_user_active(gone, True)
     assert sf_org.create("Contact", {"LastName": "Back", "OwnerId": gone})
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (datetime(2025, 3, 4, 5, 6, 7, 891_999, tzinfo=UTC), "2025-03-04T05:06:07.891+0000"),
+        (
+            datetime(2025, 1, 1, 1, 30, tzinfo=timezone(timedelta(hours=2))),
+            "2024-12-31T23:30:00.000+0000",
+        ),
+        (datetime(1700, 1, 1, tzinfo=UTC), "1700-01-01T00:00:00.000+0000"),
+    ],
+)
+def test_datetimes_are_rendered_in_utc_with_milliseconds(value: datetime, text: str) -> None:
+    assert format_datetime(value) == text

@@ -104,6 +104,23 @@ def test_org_loads_metadata_and_enforces_it(metadata_dir: Path) -> None:
     assert exc.value.error_code == "DUPLICATE_VALUE"
 
 
+def test_auto_numbers_run_on_across_calls_and_a_rolled_back_call_uses_none(
+    metadata_dir: Path,
+) -> None:
+    org = Org(metadata=[metadata_dir])
+    list_id = org.create("CMSF_List__c", {"Name": "L", "ListId__c": "l1"})
+    first = org.insert("CMSF_Member__c", [{"List__c": list_id} for _ in range(3)])
+    refused = org.insert(
+        "CMSF_Member__c",
+        [{"List__c": list_id}, {"List__c": "a00000000000000AAA"}],  # no such list
+        all_or_none=True,
+    )
+    assert not any(r.success for r in refused)
+    second = org.insert("CMSF_Member__c", [{"List__c": list_id} for _ in range(2)])
+    names = [org.get("CMSF_Member__c", r.id)["Name"] for r in [*first, *second]]
+    assert names == ["M-00001", "M-00002", "M-00003", "M-00004", "M-00005"]
+
+
 def test_deleting_master_deletes_details(metadata_dir: Path) -> None:
     org = Org(metadata=[metadata_dir])
     list_id = org.create("CMSF_List__c", {"Name": "L", "ListId__c": "l1"})

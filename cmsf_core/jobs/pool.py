@@ -1,0 +1,185 @@
+"""Pooled writes: a job's records of one object gathered across its scopes into few writes.
+
+A job such as ``subscribers`` reads many small scopes (a list and a state each) and the
+large ones in pages; writing each scope or page on its own costs a Bulk API 2.0 job (five
+calls) or a handful of sObject Collections calls per scope. The pool gathers the changed
+records of a job per object and writes them together once they reach the job's internal
+governor limit, or when the job ends: the limit caps a write batch, and ``bulk_threshold``
+decides whether that batch goes through Bulk API 2.0 or sObject Collections.
+
+Durability: the pool lives in memory (each record serialised, so its size is bounded by the
+job's limit, never by the account) and holds no personal data on disk. What depends on pooled
+records reaching Salesforce is *deferred* until they have: the scopes the runtime marks
+done and the bookmarks jobs move (:meth:`WritePool.after_writes`). A process that dies
+with records in the pool therefore loses nothing: their scopes are not marked done and
+their bookmarks did not move, so the resumed run reads them again (the shadow index
+skips what did reach Salesforce). A job that fails discards its pool the same way.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, overload
+
+if TYPE_CHECKING:
+    from cmsf_core.jobs.context import JobContext
+
+__all__ = ["LazyRecords", "PooledRecord", "WritePool", "Written", "pack"]
+
+
+@dataclass(frozen=True, slots=True)
+class PooledRecord:
+    """One changed record waiting in the pool.
+
+    Attributes:
+        key: Its Campaign Monitor identity (the external Id value).
+        record: The record serialised (:func:`pack`; loaded only when it is written).
+        digest: Digest of its source data (recorded in the shadow once written).
+        version: The source's change time; an older version never replaces a newer one.
+        remember: Record it in the shadow once written (False: write it, but let the
+            next run write it again, e.g. a membership whose person could not be created).
+        locator: For jobs that retry refused records: what finds it again.
+        extra: What the job's ``on_written`` hook needs of the record once it is written.
+    """
+
+    key: str
+    record: bytes
+    digest: str
+    version: str
+    remember: bool = True
+    locator: str | None = None
+    extra: tuple[Any, ...] = ()
+
+
+Written = Callable[[Sequence[tuple[PooledRecord, str]], datetime], None]
+"""Told the records of a batch Salesforce accepted (with their Ids) and when the batch's
+write began, inside the journal transaction that records them in the shadow."""
+
+
+def pack(record: Mapping[str, Any]) -> bytes:
+    """A record as the pool keeps it: a pickle made in and for this process (five times
+    cheaper than JSON text both ways, and as compact)."""
+    return pickle.dumps(dict(record), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class LazyRecords(Sequence[Mapping[str, Any]]):
+    """Records kept packed (:func:`pack`), loaded one at a time as a write reads them."""
+
+    def __init__(self, texts: Sequence[bytes]) -> None:
+        self._texts = texts
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    @overload
+    def __getitem__(self, index: int) -> Mapping[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> LazyRecords: ...
+
+    def __getitem__(self, index: int | slice) -> Mapping[str, Any] | LazyRecords:
+        if isinstance(index, slice):
+            return LazyRecords(self._texts[index])
+        value: dict[str, Any] = pickle.loads(self._texts[index])
+        return value
+
+    def __iter__(self) -> Iterator[Mapping[str, Any]]:
+        for text in self._texts:
+            yield pickle.loads(text)
+
+
+@dataclass
+class _Target:
+    """Where a group of pooled records goes, and how refusals are handled."""
+
+    job: str
+    sobject: str
+    external_id: str
+    failure_code: str
+    retry_job: str | None
+    on_written: Written | None = None
+    records: dict[str, PooledRecord] = field(default_factory=dict)
+    columns: set[str] = field(default_factory=set)
+
+
+class WritePool:
+    """The pooled writes of one run (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._targets: dict[tuple[str, str, str, str, str | None, Written | None], _Target] = {}
+        self._after: list[Callable[[], None]] = []
+
+    def __len__(self) -> int:
+        return sum(len(target.records) for target in self._targets.values())
+
+    def __bool__(self) -> bool:
+        return any(target.records for target in self._targets.values())
+
+    def add(
+        self,
+        ctx: JobContext,
+        job: str,
+        sobject: str,
+        records: Sequence[PooledRecord],
+        *,
+        external_id: str,
+        failure_code: str,
+        retry_job: str | None,
+        columns: set[str],
+        on_written: Written | None = None,
+    ) -> None:
+        """Pool changed records; write the pool once it holds the job's limit of records.
+
+        A key pooled twice keeps its newer version (the last one among equals).
+        """
+        ident = (job, sobject, external_id, failure_code, retry_job, on_written)
+        target = self._targets.get(ident)
+        if target is None:
+            target = self._targets[ident] = _Target(
+                job, sobject, external_id, failure_code, retry_job, on_written
+            )
+        for item in records:
+            held = target.records.get(item.key)
+            if held is not None and held.version > item.version:
+                continue
+            target.records[item.key] = item
+        target.columns |= columns
+        if len(target.records) >= ctx.batch_size(job):
+            self.flush(ctx)
+
+    def after_writes(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once every record pooled so far is written (now, if none waits)."""
+        if self:
+            self._after.append(action)
+        else:
+            action()
+
+    def flush(self, ctx: JobContext) -> None:
+        """Write every pooled record, then run the actions that waited for them."""
+        from cmsf_core.jobs.writer import write_pooled
+
+        targets, self._targets = list(self._targets.values()), {}
+        for target in targets:
+            if target.records:
+                write_pooled(
+                    ctx,
+                    target.job,
+                    target.sobject,
+                    list(target.records.values()),
+                    external_id=target.external_id,
+                    failure_code=target.failure_code,
+                    retry_job=target.retry_job,
+                    columns=sorted(target.columns),
+                    on_written=target.on_written,
+                )
+        actions, self._after = self._after, []
+        for action in actions:
+            action()
+
+    def discard(self) -> None:
+        """Forget pooled records and the actions waiting for them (a failed job)."""
+        self._targets.clear()
+        self._after.clear()
