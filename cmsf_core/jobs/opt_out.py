@@ -22,6 +22,7 @@ from typing import Any
 
 from cmsf_core.jobs import pending
 from cmsf_core.jobs.base import Job, Scope, register
+from cmsf_core.jobs.scanner_watch import HOLD
 from cmsf_core.jobs.writer import report_failures
 from cmsf_core.push.capture import note_engine_write
 
@@ -29,6 +30,8 @@ __all__ = ["EmailOptOutJob"]
 
 MEMBER = "CMSF_List_Member__c"
 OPTED_OUT_STATES = {"Unsubscribed", "Deleted"}
+MAX_HELD = 2000
+"""Held memberships a query can name (SOQL's 100,000 characters); beyond, opt-outs wait."""
 
 
 @register
@@ -71,7 +74,16 @@ class EmailOptOutJob(Job):
         started = ctx.clock.now().isoformat().replace("+00:00", "Z")
         changed = f"{field} != null" + (f" AND SystemModstamp >= {bookmark}" if bookmark else "")
         waiting = [e.locator for e in pending.waiting(ctx, self.name, sobject) if e.locator]
-        self._opt_out(sobject, f"Id IN (SELECT {field} FROM {MEMBER} WHERE {changed})", field)
+        held = self._held() if ctx.settings.scanner_protection else []
+        if len(held) > MAX_HELD:
+            ctx.log.raise_message(
+                "Warning", self.name, "CMSF-SCAN-HELD",
+                f"Opt-outs wait: {len(held):,} scanner verdicts could not be written yet",
+                "Salesforce refused the link-scanner flags of these memberships (see the "
+                "pending records); opt-outs are judged once they are written.",
+            )  # fmt: skip
+            return  # the bookmark stays: nothing is judged without its verdict
+        self._opt_out(sobject, f"Id IN (SELECT {field} FROM {MEMBER} WHERE {changed})", field, held)
         # Memberships changed before this scope started were all read; changes from its
         # start on are read next time (the runtime lets time pass between jobs, so the
         # writes of earlier jobs lie before it). Refused updates wait in the journal and
@@ -80,11 +92,11 @@ class EmailOptOutJob(Job):
         for start in range(0, len(waiting), 200):
             chunk = waiting[start : start + 200]
             listed = ", ".join(f"'{record_id}'" for record_id in chunk if record_id.isalnum())
-            due = self._opt_out(sobject, f"Id IN ({listed})", field) if listed else set()
+            due = self._opt_out(sobject, f"Id IN ({listed})", field, held) if listed else set()
             # Those no longer due (opted out meanwhile, resubscribed, deleted) leave the retry.
             pending.resolved(ctx, self.name, [i for i in chunk if i not in due])
 
-    def _opt_out(self, sobject: str, people: str, field: str) -> set[str]:
+    def _opt_out(self, sobject: str, people: str, field: str, held: list[str]) -> set[str]:
         """Opt out the people matching ``people`` who are due; return the Ids that were due."""
         ctx = self.ctx
         listed = ", ".join(f"'{state}'" for state in sorted(OPTED_OUT_STATES))
@@ -93,7 +105,11 @@ class EmailOptOutJob(Job):
         # as subscribed.
         still = f"State__c NOT IN ({listed})"
         if ctx.settings.scanner_protection:
-            still = f"({still} OR Suspected_Scanner__c = true)"
+            # ... and so does one whose verdict Salesforce refused to store (still held).
+            named = ", ".join(f"'{i}'" for i in held)
+            still = (
+                f"({still} OR Suspected_Scanner__c = true{f' OR Id IN ({named})' if held else ''})"
+            )
         # People not opted out yet, with no membership left that is neither unsubscribed
         # nor deleted: one query, however many memberships.
         soql = (
@@ -112,6 +128,21 @@ class EmailOptOutJob(Job):
                 batch = batch[size:]
         self._update(sobject, batch)
         return due
+
+    def _held(self) -> list[str]:
+        """Memberships whose scanner verdict waits to be written (gone ones are forgotten)."""
+        ids = [
+            e.locator for e in pending.waiting(self.ctx, HOLD) if e.locator and e.locator.isalnum()
+        ]
+        alive: set[str] = set()
+        for start in range(0, len(ids), 200):
+            listed = ", ".join(f"'{i}'" for i in ids[start : start + 200])
+            alive.update(
+                r["Id"]
+                for r in self.ctx.sf.query(f"SELECT Id FROM {MEMBER} WHERE Id IN ({listed})")
+            )
+        pending.resolved(self.ctx, HOLD, [i for i in ids if i not in alive])
+        return sorted(alive)
 
     def _update(self, sobject: str, updates: list[dict[str, Any]]) -> None:
         if not updates:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from cmsf_core.clock import parse_instant
 from cmsf_core.cm_time import date_filter, parse_local
+from cmsf_core.jobs import pending
 from cmsf_core.jobs.subscribers import MEMBER, membership_key
 from cmsf_core.jobs.writer import report_failures
 from cmsf_core.matching import soql_quote
@@ -49,7 +50,11 @@ from cmsf_core.scanners import (
 if TYPE_CHECKING:
     from cmsf_core.jobs.context import CampaignInfo, JobContext, ListInfo
 
-__all__ = ["CONTEXT", "ScannerWatch"]
+__all__ = ["CONTEXT", "HOLD", "ScannerWatch"]
+
+HOLD = "scanner_flags"
+"""Refused-write entries of memberships whose verdict Salesforce refused: while one waits,
+the opt-out job counts the membership as still subscribed (with ``scanner_protection``)."""
 
 CONTEXT = timedelta(minutes=BURST_CONTEXT)
 """How far around an unsubscribe the burst signal looks (reads overlap and hold this much)."""
@@ -165,18 +170,32 @@ class ScannerWatch:
         self._pending = (unsubs, members)
         return verdicts
 
-    def settle(self, verdicts: Mapping[str, Verdict]) -> None:
+    def settle(self, verdicts: Mapping[str, Verdict]) -> dict[str, str]:
         """Before the records are written: update memberships and tally for the message.
 
         Memberships go first: if Salesforce fails here, the unsubscribes are not written
-        either, so the next run reads and scores them again.
+        either, so the next run reads and scores them again. The same holds for a
+        membership Salesforce refuses (a lock, a validation rule): the unsubscribes whose
+        membership could not be updated are returned (key -> error code) for the caller
+        to keep as refused writes, retried every run until their membership takes the
+        verdict (with ``scanner_protection`` on, the opt-out job reads it there).
         """
         unsubs, members = self._pending
         self._pending = ([], {})
-        self._update_memberships(unsubs, members, verdicts)
+        refused = self._update_memberships(unsubs, members, verdicts)
+        held = {members[k].sf_id: code for k, code in refused.items()}
+        pending.refused(self.ctx, HOLD, [(i, i, "", c) for i, c in held.items()], scope=MEMBER)
+        pending.resolved(self.ctx, HOLD, [m.sf_id for m in members.values() if m.sf_id not in held])
+        withheld = {
+            u.key: refused[mk]
+            for u in unsubs
+            if u.key in verdicts
+            for mk in [membership_key(lid, u.email) for lid in self._lists_left(u)]
+            if mk in refused
+        }
         for u in unsubs:
             verdict = verdicts.get(u.key)
-            if verdict is None or not verdict.suspected:
+            if verdict is None or not verdict.suspected or u.key in withheld:
                 continue
             found = self.found.setdefault(u.domain, _Found())
             found.count += 1
@@ -188,6 +207,7 @@ class ScannerWatch:
             m = members.get(membership_key(u.list_id, u.email))
             if m is not None and m.state == "Active":
                 found.resubscribed += 1
+        return withheld
 
     # ------------------------------------------------------------------ Salesforce
 
@@ -229,14 +249,15 @@ class ScannerWatch:
         unsubs: Sequence[Unsubscribe],
         members: Mapping[str, _Member],
         verdicts: Mapping[str, Verdict],
-    ) -> None:
+    ) -> dict[str, str]:
+        """Write each membership's verdict fields; returns refused memberships (key -> code)."""
         latest: dict[str, Unsubscribe] = {}
         for u in sorted(unsubs, key=lambda x: x.at):
             if u.key not in verdicts:
                 continue
             for lid in self._lists_left(u):
                 latest[membership_key(lid, u.email)] = u
-        updates = []
+        updates, keys = [], []
         for key, u in latest.items():
             m = members.get(key)
             if m is None:
@@ -245,15 +266,18 @@ class ScannerWatch:
             wanted = verdict_fields(verdict) if verdict.suspected and _caused_by(m, u) else CLEARED
             if dict(m.fields) != wanted:
                 updates.append({"Id": m.sf_id, **wanted})
+                keys.append(key)
         size = max(1, self.ctx.batch_size(self.job))
-        failures = []
+        failures, refused = [], {}
         for start in range(0, len(updates), size):
             result = self.ctx.sf.update(MEMBER, updates[start : start + size])
             self.ctx.stats.wrote(MEMBER, result.ids)
             failures.extend(result.failures)
+            refused.update({keys[start + f.index]: f.code for f in result.failures})
         if failures:
             self.ctx.stats.failed[MEMBER] += len(failures)
             report_failures(self.ctx, self.job, MEMBER, failures)
+        return refused
 
     # ------------------------------------------------------------------ Campaign Monitor
 

@@ -301,7 +301,18 @@ class TrackingHistoryJob(Job):
         verdicts = {}
         if watch is not None:
             verdicts = watch.assess([(k, row) for k, row in keyed if k in fresh])
-            watch.settle(verdicts)
+            withheld = watch.settle(verdicts)
+            if withheld:  # their membership refused the verdict: read, score, write again later
+                pending.refused(
+                    ctx,
+                    self.name,
+                    [
+                        (k, kind, parse_local(str(row["Date"]), zone).isoformat(), withheld[k])
+                        for k, row in keyed
+                        if k in withheld and row.get("Date")
+                    ],
+                )
+                fresh -= set(withheld)
         emails = [str(row.get("EmailAddress") or "") for k, row in keyed if k in fresh]
         people = ctx.matcher.match(emails)
         desired = []

@@ -286,28 +286,49 @@ def test_rows_without_a_usable_date_or_address_are_not_scored(world: World) -> N
     assert parsed is not None and parsed.email == "a@x.example" and parsed.list_id == "L"
 
 
-def test_a_membership_salesforce_refuses_to_flag_is_reported_not_fatal(
+def test_a_membership_salesforce_refuses_to_flag_is_retried_until_flagged(
     world: World, engine: Engine, clock: VirtualClock
 ) -> None:
+    """A refused flag is not lost: with protection on, the person would be opted out without it."""
+    engine.change_settings({"scanner_protection": True})
     world.org.control.add_validation_rule(
         "CMSF_List_Member__c",
         "No_Scanner_Flags",
         lambda new, old: "Scanner flags are locked" if new.get("Suspected_Scanner__c") else None,
     )
     list_id = lists_by_setting(world)["OnlyThisList"]
-    subscribe(world, [list_id], [f"v{i}@gateway.example" for i in range(3)])
-    scan(world, list_id, "gateway.example")
+    people = subscribe(world, [list_id], [f"v{i}@gateway.example" for i in range(3)])
+    engine.sync()
+    scan(world, list_id, "gateway.example", resubscribe_rate=0.0)
     clock.advance(hours=1)
     report = engine.sync()
     assert report.status == "completed"  # refused records are messages, not a failed run
-    assert {"CMSF-REC-WRITE", "CMSF-SCANNER"} <= set(codes(report))
-    assert report.stats.failed["CMSF_List_Member__c"] == 3
-    history = rows(
-        world,
+    assert {"CMSF-REC-WRITE", "CMSF-REC-PENDING"} <= set(codes(report))
+    assert report.stats.failed["CMSF_List_Member__c"] >= 3  # refused, and again when retried
+    unsubscribes = (
         "SELECT Suspected_Scanner__c FROM CMSF_Email_Activity__c "
-        "WHERE Activity_Type__c = 'Unsubscribe' AND Email__c LIKE '%@gateway.example'",
+        "WHERE Activity_Type__c = 'Unsubscribe' AND Email__c LIKE '%@gateway.example'"
     )
-    assert [r["Suspected_Scanner__c"] for r in history] == [True] * 3
+    assert rows(world, unsubscribes) == []  # withheld with the verdict, not written without it
+    assert not any(opted_out(world, c) for c in people.values())
+
+    clock.advance(hours=1)
+    still = engine.sync()  # the cause is still there: still waiting, still not opted out
+    assert "CMSF-REC-PENDING" in codes(still)
+    assert not any(opted_out(world, c) for c in people.values())
+
+    world.org.control.remove_validation_rule("CMSF_List_Member__c", "No_Scanner_Flags")
+    clock.advance(hours=1)
+    retried = engine.sync()
+    assert "CMSF-REC-PENDING" not in codes(retried) and "CMSF-SCANNER" in codes(retried)
+    assert [r["Suspected_Scanner__c"] for r in rows(world, unsubscribes)] == [True] * 3
+    flagged = rows(
+        world,
+        "SELECT Suspected_Scanner__c FROM CMSF_List_Member__c "
+        "WHERE Email__c LIKE '%@gateway.example'",
+    )
+    assert [r["Suspected_Scanner__c"] for r in flagged] == [True] * 3
+    assert not any(opted_out(world, c) for c in people.values())
 
 
 def test_unsubscribes_salesforce_refused_are_scored_when_retried(
