@@ -111,7 +111,7 @@ def test_invalid_settings_are_refused_with_a_clear_message(
 def test_limits_fall_back_to_defaults_and_accept_overrides() -> None:
     settings = Settings().changed(governor_limits={"email_opt_out": 50})
     assert settings.limit("email_opt_out") == 50
-    assert settings.limit("subscribers") == 10000
+    assert settings.limit("subscribers") == 100_000  # the platform sizes pooled subscriber writes
     with pytest.raises(ConfigError):
         settings.limit("unknown")
 
