@@ -86,30 +86,43 @@ COVERAGE: dict[tuple[str, str], str] = {
         "custom_notification",
     ): "``POST actions/standard/customNotificationAction``: the bell (``customNotifTypeId``, "
     "``recipientIds``, ``title``, ``body``, ``targetId``), per-input results",
-    ("POST", "bulk1_create_job"): "``POST /services/async/{v}/job`` (JSON content)",
+    (
+        "POST",
+        "bulk1_create_job",
+    ): "``POST /services/async/{v}/job``: a job from a JSON or XML ``jobInfo`` (``contentType`` "
+    "JSON, CSV or XML; ZIP_* refused), answered in the request's format",
     (
         "GET",
         "bulk1_job",
-    ): '``GET job/{id}`` (info) or ``POST job/{id}`` with ``{"state": "Closed" | "Aborted"}``',
+    ): "``GET job/{id}`` (info) or ``POST job/{id}`` with ``state`` ``Closed`` or ``Aborted``; "
+    "JSON for a JSON job, XML otherwise",
     (
         "POST",
         "bulk1_job",
-    ): '``GET job/{id}`` (info) or ``POST job/{id}`` with ``{"state": "Closed" | "Aborted"}``',
+    ): "``GET job/{id}`` (info) or ``POST job/{id}`` with ``state`` ``Closed`` or ``Aborted``; "
+    "JSON for a JSON job, XML otherwise",
     (
         "POST",
         "bulk1_add_batch",
-    ): "``POST job/{id}/batch``: JSON records, or raw SOQL for a query job",
-    ("GET", "bulk1_batches"): "``GET job/{id}/batch``: every batch of the job",
-    ("GET", "bulk1_batch"): "``GET job/{id}/batch/{batch}``: batch state (``Completed`` at once)",
-    ("GET", "bulk1_request"): "``GET job/{id}/batch/{batch}/request``: what was sent",
+    ): "``POST job/{id}/batch``: JSON, CSV or XML records (10,000, 10 MB), or SOQL for a query "
+    "job; answered ``Queued``, processed at once",
+    ("GET", "bulk1_batches"): "``GET job/{id}/batch``: every batch (``batchInfoList`` in XML)",
+    (
+        "GET",
+        "bulk1_batch",
+    ): "``GET job/{id}/batch/{batch}``: batch state (``Completed`` or ``Failed`` with "
+    "``stateMessage``)",
+    ("GET", "bulk1_request"): "``GET job/{id}/batch/{batch}/request``: the data as sent",
     (
         "GET",
         "bulk1_results",
-    ): "``GET job/{id}/batch/{batch}/result``: per-record results, or query result Ids",
+    ): "``GET job/{id}/batch/{batch}/result``: per-record results in the job's format "
+    "(CSV ``Id,Success,Created,Error``), or query result Ids (XML ``result-list``)",
     (
         "GET",
         "bulk1_result_page",
-    ): "``GET job/{id}/batch/{batch}/result/{result}``: one page of query records",
+    ): "``GET job/{id}/batch/{batch}/result/{result}``: 10,000 query records as JSON (epoch "
+    "dates), CSV or XML; child subqueries fail CSV and XML batches",
     (
         "POST",
         "soap_login",

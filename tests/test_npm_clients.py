@@ -157,6 +157,30 @@ def test_jsforce_workflow(node_modules: Path, sf_server: dict[str, str]) -> None
     assert seen["bulk2Successful"] == 2 and seen["bulk2Queried"] == 2
 
 
+def test_jsforce_bulk1_and_query_paging(node_modules: Path, sf_server: dict[str, str]) -> None:
+    """``conn.bulk.load`` (XML jobs, CSV batches) and queries spanning several batches."""
+    seen = _node(
+        "jsforce_bulk1_workflow.js",
+        [sf_server["url"], sf_server["username"], sf_server["password"] + sf_server["token"]],
+        _node_env(node_modules, sf_server["ca"]),
+    )
+    assert seen["insertOk"] == 2100 and seen["insertJobState"] == "Closed"
+    assert seen["insertRefused"] == [
+        "REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --"
+    ]
+    assert seen["updateOk"] == 5 and seen["upsertCreated"] == [False, True]
+    # 2,101 rows: autoFetch follows nextRecordsUrl past the first 2,000-record batch
+    assert seen["autoFetched"] == seen["autoFetchTotal"] == 2101
+    assert (seen["autoFetchFirst"], seen["autoFetchLast"]) == ("Bulk1_0000", "Bulk1_new")
+    # Sforce-Query-Options: batchSize=200, then queryMore over each nextRecordsUrl
+    assert seen["pageSizes"] == [200] * 10 + [101] and seen["distinctPaged"] == 2101
+    assert seen["bulkQueried"] == 5
+    assert seen["bulkQueryColumns"] == ["CreatedDate", "Id", "LastName", "Title"]
+    assert str(seen["bulkQueryCreatedDate"]).endswith("Z")
+    assert seen["deleteOk"] == 2100
+    assert seen["unknownObject"] == "InvalidJob: Unable to find object: NoSuchObject__c"
+
+
 def _sf(node_modules: Path, server: dict[str, str], *args: str) -> dict[str, object]:
     env = _node_env(node_modules, server["ca"], server["home"])
     env["SF_ACCESS_TOKEN"] = server["session"]
@@ -224,6 +248,17 @@ def test_salesforce_cli_workflow(node_modules: Path, sf_server: dict[str, str]) 
     deleted = _sf(node_modules, sf_server, "data", "delete", "bulk", "-o", "sim", "-s", "Contact",
                   "-f", str(home / "del.csv"), "--wait", "5")["result"]  # fmt: skip
     assert deleted["jobInfo"]["numberRecordsProcessed"] == 2  # type: ignore[index]
+    (home / "many.csv").write_text(
+        "LastName\n" + "".join(f"ZzNpmMany{i:04d}\n" for i in range(2100))
+    )
+    _sf(node_modules, sf_server, "data", "import", "bulk", "-o", "sim", "-s", "Contact",
+        "-f", str(home / "many.csv"), "--wait", "5")  # fmt: skip
+    many = _sf(node_modules, sf_server, "data", "query", "-o", "sim", "-q",
+               "SELECT Id, LastName FROM Contact WHERE LastName LIKE 'ZzNpmMany%'")["result"]  # fmt: skip
+    # more than one 2,000-record batch: the CLI follows nextRecordsUrl to the end
+    assert many["totalSize"] == 2100 and many["done"] is True  # type: ignore[index]
+    names = {r["LastName"] for r in many["records"]}  # type: ignore[index]
+    assert len(names) == 2100 and "ZzNpmMany2099" in names
 
 
 def test_salesforce_cli_deploys_the_project_metadata(
