@@ -46,18 +46,33 @@ def make_session(org: Org) -> requests.Session:
 def make_client(org: Org, *, version: str = "59.0", **kwargs: Any) -> Salesforce:
     """A ``simple_salesforce.Salesforce`` logged in as the org's admin (SOAP login).
 
+    In a process that reopened an org file the admin's password is unknown (the file keeps
+    its hash), so the client gets a fresh session of the admin's instead; when it expires,
+    ask for a new client.
+
     Args:
         org: The org.
         version: API version the client uses.
         **kwargs: Further ``Salesforce`` arguments.
     """
+    session = kwargs.pop("session", None) or make_session(org)
+    if org.admin_secret is None:  # a reopened org file: the password is not kept, only its hash
+        with org.store.lock:
+            session_id = org.sessions.open(org.store.meta("admin_user_id"))
+        return Salesforce(
+            instance_url=org.instance_url,
+            session_id=session_id,
+            session=session,
+            version=version,
+            **kwargs,
+        )
     username, password, token = org.admin_credentials()
     return Salesforce(
         username=username,
         password=password,
         security_token=token,
         domain="test" if org.is_sandbox else "login",
-        session=kwargs.pop("session", None) or make_session(org),
+        session=session,
         version=version,
         **kwargs,
     )

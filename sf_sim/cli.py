@@ -115,7 +115,6 @@ def serve(
     security_token = security_token or secrets.token_urlsafe(18)
     with org.store.lock:
         org.sessions.set_password(org.admin_username, password, security_token)
-        org.store.set_meta("admin_credentials", [password, security_token])
         session_id = org.sessions.open(org.running_user_id)
     click.echo(f"instance URL:  {server.url}")
     click.echo(f"session id:    {session_id}")

@@ -110,23 +110,14 @@ _RAW = st.one_of(
         b"\xff\xfe\x00",
     ]),
 )  # fmt: skip
+_IDS = ["{contact}", "{account}", "{job}", "{csv_job}", "{xml_job}", "{query_job}", "x"]
+_IDS.append("003000000000000AAA")
 _GROUPS: dict[str, st.SearchStrategy[str]] = {
     "version": st.sampled_from(["59.0", "62.0", "50.0", "49.0", "99.9"]),
     "soap_version": st.sampled_from(["59.0", "1.0"]),
     "soap_api": st.sampled_from(["c", "m", "T", "s", "class"]),
     "type": st.sampled_from(["Contact", "Account", "Lead", "Campaign", "User", "Nope__c"]),
-    "id": st.sampled_from(
-        [
-            "{contact}",
-            "{account}",
-            "{job}",
-            "{csv_job}",
-            "{xml_job}",
-            "{query_job}",
-            "003000000000000AAA",
-            "x",
-        ]
-    ),  # fmt: skip
+    "id": st.sampled_from(_IDS),
     "field": st.sampled_from(["Id", "Email", "LastName", "Nope__c"]),
     "value": _TEXT.map(lambda t: quote(t, safe="", errors="surrogatepass")).filter(bool),
     "locator": st.sampled_from(["0r85g0000000001AAA-2000", "nope", "{contact}"]),

@@ -157,7 +157,7 @@ def create_identity(org: Org, *, name: str, edition: str) -> None:
     store.set_meta("automated_process_user_id", autoproc)
     store.set_meta("admin_username", username)
     password, token = _secret(org, 16), _secret(org, 25)
-    store.set_meta("admin_credentials", [password, token])
+    org.admin_secret = (password, token)  # in memory only: the file keeps their hashes
     org.sessions.set_password(username, password, token)
 
 
@@ -201,6 +201,7 @@ def refresh_copy(
         store.conn.execute("DELETE FROM _sf_api_calls")
         sandbox.sessions.revoke_all()
     sandbox.running_user_id = source.running_user_id
+    sandbox.admin_secret = source.admin_secret  # a sandbox copies the users' credentials
     if post_copy is not None:
         with sandbox.run_as(str(store.meta("automated_process_user_id"))):
             post_copy(sandbox, SandboxContext(new_org_id, sandbox_id, sandbox_name))

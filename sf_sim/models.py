@@ -37,7 +37,7 @@ from sf_sim.bulk1 import Bulk1Jobs
 from sf_sim.control import Control
 from sf_sim.deploy import Deployments
 from sf_sim.dml import Dml, WriteContext
-from sf_sim.exceptions import SalesforceApiError
+from sf_sim.exceptions import SalesforceApiError, SfSimError
 from sf_sim.identity import create_identity, refresh_copy
 from sf_sim.ids import IdGenerator
 from sf_sim.limits import ApiLimits
@@ -117,6 +117,9 @@ class Org:
         self.apex = AsyncApex(self)
         self.deployments = Deployments(self)
         self.base_url_override: str | None = None
+        self.admin_secret: tuple[str, str] | None = None
+        """The admin's password and security token, known only to the process that set them
+        (the org file keeps their salted hashes, as the platform does)."""
         self._app: SalesforceApp | None = None
         self.post_copy_hooks: list[Any] = []
         if self.store.is_new:
@@ -127,6 +130,11 @@ class Org:
         if session_idle is not None:
             self.sessions.idle_timeout = session_idle
         self.running_user_id: str = self.store.meta("admin_user_id")
+        legacy = self.store.meta("admin_credentials")
+        if legacy:  # a file written before credentials were kept only as hashes
+            self.admin_secret = (str(legacy[0]), str(legacy[1]))
+            with self.store.transaction():
+                self.store.conn.execute("DELETE FROM _sf_meta WHERE key = 'admin_credentials'")
 
     # ------------------------------------------------------------------ identity
 
@@ -187,9 +195,19 @@ class Org:
         return str(self.store.meta("admin_username"))
 
     def admin_credentials(self) -> tuple[str, str, str]:
-        """``(username, password, security_token)`` of the default admin, for clients."""
-        stored = self.store.meta("admin_credentials")
-        return self.admin_username, str(stored[0]), str(stored[1])
+        """``(username, password, security_token)`` of the default admin, for clients.
+
+        Raises:
+            SfSimError: In a process that reopened an org file: the file keeps only hashes,
+                so the password is known to the process that set it (``org.client()`` still
+                works, through a session of the admin's).
+        """
+        if self.admin_secret is None:
+            raise SfSimError(
+                "the admin's password is not kept in the org file (only its hash); "
+                "set a new one with org.control.set_password(org.admin_username, ...)"
+            )
+        return self.admin_username, *self.admin_secret
 
     def __repr__(self) -> str:
         return f"Org(name={self.name!r}, org_id={self.org_id!r}, sandbox={self.is_sandbox})"

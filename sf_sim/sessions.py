@@ -114,6 +114,8 @@ class Sessions:
         }
         self.org.store.set_meta("credentials", credentials)
         self.revoke_user(user_id)  # a new password ends the user's sessions
+        if user_id == self.org.store.meta("admin_user_id"):
+            self.org.admin_secret = (password, security_token or "")
 
     def revoke_user(self, user_id: str) -> None:
         """End every session of one user (password reset, deactivation)."""
