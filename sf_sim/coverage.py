@@ -130,7 +130,18 @@ COVERAGE: dict[tuple[str, str], str] = {
     (
         "POST",
         "oauth_token",
-    ): "``POST /services/oauth2/token``: JSON token or ``{error, error_description}`` (400)",
+    ): "``POST /services/oauth2/token``: password, client credentials, JWT bearer, "
+    "authorization code and refresh token grants (refresh tokens rotate where the app says); "
+    "JSON token or ``{error, error_description}`` (400)",
+    (
+        "GET",
+        "oauth_authorize",
+    ): "``GET /services/oauth2/authorize``: web server flow; a logged-in user (``sid`` cookie or "
+    "Bearer) approves at once, 302 to the callback with a 15-minute code (PKCE S256)",
+    (
+        "POST",
+        "oauth_revoke",
+    ): "``POST /services/oauth2/revoke``: ends a refresh token or a session",
     (
         "GET",
         "userinfo",

@@ -192,6 +192,23 @@ ROUTES: tuple[Route, ...] = (
         composable=False,
     ),
     _r("POST", r"/services/oauth2/token", auth.oauth_token, auth=False, cost=0, composable=False),
+    _r(
+        "GET",
+        r"/services/oauth2/authorize",
+        auth.oauth_authorize,
+        auth=False,
+        cost=0,
+        composable=False,
+    ),
+    _r(
+        "POST",
+        r"/services/oauth2/revoke",
+        auth.oauth_revoke,
+        auth=False,
+        cost=0,
+        composable=False,
+        json_body=False,
+    ),
     _r("GET", r"/services/oauth2/userinfo", identity_api.userinfo, cost=0, composable=False),
     _r(
         "GET",

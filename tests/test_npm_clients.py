@@ -18,8 +18,10 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENTS = ROOT / "tests" / "npm_clients"
@@ -179,6 +181,53 @@ def test_jsforce_bulk1_and_query_paging(node_modules: Path, sf_server: dict[str,
     assert str(seen["bulkQueryCreatedDate"]).endswith("Z")
     assert seen["deleteOk"] == 2100
     assert seen["unknownObject"] == "InvalidJob: Unable to find object: NoSuchObject__c"
+
+
+def test_jsforce_web_server_flow_and_refresh(node_modules: Path, sf_server: dict[str, str]) -> None:
+    """PKCE code flow for PlatformCLI, a refresh when the session ends, then revocation."""
+    seen = _node(
+        "jsforce_oauth_workflow.js",
+        [sf_server["url"], sf_server["session"]],
+        _node_env(node_modules, sf_server["ca"]),
+    )
+    assert seen["authorizeStatus"] == 302 and seen["state"] == "st-1"
+    assert seen["hasRefreshToken"] is True and str(seen["userId"]).startswith("005")
+    assert seen["refreshes"] == 1 and int(str(seen["countAfterRefresh"])) >= 0
+    assert seen["afterRevoke"] == "Unable to refresh session due to: expired access/refresh token"
+
+
+def _refresh_token(server: dict[str, str]) -> str:
+    """What a browser and ``sf org login web`` do: approve PlatformCLI, exchange the code."""
+    http = requests.Session()
+    http.trust_env = False  # a REQUESTS_CA_BUNDLE of the machine would override verify
+    http.verify = server["ca"]
+    callback = "http://localhost:1717/OauthRedirect"
+    approved = http.get(
+        f"{server['url']}/services/oauth2/authorize",
+        params={"response_type": "code", "client_id": "PlatformCLI", "redirect_uri": callback},
+        cookies={"sid": server["session"]}, allow_redirects=False, timeout=30,
+    )  # fmt: skip
+    code = parse_qs(urlsplit(approved.headers["Location"]).query)["code"][0]
+    token = http.post(
+        f"{server['url']}/services/oauth2/token",
+        data={"grant_type": "authorization_code", "code": code, "client_id": "PlatformCLI",
+              "redirect_uri": callback}, timeout=30,
+    ).json()  # fmt: skip
+    return str(token["refresh_token"])
+
+
+def test_salesforce_cli_logs_in_with_an_sfdx_auth_url(
+    node_modules: Path, sf_server: dict[str, str], tmp_path: Path
+) -> None:
+    """``sf org login sfdx-url``: the CLI turns a refresh token into a session (refresh grant)."""
+    host = sf_server["url"].removeprefix("https://")
+    (tmp_path / "auth.txt").write_text(f"force://PlatformCLI::{_refresh_token(sf_server)}@{host}\n")
+    login = _sf(node_modules, sf_server, "org", "login", "sfdx-url", "--sfdx-url-file",
+                str(tmp_path / "auth.txt"), "--alias", "by-refresh")["result"]  # fmt: skip
+    assert login["username"] == sf_server["username"] and login["clientId"] == "PlatformCLI"  # type: ignore[index]
+    count = _sf(node_modules, sf_server, "data", "query", "-o", "by-refresh", "-q",
+                "SELECT COUNT() FROM Organization")["result"]  # fmt: skip
+    assert count["totalSize"] == 1  # type: ignore[index]
 
 
 def _sf(node_modules: Path, server: dict[str, str], *args: str) -> dict[str, object]:
