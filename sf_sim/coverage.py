@@ -1,13 +1,15 @@
 """Every endpoint sf_sim emulates: its coverage list, checked against the route table.
 
 Keys are ``(method, handler name)`` of :data:`sf_sim.urls.ROUTES`; values say what the
-endpoint is. ``tests/test_docs.py`` fails when a route is missing here or an entry no
-longer has a route, so this list stays the truth about what the simulator speaks.
+endpoint is and what of it is modelled. ``tests/test_docs.py`` fails when a route is
+missing here, an entry no longer has a route, or the README's coverage table (printed by
+``python -m sf_sim.coverage``) differs, so this list stays the truth about what the
+simulator speaks.
 """
 
 from __future__ import annotations
 
-__all__ = ["COVERAGE"]
+__all__ = ["COVERAGE", "table"]
 
 COVERAGE: dict[tuple[str, str], str] = {
     ("GET", "versions"): "``GET /services/data``: the supported versions",
@@ -162,3 +164,17 @@ COVERAGE: dict[tuple[str, str], str] = {
     "and fields, permission sets, notification types) and ``checkDeployStatus``; other "
     "operations a SOAP fault",
 }
+
+
+def table() -> str:
+    """The coverage table of the README: one row per route, in route-table order."""
+    from cmsf_core.coverage_table import markdown_table
+    from sf_sim.urls import ROUTES
+
+    return markdown_table(
+        (r.method, r.pattern.pattern, COVERAGE[(r.method, r.handler.__name__)]) for r in ROUTES
+    )
+
+
+if __name__ == "__main__":
+    print(table(), end="")

@@ -30,6 +30,22 @@ def test_every_cm_sim_route_is_in_its_coverage_list() -> None:
     assert routes == set(CM_COVERAGE)
 
 
+@pytest.mark.parametrize("simulator", ["sf_sim", "cm_sim"], ids=["sf_sim", "cm_sim"])
+def test_readme_coverage_table_lists_every_route(simulator: str) -> None:
+    """The README's table is the route table: a route added, moved or dropped shows here."""
+    from importlib import import_module
+
+    expected = import_module(f"{simulator}.coverage").table()
+    readme = _readme()
+    start, end = f"<!-- {simulator} coverage -->\n", f"<!-- /{simulator} coverage -->"
+    assert start in readme and end in readme, f"no coverage table for {simulator} in README"
+    shown = readme.split(start, 1)[1].split(end, 1)[0]
+    assert shown == expected, f"regenerate it: python -m {simulator}.coverage"
+    routes = len(import_module(f"{simulator}.urls").ROUTES)
+    routes += len(getattr(import_module(f"{simulator}.urls"), "OAUTH_ROUTES", []))
+    assert shown.count("\n| ") == routes  # one row per route (the header row opens the block)
+
+
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
     out: list[tuple[str, click.Command]] = []
     for name, command in group.commands.items():
