@@ -22,9 +22,9 @@ from simple_salesforce.api import Salesforce
 
 from cmsf_core.clock import Clock, SystemClock, VirtualClock
 from cmsf_core.serving import LoopbackServer
+from sf_sim.activation import Org
 from sf_sim.app import SalesforceApp
 from sf_sim.exceptions import SfSimError
-from sf_sim.models import Org
 from sf_sim.seed import seed_org
 
 __all__ = ["main"]

@@ -27,7 +27,7 @@ from urllib.parse import quote, urlencode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sf_sim.models import Org
+from sf_sim.activation import Org
 from sf_sim.transport import call_wsgi
 from sf_sim.urls import ROUTES
 

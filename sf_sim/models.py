@@ -12,25 +12,24 @@ Parts, each in its own module: :class:`~sf_sim.store.Store` (SQLite),
 :class:`~sf_sim.query.Queries` (SOQL and locators), :class:`~sf_sim.bulk.BulkJobs`
 (Bulk API 2.0), :class:`~sf_sim.bulk1.Bulk1Jobs` (Bulk API 1.0) and
 :class:`~sf_sim.async_apex.AsyncApex` (batch, queueable and scheduled jobs).
+
+This is the backend layer: it imports neither the facade nor an activation. The org
+everyone uses, :class:`sf_sim.Org` (:class:`sf_sim.activation.Org`), is this class with
+its facade (``org.app``) and the ways a client reaches it (``org.session()``,
+``org.client()``, ``org.activate()``, ``org.intercept()``): backend → facade → activation.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from zoneinfo import ZoneInfo
 
-import requests
-import responses
-from simple_salesforce.api import Salesforce
-
 from cmsf_core.clock import Clock, VirtualClock
-from sf_sim import activation
-from sf_sim.app import SalesforceApp
 from sf_sim.async_apex import AsyncApex
 from sf_sim.bulk import BulkJobs
 from sf_sim.bulk1 import Bulk1Jobs
@@ -120,7 +119,6 @@ class Org:
         self.admin_secret: tuple[str, str] | None = None
         """The admin's password and security token, known only to the process that set them
         (the org file keeps their salted hashes, as the platform does)."""
-        self._app: SalesforceApp | None = None
         self.post_copy_hooks: list[Any] = []
         if self.store.is_new:
             with self.store.transaction():
@@ -443,7 +441,7 @@ class Org:
 
     def refresh_sandbox(
         self, sandbox_name: str, *, path: str | Path | None = None, post_copy: Any = None
-    ) -> Org:
+    ) -> Self:
         """Copy this org into a sandbox (new 00D Id, ``IsSandbox``, ``.invalid`` user e-mails).
 
         Args:
@@ -456,31 +454,6 @@ class Org:
         """
         with self.store.lock:
             return refresh_copy(self, sandbox_name, path=path, post_copy=post_copy)
-
-    # ------------------------------------------------------------------ activation
-
-    @property
-    def app(self) -> SalesforceApp:
-        """The org's WSGI app (the REST/SOAP facade)."""
-        if self._app is None:
-            self._app = SalesforceApp(self)
-        return self._app
-
-    def session(self) -> requests.Session:
-        """A ``requests.Session`` answered in-process for the instance and login hosts."""
-        return activation.make_session(self)
-
-    def client(self, **kwargs: Any) -> Salesforce:
-        """A ``simple_salesforce.Salesforce`` logged in as the admin (re-logs in on expiry)."""
-        return activation.make_client(self, **kwargs)
-
-    def activate(self, **kwargs: Any) -> AbstractContextManager[Salesforce]:
-        """``with org.activate() as sf:`` a ready client for the block."""
-        return activation.activate(self, **kwargs)
-
-    def intercept(self) -> AbstractContextManager[responses.RequestsMock]:
-        """``with org.intercept():`` route every ``requests`` call to the org's hosts into it."""
-        return activation.intercept(self)
 
     def reset(self) -> None:
         """Forget hooks, usage and sessions (data stays): a clean slate for the next test."""

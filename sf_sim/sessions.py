@@ -31,7 +31,7 @@ from xml.sax.saxutils import escape
 import jwt
 
 from sf_sim.exceptions import SalesforceApiError, SfSimError
-from sf_sim.identity_api import identity_url
+from sf_sim.identity import identity_url
 from sf_sim.ids import to_15
 from sf_sim.oauth import OAuthError, WebServerFlow
 from sf_sim.schema import format_datetime, parse_datetime
