@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from sf_sim.bulk import _walk  # the value at a selected path (Account.Name), as Bulk 2.0 reads it
 from sf_sim.exceptions import SfSimError
 from sf_sim.schema import parse_datetime
 
@@ -269,15 +270,6 @@ def json_page(org: Org, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def _walk(record: dict[str, Any], path: str) -> Any:
-    value: Any = record
-    for part in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
 
 
 def query_csv(org: Org, columns: list[str], records: list[dict[str, Any]]) -> str:
