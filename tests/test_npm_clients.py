@@ -297,12 +297,21 @@ def test_salesforce_cli_workflow(node_modules: Path, sf_server: dict[str, str]) 
     deleted = _sf(node_modules, sf_server, "data", "delete", "bulk", "-o", "sim", "-s", "Contact",
                   "-f", str(home / "del.csv"), "--wait", "5")["result"]  # fmt: skip
     assert deleted["jobInfo"]["numberRecordsProcessed"] == 2  # type: ignore[index]
+
+
+def test_salesforce_cli_query_follows_several_batches(
+    node_modules: Path, sf_server: dict[str, str], tmp_path: Path
+) -> None:
+    """``sf data query`` over 2,100 rows: more than one 2,000-record batch."""
+    _sf(node_modules, sf_server, "org", "login", "access-token", "--instance-url",
+        sf_server["url"], "--no-prompt", "--alias", "many")  # fmt: skip
+    home = tmp_path
     (home / "many.csv").write_text(
         "LastName\n" + "".join(f"ZzNpmMany{i:04d}\n" for i in range(2100))
     )
-    _sf(node_modules, sf_server, "data", "import", "bulk", "-o", "sim", "-s", "Contact",
+    _sf(node_modules, sf_server, "data", "import", "bulk", "-o", "many", "-s", "Contact",
         "-f", str(home / "many.csv"), "--wait", "5")  # fmt: skip
-    many = _sf(node_modules, sf_server, "data", "query", "-o", "sim", "-q",
+    many = _sf(node_modules, sf_server, "data", "query", "-o", "many", "-q",
                "SELECT Id, LastName FROM Contact WHERE LastName LIKE 'ZzNpmMany%'")["result"]  # fmt: skip
     # more than one 2,000-record batch: the CLI follows nextRecordsUrl to the end
     assert many["totalSize"] == 2100 and many["done"] is True  # type: ignore[index]
