@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from cm_sim.activation import Account
 from cm_sim.behaviour import ActivityModel, LinkScanner
 from cm_sim.exceptions import CmApiError, CmSimError, ControlError
 from cm_sim.faults import Fault
-from cm_sim.models import BASE_URL, Account
+from cm_sim.models import BASE_URL
 
 __all__ = [
     "BASE_URL",

@@ -16,7 +16,7 @@ import argparse
 import time
 import tracemalloc
 
-from cm_sim.models import Account
+from cm_sim.activation import Account
 from cm_sim.seed import SeedSizes, seed_account
 
 __all__ = ["main", "run"]

@@ -17,8 +17,8 @@ from typing import Any
 
 import click
 
+from cm_sim.activation import Account
 from cm_sim.exceptions import ControlError
-from cm_sim.models import Account
 from cm_sim.seed import SeedSizes, seed_account
 from cmsf_core.clock import SystemClock
 from cmsf_core.serving import LoopbackServer

@@ -1,8 +1,9 @@
 """Every endpoint cm_sim emulates: its coverage list, checked against the route table.
 
 Keys are ``(method, handler name)`` of :data:`cm_sim.urls.ROUTES` and
-:data:`cm_sim.urls.OAUTH_ROUTES`; values say what the endpoint is. ``tests/test_docs.py``
-fails when a route is missing here or an entry no longer has a route.
+:data:`cm_sim.urls.OAUTH_ROUTES`; values say what the endpoint is and what of it is
+modelled. ``tests/test_docs.py`` fails when a route is missing here, an entry no longer
+has a route, or the README's coverage table (``python -m cm_sim.coverage``) differs.
 
 Every route answers below ``/api/v3.3`` and below the older prefixes ``/api/v3``,
 ``/api/v3.1`` and ``/api/v3.2`` (with v3.3 behaviour, except the sent campaigns list),
@@ -11,7 +12,7 @@ with paths matched case-insensitively as the platform does.
 
 from __future__ import annotations
 
-__all__ = ["COVERAGE"]
+__all__ = ["COVERAGE", "table"]
 
 COVERAGE: dict[tuple[str, str], str] = {
     ("GET", "get_clients"): "``GET /clients.json``",
@@ -128,3 +129,17 @@ COVERAGE: dict[tuple[str, str], str] = {
         "oauth_authorize",
     ): "``GET /oauth?client_id&redirect_uri&scope[&state]``: approve at once, redirect with a code",
 }
+
+
+def table() -> str:
+    """The coverage table of the README: one row per route, in route-table order."""
+    from cm_sim.urls import API_PREFIX, OAUTH_ROUTES, ROUTES
+    from cmsf_core.coverage_table import markdown_table
+
+    rows = [(m, API_PREFIX + p, COVERAGE[(m, h.__name__)]) for m, p, h in ROUTES]
+    rows += [(m, p, COVERAGE[(m, h.__name__)]) for m, p, h in OAUTH_ROUTES]
+    return markdown_table(rows)
+
+
+if __name__ == "__main__":
+    print(table(), end="")

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from werkzeug.test import EnvironBuilder
 
 import cm_sim.app as app_module
-from cm_sim.models import Account
+from cm_sim.activation import Account
 from cm_sim.urls import API_PREFIX, ID, KEY, OAUTH_ROUTES, ROUTES
 
 __all__ = ["FuzzTarget", "main", "requests"]

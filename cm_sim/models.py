@@ -3,8 +3,9 @@
 :class:`Account` composes the parts (clients, webhooks, suppression, journeys,
 states, lists, subscribers, campaigns, transactional, auth, control) into one object
 that reads a single injectable clock and draws from one seeded generator. It knows no
-HTTP; :meth:`Account.app`, :meth:`Account.transport` and :meth:`Account.client` hand
-out the facade that speaks the wire format.
+HTTP: this is the backend layer, importing neither the facade nor an activation. The
+account everyone uses, :class:`cm_sim.Account` (:class:`cm_sim.activation.Account`), adds
+``app()`` (the facade), ``transport()`` and ``client()``: backend → facade → activation.
 
 Example:
     >>> from cm_sim import Account
@@ -17,9 +18,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import httpx
+from typing import Any
 
 from cm_sim.behaviour import ActivityModel, LinkScanner
 from cm_sim.control import ControlMixin
@@ -27,9 +26,6 @@ from cm_sim.exceptions import ControlError
 from cm_sim.faults import Fault, RateLimiter
 from cm_sim.store import Store
 from cmsf_core.clock import Clock, VirtualClock
-
-if TYPE_CHECKING:
-    from cm_sim.app import CmApp
 
 __all__ = ["BASE_URL", "Account"]
 
@@ -89,7 +85,6 @@ class Account(ControlMixin):
         self.rate_limiter: RateLimiter | None = RateLimiter()
         self.strict_inactive_adds = False
         self._log: list[dict[str, Any]] = []
-        self._app: CmApp | None = None
         self._save_meta()
 
     def _save_meta(self) -> None:
@@ -115,34 +110,10 @@ class Account(ControlMixin):
         """Close the store (file-backed accounts flush to disk)."""
         self.store.close()
 
-    # -- activation -----------------------------------------------------------------------
     @property
     def base_url(self) -> str:
         """The API base URL clients use (``https://api.createsend.com/api/v3.3``)."""
         return BASE_URL
-
-    def app(self) -> CmApp:
-        """The WSGI app serving this account (one per account)."""
-        from cm_sim.app import CmApp
-
-        if self._app is None:
-            self._app = CmApp(self)
-        return self._app
-
-    def transport(self) -> httpx.BaseTransport:
-        """An httpx transport that routes ``https://api.createsend.com`` into the app in-process."""
-        from cm_sim.transport import CmTransport
-
-        return CmTransport(self.app())
-
-    def client(self, **kwargs: Any) -> httpx.Client:
-        """A ready ``httpx.Client`` with the base URL, the transport and the account key.
-
-        Args:
-            **kwargs: Passed to ``httpx.Client`` (e.g. ``auth`` to use another key).
-        """
-        kwargs.setdefault("auth", (self.api_key, "x"))
-        return httpx.Client(base_url=BASE_URL, transport=self.transport(), **kwargs)
 
     def __repr__(self) -> str:
         where = str(self.path) if self.path else "memory"

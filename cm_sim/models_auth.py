@@ -11,6 +11,12 @@
 The OAuth application's ``client_id``/``client_secret`` and authorization codes are
 made by :meth:`AuthMixin.register_oauth_app` and :meth:`AuthMixin.authorize_oauth`
 (or the ``GET /oauth`` page, which approves at once and redirects with the code).
+
+The account keeps access tokens, refresh tokens and authorization codes only as SHA-256
+digests: the raw value is in the one response that issues it. API keys and the OAuth
+client secret stay readable, as Campaign Monitor shows them again (account settings,
+client details' ``ApiKey``, the app's page). The rate limit counts per credential digest
+(:func:`_bucket`), never per raw header.
 """
 
 from __future__ import annotations
@@ -76,7 +82,9 @@ class AuthMixin(TransactionalMixin):
             raise api_error(100)
         if scheme.lower() == "bearer" and value:
             digest = _bucket("oauth", value.strip())
-            token = self.store.one("SELECT * FROM tokens WHERE access = ?", (value.strip(),))
+            token = self.store.one(
+                "SELECT * FROM tokens WHERE access = ?", (_digest(value.strip()),)
+            )
             if token is None:
                 raise api_error(120)
             if token["revoked"]:
@@ -104,7 +112,7 @@ class AuthMixin(TransactionalMixin):
         code = self.new_hex(24)
         self.store.execute(
             "INSERT INTO grants (code, redirect_uri, scope, used) VALUES (?, ?, ?, 0)",
-            (code, redirect_uri, scope),
+            (_digest(code), redirect_uri, scope),
         )
         return code
 
@@ -113,7 +121,7 @@ class AuthMixin(TransactionalMixin):
         refresh = refresh or self.new_hex(40)
         self.store.execute(
             "INSERT INTO tokens (access, refresh, expires_ts, revoked, scope) VALUES (?, ?, ?, 0, ?)",
-            (access, refresh, self.now_ts() + TOKEN_LIFETIME, scope),
+            (_digest(access), _digest(refresh), self.now_ts() + TOKEN_LIFETIME, scope),
         )
         return {"access_token": access, "expires_in": TOKEN_LIFETIME, "refresh_token": refresh}
 
@@ -128,7 +136,9 @@ class AuthMixin(TransactionalMixin):
             app_id, secret = self.register_oauth_app()
             if form.get("client_id") != app_id or form.get("client_secret") != secret:
                 raise OAuthError("invalid_client", "Invalid client credentials")
-            row = self.store.one("SELECT * FROM grants WHERE code = ?", (form.get("code", ""),))
+            row = self.store.one(
+                "SELECT * FROM grants WHERE code = ?", (_digest(form.get("code", "")),)
+            )
             if row is None or row["used"] or row["redirect_uri"] != form.get("redirect_uri"):
                 raise OAuthError("invalid_grant", "Specified code was invalid or expired")
             self.store.execute("UPDATE grants SET used = 1 WHERE code = ?", (row["code"],))
@@ -136,7 +146,7 @@ class AuthMixin(TransactionalMixin):
         if grant == "refresh_token":
             old = self.store.one(
                 "SELECT * FROM tokens WHERE refresh = ? AND revoked = 0",
-                (form.get("refresh_token", ""),),
+                (_digest(form.get("refresh_token", "")),),
             )
             if old is None:
                 raise OAuthError("invalid_grant", "Specified refresh_token was invalid or expired")
@@ -155,7 +165,14 @@ class AuthMixin(TransactionalMixin):
 
     def revoke_oauth_token(self, access_token: str) -> None:
         """Revoke one access token (control API)."""
-        self.store.execute("UPDATE tokens SET revoked = 1 WHERE access = ?", (access_token,))
+        self.store.execute(
+            "UPDATE tokens SET revoked = 1 WHERE access = ?", (_digest(access_token),)
+        )
+
+
+def _digest(token: str) -> str:
+    """How OAuth tokens and codes are kept: a SHA-256 digest (the raw value is never stored)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _bucket(kind: str, credential: str) -> str:

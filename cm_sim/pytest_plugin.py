@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from cm_sim.models import Account
+from cm_sim.activation import Account
 from cmsf_core.clock import VirtualClock
 
 __all__ = ["cm_account", "cm_clock"]

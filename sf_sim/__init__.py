@@ -8,9 +8,9 @@
 
 from __future__ import annotations
 
+from sf_sim.activation import Org
 from sf_sim.control import TriggerContext
 from sf_sim.exceptions import QueryError, RecordError, SalesforceApiError, SfSimError
-from sf_sim.models import Org
 from sf_sim.records import SaveResult
 
 __all__ = [

@@ -1,6 +1,7 @@
 """Ways to point a client at an org: an explicit session, a ready client, global interception.
 
-Behind the methods of :class:`~sf_sim.models.Org`:
+:class:`Org` (exported as ``sf_sim.Org``) is the backend org of :mod:`sf_sim.models` with
+its facade (``org.app``, :class:`~sf_sim.app.SalesforceApp`) and these activations:
 
 - ``org.session()``: a ``requests.Session`` with the in-process transport adapter
   mounted for the instance host and the login hosts, for
@@ -17,19 +18,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
 import requests
 import responses
 from simple_salesforce.api import Salesforce
 
+from sf_sim import models
+from sf_sim.app import SalesforceApp
 from sf_sim.transport import WSGIAdapter, call_wsgi
 
-if TYPE_CHECKING:
-    from sf_sim.models import Org
-
-__all__ = ["activate", "intercept", "make_client", "make_session"]
+__all__ = ["Org", "activate", "intercept", "make_client", "make_session"]
 
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
@@ -46,18 +46,33 @@ def make_session(org: Org) -> requests.Session:
 def make_client(org: Org, *, version: str = "59.0", **kwargs: Any) -> Salesforce:
     """A ``simple_salesforce.Salesforce`` logged in as the org's admin (SOAP login).
 
+    In a process that reopened an org file the admin's password is unknown (the file keeps
+    its hash), so the client gets a fresh session of the admin's instead; when it expires,
+    ask for a new client.
+
     Args:
         org: The org.
         version: API version the client uses.
         **kwargs: Further ``Salesforce`` arguments.
     """
+    session = kwargs.pop("session", None) or make_session(org)
+    if org.admin_secret is None:  # a reopened org file: the password is not kept, only its hash
+        with org.store.lock:
+            session_id = org.sessions.open(org.store.meta("admin_user_id"))
+        return Salesforce(
+            instance_url=org.instance_url,
+            session_id=session_id,
+            session=session,
+            version=version,
+            **kwargs,
+        )
     username, password, token = org.admin_credentials()
     return Salesforce(
         username=username,
         password=password,
         security_token=token,
         domain="test" if org.is_sandbox else "login",
-        session=kwargs.pop("session", None) or make_session(org),
+        session=session,
         version=version,
         **kwargs,
     )
@@ -96,3 +111,42 @@ def intercept(org: Org) -> Iterator[responses.RequestsMock]:
             mock.add_callback(method, pattern, callback=answer, content_type=None)
         mock.add_passthru(re.compile(rf"^(?!https://(?:{ours})(?::443)?/).*"))
         yield mock
+
+
+class Org(models.Org):
+    """A simulated Salesforce org with its facade and the ways clients reach it.
+
+    Everything of :class:`sf_sim.models.Org` (the backend: data, rules, identity), plus
+    the WSGI app that speaks the platform's wire format and the activations above.
+    Arguments are those of :class:`sf_sim.models.Org`.
+
+    Example:
+        >>> org = Org()
+        >>> with org.activate() as sf:  # doctest: +SKIP
+        ...     sf.Contact.create({"LastName": "Lee"})
+    """
+
+    _app: SalesforceApp | None = None
+
+    @property
+    def app(self) -> SalesforceApp:
+        """The org's WSGI app (the REST/SOAP facade)."""
+        if self._app is None:
+            self._app = SalesforceApp(self)
+        return self._app
+
+    def session(self) -> requests.Session:
+        """A ``requests.Session`` answered in-process for the instance and login hosts."""
+        return make_session(self)
+
+    def client(self, **kwargs: Any) -> Salesforce:
+        """A ``simple_salesforce.Salesforce`` logged in as the admin (re-logs in on expiry)."""
+        return make_client(self, **kwargs)
+
+    def activate(self, **kwargs: Any) -> AbstractContextManager[Salesforce]:
+        """``with org.activate() as sf:`` a ready client for the block."""
+        return activate(self, **kwargs)
+
+    def intercept(self) -> AbstractContextManager[responses.RequestsMock]:
+        """``with org.intercept():`` route every ``requests`` call to the org's hosts into it."""
+        return intercept(self)

@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, quote, unquote
 
 from werkzeug.wrappers import Request, Response
 
+from sf_sim.bulk1_handlers import error_reply as bulk1_error_reply
 from sf_sim.exceptions import SalesforceApiError
 from sf_sim.handlers import SUPPORTED_VERSIONS
 from sf_sim.http import MAX_BODY_BYTES, Reply, RequestContext
@@ -175,7 +176,7 @@ class SalesforceApp:
                 reply = route.handler(ctx)
             except SalesforceApiError as error:
                 reply = (
-                    _bulk1_error(error)
+                    bulk1_error_reply(ctx, error)
                     if route is not None and route.bulk1
                     else _error_reply(error)
                 )
@@ -234,19 +235,6 @@ class SalesforceApp:
             return route.handler(ctx)
         except SalesforceApiError as error:
             return _error_reply(error)
-
-
-def _bulk1_error(error: SalesforceApiError) -> Reply:
-    """Bulk API 1.0 errors: ``{exceptionCode, exceptionMessage}``; a bad session is a 400."""
-    if error.error_code == "INVALID_SESSION_ID":
-        return Reply(
-            400, {"exceptionCode": "InvalidSessionId", "exceptionMessage": "Invalid session id"}
-        )
-    if error.error_code == "REQUEST_LIMIT_EXCEEDED":
-        return Reply(403, {"exceptionCode": "ExceededQuota", "exceptionMessage": error.message})
-    return Reply(
-        error.status, {"exceptionCode": error.error_code, "exceptionMessage": error.message}
-    )
 
 
 def _session_id(ctx: RequestContext) -> str | None:

@@ -13,9 +13,10 @@ import xml.etree.ElementTree as ET
 from urllib.parse import parse_qsl
 
 from sf_sim.http import Reply, RequestContext
+from sf_sim.oauth import AuthorizeError, session_from
 from sf_sim.sessions import LoginError, OAuthError, soap_fault, soap_login_response
 
-__all__ = ["oauth_token", "soap_login", "soap_not_modelled"]
+__all__ = ["oauth_authorize", "oauth_revoke", "oauth_token", "soap_login", "soap_not_modelled"]
 
 XML_TYPE = "text/xml; charset=utf-8"
 
@@ -81,12 +82,39 @@ def soap_not_modelled(ctx: RequestContext) -> Reply:
     )
 
 
+def _form(ctx: RequestContext) -> dict[str, str]:
+    try:
+        return dict(parse_qsl(ctx.body.decode("utf-8"), keep_blank_values=True))
+    except UnicodeDecodeError:
+        return {}
+
+
+def oauth_authorize(ctx: RequestContext) -> Reply:
+    """``GET /services/oauth2/authorize``: a 302 to the callback with a code (or an error)."""
+    try:
+        location = ctx.org.sessions.web.authorize(ctx.args, session_from(ctx.headers))
+    except AuthorizeError as exc:
+        return Reply(400, {"error": exc.error, "error_description": exc.description})
+    return Reply(302, None, {"Location": location})
+
+
+def oauth_revoke(ctx: RequestContext) -> Reply:
+    """``POST /services/oauth2/revoke`` (``token=``): 200, or 400 for an unknown token."""
+    token = _form(ctx).get("token") or ctx.args.get("token") or ""
+    if not token or not ctx.org.sessions.web.revoke(token):
+        return Reply(
+            400,
+            {
+                "error": "unsupported_token_type",
+                "error_description": "this token type is not supported",
+            },
+        )
+    return Reply(200)
+
+
 def oauth_token(ctx: RequestContext) -> Reply:
     """``POST /services/oauth2/token``: JSON token or ``{error, error_description}`` (400)."""
-    try:
-        form = dict(parse_qsl(ctx.body.decode("utf-8"), keep_blank_values=True))
-    except UnicodeDecodeError:
-        form = {}
+    form = _form(ctx)
     basic: tuple[str, str] | None = None
     authorization = ctx.header("Authorization") or ""
     if authorization.lower().startswith("basic "):

@@ -23,8 +23,8 @@ from collections.abc import Callable, Sequence
 from simple_salesforce.bulk2 import SFBulk2Handler
 
 from cmsf_core.clock import VirtualClock
+from sf_sim.activation import Org
 from sf_sim.dml import WriteContext
-from sf_sim.models import Org
 
 __all__ = ["main"]
 

@@ -1,38 +1,51 @@
-"""Bulk API 1.0 with JSON content (what ``simple_salesforce``'s ``sf.bulk`` speaks).
+"""Bulk API 1.0: jobs and batches under ``/services/async/{version}/``.
 
-Jobs live under ``/services/async/{version}/``. A job is created ``Open`` (the client
-sends ``concurrencyMode`` as the integer 0 or 1); each added batch is processed at once
-and reads ``Completed`` on the first poll, so clients that sleep between polls never
-wait. DML batches hold at most 10,000 records and answer per-record
-``{success, created, id, errors}``; a query batch is raw SOQL and answers a list of
-result Ids, each a JSON page of records with ``attributes`` (date and datetime values
-as epoch milliseconds, as the platform's JSON Bulk results carry them). Errors use the
-Bulk 1.0 shape ``{"exceptionCode", "exceptionMessage"}``.
+A job says its batches' ``contentType``: ``JSON`` (what ``simple_salesforce``'s ``sf.bulk``
+sends), ``CSV`` (what jsforce's ``conn.bulk.load`` and Data Loader send) or ``XML``. The
+job is created ``Open``, receives batches, and is ``Closed`` or ``Aborted`` by the client.
+Each batch is processed as it arrives: the reply to ``POST job/{id}/batch`` says
+``Queued`` (as the platform's does) and the first poll reads ``Completed`` or ``Failed``,
+so clients that sleep between polls never wait. A DML batch holds at most 10,000 records
+and 10 MB; its rows are written in one transaction with per-record results. A query
+batch is plain SOQL text whatever the content type; its records come in result pages of
+10,000 (JSON dates as epoch milliseconds, as the platform's JSON results carry them;
+CSV and XML as text). A batch whose data cannot be read fails with a ``stateMessage``
+(``InvalidBatch : …``), and job-level mistakes are errors in the Bulk 1.0 shape
+``{exceptionCode, exceptionMessage}`` (rendered by :mod:`sf_sim.bulk1_formats`).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from sf_sim.bulk1_formats import BatchDataError, csv_records, xml_records
 from sf_sim.dml import WriteContext
 from sf_sim.exceptions import SalesforceApiError
 from sf_sim.records import SaveResult
 from sf_sim.recycle import run_delete
-from sf_sim.schema import format_datetime, parse_datetime
-from sf_sim.soql import QueryCursor
+from sf_sim.schema import format_datetime
+from sf_sim.soql import QueryCursor, parse
+from sf_sim.soql.ast import AggregateItem, SubqueryItem
 
 if TYPE_CHECKING:
     from sf_sim.models import Org
 
-__all__ = ["MAX_BATCH_RECORDS", "RESULT_PAGE", "Bulk1Jobs"]
+__all__ = ["CONTENT_TYPES", "MAX_BATCH_BYTES", "MAX_BATCH_RECORDS", "RESULT_PAGE", "Bulk1Jobs"]
 
 MAX_BATCH_RECORDS = 10_000
+MAX_BATCH_BYTES = 10_000_000
 RESULT_PAGE = 10_000
 """Records per query result Id."""
 OPERATIONS = ("insert", "update", "upsert", "delete", "hardDelete", "query", "queryAll")
+CONTENT_TYPES = ("JSON", "CSV", "XML")
+"""Batch formats modelled (``ZIP_CSV``, ``ZIP_XML``, ``ZIP_JSON``: binary attachments, not)."""
+MEDIA_TYPES = {
+    "JSON": ("application/json",),
+    "CSV": ("text/csv",),
+    "XML": ("application/xml", "text/xml"),
+}
 
 
 def bulk_error(code: str, message: str, status: int = 400) -> SalesforceApiError:
@@ -47,30 +60,40 @@ class Batch:
     id: str
     job_id: str
     created: str
-    request: Any
+    request: str
+    """The batch data as sent (``GET …/request`` answers it)."""
     state: str = "Completed"
     message: str | None = None
     processed: int = 0
     failed: int = 0
     results: list[dict[str, Any]] = field(default_factory=list)
+    """Per-record ``{success, created, id, errors}`` of a DML batch."""
     cursor: QueryCursor | None = None
     position: int = 0
 
     def to_api(self) -> dict[str, Any]:
-        """The batch information JSON."""
-        return {
-            "apexProcessingTime": 0,
-            "apiActiveProcessingTime": 0,
-            "createdDate": self.created,
+        """The batch information, in the platform's field order."""
+        info: dict[str, Any] = {
             "id": self.id,
             "jobId": self.job_id,
-            "numberRecordsFailed": self.failed,
-            "numberRecordsProcessed": self.processed,
             "state": self.state,
             "stateMessage": self.message,
+            "createdDate": self.created,
             "systemModstamp": self.created,
+            "numberRecordsProcessed": self.processed,
+            "numberRecordsFailed": self.failed,
             "totalProcessingTime": 0,
+            "apiActiveProcessingTime": 0,
+            "apexProcessingTime": 0,
         }
+        return info
+
+    def queued(self) -> dict[str, Any]:
+        """The batch information as the reply to adding it says it (``Queued``, nothing done)."""
+        info = self.to_api()
+        info.update(state="Queued", stateMessage=None, numberRecordsProcessed=0)
+        info["numberRecordsFailed"] = 0
+        return info
 
 
 @dataclass
@@ -85,37 +108,39 @@ class Job1:
     created_by: str
     created: str
     api_version: str
+    content_type: str = "JSON"
     state: str = "Open"
+    modstamp: str = ""
     batches: dict[str, Batch] = field(default_factory=dict)
 
     def to_api(self) -> dict[str, Any]:
-        """The job information JSON."""
+        """The job information, in the platform's field order."""
         batches = list(self.batches.values())
         return {
-            "apexProcessingTime": 0,
-            "apiActiveProcessingTime": 0,
-            "apiVersion": float(self.api_version),
-            "assignmentRuleId": None,
-            "concurrencyMode": "Serial" if self.serial else "Parallel",
-            "contentType": "JSON",
+            "id": self.id,
+            "operation": self.operation,
+            "object": self.object,
             "createdById": self.created_by,
             "createdDate": self.created,
+            "systemModstamp": self.modstamp or self.created,
+            "state": self.state,
             "externalIdFieldName": self.external_id,
-            "fastPathEnabled": False,
-            "id": self.id,
+            "concurrencyMode": "Serial" if self.serial else "Parallel",
+            "contentType": self.content_type,
+            "numberBatchesQueued": 0,
+            "numberBatchesInProgress": 0,
             "numberBatchesCompleted": sum(b.state == "Completed" for b in batches),
             "numberBatchesFailed": sum(b.state == "Failed" for b in batches),
-            "numberBatchesInProgress": 0,
-            "numberBatchesQueued": 0,
             "numberBatchesTotal": len(batches),
-            "numberRecordsFailed": sum(b.failed for b in batches),
             "numberRecordsProcessed": sum(b.processed for b in batches),
             "numberRetries": 0,
-            "object": self.object,
-            "operation": self.operation,
-            "state": self.state,
-            "systemModstamp": self.created,
+            "apiVersion": float(self.api_version),
+            "numberRecordsFailed": sum(b.failed for b in batches),
             "totalProcessingTime": 0,
+            "apiActiveProcessingTime": 0,
+            "apexProcessingTime": 0,
+            "assignmentRuleId": None,
+            "fastPathEnabled": False,
         }
 
 
@@ -140,29 +165,39 @@ class Bulk1Jobs:
             raise bulk_error("InvalidBatch", f"Invalid batch id: {batch_id}")
         return found
 
-    def create(self, body: dict[str, Any], api_version: str) -> Job1:
-        """Create an ``Open`` job."""
-        operation = body.get("operation")
+    def create(self, spec: dict[str, Any], api_version: str) -> Job1:
+        """Create an ``Open`` job from a ``jobInfo`` (JSON object or parsed XML).
+
+        Raises:
+            SalesforceApiError: ``InvalidJob`` for an unknown operation, object, content
+                type, concurrency mode or external Id field.
+        """
+        operation = spec.get("operation")
         if operation not in OPERATIONS:
             raise bulk_error("InvalidJob", f"Invalid operation: {operation}")
-        if str(body.get("contentType", "JSON")).upper() != "JSON":
+        content_type = str(spec.get("contentType") or "XML").upper()
+        if content_type not in CONTENT_TYPES:
             raise bulk_error(
-                "InvalidJob", "This simulator accepts Bulk API 1.0 jobs with contentType JSON only"
+                "InvalidJob",
+                f"Invalid content type: {spec.get('contentType')} "
+                "(sf_sim models JSON, CSV and XML batches)",
             )
-        name = body.get("object")
+        name = spec.get("object")
         definition = self.org.schema.object(name) if isinstance(name, str) else None
         if definition is None or not self.org.control.object_visible(definition.name):
             raise bulk_error("InvalidJob", f"Unable to find object: {name}")
         external = None
         if operation == "upsert":
-            key = definition.field(str(body.get("externalIdFieldName") or ""))
+            key = definition.field(str(spec.get("externalIdFieldName") or ""))
             if key is None or not (key.external_id or key.name == "Id"):
                 raise bulk_error(
                     "InvalidJob",
-                    f"External ID field is not valid: {body.get('externalIdFieldName')}",
+                    f"External ID field is not valid: {spec.get('externalIdFieldName')}",
                 )
             external = key.name
-        mode = body.get("concurrencyMode", 0)
+        mode = spec.get("concurrencyMode", 0)
+        if mode not in (0, 1, "0", "1", "Parallel", "Serial", None):
+            raise bulk_error("InvalidJob", f"Invalid concurrency mode: {mode}")
         now = format_datetime(self.org.clock.now())
         job = Job1(
             id=self.org.transient_ids.next("750"),
@@ -173,57 +208,64 @@ class Bulk1Jobs:
             created_by=self.org.running_user_id,
             created=now,
             api_version=api_version,
+            content_type=content_type,
         )
         self.jobs[job.id] = job
         return job
 
     def set_state(self, job_id: str, state: Any) -> Job1:
-        """Close or abort a job."""
+        """Close or abort an ``Open`` job.
+
+        Raises:
+            SalesforceApiError: ``InvalidJobState`` for another state or a job not open.
+        """
         job = self.get(job_id)
         if state not in ("Closed", "Aborted"):
             raise bulk_error("InvalidJobState", f"Invalid state: {state}")
         if job.state != "Open":
             raise bulk_error("InvalidJobState", f"Job {job_id} is not open")
         job.state = state
+        job.modstamp = format_datetime(self.org.clock.now())
         return job
 
-    def add_batch(self, job_id: str, body: bytes) -> Batch:
-        """Add and process a batch (JSON records, or raw SOQL for query jobs)."""
+    def add_batch(self, job_id: str, body: bytes, media_type: str | None = None) -> Batch:
+        """Add a batch and process it (records in the job's format, or SOQL for a query job).
+
+        Args:
+            job_id: The job.
+            body: The batch data as sent.
+            media_type: The request's ``Content-Type`` (checked against the job's format).
+
+        Raises:
+            SalesforceApiError: ``InvalidJobState`` for a job not open; ``InvalidBatch`` for
+                a ``Content-Type`` of another format or data over 10 MB.
+        """
         job = self.get(job_id)
         if job.state != "Open":
             raise bulk_error("InvalidJobState", f"Job {job_id} is not open")
-        now = format_datetime(self.org.clock.now())
-        batch = Batch(self.org.transient_ids.next("751"), job.id, now, None)
-        job.batches[batch.id] = batch
+        media = (media_type or "").split(";")[0].strip().lower()
+        if media and media not in MEDIA_TYPES[job.content_type]:
+            raise bulk_error(
+                "InvalidBatch",
+                f"Content type of the batch ({media}) does not match the job's "
+                f"content type ({job.content_type})",
+            )
+        if len(body) > MAX_BATCH_BYTES:
+            raise bulk_error(
+                "InvalidBatch", f"Exceeded max size limit of {MAX_BATCH_BYTES} bytes for a batch"
+            )
         text = body.decode("utf-8", errors="replace")
+        now = format_datetime(self.org.clock.now())
+        batch = Batch(self.org.transient_ids.next("751"), job.id, now, text)
+        job.batches[batch.id] = batch
         if job.operation in ("query", "queryAll"):
-            batch.request = text
-            try:
-                batch.cursor = self.org.queries.run(
-                    text, include_deleted=job.operation == "queryAll", api_version=job.api_version
-                )
-            except SalesforceApiError as exc:
-                batch.state, batch.message = "Failed", f"{exc.error_code} : {exc.message}"
-                return batch
-            batch.processed = batch.cursor.total_size
+            self._run_query(job, batch)
             return batch
         try:
-            records = json.loads(text)
-        except ValueError:
-            records = None
-        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-            batch.state, batch.message = (
-                "Failed",
-                "InvalidBatch : Failed to parse the JSON array of records",
-            )
+            records = self._records(job, body)
+        except BatchDataError as exc:
+            batch.state, batch.message = "Failed", f"InvalidBatch : {exc}"
             return batch
-        if len(records) > MAX_BATCH_RECORDS:
-            batch.state, batch.message = (
-                "Failed",
-                f"InvalidBatch : Records in a batch cannot exceed {MAX_BATCH_RECORDS}",
-            )
-            return batch
-        batch.request = records
         results = self._run(job, records)
         for result in results:
             batch.processed += 1
@@ -241,8 +283,34 @@ class Bulk1Jobs:
             )
         return batch
 
+    def _records(self, job: Job1, body: bytes) -> list[dict[str, Any]]:
+        definition = self.org.schema.object(job.object)
+        assert definition is not None
+        records: list[dict[str, Any]]
+        if job.content_type == "JSON":
+            try:
+                parsed: Any = json.loads(body.decode("utf-8"))
+            except ValueError:
+                parsed = None
+            if not isinstance(parsed, list) or not all(isinstance(r, dict) for r in parsed):
+                raise BatchDataError("Failed to parse the JSON array of records")
+            records = parsed
+        elif job.content_type == "CSV":
+            records = csv_records(body)
+        else:
+            records = xml_records(body)
+        if len(records) > MAX_BATCH_RECORDS:
+            raise BatchDataError(f"Records in a batch cannot exceed {MAX_BATCH_RECORDS}")
+        if job.content_type != "JSON":
+            for name in dict.fromkeys(key for record in records for key in record):
+                if definition.field(name) is None or not self.org.control.field_visible(
+                    definition.name, name
+                ):
+                    raise BatchDataError(f"Field name not found : {name}")
+        return records
+
     def _run(self, job: Job1, records: list[dict[str, Any]]) -> list[SaveResult]:
-        ctx = WriteContext()
+        ctx = WriteContext(source="json" if job.content_type == "JSON" else "csv")
         with self.org.store.lock:
             if job.operation == "insert":
                 return self.org.dml.insert(job.object, records, ctx)
@@ -251,10 +319,41 @@ class Bulk1Jobs:
             if job.operation == "upsert":
                 assert job.external_id is not None
                 return self.org.dml.upsert(job.object, job.external_id, records, ctx)
-            ids = [str(record.get("Id") or record.get("id") or "") for record in records]
+            ids = [
+                str(next((v for k, v in record.items() if k.lower() == "id"), "") or "")
+                for record in records
+            ]
             return run_delete(
                 self.org, ids, ctx, hard=job.operation == "hardDelete", object_name=job.object
             )
+
+    def _run_query(self, job: Job1, batch: Batch) -> None:
+        try:
+            if job.content_type != "JSON":
+                parsed = parse(batch.request)
+                if any(isinstance(item, SubqueryItem) for item in parsed.select):
+                    batch.state, batch.message = (
+                        "Failed",
+                        "FeatureNotEnabled : Aggregate Relationships not supported in Bulk "
+                        f"Query with {job.content_type} content type",
+                    )
+                    return
+                if any(isinstance(item, AggregateItem) for item in parsed.select):
+                    batch.state, batch.message = (
+                        "Failed",
+                        "InvalidBatch : Failed to process query: Aggregate queries are not "
+                        "supported by Bulk API",
+                    )
+                    return
+            batch.cursor = self.org.queries.run(
+                batch.request,
+                include_deleted=job.operation == "queryAll",
+                api_version=job.api_version,
+            )
+        except SalesforceApiError as exc:
+            batch.state, batch.message = "Failed", f"{exc.error_code} : {exc.message}"
+            return
+        batch.processed = batch.cursor.total_size
 
     def result_ids(self, batch: Batch) -> list[str]:
         """The result Ids of a completed query batch (one per page of records)."""
@@ -263,14 +362,18 @@ class Bulk1Jobs:
         return [f"752{batch.id[3:15]}{index:03d}" for index in range(pages)]
 
     def result_page(self, job: Job1, batch: Batch, result_id: str) -> list[dict[str, Any]]:
-        """One page of a query batch's records, dates as epoch milliseconds."""
+        """One page of a query batch's records (as the REST API renders them).
+
+        Raises:
+            SalesforceApiError: ``InvalidBatch`` for a result Id the batch does not have.
+        """
         ids = self.result_ids(batch)
         if result_id not in ids:
             raise bulk_error("InvalidBatch", f"Invalid result id: {result_id}")
         offset = ids.index(result_id) * RESULT_PAGE
         if batch.cursor is None or offset != batch.position:
             batch.cursor = self.org.queries.run(
-                str(batch.request),
+                batch.request,
                 include_deleted=job.operation == "queryAll",
                 api_version=job.api_version,
             )
@@ -280,21 +383,4 @@ class Bulk1Jobs:
             batch.position = offset
         records = batch.cursor.fetch(RESULT_PAGE)
         batch.position += len(records)
-        return [self._epoch_dates(record) for record in records]
-
-    def _epoch_dates(self, record: dict[str, Any]) -> dict[str, Any]:
-        kind = (record.get("attributes") or {}).get("type")
-        definition = self.org.schema.object(str(kind)) if kind else None
-        out: dict[str, Any] = {}
-        for key, value in record.items():
-            item = definition.field(key) if definition is not None and key != "attributes" else None
-            if isinstance(value, dict) and key != "attributes" and "attributes" in value:
-                out[key] = self._epoch_dates(value)
-            elif item is not None and value is not None and item.type == "datetime":
-                out[key] = int(parse_datetime(str(value)).timestamp() * 1000)
-            elif item is not None and value is not None and item.type == "date":
-                day = date.fromisoformat(str(value))
-                out[key] = (day.toordinal() - date(1970, 1, 1).toordinal()) * 86_400_000
-            else:
-                out[key] = value
-        return out
+        return records

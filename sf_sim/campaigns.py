@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sf_sim.exceptions import RecordError
 from sf_sim.schema import ObjectDef
 from sf_sim.store import quote
+from sf_sim.writes import WriteContext
 
 if TYPE_CHECKING:
     from sf_sim.models import Org
@@ -200,8 +201,6 @@ def after_save(
         old_ids = {row["Id"] for row in old}
         created = [row["Id"] for row in new if row["Id"] not in old_ids]
         if created:
-            from sf_sim.dml import WriteContext
-
             rows = [
                 {
                     "CampaignId": cid,

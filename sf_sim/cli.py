@@ -22,9 +22,9 @@ from simple_salesforce.api import Salesforce
 
 from cmsf_core.clock import Clock, SystemClock, VirtualClock
 from cmsf_core.serving import LoopbackServer
+from sf_sim.activation import Org
 from sf_sim.app import SalesforceApp
 from sf_sim.exceptions import SfSimError
-from sf_sim.models import Org
 from sf_sim.seed import seed_org
 
 __all__ = ["main"]
@@ -115,7 +115,6 @@ def serve(
     security_token = security_token or secrets.token_urlsafe(18)
     with org.store.lock:
         org.sessions.set_password(org.admin_username, password, security_token)
-        org.store.set_meta("admin_credentials", [password, security_token])
         session_id = org.sessions.open(org.running_user_id)
     click.echo(f"instance URL:  {server.url}")
     click.echo(f"session id:    {session_id}")

@@ -109,10 +109,17 @@ class AccountHooks:
         *,
         run_as: str | None = None,
         certificate: str | None = None,
+        callback_url: str | None = None,
+        rotate_refresh_tokens: bool = False,
     ) -> None:
         """Register a connected app (see :meth:`Sessions.add_connected_app`)."""
         self.org.sessions.add_connected_app(
-            consumer_key, consumer_secret, run_as=run_as, certificate=certificate
+            consumer_key,
+            consumer_secret,
+            run_as=run_as,
+            certificate=certificate,
+            callback_url=callback_url,
+            rotate_refresh_tokens=rotate_refresh_tokens,
         )
 
     def expire_sessions(self) -> None:

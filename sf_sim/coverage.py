@@ -1,13 +1,15 @@
 """Every endpoint sf_sim emulates: its coverage list, checked against the route table.
 
 Keys are ``(method, handler name)`` of :data:`sf_sim.urls.ROUTES`; values say what the
-endpoint is. ``tests/test_docs.py`` fails when a route is missing here or an entry no
-longer has a route, so this list stays the truth about what the simulator speaks.
+endpoint is and what of it is modelled. ``tests/test_docs.py`` fails when a route is
+missing here, an entry no longer has a route, or the README's coverage table (printed by
+``python -m sf_sim.coverage``) differs, so this list stays the truth about what the
+simulator speaks.
 """
 
 from __future__ import annotations
 
-__all__ = ["COVERAGE"]
+__all__ = ["COVERAGE", "table"]
 
 COVERAGE: dict[tuple[str, str], str] = {
     ("GET", "versions"): "``GET /services/data``: the supported versions",
@@ -86,30 +88,43 @@ COVERAGE: dict[tuple[str, str], str] = {
         "custom_notification",
     ): "``POST actions/standard/customNotificationAction``: the bell (``customNotifTypeId``, "
     "``recipientIds``, ``title``, ``body``, ``targetId``), per-input results",
-    ("POST", "bulk1_create_job"): "``POST /services/async/{v}/job`` (JSON content)",
+    (
+        "POST",
+        "bulk1_create_job",
+    ): "``POST /services/async/{v}/job``: a job from a JSON or XML ``jobInfo`` (``contentType`` "
+    "JSON, CSV or XML; ZIP_* refused), answered in the request's format",
     (
         "GET",
         "bulk1_job",
-    ): '``GET job/{id}`` (info) or ``POST job/{id}`` with ``{"state": "Closed" | "Aborted"}``',
+    ): "``GET job/{id}`` (info) or ``POST job/{id}`` with ``state`` ``Closed`` or ``Aborted``; "
+    "JSON for a JSON job, XML otherwise",
     (
         "POST",
         "bulk1_job",
-    ): '``GET job/{id}`` (info) or ``POST job/{id}`` with ``{"state": "Closed" | "Aborted"}``',
+    ): "``GET job/{id}`` (info) or ``POST job/{id}`` with ``state`` ``Closed`` or ``Aborted``; "
+    "JSON for a JSON job, XML otherwise",
     (
         "POST",
         "bulk1_add_batch",
-    ): "``POST job/{id}/batch``: JSON records, or raw SOQL for a query job",
-    ("GET", "bulk1_batches"): "``GET job/{id}/batch``: every batch of the job",
-    ("GET", "bulk1_batch"): "``GET job/{id}/batch/{batch}``: batch state (``Completed`` at once)",
-    ("GET", "bulk1_request"): "``GET job/{id}/batch/{batch}/request``: what was sent",
+    ): "``POST job/{id}/batch``: JSON, CSV or XML records (10,000, 10 MB), or SOQL for a query "
+    "job; answered ``Queued``, processed at once",
+    ("GET", "bulk1_batches"): "``GET job/{id}/batch``: every batch (``batchInfoList`` in XML)",
+    (
+        "GET",
+        "bulk1_batch",
+    ): "``GET job/{id}/batch/{batch}``: batch state (``Completed`` or ``Failed`` with "
+    "``stateMessage``)",
+    ("GET", "bulk1_request"): "``GET job/{id}/batch/{batch}/request``: the data as sent",
     (
         "GET",
         "bulk1_results",
-    ): "``GET job/{id}/batch/{batch}/result``: per-record results, or query result Ids",
+    ): "``GET job/{id}/batch/{batch}/result``: per-record results in the job's format "
+    "(CSV ``Id,Success,Created,Error``), or query result Ids (XML ``result-list``)",
     (
         "GET",
         "bulk1_result_page",
-    ): "``GET job/{id}/batch/{batch}/result/{result}``: one page of query records",
+    ): "``GET job/{id}/batch/{batch}/result/{result}``: 10,000 query records as JSON (epoch "
+    "dates), CSV or XML; child subqueries fail CSV and XML batches",
     (
         "POST",
         "soap_login",
@@ -117,7 +132,18 @@ COVERAGE: dict[tuple[str, str], str] = {
     (
         "POST",
         "oauth_token",
-    ): "``POST /services/oauth2/token``: JSON token or ``{error, error_description}`` (400)",
+    ): "``POST /services/oauth2/token``: password, client credentials, JWT bearer, "
+    "authorization code and refresh token grants (refresh tokens rotate where the app says); "
+    "JSON token or ``{error, error_description}`` (400)",
+    (
+        "GET",
+        "oauth_authorize",
+    ): "``GET /services/oauth2/authorize``: web server flow; a logged-in user (``sid`` cookie or "
+    "Bearer) approves at once, 302 to the callback with a 15-minute code (PKCE S256)",
+    (
+        "POST",
+        "oauth_revoke",
+    ): "``POST /services/oauth2/revoke``: ends a refresh token or a session",
     (
         "GET",
         "userinfo",
@@ -138,3 +164,17 @@ COVERAGE: dict[tuple[str, str], str] = {
     "and fields, permission sets, notification types) and ``checkDeployStatus``; other "
     "operations a SOAP fault",
 }
+
+
+def table() -> str:
+    """The coverage table of the README: one row per route, in route-table order."""
+    from cmsf_core.coverage_table import markdown_table
+    from sf_sim.urls import ROUTES
+
+    return markdown_table(
+        (r.method, r.pattern.pattern, COVERAGE[(r.method, r.handler.__name__)]) for r in ROUTES
+    )
+
+
+if __name__ == "__main__":
+    print(table(), end="")

@@ -15,7 +15,9 @@ For each call the records go through the steps a real org takes, bulkified:
 With ``all_or_none`` any failure rolls the whole call back and the good records carry
 ``ALL_OR_NONE_OPERATION_ROLLED_BACK``. Without it, an after-trigger failure rolls back
 and retries the call without the failing records, as the platform's partial save does.
-Deletes and undeletes live in :mod:`sf_sim.recycle`.
+Deletes and undeletes live in :mod:`sf_sim.recycle`; upsert matching in
+:mod:`sf_sim.upsert`; the options of a call (:class:`~sf_sim.writes.WriteContext`) in
+:mod:`sf_sim.writes`.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 from sf_sim import campaigns
 from sf_sim.exceptions import RecordError, SalesforceApiError
-from sf_sim.records import ROLLED_BACK, RecordChecker, SaveResult, normalise_id
+from sf_sim.records import RecordChecker, SaveResult, normalise_id
 from sf_sim.schema import FieldDef, ObjectDef, format_datetime, from_storage, to_storage
-from sf_sim.values import Source, check_value
+from sf_sim.upsert import upsert
+from sf_sim.values import check_value
+from sf_sim.writes import Rollback, WriteContext, rolled_back
 
 if TYPE_CHECKING:
     from sf_sim.models import Org
@@ -59,27 +63,6 @@ class _CreatePlan:
     audit: tuple[str, ...]
     owner: bool
     numbered: tuple[tuple[str, str], ...]
-
-
-class Rollback(Exception):
-    """Internal: abandon the current savepoint (allOrNone failure or partial-save retry)."""
-
-
-@dataclass
-class WriteContext:
-    """Options of one DML call.
-
-    Attributes:
-        all_or_none: Roll everything back if one record fails.
-        source: ``json`` or ``csv`` (how values are coerced).
-        system: System context: read-only fields and permissions do not apply.
-        triggers: Run triggers and validation rules.
-    """
-
-    all_or_none: bool = False
-    source: Source = "json"
-    system: bool = False
-    triggers: bool = True
 
 
 class Dml:
@@ -514,18 +497,4 @@ class Dml:
         ctx: WriteContext | None = None,
     ) -> list[SaveResult]:
         """Insert or update records matched on ``external_field`` (see :mod:`sf_sim.upsert`)."""
-        from sf_sim.upsert import upsert
-
         return upsert(self, name, external_field, records, ctx or WriteContext())
-
-
-def rolled_back(results: list[SaveResult]) -> list[SaveResult]:
-    """All-or-none results: failures keep their errors, the rest ALL_OR_NONE_OPERATION_ROLLED_BACK."""
-    code, message = ROLLED_BACK
-    out = []
-    for result in results:
-        if result.success or not result.errors:
-            out.append(SaveResult(None, False, [RecordError(code, message)]))
-        else:
-            out.append(SaveResult(None, False, result.errors))
-    return out

@@ -9,7 +9,11 @@ Tree::
     ├── MetadataError             malformed DX source metadata (sf_sim.metadata)
     ├── StoreError                an org database that cannot be opened (sf_sim.store)
     ├── LoginError                a refused SOAP login, sent as a fault (sf_sim.sessions)
-    └── OAuthError                a refused OAuth token request (sf_sim.sessions)
+    ├── OAuthError                a refused OAuth token request (sf_sim.oauth)
+    ├── AuthorizeError            an OAuth authorization request for an unknown client or
+    │                             callback (sf_sim.oauth)
+    ├── BatchDataError            Bulk API 1.0 batch data that cannot be read (sf_sim.bulk1_formats)
+    └── JobInfoError              a Bulk API 1.0 jobInfo that is not XML (sf_sim.bulk1_formats)
 
 Models raise these; the facade turns them into the wire body in one place
 (``[{"message": ..., "errorCode": ..., "fields": [...]}]`` with the HTTP status), and

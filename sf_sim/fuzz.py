@@ -27,7 +27,7 @@ from urllib.parse import quote, urlencode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sf_sim.models import Org
+from sf_sim.activation import Org
 from sf_sim.transport import call_wsgi
 from sf_sim.urls import ROUTES
 
@@ -99,18 +99,25 @@ _RAW = st.one_of(
         b'{"LastName": ' + b"9" * 5000 + b"}",
         b'{"LastName": 1e999}',
         b"LastName,Email\nFuzz,f@example.com\n",
+        b"SELECT Id, Account.Name FROM Contact",
+        b'<sObjects><sObject><LastName>Fuzz</LastName><Title xsi:nil="true"/></sObject></sObjects>',
+        b'<?xml version="1.0"?><jobInfo xmlns="http://www.force.com/2009/06/asyncapi/dataload">'
+        b"<operation>insert</operation><object>Contact</object><contentType>CSV</contentType>"
+        b"</jobInfo>",
         b'<?xml version="1.0" encoding="bogus"?><x/>',
         b'<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
         b"<soapenv:Body><merge/></soapenv:Body></soapenv:Envelope>",
         b"\xff\xfe\x00",
     ]),
 )  # fmt: skip
+_IDS = ["{contact}", "{account}", "{job}", "{csv_job}", "{xml_job}", "{query_job}", "x"]
+_IDS.append("003000000000000AAA")
 _GROUPS: dict[str, st.SearchStrategy[str]] = {
     "version": st.sampled_from(["59.0", "62.0", "50.0", "49.0", "99.9"]),
     "soap_version": st.sampled_from(["59.0", "1.0"]),
     "soap_api": st.sampled_from(["c", "m", "T", "s", "class"]),
     "type": st.sampled_from(["Contact", "Account", "Lead", "Campaign", "User", "Nope__c"]),
-    "id": st.sampled_from(["{contact}", "{account}", "{job}", "003000000000000AAA", "x"]),
+    "id": st.sampled_from(_IDS),
     "field": st.sampled_from(["Id", "Email", "LastName", "Nope__c"]),
     "value": _TEXT.map(lambda t: quote(t, safe="", errors="surrogatepass")).filter(bool),
     "locator": st.sampled_from(["0r85g0000000001AAA-2000", "nope", "{contact}"]),
@@ -180,8 +187,17 @@ class FuzzTarget:
         contact = org.create("Contact", {"LastName": "Fuzz", "AccountId": account})
         with org.store.lock:
             self.session = org.sessions.open(org.running_user_id)
+        bulk1 = {
+            f"{name}_job": org.bulk1.create(
+                {"operation": operation, "object": "Contact", "contentType": content,
+                 "externalIdFieldName": "Id"}, "59.0"
+            ).id
+            for name, operation, content in (
+                ("csv", "insert", "CSV"), ("xml", "upsert", "XML"), ("query", "query", "CSV")
+            )
+        }  # fmt: skip
         self.ids = {"contact": contact, "account": account, "job": "750000000000000AAA",
-                    "org": org.org_id, "user": org.running_user_id}  # fmt: skip
+                    "org": org.org_id, "user": org.running_user_id, **bulk1}  # fmt: skip
         self.org = org
 
     def send(self, request: FuzzRequest) -> tuple[int, bool, list[str]]:

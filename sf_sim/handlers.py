@@ -14,7 +14,7 @@ from sf_sim import describe
 from sf_sim.dml import WriteContext
 from sf_sim.exceptions import SalesforceApiError
 from sf_sim.http import Reply, RequestContext
-from sf_sim.identity_api import identity_url
+from sf_sim.identity import identity_url
 from sf_sim.query import parse_batch_size
 from sf_sim.query_columns import column_metadata
 from sf_sim.records import SaveResult, normalise_id

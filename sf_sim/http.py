@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sf_sim.exceptions import SalesforceApiError
 
 if TYPE_CHECKING:
-    from sf_sim.app import SalesforceApp
     from sf_sim.models import Org
 
-__all__ = ["MAX_BODY_BYTES", "Reply", "RequestContext"]
+__all__ = ["MAX_BODY_BYTES", "Dispatcher", "Reply", "RequestContext"]
 
 MAX_BODY_BYTES = 150 * 1024 * 1024
 """Largest request body accepted (a Bulk API 2.0 upload's limit)."""
@@ -50,6 +49,16 @@ class Reply:
         return json.dumps(self.body, separators=(",", ":")).encode("utf-8")
 
 
+class Dispatcher(Protocol):
+    """What a handler may ask of the app serving it: run a composite subrequest."""
+
+    def dispatch_internal(
+        self, parent: RequestContext, method: str, url: str, body: bytes, headers: dict[str, str]
+    ) -> Reply:
+        """Answer a subrequest with the parent's session (see :class:`~sf_sim.app.SalesforceApp`)."""
+        ...
+
+
 @dataclass
 class RequestContext:
     """One request as handlers see it.
@@ -69,7 +78,7 @@ class RequestContext:
         user_id: The authenticated user, once known.
     """
 
-    app: SalesforceApp
+    app: Dispatcher
     org: Org
     method: str
     path: str

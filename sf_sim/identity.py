@@ -18,15 +18,18 @@ import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sf_sim.schema import format_datetime
+from sf_sim.limits import SANDBOX_DAILY_LIMIT
+from sf_sim.schema import format_datetime, to_storage
 from sf_sim.store import quote
 
 if TYPE_CHECKING:
     from sf_sim.models import Org
 
-__all__ = ["PROFILES", "SandboxContext", "create_identity", "refresh_copy"]
+OrgT = TypeVar("OrgT", bound="Org")
+
+__all__ = ["PROFILES", "SandboxContext", "create_identity", "identity_url", "refresh_copy"]
 
 PROFILES = ("System Administrator", "Standard User", "Read Only", "Minimum Access - Salesforce")
 """Profiles every new org has; the first is the admin's."""
@@ -39,6 +42,13 @@ class SandboxContext:
     organization_id: str
     sandbox_id: str
     sandbox_name: str
+
+
+def identity_url(org: Org, user_id: str) -> str:
+    """The identity URL of a user (``/id/{orgId}/{userId}``), on the host the org is served
+    from; token responses carry it as ``id``."""
+    host = org.base_url if org.base_url_override else "https://login.salesforce.com"
+    return f"{host}/id/{org.org_id}/{user_id}"
 
 
 def _raw_insert(org: Org, object_name: str, values: dict[str, Any]) -> str:
@@ -57,8 +67,6 @@ def _raw_insert(org: Org, object_name: str, values: dict[str, Any]) -> str:
             values[item.name] = item.default_value
     row.update(values)
     storage = {}
-    from sf_sim.schema import to_storage
-
     for name, value in row.items():
         found = definition.field(name)
         if found is not None:
@@ -157,25 +165,22 @@ def create_identity(org: Org, *, name: str, edition: str) -> None:
     store.set_meta("automated_process_user_id", autoproc)
     store.set_meta("admin_username", username)
     password, token = _secret(org, 16), _secret(org, 25)
-    store.set_meta("admin_credentials", [password, token])
+    org.admin_secret = (password, token)  # in memory only: the file keeps their hashes
     org.sessions.set_password(username, password, token)
 
 
 def refresh_copy(
-    source: Org,
+    source: OrgT,
     sandbox_name: str,
     *,
     path: str | Path | None = None,
-    post_copy: Callable[[Org, SandboxContext], None] | None = None,
-) -> Org:
-    """Copy ``source`` into a sandbox org; see the module docstring for what changes."""
-    from sf_sim.limits import SANDBOX_DAILY_LIMIT
-    from sf_sim.models import Org
-
+    post_copy: Callable[[OrgT, SandboxContext], None] | None = None,
+) -> OrgT:
+    """Copy ``source`` into a sandbox org of the same class; see the module docstring."""
     if not sandbox_name or not sandbox_name.isalnum() or len(sandbox_name) > 10:
         raise ValueError("a sandbox name is 1-10 letters and digits")
     source.store.set_meta("id_serial", source.ids.serial)
-    sandbox = Org(path, clock=source.clock, _copy_source=source)
+    sandbox = type(source)(path, clock=source.clock, _copy_source=source)
     store = sandbox.store
     old_org_id = sandbox.org_id
     new_org_id = sandbox.ids.next("00D")
@@ -201,6 +206,7 @@ def refresh_copy(
         store.conn.execute("DELETE FROM _sf_api_calls")
         sandbox.sessions.revoke_all()
     sandbox.running_user_id = source.running_user_id
+    sandbox.admin_secret = source.admin_secret  # a sandbox copies the users' credentials
     if post_copy is not None:
         with sandbox.run_as(str(store.meta("automated_process_user_id"))):
             post_copy(sandbox, SandboxContext(new_org_id, sandbox_id, sandbox_name))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sf_sim.exceptions import SalesforceApiError
 from sf_sim.http import Reply, RequestContext
+from sf_sim.identity import identity_url
 from sf_sim.ids import IdError, to_18
 
 if TYPE_CHECKING:
@@ -23,12 +24,6 @@ if TYPE_CHECKING:
 __all__ = ["identity", "identity_url", "userinfo"]
 
 LATEST_VERSION = "62.0"
-
-
-def identity_url(org: Org, user_id: str) -> str:
-    """The identity URL of a user, on the host the org is served from."""
-    host = org.base_url if org.base_url_override else "https://login.salesforce.com"
-    return f"{host}/id/{org.org_id}/{user_id}"
 
 
 def _urls(org: Org, user_id: str) -> dict[str, str]:

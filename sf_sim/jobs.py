@@ -1,4 +1,4 @@
-"""Bulk API handlers: 2.0 (``/services/data/vXX.X/jobs/...``) and 1.0 JSON (``/services/async/XX.X/job``)."""
+"""Bulk API 2.0 handlers (``/services/data/vXX.X/jobs/...``); Bulk 1.0 is :mod:`sf_sim.bulk1_handlers`."""
 
 from __future__ import annotations
 
@@ -6,14 +6,6 @@ from sf_sim.exceptions import SalesforceApiError
 from sf_sim.http import Reply, RequestContext
 
 __all__ = [
-    "bulk1_add_batch",
-    "bulk1_batch",
-    "bulk1_batches",
-    "bulk1_create_job",
-    "bulk1_job",
-    "bulk1_request",
-    "bulk1_result_page",
-    "bulk1_results",
     "create_ingest_job",
     "create_query_job",
     "delete_job",
@@ -98,65 +90,3 @@ def query_results(ctx: RequestContext) -> Reply:
     )
     headers = {"Sforce-Locator": locator, "Sforce-NumberOfRecords": str(count)}
     return Reply(200, text, headers, content_type=CSV_TYPE)
-
-
-# ---------------------------------------------------------------------- Bulk API 1.0
-
-
-def bulk1_create_job(ctx: RequestContext) -> Reply:
-    """``POST /services/async/{v}/job`` (JSON content)."""
-    return Reply(201, ctx.org.bulk1.create(ctx.json_object(), ctx.version).to_api())
-
-
-def bulk1_job(ctx: RequestContext) -> Reply:
-    """``GET job/{id}`` (info) or ``POST job/{id}`` with ``{"state": "Closed" | "Aborted"}``."""
-    if ctx.method == "POST":
-        return Reply(
-            200, ctx.org.bulk1.set_state(ctx.params["id"], ctx.json_object().get("state")).to_api()
-        )
-    return Reply(200, ctx.org.bulk1.get(ctx.params["id"]).to_api())
-
-
-def bulk1_add_batch(ctx: RequestContext) -> Reply:
-    """``POST job/{id}/batch``: JSON records, or raw SOQL for a query job."""
-    return Reply(201, ctx.org.bulk1.add_batch(ctx.params["id"], ctx.body).to_api())
-
-
-def bulk1_batches(ctx: RequestContext) -> Reply:
-    """``GET job/{id}/batch``: every batch of the job."""
-    job = ctx.org.bulk1.get(ctx.params["id"])
-    return Reply(200, {"batchInfo": [batch.to_api() for batch in job.batches.values()]})
-
-
-def bulk1_batch(ctx: RequestContext) -> Reply:
-    """``GET job/{id}/batch/{batch}``: batch state (``Completed`` at once)."""
-    return Reply(200, ctx.org.bulk1.batch(ctx.params["id"], ctx.params["batch"]).to_api())
-
-
-def bulk1_request(ctx: RequestContext) -> Reply:
-    """``GET job/{id}/batch/{batch}/request``: what was sent."""
-    batch = ctx.org.bulk1.batch(ctx.params["id"], ctx.params["batch"])
-    if isinstance(batch.request, str):
-        return Reply(200, batch.request, content_type="text/plain; charset=UTF-8")
-    return Reply(200, batch.request)
-
-
-def bulk1_results(ctx: RequestContext) -> Reply:
-    """``GET job/{id}/batch/{batch}/result``: per-record results, or query result Ids."""
-    bulk1 = ctx.org.bulk1
-    batch = bulk1.batch(ctx.params["id"], ctx.params["batch"])
-    if batch.state == "Failed":
-        raise SalesforceApiError("InvalidBatch", batch.message or "Batch failed", 400)
-    if batch.cursor is not None:
-        return Reply(200, bulk1.result_ids(batch))
-    return Reply(200, batch.results)
-
-
-def bulk1_result_page(ctx: RequestContext) -> Reply:
-    """``GET job/{id}/batch/{batch}/result/{result}``: one page of query records."""
-    bulk1 = ctx.org.bulk1
-    job = bulk1.get(ctx.params["id"])
-    batch = bulk1.batch(ctx.params["id"], ctx.params["batch"])
-    if batch.cursor is None:
-        raise SalesforceApiError("InvalidBatch", "Not a query batch", 400)
-    return Reply(200, bulk1.result_page(job, batch, ctx.params["result"]))

@@ -12,32 +12,31 @@ Parts, each in its own module: :class:`~sf_sim.store.Store` (SQLite),
 :class:`~sf_sim.query.Queries` (SOQL and locators), :class:`~sf_sim.bulk.BulkJobs`
 (Bulk API 2.0), :class:`~sf_sim.bulk1.Bulk1Jobs` (Bulk API 1.0) and
 :class:`~sf_sim.async_apex.AsyncApex` (batch, queueable and scheduled jobs).
+
+This is the backend layer: it imports neither the facade nor an activation. The org
+everyone uses, :class:`sf_sim.Org` (:class:`sf_sim.activation.Org`), is this class with
+its facade (``org.app``) and the ways a client reaches it (``org.session()``,
+``org.client()``, ``org.activate()``, ``org.intercept()``): backend → facade → activation.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from zoneinfo import ZoneInfo
 
-import requests
-import responses
-from simple_salesforce.api import Salesforce
-
 from cmsf_core.clock import Clock, VirtualClock
-from sf_sim import activation
-from sf_sim.app import SalesforceApp
 from sf_sim.async_apex import AsyncApex
 from sf_sim.bulk import BulkJobs
 from sf_sim.bulk1 import Bulk1Jobs
 from sf_sim.control import Control
 from sf_sim.deploy import Deployments
 from sf_sim.dml import Dml, WriteContext
-from sf_sim.exceptions import SalesforceApiError
+from sf_sim.exceptions import SalesforceApiError, SfSimError
 from sf_sim.identity import create_identity, refresh_copy
 from sf_sim.ids import IdGenerator
 from sf_sim.limits import ApiLimits
@@ -117,7 +116,9 @@ class Org:
         self.apex = AsyncApex(self)
         self.deployments = Deployments(self)
         self.base_url_override: str | None = None
-        self._app: SalesforceApp | None = None
+        self.admin_secret: tuple[str, str] | None = None
+        """The admin's password and security token, known only to the process that set them
+        (the org file keeps their salted hashes, as the platform does)."""
         self.post_copy_hooks: list[Any] = []
         if self.store.is_new:
             with self.store.transaction():
@@ -127,6 +128,11 @@ class Org:
         if session_idle is not None:
             self.sessions.idle_timeout = session_idle
         self.running_user_id: str = self.store.meta("admin_user_id")
+        legacy = self.store.meta("admin_credentials")
+        if legacy:  # a file written before credentials were kept only as hashes
+            self.admin_secret = (str(legacy[0]), str(legacy[1]))
+            with self.store.transaction():
+                self.store.conn.execute("DELETE FROM _sf_meta WHERE key = 'admin_credentials'")
 
     # ------------------------------------------------------------------ identity
 
@@ -187,9 +193,19 @@ class Org:
         return str(self.store.meta("admin_username"))
 
     def admin_credentials(self) -> tuple[str, str, str]:
-        """``(username, password, security_token)`` of the default admin, for clients."""
-        stored = self.store.meta("admin_credentials")
-        return self.admin_username, str(stored[0]), str(stored[1])
+        """``(username, password, security_token)`` of the default admin, for clients.
+
+        Raises:
+            SfSimError: In a process that reopened an org file: the file keeps only hashes,
+                so the password is known to the process that set it (``org.client()`` still
+                works, through a session of the admin's).
+        """
+        if self.admin_secret is None:
+            raise SfSimError(
+                "the admin's password is not kept in the org file (only its hash); "
+                "set a new one with org.control.set_password(org.admin_username, ...)"
+            )
+        return self.admin_username, *self.admin_secret
 
     def __repr__(self) -> str:
         return f"Org(name={self.name!r}, org_id={self.org_id!r}, sandbox={self.is_sandbox})"
@@ -425,7 +441,7 @@ class Org:
 
     def refresh_sandbox(
         self, sandbox_name: str, *, path: str | Path | None = None, post_copy: Any = None
-    ) -> Org:
+    ) -> Self:
         """Copy this org into a sandbox (new 00D Id, ``IsSandbox``, ``.invalid`` user e-mails).
 
         Args:
@@ -438,31 +454,6 @@ class Org:
         """
         with self.store.lock:
             return refresh_copy(self, sandbox_name, path=path, post_copy=post_copy)
-
-    # ------------------------------------------------------------------ activation
-
-    @property
-    def app(self) -> SalesforceApp:
-        """The org's WSGI app (the REST/SOAP facade)."""
-        if self._app is None:
-            self._app = SalesforceApp(self)
-        return self._app
-
-    def session(self) -> requests.Session:
-        """A ``requests.Session`` answered in-process for the instance and login hosts."""
-        return activation.make_session(self)
-
-    def client(self, **kwargs: Any) -> Salesforce:
-        """A ``simple_salesforce.Salesforce`` logged in as the admin (re-logs in on expiry)."""
-        return activation.make_client(self, **kwargs)
-
-    def activate(self, **kwargs: Any) -> AbstractContextManager[Salesforce]:
-        """``with org.activate() as sf:`` a ready client for the block."""
-        return activation.activate(self, **kwargs)
-
-    def intercept(self) -> AbstractContextManager[responses.RequestsMock]:
-        """``with org.intercept():`` route every ``requests`` call to the org's hosts into it."""
-        return activation.intercept(self)
 
     def reset(self) -> None:
         """Forget hooks, usage and sessions (data stays): a clean slate for the next test."""

@@ -17,7 +17,7 @@ import pytest
 from simple_salesforce.api import Salesforce
 
 from cmsf_core.clock import Clock, VirtualClock
-from sf_sim.models import Org
+from sf_sim.activation import Org
 
 __all__ = ["sf_client", "sf_org"]
 

@@ -6,13 +6,16 @@
   ``userInfo/organizationId``) or an HTTP 500 SOAP fault ``INVALID_LOGIN``.
 - **OAuth token** (``POST /services/oauth2/token``): ``password``, ``client_credentials``
   (My Domain hosts only, as on the platform) and ``urn:ietf:params:oauth:grant-type:jwt-bearer``
-  (assertion signed with the connected app's certificate); answers
+  (assertion signed with the connected app's certificate), and the web server flow's
+  ``authorization_code`` and ``refresh_token`` grants (:mod:`sf_sim.oauth`); answers
   ``{access_token, instance_url, id, token_type, issued_at, signature}`` or
   ``{error, error_description}`` with HTTP 400.
 
 Sessions expire after an idle time on the org's virtual clock (two hours by default).
-Passwords, tokens and secrets are kept as salted hashes; session ids only as hashes.
-Nothing here ever puts a credential into a message, a log line or a repr.
+Passwords, security tokens and consumer secrets are kept as salted hashes; session ids,
+authorization codes and refresh tokens only as digests, so the org file holds no
+credential a client could use. Nothing here ever puts a credential into a message, a log
+line or a repr.
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ from xml.sax.saxutils import escape
 import jwt
 
 from sf_sim.exceptions import SalesforceApiError, SfSimError
-from sf_sim.identity_api import identity_url
+from sf_sim.identity import identity_url
 from sf_sim.ids import to_15
+from sf_sim.oauth import OAuthError, WebServerFlow
 from sf_sim.schema import format_datetime, parse_datetime
 
 if TYPE_CHECKING:
@@ -48,15 +52,6 @@ class LoginError(SfSimError):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
-
-
-class OAuthError(SfSimError):
-    """An OAuth token request the org refuses (rendered as ``{error, error_description}``)."""
-
-    def __init__(self, error: str, description: str) -> None:
-        super().__init__(f"{error}: {description}")
-        self.error = error
-        self.description = description
 
 
 @dataclass(frozen=True)
@@ -83,6 +78,8 @@ class Sessions:
         org.store.conn.execute(
             "CREATE TABLE IF NOT EXISTS _sf_sessions (sid TEXT PRIMARY KEY, user_id TEXT NOT NULL, last_used TEXT NOT NULL)"
         )
+        self.web = WebServerFlow(org, self)
+        """The web server flow: authorization codes and refresh tokens."""
 
     # ------------------------------------------------------------------ settings
 
@@ -114,6 +111,8 @@ class Sessions:
         }
         self.org.store.set_meta("credentials", credentials)
         self.revoke_user(user_id)  # a new password ends the user's sessions
+        if user_id == self.org.store.meta("admin_user_id"):
+            self.org.admin_secret = (password, security_token or "")
 
     def revoke_user(self, user_id: str) -> None:
         """End every session of one user (password reset, deactivation)."""
@@ -126,6 +125,8 @@ class Sessions:
         *,
         run_as: str | None = None,
         certificate: str | None = None,
+        callback_url: str | None = None,
+        rotate_refresh_tokens: bool = False,
     ) -> None:
         """Register a connected app.
 
@@ -134,6 +135,12 @@ class Sessions:
             consumer_secret: The app's client secret.
             run_as: Username the client-credentials flow runs as (None disables the flow).
             certificate: PEM public key or certificate that verifies JWT bearer assertions.
+            callback_url: Where the web server flow may send its authorization codes.
+            rotate_refresh_tokens: Each refresh answers a new refresh token and ends the
+                one used ("Enable Refresh Token Rotation").
+
+        Raises:
+            ValueError: For a run-as username no active user has.
         """
         apps = self.org.store.meta("connected_apps", {})
         run_as_id = self.user_id(run_as) if run_as else None
@@ -146,6 +153,8 @@ class Sessions:
             ).decode(),
             "run_as": run_as_id,
             "certificate": certificate,
+            "callback_urls": [callback_url] if callback_url else [],
+            "rotate_refresh_tokens": rotate_refresh_tokens,
         }
         self.org.store.set_meta("connected_apps", apps)
 
@@ -160,6 +169,11 @@ class Sessions:
 
     def _salt(self, user_id: str) -> str:
         return user_id
+
+    @staticmethod
+    def secret_hash(secret: str, consumer_key: str) -> str:
+        """How a connected app's consumer secret is kept (salted with its consumer key)."""
+        return _hash(secret, consumer_key)
 
     def check_password(self, username: str, password: str) -> str | None:
         """The user Id if ``password`` (with the token appended, when one is set) is right."""
@@ -223,6 +237,13 @@ class Sessions:
         )
         return str(row[0]["user_id"])
 
+    def end(self, session_id: str) -> bool:
+        """End one session (``/services/oauth2/revoke``); False when there was none."""
+        cursor = self.org.store.conn.execute(
+            "DELETE FROM _sf_sessions WHERE sid = ?", (_sid_key(session_id),)
+        )
+        return bool(cursor.rowcount)
+
     def revoke_all(self) -> None:
         """End every session (a password reset or sandbox copy does this)."""
         self.org.store.conn.execute("DELETE FROM _sf_sessions")
@@ -261,7 +282,7 @@ class Sessions:
             user_id = self.check_password(form.get("username") or "", form.get("password") or "")
             if user_id is None:
                 raise OAuthError("invalid_grant", "authentication failure")
-            return self._token(user_id, app)
+            return self.token_response(user_id, app)
         if grant == "client_credentials":
             key, secret = basic or (form.get("client_id") or "", form.get("client_secret") or "")
             app = self._client(apps, key, secret)
@@ -269,9 +290,13 @@ class Sessions:
                 raise OAuthError("invalid_grant", "request not supported on this domain")
             if not app.get("run_as"):
                 raise OAuthError("invalid_grant", "no client credentials user enabled")
-            return self._token(str(app["run_as"]), app)
+            return self.token_response(str(app["run_as"]), app)
         if grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
             return self._jwt(apps, form.get("assertion") or "")
+        if grant == "authorization_code":
+            return self.web.exchange_code(form, basic)
+        if grant == "refresh_token":
+            return self.web.refresh(form, basic)
         raise OAuthError("unsupported_grant_type", "grant type not supported")
 
     def _client(self, apps: dict[str, Any], key: str | None, secret: str | None) -> dict[str, Any]:
@@ -304,9 +329,10 @@ class Sessions:
         user_id = self.user_id(str(claims.get("sub", "")))
         if user_id is None:
             raise OAuthError("invalid_grant", "user hasn't approved this consumer")
-        return self._token(user_id, app)
+        return self.token_response(user_id, app)
 
-    def _token(self, user_id: str, app: dict[str, Any]) -> dict[str, Any]:
+    def token_response(self, user_id: str, app: dict[str, Any]) -> dict[str, Any]:
+        """A new session of ``user_id`` as the token endpoint answers it (signed for ``app``)."""
         session_id = self.open(user_id)
         issued = str(int(self.org.clock.now().timestamp() * 1000))
         identity = identity_url(self.org, user_id)

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sf_sim.dml import Dml, Rollback, WriteContext, rolled_back
 from sf_sim.exceptions import RecordError, SalesforceApiError
 from sf_sim.records import SaveResult, normalise_id
 from sf_sim.schema import FieldDef, ObjectDef
 from sf_sim.store import quote
+from sf_sim.writes import Rollback, WriteContext, rolled_back
 
 if TYPE_CHECKING:
+    from sf_sim.dml import Dml
     from sf_sim.models import Org
 
 __all__ = ["external_id_field", "upsert"]

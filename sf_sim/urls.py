@@ -13,7 +13,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sf_sim import auth, composite, composite_tree, handlers, identity_api, jobs, metadata_soap
+from sf_sim import (
+    auth,
+    bulk1_handlers,
+    composite,
+    composite_tree,
+    handlers,
+    identity_api,
+    jobs,
+    metadata_soap,
+)
 from sf_sim.http import Reply, RequestContext
 
 __all__ = ["ROUTES", "Route"]
@@ -149,15 +158,15 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", V + r"/actions/standard", handlers.list_standard_actions),
     _r("POST", V + r"/actions/standard/emailSimple", handlers.email_simple),
     _r("POST", V + r"/actions/standard/customNotificationAction", handlers.custom_notification),
-    _b("POST", r"/job", jobs.bulk1_create_job),
-    _b("GET", J, jobs.bulk1_job),
-    _b("POST", J, jobs.bulk1_job),
-    _b("POST", J + r"/batch", jobs.bulk1_add_batch),
-    _b("GET", J + r"/batch", jobs.bulk1_batches),
-    _b("GET", B, jobs.bulk1_batch),
-    _b("GET", B + r"/request", jobs.bulk1_request),
-    _b("GET", B + r"/result", jobs.bulk1_results),
-    _b("GET", B + r"/result/(?P<result>752[A-Za-z0-9]{12,15})", jobs.bulk1_result_page),
+    _b("POST", r"/job", bulk1_handlers.bulk1_create_job),
+    _b("GET", J, bulk1_handlers.bulk1_job),
+    _b("POST", J, bulk1_handlers.bulk1_job),
+    _b("POST", J + r"/batch", bulk1_handlers.bulk1_add_batch),
+    _b("GET", J + r"/batch", bulk1_handlers.bulk1_batches),
+    _b("GET", B, bulk1_handlers.bulk1_batch),
+    _b("GET", B + r"/request", bulk1_handlers.bulk1_request),
+    _b("GET", B + r"/result", bulk1_handlers.bulk1_results),
+    _b("GET", B + r"/result/(?P<result>752[A-Za-z0-9]{12,15})", bulk1_handlers.bulk1_result_page),
     _r(
         "POST",
         r"/services/Soap/u/(?P<soap_version>\d{1,3}\.\d)(?:/[A-Za-z0-9]*)?",
@@ -183,6 +192,23 @@ ROUTES: tuple[Route, ...] = (
         composable=False,
     ),
     _r("POST", r"/services/oauth2/token", auth.oauth_token, auth=False, cost=0, composable=False),
+    _r(
+        "GET",
+        r"/services/oauth2/authorize",
+        auth.oauth_authorize,
+        auth=False,
+        cost=0,
+        composable=False,
+    ),
+    _r(
+        "POST",
+        r"/services/oauth2/revoke",
+        auth.oauth_revoke,
+        auth=False,
+        cost=0,
+        composable=False,
+        json_body=False,
+    ),
     _r("GET", r"/services/oauth2/userinfo", identity_api.userinfo, cost=0, composable=False),
     _r(
         "GET",

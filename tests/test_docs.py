@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -28,6 +29,26 @@ def test_every_sf_sim_route_is_in_its_coverage_list() -> None:
 def test_every_cm_sim_route_is_in_its_coverage_list() -> None:
     routes = {(m, h.__name__) for m, _, h in [*cm_sim.urls.ROUTES, *cm_sim.urls.OAUTH_ROUTES]}
     assert routes == set(CM_COVERAGE)
+
+
+@pytest.mark.parametrize("simulator", ["sf_sim", "cm_sim"], ids=["sf_sim", "cm_sim"])
+def test_readme_coverage_table_lists_every_route(simulator: str) -> None:
+    """The README's table is the route table: a route added, moved or dropped shows here."""
+    from importlib import import_module
+
+    expected = subprocess.run(
+        [sys.executable, "-m", f"{simulator}.coverage"],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=120,
+    ).stdout  # fmt: skip
+    assert expected == import_module(f"{simulator}.coverage").table()
+    readme = _readme()
+    start, end = f"<!-- {simulator} coverage -->\n", f"<!-- /{simulator} coverage -->"
+    assert start in readme and end in readme, f"no coverage table for {simulator} in README"
+    shown = readme.split(start, 1)[1].split(end, 1)[0]
+    assert shown == expected, f"regenerate it: python -m {simulator}.coverage"
+    routes = len(import_module(f"{simulator}.urls").ROUTES)
+    routes += len(getattr(import_module(f"{simulator}.urls"), "OAUTH_ROUTES", []))
+    assert shown.count("\n| ") == routes  # one row per route (the header row opens the block)
 
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:

@@ -18,8 +18,10 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENTS = ROOT / "tests" / "npm_clients"
@@ -157,6 +159,77 @@ def test_jsforce_workflow(node_modules: Path, sf_server: dict[str, str]) -> None
     assert seen["bulk2Successful"] == 2 and seen["bulk2Queried"] == 2
 
 
+def test_jsforce_bulk1_and_query_paging(node_modules: Path, sf_server: dict[str, str]) -> None:
+    """``conn.bulk.load`` (XML jobs, CSV batches) and queries spanning several batches."""
+    seen = _node(
+        "jsforce_bulk1_workflow.js",
+        [sf_server["url"], sf_server["username"], sf_server["password"] + sf_server["token"]],
+        _node_env(node_modules, sf_server["ca"]),
+    )
+    assert seen["insertOk"] == 2100 and seen["insertJobState"] == "Closed"
+    assert seen["insertRefused"] == [
+        "REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --"
+    ]
+    assert seen["updateOk"] == 5 and seen["upsertCreated"] == [False, True]
+    # 2,101 rows: autoFetch follows nextRecordsUrl past the first 2,000-record batch
+    assert seen["autoFetched"] == seen["autoFetchTotal"] == 2101
+    assert (seen["autoFetchFirst"], seen["autoFetchLast"]) == ("Bulk1_0000", "Bulk1_new")
+    # Sforce-Query-Options: batchSize=200, then queryMore over each nextRecordsUrl
+    assert seen["pageSizes"] == [200] * 10 + [101] and seen["distinctPaged"] == 2101
+    assert seen["bulkQueried"] == 5
+    assert seen["bulkQueryColumns"] == ["CreatedDate", "Id", "LastName", "Title"]
+    assert str(seen["bulkQueryCreatedDate"]).endswith("Z")
+    assert seen["deleteOk"] == 2100
+    assert seen["unknownObject"] == "InvalidJob: Unable to find object: NoSuchObject__c"
+
+
+def test_jsforce_web_server_flow_and_refresh(node_modules: Path, sf_server: dict[str, str]) -> None:
+    """PKCE code flow for PlatformCLI, a refresh when the session ends, then revocation."""
+    seen = _node(
+        "jsforce_oauth_workflow.js",
+        [sf_server["url"], sf_server["session"]],
+        _node_env(node_modules, sf_server["ca"]),
+    )
+    assert seen["authorizeStatus"] == 302 and seen["state"] == "st-1"
+    assert seen["hasRefreshToken"] is True and str(seen["userId"]).startswith("005")
+    assert seen["refreshes"] == 1 and int(str(seen["countAfterRefresh"])) >= 0
+    assert seen["afterRevoke"] == "Unable to refresh session due to: expired access/refresh token"
+
+
+def _refresh_token(server: dict[str, str]) -> str:
+    """What a browser and ``sf org login web`` do: approve PlatformCLI, exchange the code."""
+    http = requests.Session()
+    http.trust_env = False  # a REQUESTS_CA_BUNDLE of the machine would override verify
+    http.verify = server["ca"]
+    callback = "http://localhost:1717/OauthRedirect"
+    approved = http.get(
+        f"{server['url']}/services/oauth2/authorize",
+        params={"response_type": "code", "client_id": "PlatformCLI", "redirect_uri": callback},
+        cookies={"sid": server["session"]}, allow_redirects=False, timeout=30,
+    )  # fmt: skip
+    code = parse_qs(urlsplit(approved.headers["Location"]).query)["code"][0]
+    token = http.post(
+        f"{server['url']}/services/oauth2/token",
+        data={"grant_type": "authorization_code", "code": code, "client_id": "PlatformCLI",
+              "redirect_uri": callback}, timeout=30,
+    ).json()  # fmt: skip
+    return str(token["refresh_token"])
+
+
+def test_salesforce_cli_logs_in_with_an_sfdx_auth_url(
+    node_modules: Path, sf_server: dict[str, str], tmp_path: Path
+) -> None:
+    """``sf org login sfdx-url``: the CLI turns a refresh token into a session (refresh grant)."""
+    host = sf_server["url"].removeprefix("https://")
+    (tmp_path / "auth.txt").write_text(f"force://PlatformCLI::{_refresh_token(sf_server)}@{host}\n")
+    login = _sf(node_modules, sf_server, "org", "login", "sfdx-url", "--sfdx-url-file",
+                str(tmp_path / "auth.txt"), "--alias", "by-refresh")["result"]  # fmt: skip
+    assert login["username"] == sf_server["username"] and login["clientId"] == "PlatformCLI"  # type: ignore[index]
+    count = _sf(node_modules, sf_server, "data", "query", "-o", "by-refresh", "-q",
+                "SELECT COUNT() FROM Organization")["result"]  # fmt: skip
+    assert count["totalSize"] == 1  # type: ignore[index]
+
+
 def _sf(node_modules: Path, server: dict[str, str], *args: str) -> dict[str, object]:
     env = _node_env(node_modules, server["ca"], server["home"])
     env["SF_ACCESS_TOKEN"] = server["session"]
@@ -224,6 +297,26 @@ def test_salesforce_cli_workflow(node_modules: Path, sf_server: dict[str, str]) 
     deleted = _sf(node_modules, sf_server, "data", "delete", "bulk", "-o", "sim", "-s", "Contact",
                   "-f", str(home / "del.csv"), "--wait", "5")["result"]  # fmt: skip
     assert deleted["jobInfo"]["numberRecordsProcessed"] == 2  # type: ignore[index]
+
+
+def test_salesforce_cli_query_follows_several_batches(
+    node_modules: Path, sf_server: dict[str, str], tmp_path: Path
+) -> None:
+    """``sf data query`` over 2,100 rows: more than one 2,000-record batch."""
+    _sf(node_modules, sf_server, "org", "login", "access-token", "--instance-url",
+        sf_server["url"], "--no-prompt", "--alias", "many")  # fmt: skip
+    home = tmp_path
+    (home / "many.csv").write_text(
+        "LastName\n" + "".join(f"ZzNpmMany{i:04d}\n" for i in range(2100))
+    )
+    _sf(node_modules, sf_server, "data", "import", "bulk", "-o", "many", "-s", "Contact",
+        "-f", str(home / "many.csv"), "--wait", "5")  # fmt: skip
+    many = _sf(node_modules, sf_server, "data", "query", "-o", "many", "-q",
+               "SELECT Id, LastName FROM Contact WHERE LastName LIKE 'ZzNpmMany%'")["result"]  # fmt: skip
+    # more than one 2,000-record batch: the CLI follows nextRecordsUrl to the end
+    assert many["totalSize"] == 2100 and many["done"] is True  # type: ignore[index]
+    names = {r["LastName"] for r in many["records"]}  # type: ignore[index]
+    assert len(names) == 2100 and "ZzNpmMany2099" in names
 
 
 def test_salesforce_cli_deploys_the_project_metadata(

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from sf_sim.schema import NUMBER_TYPES, FieldDef, ObjectDef
 from sf_sim.soql import ast
-from sf_sim.soql.compiler import limit_sql, order_sql, where_sql
+from sf_sim.soql.clauses import limit_sql, order_sql, where_sql
 from sf_sim.soql.errors import INVALID_FIELD, MALFORMED_QUERY, query_error
 from sf_sim.soql.filters import FilterCompiler
 from sf_sim.soql.operands import TEXT_COMPARE_TYPES, Operand, check_filterable

@@ -12,20 +12,17 @@ that the cursor runs once per fetched page for all the page's parents, with
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from sf_sim.schema import ObjectDef
 from sf_sim.soql import ast
+from sf_sim.soql.aggregate import compile_aggregate
+from sf_sim.soql.clauses import limit_sql, order_sql, where_sql
 from sf_sim.soql.errors import (
-    INVALID_FIELD,
     INVALID_TYPE,
     MALFORMED_QUERY,
     NUMBER_OUTSIDE_VALID_RANGE,
     query_error,
 )
-from sf_sim.soql.filters import FilterCompiler
-from sf_sim.soql.operands import TEXT_COMPARE_TYPES, Operand, check_filterable, field_operand
+from sf_sim.soql.operands import field_operand
 from sf_sim.soql.plan import (
     ChildPlan,
     ChildSlot,
@@ -54,8 +51,6 @@ def compile_query(ctx: Context, query: ast.Query) -> CompiledQuery:
     ctx.security_enforced = query.security_enforced
     check_limits(ctx, query)
     if query.is_count_only or query.is_aggregate:
-        from sf_sim.soql.aggregate import compile_aggregate
-
         return compile_aggregate(ctx, query, obj)
     return _RecordCompiler(ctx, obj).compile(query)
 
@@ -78,57 +73,6 @@ def check_limits(ctx: Context, query: ast.Query) -> None:
             f"Maximum SOQL offset allowed is {MAX_OFFSET}",
             len(str(query.offset)),
         )
-
-
-def where_sql(
-    ctx: Context, scope: Scope, query: ast.Query, *, allow_semi_join: bool = True
-) -> tuple[list[str], list[Any]]:
-    """The WHERE terms (recycle-bin filter first) and parameters of ``query``."""
-    terms: list[str] = []
-    params: list[Any] = []
-    deleted = None if ctx.include_deleted else scope.not_deleted()
-    if deleted:
-        terms.append(deleted)
-    if query.where is not None:
-        compiler = FilterCompiler(ctx, scope, field_operand(scope), allow_semi_join=allow_semi_join)
-        sql, params = compiler.compile(query.where)
-        terms.append(sql)
-    return terms, params
-
-
-def order_sql(
-    ctx: Context,
-    items: tuple[ast.OrderItem, ...],
-    operand: Callable[[ast.Path | ast.Aggregate], Operand],
-) -> str:
-    """``ORDER BY`` terms: case-insensitive text, nulls first ascending, last descending."""
-    terms = []
-    for item in items:
-        resolved = operand(item.key)
-        if resolved.type == "multipicklist":
-            raise query_error(
-                INVALID_FIELD,
-                ctx.soql,
-                resolved.pos,
-                f"field '{resolved.name}' can not be sorted in a query call",
-                len(resolved.name),
-            )
-        check_filterable(ctx, resolved, "sorted")
-        collate = " COLLATE NOCASE" if resolved.type in TEXT_COMPARE_TYPES else ""
-        direction = " DESC" if item.descending else " ASC"
-        nulls_last = item.descending if item.nulls_last is None else item.nulls_last
-        terms.append(
-            f"{resolved.sql}{collate}{direction} NULLS {'LAST' if nulls_last else 'FIRST'}"
-        )
-    return ", ".join(terms)
-
-
-def limit_sql(query: ast.Query) -> str:
-    """``LIMIT n OFFSET m`` (values are validated integers from the grammar)."""
-    if query.limit is None and query.offset is None:
-        return ""
-    limit = -1 if query.limit is None else int(query.limit)
-    return f" LIMIT {limit} OFFSET {int(query.offset or 0)}"
 
 
 class _RecordCompiler:

@@ -76,3 +76,45 @@ def test_refresh_token_rotates(account: Account) -> None:
         third = raw.post(url, data={"grant_type": "refresh_token",
                                     "refresh_token": second["refresh_token"]}).json()  # fmt: skip
         assert "access_token" in third
+
+
+def _tokens(account: Account) -> tuple[str, dict[str, object]]:
+    app_id, secret = account.register_oauth_app()
+    code = account.authorize_oauth("https://app.example/cb")
+    first = account.oauth_token({"grant_type": "authorization_code", "client_id": app_id,
+                                 "client_secret": secret, "redirect_uri": "https://app.example/cb",
+                                 "code": code})  # fmt: skip
+    return code, first
+
+
+def test_account_file_keeps_only_digests_of_oauth_tokens_and_codes(tmp_path: Path) -> None:
+    account = Account(tmp_path / "account.db", seed=2)
+    code, token = _tokens(account)
+    with httpx.Client(base_url=account.base_url, transport=account.transport(),
+                      headers={"Authorization": f"Bearer {token['access_token']}"}) as http:  # fmt: skip
+        assert http.get("/clients.json").status_code == 200
+    account.close()
+    data = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    for raw in (code, str(token["access_token"]), str(token["refresh_token"])):
+        assert raw.encode() not in data
+    reopened = Account(tmp_path / "account.db")
+    with httpx.Client(base_url=reopened.base_url, transport=reopened.transport(),
+                      headers={"Authorization": f"Bearer {token['access_token']}"}) as http:  # fmt: skip
+        assert http.get("/clients.json").status_code == 200  # the digest still recognises it
+    reopened.revoke_oauth_token(str(token["access_token"]))
+    with httpx.Client(base_url=reopened.base_url, transport=reopened.transport(),
+                      headers={"Authorization": f"Bearer {token['access_token']}"}) as http:  # fmt: skip
+        assert http.get("/clients.json").json()["Code"] == 122
+    reopened.close()
+
+
+def test_rate_limit_counts_per_token_however_the_header_is_spelled(account: Account) -> None:
+    _, token = _tokens(account)
+    account.set_rate_limit(2, 60)
+    statuses = []
+    for spelling in ("Bearer {}", "bearer {}", "Bearer   {}  "):
+        header = spelling.format(token["access_token"])
+        with httpx.Client(base_url=account.base_url, transport=account.transport(),
+                          headers={"Authorization": header}) as http:  # fmt: skip
+            statuses.append(http.get("/clients.json").status_code)
+    assert statuses == [200, 200, 429]

@@ -164,7 +164,8 @@ def test_oauth_jwt_bearer_flow(org: Org) -> None:
             },
             "invalid_grant",
         ),
-        ({"grant_type": "authorization_code"}, "unsupported_grant_type"),
+        ({"grant_type": "implicit"}, "unsupported_grant_type"),
+        ({"grant_type": "authorization_code"}, "invalid_client_id"),
         (
             {"grant_type": "client_credentials", "client_id": "ck-1", "client_secret": "cs-1"},
             "invalid_grant",
@@ -176,6 +177,7 @@ def test_oauth_jwt_bearer_flow(org: Org) -> None:
         "bad-secret",
         "bad-password",
         "unsupported-grant",
+        "code-without-client",
         "client-credentials-on-login-host",
         "empty",
     ],

@@ -109,13 +109,16 @@ def test_bulk1_job_lifecycle_and_integer_concurrency_mode(sf_org: Org) -> None:
     ).json()
     assert job["state"] == "Open" and job["concurrencyMode"] == "Serial"
     too_many = [{"LastName": "x"}] * 10_001
-    batch = session.post(
+    queued = session.post(
         f"{base}/job/{job['id']}/batch", data=json.dumps(too_many), headers=headers
     ).json()
+    assert queued["state"] == "Queued"  # as the platform's reply says; processed by the first poll
+    batch = session.get(f"{base}/job/{job['id']}/batch/{queued['id']}", headers=headers).json()
     assert batch["state"] == "Failed" and "10000" in batch["stateMessage"]
     garbage = session.post(
         f"{base}/job/{job['id']}/batch", data="{not json", headers=headers
     ).json()
+    garbage = session.get(f"{base}/job/{job['id']}/batch/{garbage['id']}", headers=headers).json()
     assert garbage["state"] == "Failed"
     closed = session.post(
         f"{base}/job/{job['id']}", data=json.dumps({"state": "Closed"}), headers=headers

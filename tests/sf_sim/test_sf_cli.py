@@ -85,6 +85,23 @@ def test_serve_credentials_are_new_at_every_start(
     org.close()
 
 
+def test_served_org_file_keeps_no_raw_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(LoopbackServer, "serve_forever", lambda self: self._server.server_close())
+    db = tmp_path / "org.sqlite"
+    result = CliRunner().invoke(main, ["serve", "--port", "0", "--http", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    printed = dict(line.split(":", 1) for line in result.output.splitlines() if ":" in line)
+    secrets = [printed[k].strip() for k in ("password", "security token", "session id")]
+    data = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert all(secret.encode() not in data for secret in secrets)
+    org = Org(db)  # the hashes are there: the printed credentials still log in
+    assert org.sessions.check_password(org.admin_username, secrets[0] + secrets[1])
+    assert org.sessions.authenticate(secrets[2]) == org.running_user_id
+    org.close()
+
+
 def test_serve_keeps_fixed_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(LoopbackServer, "serve_forever", lambda self: self._server.server_close())
     result = CliRunner().invoke(

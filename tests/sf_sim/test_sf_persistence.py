@@ -2,8 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from simple_salesforce.api import Salesforce
+
 from cmsf_core.clock import VirtualClock
 from sf_sim import Org
+from sf_sim.exceptions import SfSimError
 
 
 def test_reopened_org_keeps_identity_records_limits_and_schema(
@@ -29,11 +33,44 @@ def test_reopened_org_keeps_identity_records_limits_and_schema(
 def test_reopened_org_accepts_the_same_credentials(tmp_path: Path) -> None:
     path = tmp_path / "org.sqlite"
     first = Org(path)
-    credentials = first.admin_credentials()
+    username, password, token = first.admin_credentials()
     first.close()
     second = Org(path)
-    assert second.admin_credentials() == credentials
+    sf = Salesforce(
+        username=username, password=password, security_token=token, session=second.session()
+    )
+    assert sf.query("SELECT COUNT() FROM Organization")["totalSize"] == 1
     assert second.client().query("SELECT COUNT() FROM Organization")["totalSize"] == 1
+
+
+def test_org_file_keeps_only_hashes_of_credentials(tmp_path: Path) -> None:
+    path = tmp_path / "org.sqlite"
+    first = Org(path)
+    _, password, token = first.admin_credentials()
+    with first.store.lock:
+        session_id = first.sessions.open(first.running_user_id)
+    first.close()
+    data = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    for secret in (password, token, session_id, session_id.split("!", 1)[1]):
+        assert secret.encode() not in data
+    second = Org(path)
+    with pytest.raises(SfSimError, match="not kept in the org file"):
+        second.admin_credentials()
+    assert second.sessions.authenticate(session_id) == second.running_user_id
+
+
+def test_a_file_with_raw_credentials_loses_them_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "org.sqlite"
+    first = Org(path)
+    _, password, token = first.admin_credentials()
+    first.store.set_meta("admin_credentials", [password, token])  # as older versions kept them
+    first.close()
+    second = Org(path)
+    assert second.admin_credentials()[1:] == (password, token)
+    assert second.store.meta("admin_credentials") is None
+    second.close()
+    third = Org(path)
+    assert third.admin_secret is None
 
 
 def test_unopenable_path_is_a_clear_error(tmp_path: Path) -> None:
