@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Converted", "SubscriberPlan", "plan_subscribers"]
 
+MAX_NAME = 255
+"""Longest subscriber name sent (longer is left out and named, never cut)."""
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _FIRST = ("firstname", "first_name")
 _LAST = ("lastname", "last_name")
@@ -85,7 +87,14 @@ class SubscriberPlan:
         problems: list[str] = []
         if self.name:
             parts = [str(values.get(c) or "").strip() for c in self.name]
-            body["Name"] = " ".join(p for p in parts if p)[:200]
+            name = " ".join(p for p in parts if p)
+            if len(name) > MAX_NAME:
+                problems.append(
+                    f"{'+'.join(self.name)} -> Name: {len(name)} characters; Campaign Monitor "
+                    f"takes {MAX_NAME}"
+                )
+            else:
+                body["Name"] = name
         try:
             if self.mobile is not None:
                 body["MobileNumber"] = e164(values.get(self.mobile), self.sms_country)

@@ -27,7 +27,16 @@ from cmsf_core.errors import NotFoundError, PlatformError
 from cmsf_core.imports.spec import ImportConfigError, ImportSpec
 from cmsf_core.salesforce import SalesforceGateway
 
-__all__ = ["LIST_VIEW_OBJECTS", "Column", "ImportSourceError", "Row", "Source", "open_source"]
+__all__ = [
+    "LIST_VIEW_OBJECTS",
+    "Column",
+    "ImportSourceError",
+    "Row",
+    "Source",
+    "flatten",
+    "open_source",
+    "select_list",
+]
 
 LIST_VIEW_OBJECTS = ("Contact", "Lead")
 """Objects whose list views an import reads."""
@@ -207,7 +216,7 @@ def _soql(gateway: SalesforceGateway, soql: str, kind: str, sobject: str | None)
     pages = gateway.query_pages(soql)
     first_records = next(pages, [])
     first = _rows(first_records, 1)
-    columns = [Column(n, n) for n in _keys(first)]
+    columns = [Column(n, n) for n in _keys(first) or select_list(soql)]
 
     def all_pages() -> Iterator[list[Row]]:
         yield first
@@ -235,6 +244,32 @@ def _keys(rows: list[Row]) -> list[str]:
     for row in rows:
         keys.update(dict.fromkeys(row.values))
     return list(keys)
+
+
+def select_list(soql: str) -> list[str]:
+    """The field paths a query selects (subqueries and functions left out), for a source
+    that returned no rows: its columns are still known."""
+    text = " ".join(soql.split())
+    upper = text.upper()
+    start = upper.find("SELECT ") + len("SELECT ")
+    depth, end = 0, -1
+    for index in range(start, len(text)):
+        char = text[index]
+        depth += (char == "(") - (char == ")")
+        if depth == 0 and upper.startswith(" FROM ", index):
+            end = index
+            break
+    if start < len("SELECT ") or end < 0:
+        return []
+    items, depth, current = [], 0, ""
+    for char in text[start:end] + ",":
+        depth += (char == "(") - (char == ")")
+        if char == "," and depth == 0:
+            items.append(current.strip())
+            current = ""
+        else:
+            current += char
+    return [i for i in items if i and "(" not in i and " " not in i]
 
 
 def flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

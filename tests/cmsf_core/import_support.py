@@ -9,8 +9,12 @@ Campaign Monitor's API.
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cmsf_core.campaign_monitor import CampaignMonitorClient
@@ -19,7 +23,8 @@ from cmsf_core.engine import Engine
 from cmsf_core.imports.session import ImportReport
 from cmsf_core.jobs.imports import ImportSelection
 from cmsf_core.runtime import RunReport
-from scenarios.world import World, WorldSpec, build_world, engine_for
+from cmsf_core.state import Journal
+from scenarios.world import World, WorldSpec, build_world, engine_for, open_world
 
 SPEC = WorldSpec(
     seed=11, clients=1, lists_per_client=1, subscribers_per_list=12, campaigns_per_client=0,
@@ -34,6 +39,14 @@ class Imports:
     world: World
     engine: Engine
     clock: VirtualClock
+    folder: Path | None = None
+
+    def close(self) -> None:
+        """Close the simulators and the journal, and remove their files."""
+        self.engine.journal.close()
+        self.world.close()
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     @property
     def org(self) -> Any:
@@ -167,14 +180,42 @@ class Imports:
         return self.account.api_call_count("/import.json", "POST")
 
 
+_TEMPLATES: dict[WorldSpec, tuple[Path, str, dict[str, Any]]] = {}
+"""Worlds built, connected and synced once per spec (per test process), kept as files."""
+
+
+def _template(spec: WorldSpec) -> tuple[Path, str, dict[str, Any]]:
+    """The files of a connected world synced once, its clock and summary (made once)."""
+    if spec not in _TEMPLATES:
+        folder = Path(tempfile.mkdtemp(prefix="cmsf-imports-"))
+        atexit.register(shutil.rmtree, folder, True)
+        clock = VirtualClock()
+        world = build_world(
+            spec, clock=clock, org_path=folder / "org.db", account_path=folder / "account.db"
+        )
+        journal = Journal(folder / "journal.db")
+        engine = engine_for(world, journal)
+        engine.connect()
+        clock.advance(hours=1)
+        report = engine.sync()
+        assert report.status == "completed", report.reason
+        summary = dict(world.summary)
+        journal.close()
+        world.close()
+        _TEMPLATES[spec] = (folder, clock.now().isoformat(), summary)
+    return _TEMPLATES[spec]
+
+
 def make_imports(settings: dict[str, Any] | None = None, spec: WorldSpec = SPEC) -> Imports:
-    """A connected world synced once."""
-    clock = VirtualClock()
-    world = build_world(spec, clock=clock)
-    engine = engine_for(world)
-    engine.connect()
+    """A connected world synced once (a copy of a template made once per spec)."""
+    source, now, summary = _template(spec)
+    folder = Path(tempfile.mkdtemp(prefix="cmsf-import-test-"))
+    for name in ("org.db", "account.db", "journal.db"):
+        shutil.copy(source / name, folder / name)
+    clock = VirtualClock(now)
+    world = open_world(folder / "org.db", folder / "account.db", clock=clock)
+    world.summary.update(summary)
+    engine = engine_for(world, Journal(folder / "journal.db"))
     if settings:
         engine.change_settings(settings)
-    imports = Imports(world, engine, clock)
-    imports.sync()
-    return imports
+    return Imports(world, engine, clock, folder)

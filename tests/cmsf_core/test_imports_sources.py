@@ -20,7 +20,7 @@ from tests.cmsf_core.import_support import Imports, make_imports
 def imports() -> Iterator[Imports]:
     made = make_imports({"sms_enabled": True, "sms_country": "US"})
     yield made
-    made.world.close()
+    made.close()
 
 
 def _people(imports: Imports) -> None:
