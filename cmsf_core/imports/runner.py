@@ -399,6 +399,7 @@ class ImportRunner:
         seen: set[str] = set()
         outcome = ImportOutcome("Completed")
         counts = outcome.counts
+        counts.update({"rows read": 0, "would import": 0, "failed": 0, "duplicates": 0})
         for page in source.pages:
             for row in page:
                 counts["rows read"] += 1
