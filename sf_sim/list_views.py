@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sf_sim.exceptions import SalesforceApiError
+from sf_sim.paths import field_at, value_at
 from sf_sim.records import normalise_id
 
 if TYPE_CHECKING:
@@ -179,26 +180,7 @@ class ListViews:
     # ------------------------------------------------------------------ SOQL
 
     def _field(self, obj: ObjectDef, path: str) -> FieldDef:
-        current = obj
-        parts = path.split(".")
-        for part in parts[:-1]:
-            relation = next(
-                (
-                    f
-                    for f in current.iter_fields()
-                    if (f.relationship_name or "").lower() == part.lower()
-                ),
-                None,
-            )
-            parent = (
-                self.org.schema.object(relation.reference_to[0])
-                if relation is not None and relation.reference_to
-                else None
-            )
-            if parent is None:
-                raise SalesforceApiError("INVALID_FIELD", f"No such column '{path}'", 400)
-            current = parent
-        item = current.field(parts[-1])
+        item = field_at(self.org.schema, obj, path)
         if item is None:
             raise SalesforceApiError("INVALID_FIELD", f"No such column '{path}'", 400)
         return item
@@ -374,7 +356,7 @@ class ListViews:
         records = self.org.queries.all_records(soql)
         paths = list(dict.fromkeys([*view.columns, *HIDDEN]))
         rows = [
-            {"columns": [{"fieldNameOrPath": p, "value": _text(_value(r, p))} for p in paths]}
+            {"columns": [{"fieldNameOrPath": p, "value": _text(value_at(r, p))} for p in paths]}
             for r in records
         ]
         counter = self.org.queries.run(f"SELECT COUNT() {self._body(view)}")
@@ -412,15 +394,6 @@ def _literal(item: FieldDef, value: Any) -> str:
 
 def _shown(value: Any) -> str:
     return "true" if value is True else "false" if value is False else str(value)
-
-
-def _value(record: dict[str, Any], path: str) -> Any:
-    current: Any = record
-    for part in path.split("."):
-        if not isinstance(current, dict):
-            return None
-        current = next((v for k, v in current.items() if k.lower() == part.lower()), None)
-    return current
 
 
 def _text(value: Any) -> str | None:

@@ -32,6 +32,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sf_sim.exceptions import QueryError, SalesforceApiError
+from sf_sim.paths import field_at, value_at
 from sf_sim.records import normalise_id
 
 if TYPE_CHECKING:
@@ -268,7 +269,8 @@ class Reports:
         standard = REPORT_TYPES[report_type][2].get(name.upper())
         if standard is not None:
             path, label, id_path = standard
-            standard_field = self._path_field(obj, path)
+            standard_field = field_at(self.org.schema, obj, path)
+            assert standard_field is not None, path
             return ReportColumn(name.upper(), path, label, _data_type(standard_field), id_path)
         prefix, _, field_name = name.partition(".")
         item = obj.field(field_name) if prefix.lower() == obj.name.lower() else None
@@ -277,21 +279,6 @@ class Reports:
                 "BAD_REQUEST", f"The column {name} is not valid for this report type.", 400
             )
         return ReportColumn(f"{obj.name}.{item.name}", item.name, item.label, _data_type(item))
-
-    def _path_field(self, obj: ObjectDef, path: str) -> FieldDef:
-        current = obj
-        parts = path.split(".")
-        for part in parts[:-1]:
-            relation = next(
-                (f for f in current.iter_fields() if (f.relationship_name or "") == part), None
-            )
-            assert relation is not None and relation.reference_to, path
-            parent = self.org.schema.object(relation.reference_to[0])
-            assert parent is not None
-            current = parent
-        item = current.field(parts[-1])
-        assert item is not None, path
-        return item
 
     # ------------------------------------------------------------------ SOQL
 
@@ -566,9 +553,9 @@ def _logic(logic: str | None, terms: list[str]) -> str:
 
 
 def _cell(column: ReportColumn, record: dict[str, Any]) -> dict[str, Any]:
-    value = _value(record, column.path)
+    value = value_at(record, column.path)
     if column.id_path is not None:
-        ident = _value(record, column.id_path)
+        ident = value_at(record, column.id_path)
         return {"label": "-" if value is None else str(value), "value": ident}
     if value is None:
         return {"label": "-", "value": None}
@@ -580,15 +567,6 @@ def _cell(column: ReportColumn, record: dict[str, Any]) -> dict[str, Any]:
     if column.data_type == "currency":
         return {"label": f"${float(value):,.2f}", "value": {"amount": value, "currency": None}}
     return {"label": str(value), "value": value}
-
-
-def _value(record: dict[str, Any], path: str) -> Any:
-    current: Any = record
-    for part in path.split("."):
-        if not isinstance(current, dict):
-            return None
-        current = current.get(part)
-    return current
 
 
 def _now(org: Org) -> str:

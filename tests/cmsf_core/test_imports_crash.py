@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace as with_changes
-from typing import Any
 
 import pytest
 
-from cmsf_core.campaign_monitor import CampaignMonitorClient
 from cmsf_core.engine import Engine
 from cmsf_core.jobs.imports import ImportSelection
 from tests.cmsf_core.import_support import SPEC, Imports, make_imports
-from tests.cmsf_core.test_push_crash import Crash, Killer, Recorder
+from tests.cmsf_core.test_push_crash import Crash, Killer, Recorder, make_engine
 
 ROWS = 35
 
@@ -35,24 +33,8 @@ def _setup() -> tuple[Imports, str]:
 
 
 def _engine(imports: Imports, killer: Killer, recorder: Recorder) -> Engine:
-    world = imports.world
-
-    def campaign_monitor() -> CampaignMonitorClient:
-        return CampaignMonitorClient(
-            api_key=world.account.api_key, transport=recorder, clock=world.clock, on_request=killer
-        )
-
-    def wire(gateway: Any) -> None:
-        gateway.on_request = killer
-
-    return Engine(
-        salesforce=world.org.client,
-        campaign_monitor=campaign_monitor,
-        journal=imports.engine.journal,
-        clock=world.clock,
-        on_gateway=wire,
-        as_user=imports.engine.as_user,
-    )
+    """The push crash test's engine (the sync user owns the import: no other login)."""
+    return make_engine(imports.world, imports.engine.journal, killer, recorder)
 
 
 def _imported(sink: list[tuple[str, str, str, bytes]]) -> list[str]:
