@@ -38,7 +38,12 @@ from typing import TYPE_CHECKING, Any
 
 from simple_salesforce.api import Salesforce
 
-from cmsf_core.errors import NotFoundError, PlatformError, SkippableRecordError
+from cmsf_core.errors import (
+    AuthenticationError,
+    NotFoundError,
+    PlatformError,
+    SkippableRecordError,
+)
 from cmsf_core.imports.convert import Converted, SubscriberPlan, plan_subscribers
 from cmsf_core.imports.ledger import ImportLedger, RunState
 from cmsf_core.imports.sources import Source, open_source
@@ -179,7 +184,15 @@ class ImportRunner:
             )
         reader = self._owner_gateway(spec)
         sf_before = reader.calls
-        source = open_source(reader, spec)
+        try:
+            source = open_source(reader, spec)
+        except AuthenticationError as exc:
+            if reader is ctx.sf:
+                raise
+            raise ImportConfigError(
+                f"import '{spec.name}': cmsf could not log in as its owner (JWT bearer): "
+                f"{exc}; pre-authorize the owner for the connected app"
+            ) from None
         fields = ListFields.from_rows(ctx.cm.custom_fields(lst.cm_id))
         plan = plan_subscribers(spec, source.columns, fields, ctx.settings, lst.sf_id)
         if plan.ignored and not dry_run:

@@ -9,6 +9,7 @@ log in as (no JWT bearer flow), fails that import alone with the reason on its r
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -105,3 +106,26 @@ def test_without_a_way_to_log_in_as_the_owner_the_import_fails_with_the_fix(
     assert report.status == "completed_with_errors"
     assert "CMSF_SF_PRIVATE_KEY_FILE" in error and "east@acme.example.com" in error
     assert imports.import_requests() == 0
+
+
+def test_an_owner_the_connected_app_refuses_fails_that_import_alone(
+    imports: Imports, reps: dict[str, str]
+) -> None:
+    from simple_salesforce.exceptions import SalesforceAuthenticationFailed
+
+    def refused(username: str) -> Any:
+        def login() -> Any:
+            raise SalesforceAuthenticationFailed(
+                "invalid_grant", "user hasn't approved this consumer"
+            )
+
+        return login
+
+    source = imports.list_view("p")
+    theirs = imports.create("ListView", source, owner=reps["east"], name="Theirs")
+    mine = imports.create("ListView", source, name="Mine")
+    imports.engine = engine_for(imports.world, imports.engine.journal, as_user=refused)
+    report = imports.run(theirs, mine)
+    assert report.status == "completed_with_errors"
+    assert "could not log in as its owner" in imports.record(theirs)["Last_Error__c"]
+    assert imports.record(mine)["Last_Status__c"] == "Completed"
