@@ -523,13 +523,19 @@ class CampaignMonitorClient:
         *,
         resubscribe: bool = False,
         queue_autoresponders: bool = False,
+        restart_autoresponders: bool | None = None,
     ) -> dict[str, Any]:
-        """Import up to 1,000 subscribers; returns the import result (failures per row)."""
+        """Import up to 1,000 subscribers; returns the import result (failures per row).
+
+        ``restart_autoresponders`` (default: as ``queue_autoresponders``) restarts them for
+        subscribers the import reactivates.
+        """
+        restart = queue_autoresponders if restart_autoresponders is None else restart_autoresponders
         body = {
             "Subscribers": [dict(s) for s in subscribers],
             "Resubscribe": resubscribe,
             "QueueSubscriptionBasedAutoResponders": queue_autoresponders,
-            "RestartSubscriptionBasedAutoresponders": queue_autoresponders,
+            "RestartSubscriptionBasedAutoresponders": restart,
         }
         return dict(
             self._request("POST", f"subscribers/{_seg(list_id)}/import.json", body=body) or {}

@@ -18,6 +18,10 @@ from cmsf_core import operations
 from cmsf_core.campaign_monitor import CampaignMonitorClient
 from cmsf_core.clock import Clock, parse_instant
 from cmsf_core.errors import CmsfError
+from cmsf_core.imports.records import ImportView, create_import, list_imports
+from cmsf_core.imports.session import ImportReport, run_imports
+from cmsf_core.imports.spec import due_record
+from cmsf_core.jobs.imports import ImportSelection
 from cmsf_core.retry import RetryPolicy
 from cmsf_core.runtime import LocalRuntime, RunReport
 from cmsf_core.salesforce import SalesforceGateway
@@ -124,6 +128,7 @@ class Engine:
                 journal=self.journal,
                 clock=self.clock,
                 progress=self.progress,
+                login_as=self.as_user,
             )
             report = runtime.run(full=full)
         finally:
@@ -154,6 +159,44 @@ class Engine:
         if self.clock.now() >= when:
             return True, f"due since {when.isoformat()}"
         return False, f"next sync at {when.isoformat()} ({settings.frequency})"
+
+    def run_imports(self, selection: ImportSelection) -> ImportReport:
+        """Run chosen imports (or the due ones) alone, as their owners (``cmsf import run``).
+
+        Raises:
+            ConfigError: If the integration is not connected or another run holds the journal.
+        """
+        cm = self.campaign_monitor()
+        try:
+            return run_imports(
+                gateway=self.sync_gateway(),
+                cm=cm,
+                journal=self.journal,
+                clock=self.clock,
+                selection=selection,
+                login_as=self.as_user,
+                progress=self.progress,
+            )
+        finally:
+            cm.close()
+
+    def imports(self) -> list[ImportView]:
+        """Every import with its last outcome and next scheduled run."""
+        return list_imports(self.gateway(), self.clock.now(), self.journal)
+
+    def imports_due(self) -> list[str]:
+        """Names of the imports a run would start now (due, or interrupted)."""
+        now = self.clock.now()
+        return [
+            view.name
+            for view in self.imports()
+            if view.in_progress is not None
+            or due_record({"Schedule__c": view.schedule, "Last_Run__c": view.last_run}, now)
+        ]
+
+    def create_import(self, **fields: Any) -> str:
+        """Create an import (see :func:`cmsf_core.imports.records.create_import`)."""
+        return create_import(self.gateway(), **fields)
 
     def settings(self) -> Settings:
         """The settings stored in the org."""

@@ -47,6 +47,7 @@ from cmsf_core.errors import (
     RetriableError,
     SafetyError,
 )
+from cmsf_core.imports.runner import LOGIN_AS_KEY
 from cmsf_core.jobs import JOBS, Job
 from cmsf_core.jobs.context import Directory, JobContext, RunStats
 from cmsf_core.matching import PersonMatcher
@@ -58,7 +59,7 @@ from cmsf_core.settings_store import SettingsStore
 from cmsf_core.shadow import Shadow
 from cmsf_core.state import Journal, Run
 
-__all__ = ["LocalRuntime", "RunReport"]
+__all__ = ["STOPPING_ERRORS", "LocalRuntime", "RunReport", "stop"]
 
 EVENTS = logging.getLogger("cmsf.events")
 """Structured run events (see :mod:`cmsf_core.runlog`)."""
@@ -101,6 +102,37 @@ class RunReport:
     read_floor: int = 0
 
 
+STOPPING_ERRORS = (BudgetExhaustedError, SafetyError, RetriableError, FatalError)
+"""Errors that end a run early (the next run resumes): budget, safety, outages, auth."""
+
+
+def stop(log: MaintenanceLog, error: CmsfError) -> tuple[str, str]:
+    """Say in a message why a run ended early; return its ``(status, reason)``.
+
+    A spent API budget, a sandbox refused by the safety check or a rate limit *stop* the
+    run (``stopped``: nothing is wrong, the next run continues); an outage that outlasted
+    the retries, refused credentials or a missing object *fail* it.
+    """
+    reason = str(error)
+    if isinstance(error, BudgetExhaustedError):
+        log.raise_message("Warning", "runtime", error.support_code or "CMSF-API-RUN", reason)
+        return "stopped", reason
+    if isinstance(error, SafetyError):
+        log.raise_message("Error", "runtime", error.support_code or "CMSF-SANDBOX", reason)
+        return "stopped", reason
+    if isinstance(error, RateLimitedError):
+        log.raise_message("Warning", "runtime", "CMSF-CM-RATE", reason)
+        return "stopped", reason
+    cm = error.platform == "campaign_monitor"
+    if isinstance(error, RetriableError):
+        log.raise_message("Error", "runtime", "CMSF-CM-DOWN" if cm else "CMSF-SF-ERROR", reason)
+    elif isinstance(error, AuthenticationError):
+        log.raise_message("Error", "runtime", "CMSF-CM-AUTH" if cm else "CMSF-SF-AUTH", reason)
+    else:
+        log.raise_message("Error", "runtime", error.support_code or "CMSF-SF-ERROR", reason)
+    return "failed", reason
+
+
 class LocalRuntime:
     """Runs the primary sync in this process.
 
@@ -110,6 +142,8 @@ class LocalRuntime:
         journal: The runner's journal.
         clock: The injected clock.
         progress: Told ``(job, scopes done, total or None)``.
+        login_as: Given a username, a login as that user (JWT bearer on a real org): how
+            imports read their sources as their owners.
     """
 
     def __init__(
@@ -120,8 +154,10 @@ class LocalRuntime:
         journal: Journal,
         clock: Clock,
         progress: Callable[[str, int, int | None], None] | None = None,
+        login_as: Callable[[str], Callable[[], Any]] | None = None,
     ) -> None:
         self.gateway = gateway
+        self.login_as = login_as
         self.cm = cm
         self.journal = journal
         self.clock = clock
@@ -217,6 +253,8 @@ class LocalRuntime:
             matcher=PersonMatcher(self.gateway, self.journal, key=settings.connection_key),
             progress=self.progress,
         )
+        if self.login_as is not None:
+            ctx.extras[LOGIN_AS_KEY] = self.login_as
         status, reason = "completed", None
         try:
             if rebound is not None:
@@ -235,28 +273,8 @@ class LocalRuntime:
             if failed_jobs:
                 status = "completed_with_errors"
                 reason = f"failed jobs: {', '.join(failed_jobs)}"
-        except BudgetExhaustedError as error:
-            status, reason = "stopped", str(error)
-            log.raise_message(
-                "Warning", "runtime", error.support_code or "CMSF-API-RUN", str(error)
-            )
-        except SafetyError as error:
-            status, reason = "stopped", str(error)
-            log.raise_message("Error", "runtime", error.support_code or "CMSF-SANDBOX", str(error))
-        except RateLimitedError as error:
-            status, reason = "stopped", str(error)
-            log.raise_message("Warning", "runtime", "CMSF-CM-RATE", str(error))
-        except RetriableError as error:
-            status, reason = "failed", str(error)
-            code = "CMSF-CM-DOWN" if error.platform == "campaign_monitor" else "CMSF-SF-ERROR"
-            log.raise_message("Error", "runtime", code, str(error))
-        except AuthenticationError as error:
-            status, reason = "failed", str(error)
-            code = "CMSF-CM-AUTH" if error.platform == "campaign_monitor" else "CMSF-SF-AUTH"
-            log.raise_message("Error", "runtime", code, str(error))
-        except FatalError as error:
-            status, reason = "failed", str(error)
-            log.raise_message("Error", "runtime", error.support_code or "CMSF-SF-ERROR", str(error))
+        except STOPPING_ERRORS as error:
+            status, reason = stop(log, error)
         self._report_pending(log)
         # A full sync that stopped or failed has cleared (some of) what it re-imports: it
         # stays a full sync, resumed by the next invocation until it completes.

@@ -269,6 +269,22 @@ class SalesforceGateway:
         self.relogins = 0
         self._unbudgeted = 0
         self._describes: dict[str, dict[str, Any]] = {}
+        self._parent: SalesforceGateway | None = None
+
+    def for_login(self, connect: Callable[[], Salesforce]) -> SalesforceGateway:
+        """A gateway logged in another way (as another user) that shares this one's API
+        budget, retry policy and clock, and whose calls count as this gateway's too (so a
+        run's totals include what was read as an import's owner)."""
+        child = SalesforceGateway(
+            connect,
+            clock=self.clock,
+            retry=self.retry,
+            budget=self.budget,
+            bulk_threshold=self.bulk_threshold,
+            on_request=self.on_request,
+        )
+        child._parent = self
+        return child
 
     def __repr__(self) -> str:
         return f"SalesforceGateway(calls={self.calls})"
@@ -291,6 +307,8 @@ class SalesforceGateway:
 
     def _on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self.calls += 1
+        if self._parent is not None:
+            self._parent.calls += 1
         self.budget.count()
         usage = parse_limit_info(response.headers.get("Sforce-Limit-Info"))
         if usage is not None:
@@ -371,6 +389,23 @@ class SalesforceGateway:
 
     def _restful(self, path: str, method: str, **kwargs: Any) -> Any:
         return self._call(lambda sf: sf.restful(path, method=method, **kwargs))
+
+    def rest(
+        self,
+        path: str,
+        *,
+        method: str = "GET",
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> Any:
+        """One REST call under ``/services/data/vXX.X/`` (the Analytics and list view
+        resources); the parsed JSON body, None when empty."""
+        kwargs: dict[str, Any] = {}
+        if params:
+            kwargs["params"] = dict(params)
+        if body is not None:
+            kwargs["json"] = body
+        return self._restful(path, method, **kwargs)
 
     def query_batch(self, queries: Sequence[tuple[str, bool]]) -> list[BatchQuery]:
         """Run several queries in one ``composite/batch`` request per 25 (one API call each).

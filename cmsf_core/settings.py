@@ -83,6 +83,8 @@ DEFAULT_LIMITS: dict[str, int] = {
     "queue_cleanup": 2000,
     "subscription_cleanup": 2000,
     "push": 200,
+    "imports": 1000,
+    "import_removals": 5000,
     "bulk_threshold": 2000,
     "cm_page_size": 1000,
     "campaign_stats_days": 90,
@@ -91,7 +93,10 @@ DEFAULT_LIMITS: dict[str, int] = {
 """Internal governor limits: batch sizes per job and the engine's tuning knobs.
 
 ``push`` is the number of Salesforce records the Salesforce -> Campaign Monitor jobs read
-and process per atomic batch (and per queue-item write).
+and process per atomic batch (and per queue-item write). ``imports`` is the number of
+subscribers per Campaign Monitor import request of the import wizard (1-1,000);
+``import_removals`` how many subscribers "replace subscribers on list" removes per import
+and run (the rest continue next run).
 
 Batch sizes of the subscribers, tracking history and campaign members jobs are far above
 ``bulk_threshold`` on purpose: their records are pooled across scopes
@@ -106,6 +111,8 @@ edits that Campaign Monitor's date filter cannot show.
 """
 
 _LIMIT_RANGES: dict[str, tuple[int, int]] = {
+    "imports": (1, 1000),
+    "import_removals": (1, 1_000_000),
     "bulk_threshold": (200, 10_000_000),
     "cm_page_size": (10, 1000),
     "campaign_stats_days": (1, 3650),

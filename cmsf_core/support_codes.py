@@ -179,6 +179,33 @@ SUPPORT_CODES: dict[str, SupportCode] = {
         "(for example while triggers were disabled). Raise queue_retention_days if they "
         "should wait longer.",
     ),
+    "CMSF-IMPORT-FAILED": SupportCode(
+        "An import could not run",
+        "The detail says why: its source was deleted or its owner cannot see it, Salesforce "
+        "refused its query, its mappings name a column the source lacks or a field the list "
+        "lacks, its owner is deactivated or cmsf cannot log in as them (JWT bearer), or "
+        "Campaign Monitor refused the import. Nothing of it was removed from the list. Fix "
+        "the import record (cmsf import show NAME) and run it again (cmsf import run NAME).",
+    ),
+    "CMSF-IMPORT-ROWS": SupportCode(
+        "Rows an import could not import",
+        "The detail lists the rows (their number in the source and record Id) and why: no "
+        "email address, a value that does not fit its Campaign Monitor field (left out, the "
+        "rest imported), or Campaign Monitor's validation code. The import record's "
+        "Failures__c keeps the same list. Fix the data in Salesforce; the next run imports them.",
+    ),
+    "CMSF-IMPORT-TRUNCATED": SupportCode(
+        "A report has more rows than a report run returns",
+        "Salesforce returns the first 2,000 rows of a synchronous report run. Those were "
+        "imported; the rest were not, and the list was not replaced. Use a list view or a SOQL "
+        "source for the same people, or narrow the report with filters.",
+    ),
+    "CMSF-IMPORT-REMOVING": SupportCode(
+        "Replace subscribers on list continues next run",
+        "The import removes at most import_removals subscribers per run (an internal "
+        "governor limit); the rest are removed by the next runs. For a very large list a "
+        "new list for the import (and deleting the old one) can be quicker.",
+    ),
     "CMSF-TX-RATE": SupportCode(
         "Transactional email rate limit",
         "Campaign Monitor rate-limited transactional requests; they are retried on the next run.",

@@ -21,6 +21,7 @@ from typing import Any
 from cmsf_core.clock import DEFAULT_EPOCH, ClockError, parse_instant
 from scenarios import events_account as _events_account  # noqa: F401 - registers account events
 from scenarios import events_faults as _events_faults  # noqa: F401 - registers fault events
+from scenarios import events_imports as _events_imports  # noqa: F401 - registers the imports'
 from scenarios import events_org as _events_org  # noqa: F401 - registers org people events
 from scenarios import events_push as _events_push  # noqa: F401 - registers the push events
 from scenarios import events_sf as _events_sf  # noqa: F401 - registers the Salesforce events

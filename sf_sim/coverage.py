@@ -22,6 +22,28 @@ COVERAGE: dict[tuple[str, str], str] = {
     ("GET", "sobject_info"): "``GET sobjects/X``: basic information",
     ("POST", "create_record"): "``POST sobjects/X``: 201 ``{id, success, errors}``",
     ("GET", "describe_object"): "``GET sobjects/X/describe``",
+    ("GET", "list_views"): "``GET sobjects/X/listviews``: the object's list views",
+    ("GET", "list_view"): "``GET sobjects/X/listviews/{id}``: one list view",
+    (
+        "GET",
+        "list_view_describe",
+    ): "``GET sobjects/X/listviews/{id}/describe``: columns, scope and the SOQL ``query``",
+    (
+        "GET",
+        "list_view_results",
+    ): "``GET sobjects/X/listviews/{id}/results?limit=&offset=``: records, as the user",
+    ("GET", "report_list"): "``GET analytics/reports``: recently run reports (up to 200)",
+    (
+        "GET",
+        "report_run",
+    ): "``GET``/``POST analytics/reports/{id}?includeDetails=``: a synchronous tabular run "
+    "(first 2,000 rows, ``allData``), filters on demand",
+    (
+        "POST",
+        "report_run",
+    ): "``GET``/``POST analytics/reports/{id}?includeDetails=``: a synchronous tabular run "
+    "(first 2,000 rows, ``allData``), filters on demand",
+    ("GET", "report_describe"): "``GET analytics/reports/{id}/describe``: report metadata",
     ("GET", "get_deleted"): "``GET sobjects/X/deleted?start=&end=``",
     ("GET", "get_updated"): "``GET sobjects/X/updated?start=&end=``",
     ("GET", "get_record"): "``GET sobjects/X/{id}[?fields=]``",

@@ -294,6 +294,11 @@ class Dml:
                         )
                     if current.get("IsDeleted"):
                         raise RecordError("ENTITY_IS_DELETED", "entity is deleted")
+                    if not ctx.system and not self.org.sharing.can_edit(definition, current):
+                        raise RecordError(
+                            "INSUFFICIENT_ACCESS_OR_READONLY",
+                            "insufficient access rights on object id",
+                        )
                     old[position] = current
                     if definition.name == "Lead" and current.get("IsConverted"):
                         raise RecordError(

@@ -120,6 +120,7 @@ def create_identity(org: Org, *, name: str, edition: str) -> None:
                 "UserType": "Standard",
                 "PermissionsApiEnabled": profile != "Minimum Access - Salesforce",
                 "PermissionsModifyAllData": profile == "System Administrator",
+                "PermissionsViewAllData": profile == "System Administrator",
             },
         )
     common = {

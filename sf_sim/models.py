@@ -10,8 +10,10 @@ Parts, each in its own module: :class:`~sf_sim.store.Store` (SQLite),
 (delete, undelete, Get Deleted/Updated), :class:`~sf_sim.control.Control` (test hooks),
 :class:`~sf_sim.sessions.Sessions` (auth), :class:`~sf_sim.limits.ApiLimits`,
 :class:`~sf_sim.query.Queries` (SOQL and locators), :class:`~sf_sim.bulk.BulkJobs`
-(Bulk API 2.0), :class:`~sf_sim.bulk1.Bulk1Jobs` (Bulk API 1.0) and
-:class:`~sf_sim.async_apex.AsyncApex` (batch, queueable and scheduled jobs).
+(Bulk API 2.0), :class:`~sf_sim.bulk1.Bulk1Jobs` (Bulk API 1.0),
+:class:`~sf_sim.async_apex.AsyncApex` (batch, queueable and scheduled jobs),
+:class:`~sf_sim.sharing.Sharing` (record visibility), :class:`~sf_sim.reports.Reports`
+(the Analytics API's reports) and :class:`~sf_sim.list_views.ListViews` (list views).
 
 This is the backend layer: it imports neither the facade nor an activation. The org
 everyone uses, :class:`sf_sim.Org` (:class:`sf_sim.activation.Org`), is this class with
@@ -40,13 +42,16 @@ from sf_sim.exceptions import SalesforceApiError, SfSimError
 from sf_sim.identity import create_identity, refresh_copy
 from sf_sim.ids import IdGenerator
 from sf_sim.limits import ApiLimits
+from sf_sim.list_views import ListViews
 from sf_sim.merge import convert_lead, merge_records
 from sf_sim.metadata import load_metadata
 from sf_sim.query import Queries
 from sf_sim.records import SaveResult, normalise_id
 from sf_sim.recycle import Recycle, run_delete, run_undelete
+from sf_sim.reports import Reports
 from sf_sim.schema import ObjectDef, Schema
 from sf_sim.sessions import Sessions
+from sf_sim.sharing import Sharing
 from sf_sim.standard_objects import standard_schema
 from sf_sim.store import Store, dump_object, load_object, quote
 
@@ -106,6 +111,9 @@ class Org:
         for definition in self.schema:
             self.store.ensure_table(definition)
         self.control = Control(self)
+        self.sharing = Sharing(self)
+        self.reports = Reports(self)
+        self.list_views = ListViews(self)
         self.dml = Dml(self)
         self.recycle = Recycle(self)
         self.sessions = Sessions(self)

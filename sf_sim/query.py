@@ -98,6 +98,8 @@ class Queries:
                 self.org.control.object_visible if self.org.control.object_permissions else None
             ),
             owns_connection=own,
+            record_filter=self.org.sharing.read_filter,
+            running_user=self.org.running_user_id,
         )
         self.org.control.count_apex("soql_rows", cursor.total_size)
         return cursor

@@ -30,6 +30,7 @@ from sf_sim.catalogue import (
 )
 from sf_sim.platform_objects import platform_objects
 from sf_sim.schema import FieldDef, ObjectDef, Schema
+from sf_sim.view_objects import view_objects
 
 __all__ = [
     "CAMPAIGN_STATUSES",
@@ -338,7 +339,7 @@ def crm_objects() -> list[ObjectDef]:
 
 def standard_objects() -> list[ObjectDef]:
     """Fresh definitions of every standard object the simulator knows."""
-    return crm_objects() + platform_objects()
+    return crm_objects() + platform_objects() + view_objects()
 
 
 def standard_schema() -> Schema:

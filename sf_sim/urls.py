@@ -19,6 +19,7 @@ from sf_sim import (
     composite,
     composite_tree,
     handlers,
+    handlers_views,
     identity_api,
     jobs,
     metadata_soap,
@@ -71,6 +72,8 @@ A = r"/services/async/(?P<version>\d{1,3}\.\d)"
 J = r"/job/(?P<id>750[A-Za-z0-9]{12,15})"
 B = J + r"/batch/(?P<batch>751[A-Za-z0-9]{12,15})"
 T = r"(?P<type>[A-Za-z][A-Za-z0-9_]*)"
+LV = r"(?P<id>[A-Za-z0-9]{1,18})"
+RP = r"(?P<id>[A-Za-z0-9]{1,18})"
 ROUTES: tuple[Route, ...] = (
     _r("GET", r"/services/data", handlers.versions, auth=False, cost=0),
     _r("GET", V, handlers.resources),
@@ -83,6 +86,22 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", V + r"/sobjects/" + T + r"/describe", handlers.describe_object),
     _r("GET", V + r"/sobjects/" + T + r"/deleted", handlers.get_deleted),
     _r("GET", V + r"/sobjects/" + T + r"/updated", handlers.get_updated),
+    _r("GET", V + r"/sobjects/" + T + r"/listviews", handlers_views.list_views),
+    _r("GET", V + r"/sobjects/" + T + r"/listviews/" + LV, handlers_views.list_view),
+    _r(
+        "GET",
+        V + r"/sobjects/" + T + r"/listviews/" + LV + r"/describe",
+        handlers_views.list_view_describe,
+    ),
+    _r(
+        "GET",
+        V + r"/sobjects/" + T + r"/listviews/" + LV + r"/results",
+        handlers_views.list_view_results,
+    ),
+    _r("GET", V + r"/analytics/reports", handlers_views.report_list),
+    _r("GET", V + r"/analytics/reports/" + RP, handlers_views.report_run),
+    _r("POST", V + r"/analytics/reports/" + RP, handlers_views.report_run),
+    _r("GET", V + r"/analytics/reports/" + RP + r"/describe", handlers_views.report_describe),
     _r("GET", V + r"/sobjects/" + T + r"/(?P<id>[^/]+)", handlers.get_record),
     _r("PATCH", V + r"/sobjects/" + T + r"/(?P<id>[^/]+)", handlers.update_record),
     _r("DELETE", V + r"/sobjects/" + T + r"/(?P<id>[^/]+)", handlers.delete_record),

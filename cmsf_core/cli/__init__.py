@@ -7,7 +7,7 @@ global options go before or after the command. Every command ends with an exit c
 traceback.
 
 Modules: :mod:`~cmsf_core.cli.base` (group, global options, endings),
-:mod:`~cmsf_core.cli.sync`, :mod:`~cmsf_core.cli.views` (status, messages, clients,
+:mod:`~cmsf_core.cli.sync`, :mod:`~cmsf_core.cli.imports` (the import wizard), :mod:`~cmsf_core.cli.views` (status, messages, clients,
 lists), :mod:`~cmsf_core.cli.scanners`, :mod:`~cmsf_core.cli.admin` (settings screens' operations),
 :mod:`~cmsf_core.cli.dashboard` and :mod:`~cmsf_core.cli.org` (setup, doctor, uninstall).
 """
@@ -31,6 +31,7 @@ from cmsf_core.cli.admin import (
 )
 from cmsf_core.cli.base import CmsfGroup, global_options
 from cmsf_core.cli.dashboard import dashboard
+from cmsf_core.cli.imports import import_group, imports_alias
 from cmsf_core.cli.org import doctor, setup, uninstall
 from cmsf_core.cli.scanners import scanners
 from cmsf_core.cli.sync import sync
@@ -83,6 +84,8 @@ for command in (
     clear_history,
     import_subscriber,
     create_list,
+    import_group,
+    imports_alias,
     uninstall,
     dashboard,
     scenario,

@@ -14,8 +14,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cmsf_core.cli.base import console, emit_json, global_options, opened, table
+from cmsf_core.cli.imports import print_imports, print_report
+from cmsf_core.cli.imports import report_json as import_report_json
 from cmsf_core.exit_codes import for_run_status
 from cmsf_core.jobs import JOBS
+from cmsf_core.jobs.imports import ImportSelection
 from cmsf_core.runtime import RunReport
 
 __all__ = ["report_json", "sync"]
@@ -35,7 +38,8 @@ STATUS_STYLE = {
 @click.option(
     "--if-due",
     is_flag=True,
-    help="Only run when the frequency setting says a sync is due (for cron; Never = off).",
+    help="Only run when the frequency setting says a sync is due (for cron; Never = off); "
+    "when only imports are due, run just those.",
 )
 @global_options()
 @click.pass_context
@@ -73,6 +77,16 @@ def sync(ctx: click.Context, full: bool, quiet: bool, as_json: bool, if_due: boo
         if if_due:
             due, why = engine.engine.due()
             if not due:
+                imports = engine.engine.imports_due()
+                if imports:  # imports keep their own schedules, even with the sync off
+                    alone = engine.engine.run_imports(ImportSelection())
+                    if as_json:
+                        emit_json({**import_report_json(alone), "sync": why})
+                    else:
+                        out.print(f"sync not due ({why}); due imports: {', '.join(imports)}")
+                        print_report(out, alone)
+                    done = alone.status == "nothing"
+                    sys.exit(0 if done else int(for_run_status(alone.status)))
                 if as_json:
                     emit_json({"status": "not_due", "reason": why, "exit_code": 0})
                 elif not quiet:
@@ -108,6 +122,7 @@ def report_json(report: RunReport, run_calls: dict[str, int] | None = None) -> d
         "write_calls": dict(report.write_calls),
         "bulk_bytes": dict(report.bulk_bytes),
         "read_floor": report.read_floor,
+        "imports": {name: dict(counts) for name, counts in report.stats.imports.items()},
         "jobs": {row["job"]: row["status"] for row in report.jobs},
         "messages": [
             {
@@ -149,6 +164,7 @@ def print_summary(out: Console, report: RunReport, run_calls: dict[str, int]) ->
         for name, count in sorted(report.stats.pushed.items()):
             pushed.add_row(name, f"{count:,}")
         out.print(pushed)
+    print_imports(out, report.stats.imports)
     columns = ["platform", "calls"] + (["whole run"] if report.run.resumed else [])
     calls = table(*columns, title="API calls")
     for platform, count in sorted(report.calls.items()):

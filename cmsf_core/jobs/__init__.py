@@ -9,6 +9,7 @@ from cmsf_core.jobs import (  # noqa: F401 - imported to register the jobs
     cleanup,
     configuration,
     full_reset,
+    imports,
     list_stats,
     opt_out,
     push_capture,

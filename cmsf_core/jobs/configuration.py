@@ -38,7 +38,7 @@ class ConfigurationJob(Job):
     name = "configuration"
     title = "Configuration (clients, lists, users)"
     limit = "configuration"
-    follows = ("suppression", "change_capture")
+    follows = ("suppression", "change_capture", "imports")
 
     def start(self) -> Iterable[Scope]:
         ctx = self.ctx

@@ -286,13 +286,15 @@ class RunStats:
     ``written`` counts *distinct* records, so jobs report what they wrote with
     :meth:`wrote` and the Salesforce Ids it returned. ``pushed`` counts what the
     Salesforce -> Campaign Monitor push did (changes queued, subscribers added, updated,
-    renamed, unsubscribed, refused).
+    renamed, unsubscribed, refused); ``imports`` what each import wizard import did (rows
+    read, imported, updated, failed, removed, API calls), by import name.
     """
 
     read: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
     deleted: Counter[str] = field(default_factory=Counter)
     pushed: Counter[str] = field(default_factory=Counter)
+    imports: dict[str, Counter[str]] = field(default_factory=dict)
     _written: _DistinctIds = field(default_factory=_DistinctIds, repr=False)
 
     def wrote(self, sobject: str, ids: Iterable[str | None]) -> None:

@@ -106,8 +106,13 @@ class ListFields:
             rows = json.loads(text) if text else []
         except json.JSONDecodeError:
             rows = []
+        return cls.from_rows(rows if isinstance(rows, list) else [])
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Any]) -> ListFields:
+        """From Campaign Monitor's definitions (``GET lists/{id}/customfields.json``)."""
         by_key: dict[str, Mapping[str, Any]] = {}
-        for row in rows if isinstance(rows, list) else []:
+        for row in rows:
             if isinstance(row, dict) and row.get("FieldName"):
                 by_key[_key(str(row["FieldName"]))] = row
                 if row.get("Key"):

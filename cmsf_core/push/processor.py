@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from cmsf_core.push.config import PushConfig
     from cmsf_core.push.ledger import PushLedger
 
-__all__ = ["BatchOutcome", "Processor", "Work", "settle_in_doubt"]
+__all__ = ["BatchOutcome", "Processor", "Work", "expectation", "settle_in_doubt", "shows"]
 
 MEMBER = "CMSF_List_Member__c"
 LINK = {"Contact": "Contact__c", "Lead": "Lead__c"}
@@ -630,7 +630,7 @@ class Processor:
                     "kind": "import",
                     "list": list_id,
                     "address": r.address,
-                    "expect": _expect(r.body),
+                    "expect": expectation(r.body),
                 }
                 for r in todo
             }
@@ -760,7 +760,7 @@ def _loser_of(records: Mapping[str, Mapping[str, Any]], master: str) -> str:
     return next(str(r["Id"]) for r in records.values() if r.get("MasterRecordId") == master)
 
 
-def _expect(body: Mapping[str, Any]) -> dict[str, Any]:
+def expectation(body: Mapping[str, Any]) -> dict[str, Any]:
     """What a subscriber must show for an import of ``body`` to count as done."""
     fields: dict[str, list[str]] = defaultdict(list)
     for item in body.get("CustomFields") or []:
@@ -842,7 +842,7 @@ def settle_in_doubt(ctx: JobContext, ledger: PushLedger) -> int:
             found = ctx.cm.subscriber(list_id, address)
         except (NotFoundError, SkippableRecordError, PlatformError):
             found = {}
-        if found and _matches(kind, found, expect):
+        if found and shows(kind, found, expect):
             done.append(action.key)
         else:
             forgotten.append(action.key)
@@ -851,7 +851,9 @@ def settle_in_doubt(ctx: JobContext, ledger: PushLedger) -> int:
     return len(done)
 
 
-def _matches(kind: str, found: Mapping[str, Any], expect: Mapping[str, Any]) -> bool:
+def shows(kind: str, found: Mapping[str, Any], expect: Mapping[str, Any]) -> bool:
+    """Whether a subscriber as Campaign Monitor shows it (``found``) carries a write of
+    ``kind`` (``import``, ``rename``, ``unsubscribe``) with the :func:`expectation`."""
     if kind == "unsubscribe":
         return found.get("State") == "Unsubscribed"
     if kind == "rename":

@@ -24,7 +24,7 @@ from sf_sim.soql.compiler import compile_query
 from sf_sim.soql.cursor import QueryCursor
 from sf_sim.soql.errors import QUERY_TOO_COMPLICATED
 from sf_sim.soql.parser import parse
-from sf_sim.soql.resolver import Context
+from sf_sim.soql.resolver import Context, RecordFilter
 
 __all__ = ["Query", "QueryCursor", "QueryError", "parse", "run_query"]
 
@@ -46,6 +46,8 @@ def run_query(
     api_version: str = "59.0",
     object_visible: Callable[[str], bool] | None = None,
     owns_connection: bool = False,
+    record_filter: RecordFilter | None = None,
+    running_user: str | None = None,
 ) -> QueryCursor:
     """Run a SOQL query against an org's database.
 
@@ -63,6 +65,9 @@ def run_query(
             cannot read behaves as if it did not exist wherever the query touches it
             (FROM, parent paths, child subqueries, semi- and anti-joins).
         owns_connection: ``conn`` is the cursor's own (closed once it is read out).
+        record_filter: Record visibility of the running user (sharing): a SQL condition
+            per object, or None for every record.
+        running_user: The running user's Id (``USING SCOPE mine`` keeps their records).
 
     Returns:
         A cursor whose :meth:`QueryCursor.fetch` streams records.
@@ -84,6 +89,8 @@ def run_query(
         field_visible=field_visible,
         api_version=api_version,
         object_visible=object_visible,
+        record_filter=record_filter,
+        running_user=running_user,
     )
     try:
         compiled = compile_query(ctx, query)

@@ -27,10 +27,20 @@ def where_sql(
     deleted = None if ctx.include_deleted else scope.not_deleted()
     if deleted:
         terms.append(deleted)
+    shared = ctx.record_filter(scope.obj) if ctx.record_filter is not None else None
+    if shared is not None:
+        sql, shared_params = shared.render(scope.alias)
+        terms.append(sql)
+        params += shared_params
+    mine = query.scope is not None and query.scope.lower() == "mine"
+    if mine and ctx.running_user and scope.obj.field("OwnerId") is not None:
+        terms.append(f"{scope.column('OwnerId')} = ?")
+        params.append(ctx.running_user)
     if query.where is not None:
         compiler = FilterCompiler(ctx, scope, field_operand(scope), allow_semi_join=allow_semi_join)
-        sql, params = compiler.compile(query.where)
+        sql, where_params = compiler.compile(query.where)
         terms.append(sql)
+        params += where_params
     return terms, params
 
 

@@ -18,6 +18,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Protocol
 
 from sf_sim.schema import FieldDef, ObjectDef, Schema
 from sf_sim.soql import ast
@@ -45,6 +46,14 @@ MAX_RELATIONSHIP_DEPTH = 5
 
 FieldVisible = Callable[[str, str], bool]
 ObjectVisible = Callable[[str], bool]
+RecordFilter = Callable[[ObjectDef], "RowCondition | None"]
+
+
+class RowCondition(Protocol):
+    """A SQL condition over one table (see :class:`sf_sim.sharing.RowFilter`)."""
+
+    def render(self, alias: str) -> tuple[str, list[Any]]:
+        """The condition for the table aliased ``alias``, and its parameters."""
 
 
 def quote(name: str) -> str:
@@ -66,6 +75,8 @@ class Context:
         api_version: Version used in ``attributes.url``.
         security_enforced: ``WITH SECURITY_ENFORCED`` applies.
         object_visible: Object read permission, or None when every object is readable.
+        record_filter: Record visibility (sharing): a condition per object, or None.
+        running_user: The running user's Id (``USING SCOPE mine``).
     """
 
     schema: Schema
@@ -77,6 +88,8 @@ class Context:
     api_version: str = "59.0"
     security_enforced: bool = False
     object_visible: ObjectVisible | None = None
+    record_filter: RecordFilter | None = None
+    running_user: str | None = None
     _aliases: Iterator[int] = field(default_factory=itertools.count)
 
     def alias(self) -> str:

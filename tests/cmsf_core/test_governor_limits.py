@@ -158,6 +158,33 @@ def _reconciliation_reads(world: World, engine: Engine, clock: VirtualClock) -> 
     return report.stats.read.get("CM subscribers (reconciliation)", 0)
 
 
+def _import(world: World, engine: Engine, clock: VirtualClock, *, replace: bool) -> None:
+    """After a first sync, an hourly import into the first list (of every Contact with an
+    address, or, to replace, of one)."""
+    assert engine.sync().status == "completed"
+    list_sf = world.org.query(
+        f"SELECT Id FROM CMSF_List__c WHERE CM_Id__c = '{world.summary['lists'][0]}'"
+    )[0]["Id"]
+    soql = "SELECT Email FROM Contact WHERE Email != null" + (" LIMIT 1" if replace else "")
+    world.org.create(
+        "CMSF_Import__c",
+        {"Name": "Limits", "List__c": list_sf, "Source_Type__c": "SOQL", "Source__c": soql,
+         "Schedule__c": "Hourly", "Replace_Subscribers__c": replace},
+    )  # fmt: skip
+    clock.advance(hours=1)
+    assert engine.sync().status == "completed"
+
+
+def _import_requests(world: World, engine: Engine, clock: VirtualClock) -> int:
+    _import(world, engine, clock, replace=False)
+    return world.account.api_call_count("/import.json", "POST")
+
+
+def _removed_in_one_run(world: World, engine: Engine, clock: VirtualClock) -> int:
+    _import(world, engine, clock, replace=True)
+    return world.account.api_call_count("/subscribers/", "DELETE")
+
+
 SMALL = WorldSpec(seed=3, subscribers_per_list=30)
 ONE_BIG_LIST = WorldSpec(seed=3, clients=1, lists_per_client=1, subscribers_per_list=600,
                          campaigns_per_client=0)  # fmt: skip
@@ -183,6 +210,8 @@ CASES: list[tuple[str, int, WorldSpec, Measure, str]] = [
     ("campaign_stats_days", 30, SMALL, _summary_reads_days_later, "fewer"),
     ("reconcile_hours", 2, SMALL, _reconciliation_reads, "more"),
     ("push", 1, SMALL, _second_sync(_rename_contacts, "CMSF_Queue_Item__c"), "more"),
+    ("imports", 10, SMALL, _import_requests, "more"),
+    ("import_removals", 2, SMALL, _removed_in_one_run, "fewer"),
 ]  # fmt: skip
 
 
