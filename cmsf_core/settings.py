@@ -79,6 +79,8 @@ DEFAULT_LIMITS: dict[str, int] = {
     "smart_emails": 50,
     "smart_email_variables": 50,
     "smart_email_tasks": 50,
+    "smart_email_sends": 50,
+    "smart_email_attempts": 5,
     "tracking_cleanup": 2000,
     "queue_cleanup": 2000,
     "subscription_cleanup": 2000,
@@ -91,7 +93,10 @@ DEFAULT_LIMITS: dict[str, int] = {
 """Internal governor limits: batch sizes per job and the engine's tuning knobs.
 
 ``push`` is the number of Salesforce records the Salesforce -> Campaign Monitor jobs read
-and process per atomic batch (and per queue-item write).
+and process per atomic batch (and per queue-item write). ``smart_email_sends`` is the number
+of smart email queue items sent per batch (their records read in one request);
+``smart_email_attempts`` how often an item's send is tried (rate limits, outages) before
+it fails with the reason.
 
 Batch sizes of the subscribers, tracking history and campaign members jobs are far above
 ``bulk_threshold`` on purpose: their records are pooled across scopes
@@ -113,6 +118,7 @@ _LIMIT_RANGES: dict[str, tuple[int, int]] = {
     "subscribers": (1, 100_000),
     "tracking_history": (1, 100_000),
     "campaign_members": (1, 100_000),
+    "smart_email_attempts": (1, 50),
 }
 
 
