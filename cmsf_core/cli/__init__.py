@@ -8,8 +8,10 @@ traceback.
 
 Modules: :mod:`~cmsf_core.cli.base` (group, global options, endings),
 :mod:`~cmsf_core.cli.sync`, :mod:`~cmsf_core.cli.views` (status, messages, clients,
-lists), :mod:`~cmsf_core.cli.scanners`, :mod:`~cmsf_core.cli.admin` (settings screens' operations),
-:mod:`~cmsf_core.cli.dashboard` and :mod:`~cmsf_core.cli.org` (setup, doctor, uninstall).
+lists), :mod:`~cmsf_core.cli.scanners`, :mod:`~cmsf_core.cli.admin` (settings screens'
+operations), :mod:`~cmsf_core.cli.transactional` (send-smart-email, watch,
+delete-process), :mod:`~cmsf_core.cli.dashboard` and :mod:`~cmsf_core.cli.org` (setup,
+doctor, uninstall).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from cmsf_core.cli.dashboard import dashboard
 from cmsf_core.cli.org import doctor, setup, uninstall
 from cmsf_core.cli.scanners import scanners
 from cmsf_core.cli.sync import sync
+from cmsf_core.cli.transactional import delete_process, send_smart_email, watch
 from cmsf_core.cli.views import clients, lists, messages, status
 from scenarios.cli import scenario
 
@@ -83,6 +86,9 @@ for command in (
     clear_history,
     import_subscriber,
     create_list,
+    send_smart_email,
+    watch,
+    delete_process,
     uninstall,
     dashboard,
     scenario,

@@ -130,6 +130,8 @@ def parse_variable_map(text: str | None) -> tuple[dict[str, str], str | None]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         return {}, f"Variable_Map__c is not JSON ({exc.msg} at character {exc.pos})"
+    except RecursionError:
+        return {}, "Variable_Map__c is not JSON (nested too deeply)"
     if not isinstance(data, dict):
         return {}, 'Variable_Map__c must be a JSON object such as {"firstname": "FirstName"}'
     out: dict[str, str] = {}

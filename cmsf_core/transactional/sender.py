@@ -387,7 +387,8 @@ class Sender:
                     self._down(len(queue) - index, exc)
                     return
                 except CmsfError as exc:
-                    reason = f"Campaign Monitor refused the send: {exc}"
+                    said = exc.message.split(": ", 1)[-1]
+                    reason = f"Campaign Monitor refused the send: {said} (Code {exc.error_code})"
                     if isinstance(exc, NotFoundError):
                         gone[mapping.smart_email_id] = reason
                     self._fail(work, item, mapping, reason, resolved, code="CMSF-TX-REFUSED")
