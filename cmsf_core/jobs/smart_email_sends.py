@@ -15,8 +15,8 @@ import math
 from collections.abc import Iterable
 
 from cmsf_core.jobs.base import Job, Scope, register
-from cmsf_core.transactional.items import SMART_EMAIL, due_items
-from cmsf_core.transactional.sender import Sender
+from cmsf_core.transactional.items import SMART_EMAIL
+from cmsf_core.transactional.sender import Sender, held_up, send_due
 
 __all__ = ["SmartEmailSendsJob"]
 
@@ -48,9 +48,6 @@ class SmartEmailSendsJob(Job):
         ctx = self.ctx
         if ctx.extras.get(HALTED):
             return  # a rate limit or an outage: the rest waits for the next run
-        items = due_items(ctx.sf, ctx.clock.now(), self.batch_size)
-        if not items:
-            return
         sender = Sender(
             sf=ctx.sf,
             cm=ctx.cm,
@@ -60,6 +57,5 @@ class SmartEmailSendsJob(Job):
             stats=ctx.stats,
             job=self.name,
         )
-        outcomes = sender.process(items)
-        if any(o.status in ("deferred", "in doubt") for o in outcomes):
+        if held_up(send_due(sender, self.batch_size)):
             ctx.extras[HALTED] = True

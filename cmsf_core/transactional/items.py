@@ -21,9 +21,9 @@ requester, mapping, how many were sent and failed, ``Done`` when none is left to
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from cmsf_core.clock import parse_instant
@@ -33,17 +33,25 @@ from cmsf_core.push.capture import soql_instant
 from cmsf_core.push.queue import QUEUE_ITEM
 
 if TYPE_CHECKING:
-    from cmsf_core.salesforce import SalesforceGateway
+    from cmsf_core.salesforce import BatchQuery, SalesforceGateway
 
 __all__ = [
+    "OPEN",
     "PROCESS",
     "SMART_EMAIL",
     "SendItem",
+    "attach_rest",
+    "bulk_groups",
+    "create_processes",
     "delete_processes",
     "due_items",
+    "hold_back_tail",
     "items_by_id",
+    "key_of",
     "pending_sends",
     "process_key",
+    "process_query",
+    "read_processes",
     "refresh_processes",
 ]
 
@@ -152,17 +160,59 @@ def process_key(mapping_id: str, user_id: str, created: str) -> str:
     return f"{mapping_id[:15]}:{user_id[:15]}:{created}"[:255]
 
 
-def bulk_groups(items: Iterable[SendItem]) -> dict[str, list[SendItem]]:
+def key_of(item: SendItem) -> str | None:
+    """The process key of an item that may belong to a bulk request (None: it cannot)."""
+    if item.process_id is not None or item.test or not item.mapping_id or not item.created_by:
+        return None
+    return process_key(item.mapping_id, item.created_by, item.created)
+
+
+def hold_back_tail(items: list[SendItem]) -> list[SendItem]:
+    """A full batch without the request its last item belongs to (it leads the next batch).
+
+    So a bulk request cut by the batch boundary is grouped whole. A request larger than
+    the batch keeps the whole batch (its later items find the process by its key).
+    """
+    key = key_of(items[-1]) if items else None
+    if key is None:
+        return items
+    kept = [item for item in items if key_of(item) != key]
+    return kept or items
+
+
+def process_query(keys: Iterable[str]) -> tuple[str, bool]:
+    """The query finding existing processes by key (answer with :func:`read_processes`)."""
+    listed = ",".join(soql_quote(k) for k in sorted(set(keys)))
+    return (f"SELECT Id, Key__c FROM {PROCESS} WHERE Key__c IN ({listed})", False)
+
+
+def read_processes(result: BatchQuery) -> dict[str, str]:
+    """Process Id by key from the answer to :func:`process_query`."""
+    return {str(row["Key__c"]): str(row["Id"]) for row in result.records()}
+
+
+def bulk_groups(
+    items: Iterable[SendItem], existing: Mapping[str, str]
+) -> tuple[dict[str, list[SendItem]], dict[str, str]]:
     """Items without a process that were requested together (same mapping, user and time).
 
+    Args:
+        items: The batch's items.
+        existing: Process Ids by key already in the org (a request begun in an earlier batch).
+
     Returns:
-        Process key -> its items, for groups of two or more.
+        Process key -> its items, for new groups of two or more; and the process Id of
+        each item whose request already has one.
     """
     groups: dict[str, list[SendItem]] = defaultdict(list)
     for item in items:
-        if item.process_id is None and not item.test and item.mapping_id and item.created_by:
-            groups[process_key(item.mapping_id, item.created_by, item.created)].append(item)
-    return {key: group for key, group in groups.items() if len(group) > 1}
+        key = key_of(item)
+        if key is not None:
+            groups[key].append(item)
+    joined = {
+        item.id: existing[key] for key, group in groups.items() if key in existing for item in group
+    }
+    return {k: g for k, g in groups.items() if len(g) > 1 and k not in existing}, joined
 
 
 def create_processes(
@@ -189,6 +239,38 @@ def create_processes(
         if process_id:
             out.update({item.id: process_id for item in items})
     return out
+
+
+def attach_rest(
+    gateway: SalesforceGateway, item: SendItem, process_id: str, batch: Iterable[str]
+) -> int:
+    """Give the rest of a bulk request larger than a batch its process now.
+
+    The items saved with ``item`` (same mapping, user and second) that are not in this
+    batch get ``Process__c``, so the process counts the whole request from the start.
+
+    Returns:
+        How many items were attached.
+    """
+    start = parse_instant(_iso(item.created)).replace(microsecond=0)
+    seen = set(batch)
+    rows = [
+        str(row["Id"])
+        for row in gateway.query(
+            f"SELECT Id FROM {QUEUE_ITEM} WHERE Type__c = '{SMART_EMAIL}' AND Process__c = null "
+            f"AND Smart_Email_Mapping__c = {soql_quote(item.mapping_id)} "
+            f"AND CreatedById = {soql_quote(item.created_by)} "
+            f"AND CreatedDate >= {soql_instant(start)} "
+            f"AND CreatedDate < {soql_instant(start + timedelta(seconds=1))}"
+        )
+        if str(row["Id"]) not in seen
+    ]
+    for begin in range(0, len(rows), IN_CHUNK):
+        gateway.update(
+            QUEUE_ITEM,
+            [{"Id": i, "Process__c": process_id} for i in rows[begin : begin + IN_CHUNK]],
+        )
+    return len(rows)
 
 
 def refresh_processes(

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,14 +32,16 @@ from cmsf_core.matching import soql_quote
 from cmsf_core.push.mappings import ConversionError, consent_value, field_value
 
 if TYPE_CHECKING:
-    from cmsf_core.salesforce import SalesforceGateway
+    from cmsf_core.salesforce import BatchQuery, SalesforceGateway
 
 __all__ = [
     "ITEM_VARIABLE",
     "MAPPING",
     "SmartEmailMapping",
     "load_mappings",
+    "mapping_queries",
     "parse_variable_map",
+    "read_mappings",
     "resolve",
     "validate",
 ]
@@ -145,27 +147,31 @@ def parse_variable_map(text: str | None) -> tuple[dict[str, str], str | None]:
     return out, None
 
 
-def load_mappings(
-    gateway: SalesforceGateway, mapping_ids: Iterable[str]
-) -> dict[str, SmartEmailMapping]:
-    """The mappings with these Ids (absent ones are left out), with their smart emails' variables.
+def mapping_queries(mapping_ids: Iterable[str]) -> list[tuple[str, bool]]:
+    """The queries reading mappings and their smart emails' variables (none for no Ids).
 
-    One ``composite/batch`` request (one API call) reads both.
+    :func:`read_mappings` turns their answers into mappings; a caller may add queries of
+    its own to the same ``composite/batch`` request.
     """
     ids = sorted({i for i in mapping_ids if i and i.isalnum()})
     if not ids:
-        return {}
+        return []
     listed = ",".join(soql_quote(i) for i in ids)
-    mappings, variables = gateway.query_batch(
-        [
-            (f"SELECT {MAPPING_FIELDS} FROM {MAPPING} WHERE Id IN ({listed})", False),
-            (
-                f"SELECT Name, Smart_Email__c FROM {VARIABLE} WHERE Smart_Email__c IN "
-                f"(SELECT Smart_Email__c FROM {MAPPING} WHERE Id IN ({listed}))",
-                False,
-            ),
-        ]
-    )
+    return [
+        (f"SELECT {MAPPING_FIELDS} FROM {MAPPING} WHERE Id IN ({listed})", False),
+        (
+            f"SELECT Name, Smart_Email__c FROM {VARIABLE} WHERE Smart_Email__c IN "
+            f"(SELECT Smart_Email__c FROM {MAPPING} WHERE Id IN ({listed}))",
+            False,
+        ),
+    ]
+
+
+def read_mappings(results: Sequence[BatchQuery]) -> dict[str, SmartEmailMapping]:
+    """Mappings from the answers to :func:`mapping_queries`, by 18- and 15-character Id."""
+    if not results:
+        return {}
+    mappings, variables = results
     by_email: dict[str, set[str]] = {}
     for row in variables.records():
         by_email.setdefault(str(row.get("Smart_Email__c")), set()).add(str(row.get("Name")))
@@ -175,6 +181,17 @@ def load_mappings(
         out[mapping.id] = mapping
         out[mapping.id[:15]] = mapping
     return out
+
+
+def load_mappings(
+    gateway: SalesforceGateway, mapping_ids: Iterable[str]
+) -> dict[str, SmartEmailMapping]:
+    """The mappings with these Ids (absent ones are left out), with their smart emails' variables.
+
+    One ``composite/batch`` request (one API call) reads both.
+    """
+    queries = mapping_queries(mapping_ids)
+    return read_mappings(gateway.query_batch(queries)) if queries else {}
 
 
 def from_row(row: Mapping[str, Any], known_variables: Iterable[str]) -> SmartEmailMapping:

@@ -44,8 +44,14 @@ from cmsf_core.matching import soql_quote
 from cmsf_core.push.queue import QUEUE_ITEM, to18
 from cmsf_core.transactional.items import (
     SendItem,
+    attach_rest,
     bulk_groups,
     create_processes,
+    due_items,
+    hold_back_tail,
+    key_of,
+    process_query,
+    read_processes,
     refresh_processes,
 )
 from cmsf_core.transactional.mappings import (
@@ -53,7 +59,8 @@ from cmsf_core.transactional.mappings import (
     Resolved,
     SmartEmailMapping,
     ValueProblem,
-    load_mappings,
+    mapping_queries,
+    read_mappings,
     resolve,
     validate,
 )
@@ -67,7 +74,7 @@ if TYPE_CHECKING:
     from cmsf_core.salesforce import SalesforceGateway
     from cmsf_core.settings import Settings
 
-__all__ = ["JOB", "SendOutcome", "Sender"]
+__all__ = ["JOB", "SendOutcome", "Sender", "held_up", "send_due"]
 
 JOB = "smart_email_sends"
 ERROR_LIMIT = 255
@@ -160,11 +167,25 @@ class Sender:
 
     # ------------------------------------------------------------------ the pass
 
-    def process(self, items: Sequence[SendItem]) -> list[SendOutcome]:
-        """Send (or settle, defer, fail) a batch of items; return what became of each."""
+    def process(self, items: Sequence[SendItem], *, more: bool = False) -> list[SendOutcome]:
+        """Send (or settle, defer, fail) a batch of items; return what became of each.
+
+        Args:
+            items: The batch, oldest first.
+            more: The batch was cut at its size (more items wait): the bulk request of its
+                last item is left whole for the next batch.
+        """
         work = _Pass()
         now = self.clock.now()
-        mappings = load_mappings(self.sf, {i.mapping_id for i in items if i.mapping_id})
+        items = hold_back_tail(list(items)) if more else list(items)
+        queries = mapping_queries({i.mapping_id for i in items if i.mapping_id})
+        split = len(queries)
+        keys = {key for key in map(key_of, items) if key is not None}
+        if keys:
+            queries.append(process_query(keys))
+        results = self.sf.query_batch(queries) if queries else []
+        mappings = read_mappings(results[:split])
+        existing = read_processes(results[split]) if keys else {}
         unique = {m.id: m for m in mappings.values()}
         broken = {key: validate(self.sf, m) for key, m in unique.items()}
         for mapping_id, problems in broken.items():
@@ -190,7 +211,12 @@ class Sender:
                 self._fail(work, item, maybe, reason or "no mapping", code=code)
             else:
                 fresh.append((item, maybe))
-        process_of = create_processes(self.sf, bulk_groups(i for i, _ in fresh))
+        groups, process_of = bulk_groups((i for i, _ in fresh), existing)
+        process_of |= create_processes(self.sf, groups)
+        lead = items[-1] if more and items else None
+        if lead is not None and lead.id in process_of and len({key_of(i) for i in items}) == 1:
+            # a bulk request larger than the batch: its later items join the process now
+            attach_rest(self.sf, lead, process_of[lead.id], [i.id for i in items])
         ready = self._resolve(work, fresh)
         self._send_all(work, ready, process_of, now)
         self._tasks(work)
@@ -613,6 +639,30 @@ class Sender:
             f"\n... and {len(lines) - 20} more" if len(lines) > 20 else ""
         )
         self.log.raise_message(severity, self.job, code, title.format(n=len(lines)), detail)
+
+
+def send_due(sender: Sender, size: int) -> list[SendOutcome]:
+    """Send about one batch of due items (``size``), oldest first.
+
+    A batch that holds back a bulk request cut by its end is followed by another read,
+    so ``size`` items are handled unless fewer are due or a send is held up (a rate limit
+    or an outage: then the rest waits).
+    """
+    outcomes: list[SendOutcome] = []
+    while len(outcomes) < size:
+        batch = due_items(sender.sf, sender.clock.now(), size)
+        if not batch:
+            break
+        done = sender.process(batch, more=len(batch) == size)
+        outcomes += done
+        if not done or held_up(done) or len(batch) < size:
+            break
+    return outcomes
+
+
+def held_up(outcomes: Sequence[SendOutcome]) -> bool:
+    """Whether a send was deferred or left in doubt (further sends would meet the same)."""
+    return any(o.status in ("deferred", "in doubt") for o in outcomes)
 
 
 def _backoff(attempt: int) -> timedelta:

@@ -31,7 +31,7 @@ from cmsf_core.safety import check_org_safety
 from cmsf_core.settings_store import SettingsStore
 from cmsf_core.transactional import items as queue
 from cmsf_core.transactional.mappings import MAPPING, MAPPING_FIELDS, SmartEmailMapping, from_row
-from cmsf_core.transactional.sender import JOB, Sender, SendOutcome
+from cmsf_core.transactional.sender import JOB, Sender, SendOutcome, held_up, send_due
 
 if TYPE_CHECKING:
     from cmsf_core.campaign_monitor import CampaignMonitorClient
@@ -324,11 +324,8 @@ class SendSession:
             size = settings.limit("smart_email_sends")
             sender = self._sender(settings, cm)
             for _ in range(max_batches):
-                batch = queue.due_items(self.gateway, self.engine.clock.now(), size)
-                if not batch:
-                    break
-                done = sender.process(batch)
+                done = send_due(sender, size)
                 outcomes += done
-                if any(o.status in ("deferred", "in doubt") for o in done) or len(batch) < size:
+                if len(done) < size or held_up(done):
                     break
         return outcomes
