@@ -68,3 +68,15 @@ def tx(tx_template: tuple[Path, str, dict[str, str]], tmp_path: Path) -> Iterato
     built = copy_of(tx_template, tmp_path / "tx")
     yield built
     built.close()
+
+
+@pytest.fixture(scope="module")
+def tx_shared(
+    tx_template: tuple[Path, str, dict[str, str]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    """One copy of that world for a module's tests that only add records of their own."""
+    from tests.cmsf_core.tx_support import copy_of
+
+    built = copy_of(tx_template, tmp_path_factory.mktemp("tx-shared"))
+    yield built
+    built.close()

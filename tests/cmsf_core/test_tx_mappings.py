@@ -17,6 +17,12 @@ from cmsf_core.transactional.mappings import (
 from tests.cmsf_core.tx_support import Tx
 
 
+@pytest.fixture
+def tx(tx_shared: Tx) -> Tx:
+    """These tests only add mappings of their own: one world serves the module."""
+    return tx_shared
+
+
 def _problems(tx: Tx, **fields: object) -> list[str]:
     mapping_id = tx.mapping("Under test", **fields)
     mapping = load_mappings(tx.engine.gateway(), [mapping_id])[mapping_id]

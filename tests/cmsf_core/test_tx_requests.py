@@ -23,7 +23,7 @@ def test_bad_requests_fail_with_their_reason_and_good_ones_in_the_batch_go(tx: T
     tx.request([tx.ids["ada"], tx.ids["bo"], tx.ids["lead"], "not-an-id", str(gone)])
     tx.request([tx.ids["ada"]], mapping=inactive)
     tx.org.insert("CMSF_Queue_Item__c", [{"Type__c": "Smart Email", "Record_Id__c": tx.ids["ada"]}])
-    report = tx.sync()
+    report = tx.send()
     assert [m["Recipient"] for m in tx.messages()] == ["ada@tx.example"]
     failed = [(r["Record_Id__c"], r["Error__c"]) for r in tx.items() if r["Status__c"] == "Failed"]
     assert failed == [
@@ -43,7 +43,7 @@ def test_bad_requests_fail_with_their_reason_and_good_ones_in_the_batch_go(tx: T
 def test_a_broken_mapping_is_a_message_naming_it_and_its_items_fail(tx: Tx) -> None:
     broken = tx.mapping("Typo", Variable_Map__c={"firstname": "FirstNme"})
     tx.request([tx.ids["ada"], tx.ids["bo"]], mapping=broken)
-    report = tx.sync(status="completed")
+    report = tx.send()
     (message,) = [m for m in report.messages if m.code == "CMSF-TX-MAPPING"]
     assert message.summary == "Smart email mapping 'Typo' cannot send"
     assert "variable 'firstname': 'FirstNme': Contact has no field FirstNme" in message.detail
@@ -61,7 +61,7 @@ def test_lead_and_account_roots_record_tasks_on_who_and_what(tx: Tx) -> None:
     )  # fmt: skip
     tx.request([tx.ids["lead"]], mapping=lead)
     tx.request([tx.ids["account"]], mapping=account)
-    tx.sync()
+    tx.send()
     by_recipient = {m["Recipient"]: tx.data(m["MessageID"]) for m in tx.messages()}
     owner = tx.org.query("SELECT Email FROM User WHERE Id IN (SELECT OwnerId FROM Account)")[0]
     assert by_recipient["lee@tx.example"]["company"] == "Lee Co"
@@ -73,7 +73,7 @@ def test_lead_and_account_roots_record_tasks_on_who_and_what(tx: Tx) -> None:
 def test_no_task_when_the_mapping_does_not_ask_for_one(tx: Tx) -> None:
     quiet = tx.mapping("No task", Create_Task__c=False, Variable_Map__c={"firstname": "FirstName"})
     tx.request([tx.ids["ada"]], mapping=quiet)
-    tx.sync()
+    tx.send()
     assert len(tx.messages()) == 1 and tx.tasks() == []
 
 
@@ -123,7 +123,7 @@ def test_consent_to_track_is_sent_as_the_record_and_mapping_say(tx: Tx) -> None:
     tx.request([tx.ids["ada"]])
     tx.request([tx.ids["ada"]], mapping=yes)
     tx.request([tx.ids["bo"]], mapping=by_field)
-    tx.sync()
+    tx.send()
     assert [(b["To"], b["ConsentToTrack"]) for b in bodies] == [
         (["ada@tx.example"], "Unchanged"), (["ada@tx.example"], "Yes"), (["bo@tx.example"], "No"),
     ]  # fmt: skip

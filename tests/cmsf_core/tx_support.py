@@ -15,8 +15,11 @@ from typing import Any
 
 from cmsf_core.clock import VirtualClock
 from cmsf_core.engine import Engine
+from cmsf_core.jobs.context import RunStats
+from cmsf_core.messages import Message
 from cmsf_core.runtime import RunReport
 from cmsf_core.state import Journal
+from cmsf_core.transactional.sender import SendOutcome
 from scenarios.world import World, WorldSpec, build_world, engine_for, open_world
 
 SPEC = WorldSpec(
@@ -24,6 +27,19 @@ SPEC = WorldSpec(
     other_contacts=2,
 )  # fmt: skip
 VARIABLES = ["firstname", "company", "plan"]
+
+
+@dataclass
+class Drained:
+    """What one drain of the queue did."""
+
+    outcomes: list[SendOutcome]
+    messages: list[Message]
+    stats: RunStats
+
+    @property
+    def codes(self) -> set[str]:
+        return {m.code for m in self.messages}
 
 
 @dataclass
@@ -50,6 +66,17 @@ class Tx:
         report = self.engine.sync()
         assert report.status == status, (report.reason, [m.detail for m in report.messages])
         return report
+
+    def send(self, *, minutes: float = 5) -> Drained:
+        """Let a few minutes pass and drain the queue as one ``cmsf watch`` poll does.
+
+        Cheaper than a whole sync; the tests about the sync's own job use :meth:`sync`.
+        """
+        self.clock.advance(minutes=minutes)
+        session = self.engine.send_session("test")
+        outcomes = session.drain()
+        messages = list(session.log.messages) if session.log is not None else []
+        return Drained(outcomes, messages, session.stats)
 
     def request(
         self, record_ids: list[str], mapping: str | None = None, **fields: Any
