@@ -6,7 +6,8 @@ emails and their variables were synced (so mappings are checked against fresh va
 and before ``smart_email_tasks`` (which fills in what was sent). Each scope is one batch of
 ``smart_email_sends`` items handled by :class:`~cmsf_core.transactional.sender.Sender`; a
 run that meets a rate limit or an outage sends no further batch (they wait for the next
-run). ``cmsf watch`` drains the same queue between runs.
+run). A last scope recounts process records a pass that died left open. ``cmsf watch``
+drains the same queue between runs.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import math
 from collections.abc import Iterable
 
 from cmsf_core.jobs.base import Job, Scope, register
-from cmsf_core.transactional.items import SMART_EMAIL
+from cmsf_core.transactional.items import SMART_EMAIL, recount_open_processes
 from cmsf_core.transactional.sender import Sender, held_up, send_due
 
 __all__ = ["SmartEmailSendsJob"]
@@ -42,10 +43,15 @@ class SmartEmailSendsJob(Job):
             f"AND Status__c IN ('Pending', 'Sending') "
             f"AND (Next_Attempt__c = null OR Next_Attempt__c <= {now})"
         )
-        return [{"key": f"batch:{n}"} for n in range(1, math.ceil(due / self.batch_size) + 1)]
+        batches = math.ceil(due / self.batch_size)
+        return [*({"key": f"batch:{n}"} for n in range(1, batches + 1)), {"key": "processes"}]
 
     def execute(self, scope: Scope) -> None:
         ctx = self.ctx
+        if scope["key"] == "processes":  # recount what a pass that died left open
+            done = recount_open_processes(ctx.sf, ctx.clock.now())
+            ctx.stats.pushed["send processes done"] += done
+            return
         if ctx.extras.get(HALTED):
             return  # a rate limit or an outage: the rest waits for the next run
         sender = Sender(

@@ -52,6 +52,7 @@ __all__ = [
     "process_key",
     "process_query",
     "read_processes",
+    "recount_open_processes",
     "refresh_processes",
 ]
 
@@ -316,6 +317,18 @@ def refresh_processes(
     for start in range(0, len(updates), IN_CHUNK):
         gateway.update(PROCESS, updates[start : start + IN_CHUNK])
     return done
+
+
+def recount_open_processes(gateway: SalesforceGateway, now: datetime, limit: int = 2000) -> int:
+    """Recount processes not yet ``Done`` (a pass that died before its recount left them).
+
+    Returns:
+        How many are done now.
+    """
+    rows = gateway.query(
+        f"SELECT Id FROM {PROCESS} WHERE Status__c != 'Done' ORDER BY Id LIMIT {int(limit)}"
+    )
+    return len(refresh_processes(gateway, [str(r["Id"]) for r in rows], now))
 
 
 def delete_processes(gateway: SalesforceGateway, count: int) -> int:

@@ -234,6 +234,7 @@ class SendSession:
     stats: RunStats = field(default_factory=RunStats)
     _gateway: SalesforceGateway | None = None
     _log: MaintenanceLog | None = None
+    _recounted: bool = False
 
     @property
     def gateway(self) -> SalesforceGateway:
@@ -279,6 +280,10 @@ class SendSession:
             self._log.settings = settings
             engine.journal.acquire(engine.clock.now())
             try:
+                if not self._recounted:  # once a session: what a pass that died left open
+                    self._recounted = True
+                    done = queue.recount_open_processes(gateway, engine.clock.now())
+                    self.stats.pushed["send processes done"] += done
                 yield settings, cm
             finally:
                 engine.journal.release()
@@ -317,8 +322,8 @@ class SendSession:
 
     def drain(self, *, max_batches: int = 20) -> list[SendOutcome]:
         """Send what is due, batch after batch, until nothing is due or a batch is held up."""
-        if self.due() == 0:
-            return []
+        if self._recounted and self.due() == 0:
+            return []  # an idle poll: one Salesforce call
         outcomes: list[SendOutcome] = []
         with self.opened() as (settings, cm):
             size = settings.limit("smart_email_sends")
