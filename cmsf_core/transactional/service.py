@@ -31,7 +31,14 @@ from cmsf_core.safety import check_org_safety
 from cmsf_core.settings_store import SettingsStore
 from cmsf_core.transactional import items as queue
 from cmsf_core.transactional.mappings import MAPPING, MAPPING_FIELDS, SmartEmailMapping, from_row
-from cmsf_core.transactional.sender import JOB, Sender, SendOutcome, held_up, send_due
+from cmsf_core.transactional.sender import (
+    JOB,
+    WAIT_BUDGET,
+    Sender,
+    SendOutcome,
+    held_up,
+    send_due,
+)
 
 if TYPE_CHECKING:
     from cmsf_core.campaign_monitor import CampaignMonitorClient
@@ -197,7 +204,7 @@ def send_now(
 
     When a sync or a watch of this runner is at work, the items are left to it.
     """
-    session = SendSession(engine, "send")
+    session = SendSession(engine, "send", wait_budget=0.0)
     request = request_sends(session.gateway, engine.clock, mapping_ref, record_ids, test=test)
     holder = engine.journal.lock_holder()
     if holder is not None:
@@ -223,6 +230,8 @@ class SendSession:
     Args:
         engine: The engine (its gateways, clock and journal).
         label: The maintenance messages' run label (``send`` or ``watch``).
+        wait_budget: Seconds a pass may wait out short rate limits (0 for a command a
+            person waits for: the sends are deferred at once).
 
     Attributes:
         stats: Counts over the session.
@@ -231,6 +240,7 @@ class SendSession:
 
     engine: Engine
     label: str
+    wait_budget: float = WAIT_BUDGET
     stats: RunStats = field(default_factory=RunStats)
     _gateway: SalesforceGateway | None = None
     _log: MaintenanceLog | None = None
@@ -293,7 +303,7 @@ class SendSession:
     def _sender(self, settings: Settings, cm: CampaignMonitorClient) -> Sender:
         assert self._log is not None
         return Sender(sf=self.gateway, cm=cm, settings=settings, clock=self.engine.clock,
-                      log=self._log, stats=self.stats, job=JOB)  # fmt: skip
+                      log=self._log, stats=self.stats, job=JOB, wait_budget=self.wait_budget)  # fmt: skip
 
     def send(self, item_ids: Sequence[str]) -> list[SendOutcome]:
         """Send these queue items now (those already done or failed are reported as they are)."""
