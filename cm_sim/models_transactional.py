@@ -213,7 +213,11 @@ class TransactionalMixin(CampaignsMixin):
         body instead (its query string is lost), so a body ``clientID`` counts too.
         """
         given = body.get("clientID") if isinstance(body, dict) else None
-        if isinstance(given, str) and given.strip() and not (args.get("clientID") or args.get("clientid")):
+        if (
+            isinstance(given, str)
+            and given.strip()
+            and not (args.get("clientID") or args.get("clientid"))
+        ):
             args = {**args, "clientID": given}
         client_id = self.tx_client(args, scope)
         everyone, message, consent = self._common_send(body)

@@ -17,7 +17,7 @@ from scenarios.invariants import soql_list
 from scenarios.play import Play
 from scenarios.registry import ALIAS_ARG, BOOL_ARG, EMAIL_ARG, TEXT_ARG, arg_schema
 
-__all__ = ["PEOPLE_ARG"]
+__all__ = ["PATH_FIELD", "PEOPLE_ARG", "record_ids"]
 
 PEOPLE_ARG: dict[str, Any] = {"enum": ["Contact", "Lead"]}
 VALUES_ARG: dict[str, Any] = {
@@ -36,7 +36,12 @@ PATH_FIELD: dict[str, Any] = {
 }
 
 
-def _ids(play: Play, sobject: str, emails: list[str]) -> list[str]:
+def record_ids(play: Play, sobject: str, emails: list[str]) -> list[str]:
+    """Ids of the Contacts or Leads with these addresses, in the order given.
+
+    Raises:
+        ScenarioStepError: When an address has no record.
+    """
     rows = play.org.query(
         f"SELECT Id, Email FROM {sobject} WHERE Email IN ({soql_list(emails)}) ORDER BY Email"
     )
@@ -85,7 +90,7 @@ def sf_records_created(play: Play, args: dict[str, Any], alias: str | None) -> s
 def sf_records_updated(play: Play, args: dict[str, Any], alias: str | None) -> str:
     """Update the records through sObject Collections: one transaction, as a user's save."""
     emails = [e.lower() for e in args["emails"]]
-    ids = _ids(play, args["object"], emails)
+    ids = record_ids(play, args["object"], emails)
     payload = {
         "allOrNone": True,
         "records": [
@@ -111,7 +116,7 @@ def sf_records_updated(play: Play, args: dict[str, Any], alias: str | None) -> s
 )
 def sf_duplicates_merged(play: Play, args: dict[str, Any], alias: str | None) -> str:
     """Merge the records (losers to the recycle bin with ``MasterRecordId``)."""
-    ids = _ids(play, args["object"], [e.lower() for e in args["emails"]])
+    ids = record_ids(play, args["object"], [e.lower() for e in args["emails"]])
     play.org.merge(ids[0], ids[1:])
     return f"{len(ids) - 1} {args['object']}(s) merged into {args['emails'][0]}"
 

@@ -406,6 +406,7 @@ class Sender:
                     self._release(queue[index:])
                     raise
                 except RetriableError as exc:  # timeout, 5xx, garbled answer: outcome unknown
+                    self.stats.pushed["smart emails in doubt"] += 1
                     work.outcomes[item.id] = self._outcome(
                         item, mapping, "in doubt", resolved, reason=str(exc)
                     )

@@ -194,9 +194,15 @@ def test_transactional_rate_limit_is_its_own_with_the_real_headers(
     account.set_transactional_rate_limit(2, window_seconds=60)
     first, second, third = (send(http, smart) for _ in range(3))
     assert [r.status_code for r in (first, second, third)] == [202, 202, 429]
-    assert (first.headers["X-RateLimit-Limit"], first.headers["X-RateLimit-Remaining"]) == ("2", "1")
+    assert (first.headers["X-RateLimit-Limit"], first.headers["X-RateLimit-Remaining"]) == (
+        "2",
+        "1",
+    )
     assert third.json() == {"Code": 429, "Message": "Rate limit exceeded"}
-    assert (third.headers["X-RateLimit-Remaining"], third.headers["X-RateLimit-Reset"]) == ("0", "60")
+    assert (third.headers["X-RateLimit-Remaining"], third.headers["X-RateLimit-Reset"]) == (
+        "0",
+        "60",
+    )
     other = http.get("/clients.json")  # the general limit is not spent by transactional calls
     assert other.status_code == 200 and other.headers["X-RateLimit-Limit"] == "1000"
     cm_clock.advance(seconds=60)

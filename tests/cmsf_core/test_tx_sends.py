@@ -61,3 +61,26 @@ def test_a_batch_costs_the_same_salesforce_calls_for_3_records_as_for_40(tx: Tx)
     assert few == many
     assert {tx.data(m["MessageID"])["company"] for m in tx.messages()} == {"Acme Pty"}
     assert len(tx.messages()) == 43
+
+
+def test_the_queue_clean_up_keeps_a_send_in_doubt(tx: Tx) -> None:
+    later = (tx.clock.now().replace(microsecond=0)).isoformat()
+    doubt, done = tx.request(
+        [tx.ids["ada"], tx.ids["bo"]], Status__c="Sending", Send_Started__c=later,
+        Next_Attempt__c="2030-01-01T00:00:00Z",
+    )  # fmt: skip
+    tx.org.update("CMSF_Queue_Item__c", done, {"Status__c": "Failed", "Next_Attempt__c": None})
+    tx.sync(hours=24 * 3)
+    assert [r["Id"] for r in tx.items()] == [doubt]
+
+
+def test_an_idle_watch_poll_costs_one_salesforce_call_and_none_of_campaign_monitor(tx: Tx) -> None:
+    session = tx.engine.send_session("watch")
+    session.drain()  # the first poll checks the connection and recounts open processes
+    sf_before, cm_before = len(tx.org.control.request_log), len(tx.account.request_log())
+    tx.clock.advance(seconds=30)
+    assert session.drain() == []
+    assert len(tx.org.control.request_log) - sf_before == 1
+    assert len(tx.account.request_log()) == cm_before
+    tx.request([tx.ids["ada"]])
+    assert [o.status for o in session.drain()] == ["sent"]
