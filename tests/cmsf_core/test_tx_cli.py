@@ -114,6 +114,8 @@ def test_a_rate_limited_send_waits_and_exits_4(
     (item,) = _query(folder, "SELECT Status__c, Error__c FROM CMSF_Queue_Item__c")
     assert item["Status__c"] == "Pending" and "429" in item["Error__c"]
     assert _messages(folder, ids) == []
+    status = run_cmsf(*options, "status")
+    assert status.returncode == 0 and "1 send(s) waiting to go" in status.stdout
 
 
 def test_watch_sends_what_a_flow_queued_and_stops_after_its_polls(
