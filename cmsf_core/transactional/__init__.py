@@ -9,7 +9,9 @@ A Flow, Apex or ``cmsf send-smart-email`` asks for a send by inserting a
 - :mod:`~cmsf_core.transactional.items`: the queue items and the process records that
   group bulk requests (``deleteProcess``);
 - :mod:`~cmsf_core.transactional.sender`: one crash-safe pass over a batch (mark, send
-  once, Task, bookkeeping, retries, ``CMSF-TX-*`` messages);
+  once, bookkeeping, retries), with :mod:`~cmsf_core.transactional.tasks` (the Tasks
+  recording sends) and :mod:`~cmsf_core.transactional.outcomes` (what each item became,
+  the ``CMSF-TX-*`` messages);
 - :mod:`~cmsf_core.transactional.settle`: sends whose outcome is unknown, found again in
   Campaign Monitor's message log by the queue item's Id they carry;
 - :mod:`~cmsf_core.transactional.service`: the Python API (request and send now, Run

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +63,16 @@ from cmsf_core.transactional.mappings import (
     resolve,
     validate,
 )
+from cmsf_core.transactional.outcomes import (
+    PassBook,
+    SendOutcome,
+    down_message,
+    mapping_message,
+    outcome_of,
+    problem_message,
+)
 from cmsf_core.transactional.settle import SETTLE_AFTER, settle
+from cmsf_core.transactional.tasks import record_tasks
 
 if TYPE_CHECKING:
     from cmsf_core.campaign_monitor import CampaignMonitorClient
@@ -85,51 +93,6 @@ WAIT_BUDGET = 300.0
 """Seconds one pass may spend waiting out 429s before it defers the rest."""
 RETRY_BASE = timedelta(minutes=1)
 RETRY_CAP = timedelta(hours=1)
-TASK_STATUS = "In Progress"
-"""Status of a new Task; ``smart_email_tasks`` completes it once the message is delivered."""
-
-
-@dataclass
-class SendOutcome:
-    """What became of one item in this pass (what ``cmsf send-smart-email`` reports).
-
-    Attributes:
-        item_id: The queue item.
-        record_id: The record it is for.
-        mapping: The mapping's name (or Id when it has none).
-        status: ``sent``, ``failed``, ``deferred`` (tried again later) or ``in doubt``
-            (its send may have gone; it is looked up before anything is sent again).
-        message_id: Campaign Monitor's MessageID.
-        recipient: The address sent to.
-        data: The variables sent (the queue item's key left out).
-        consent: ``ConsentToTrack`` sent.
-        reason: Why it failed or waits.
-        task_id: The Task recording it.
-    """
-
-    item_id: str
-    record_id: str
-    mapping: str
-    status: str
-    message_id: str | None = None
-    recipient: str | None = None
-    data: dict[str, Any] | None = None
-    consent: str | None = None
-    reason: str | None = None
-    task_id: str | None = None
-
-
-@dataclass
-class _Pass:
-    """Bookkeeping of one pass."""
-
-    outcomes: dict[str, SendOutcome] = field(default_factory=dict)
-    updates: dict[str, dict[str, Any]] = field(default_factory=dict)
-    sent: list[tuple[SendItem, SmartEmailMapping, str, Resolved | None]] = field(
-        default_factory=list
-    )
-    processes: set[str] = field(default_factory=set)
-    problems: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
 
 class Sender:
@@ -179,7 +142,7 @@ class Sender:
             more: The batch was cut at its size (more items wait): the bulk request of its
                 last item is left whole for the next batch.
         """
-        work = _Pass()
+        work = PassBook()
         now = self.clock.now()
         items = hold_back_tail(list(items)) if more else list(items)
         queries = mapping_queries({i.mapping_id for i in items if i.mapping_id})
@@ -194,7 +157,7 @@ class Sender:
         broken = {key: validate(self.sf, m) for key, m in unique.items()}
         for mapping_id, problems in broken.items():
             if problems:
-                self._mapping_message(unique[mapping_id], problems)
+                mapping_message(self.log, self.job, unique[mapping_id], problems)
         in_doubt: list[tuple[SendItem, SmartEmailMapping]] = []
         candidates: list[tuple[SendItem, SmartEmailMapping | None]] = []
         for item in items:
@@ -223,7 +186,15 @@ class Sender:
             attach_rest(self.sf, lead, process_of[lead.id], [i.id for i in items])
         ready = self._resolve(work, fresh)
         self._send_all(work, ready, process_of, now)
-        self._tasks(work)
+        for item, mapping, message_id, resolved in work.sent:
+            work.outcomes[item.id] = outcome_of(
+                item, mapping, "sent", resolved, message_id=message_id
+            )
+        wanted = [(i, m, mid) for i, m, mid, _ in work.sent if m.create_task and not i.test and mid]
+        for item_id, task_id in record_tasks(
+            self.sf, self.clock, self.stats, self.log, self.job, wanted
+        ).items():
+            work.outcomes[item_id].task_id = task_id
         self._finish(work, items, now)
         return [work.outcomes[i.id] for i in items if i.id in work.outcomes]
 
@@ -256,7 +227,7 @@ class Sender:
     # ------------------------------------------------------------------ settling
 
     def _settle(
-        self, work: _Pass, in_doubt: list[tuple[SendItem, SmartEmailMapping]], now: datetime
+        self, work: PassBook, in_doubt: list[tuple[SendItem, SmartEmailMapping]], now: datetime
     ) -> list[tuple[SendItem, SmartEmailMapping]]:
         """Look up in-doubt items; return those never sent (to send now)."""
         if not in_doubt:
@@ -265,9 +236,9 @@ class Sender:
             found = settle(self.cm, in_doubt)
         except RetriableError as exc:
             for item, mapping in in_doubt:
-                work.outcomes[item.id] = self._outcome(item, mapping, "in doubt", reason=str(exc))
+                work.outcomes[item.id] = outcome_of(item, mapping, "in doubt", reason=str(exc))
                 work.updates[item.id] = {"Next_Attempt__c": (now + SETTLE_AFTER).isoformat()}
-            self._down(len(in_doubt), exc)
+            down_message(self.log, self.job, len(in_doubt), exc)
             return []
         again = []
         for item, mapping in in_doubt:
@@ -286,7 +257,7 @@ class Sender:
     # ------------------------------------------------------------------ records
 
     def _resolve(
-        self, work: _Pass, fresh: list[tuple[SendItem, SmartEmailMapping]]
+        self, work: PassBook, fresh: list[tuple[SendItem, SmartEmailMapping]]
     ) -> list[tuple[SendItem, SmartEmailMapping, Resolved]]:
         """Read the records of a batch in one request and make each item's send."""
         by_mapping: dict[str, list[tuple[SendItem, SmartEmailMapping]]] = defaultdict(list)
@@ -338,7 +309,7 @@ class Sender:
 
     def _send_all(
         self,
-        work: _Pass,
+        work: PassBook,
         ready: list[tuple[SendItem, SmartEmailMapping, Resolved]],
         process_of: Mapping[str, str],
         now: datetime,
@@ -370,7 +341,7 @@ class Sender:
             if item.id in marked:
                 queue.append((item, mapping, resolved))
             else:  # Salesforce refused the mark (the item was deleted meanwhile...): not sent
-                work.outcomes[item.id] = self._outcome(
+                work.outcomes[item.id] = outcome_of(
                     item,
                     mapping,
                     "deferred",
@@ -407,15 +378,15 @@ class Sender:
                     raise
                 except RetriableError as exc:  # timeout, 5xx, garbled answer: outcome unknown
                     self.stats.pushed["smart emails in doubt"] += 1
-                    work.outcomes[item.id] = self._outcome(
+                    work.outcomes[item.id] = outcome_of(
                         item, mapping, "in doubt", resolved, reason=str(exc)
                     )
                     self._release(queue[index + 1 :], delay=RETRY_BASE)
                     for later, later_mapping, later_resolved in queue[index + 1 :]:
-                        work.outcomes[later.id] = self._outcome(
+                        work.outcomes[later.id] = outcome_of(
                             later, later_mapping, "deferred", later_resolved, reason=str(exc)
                         )
-                    self._down(len(queue) - index, exc)
+                    down_message(self.log, self.job, len(queue) - index, exc)
                     return
                 except CmsfError as exc:
                     said = exc.message.split(": ", 1)[-1]
@@ -431,7 +402,7 @@ class Sender:
 
     def _defer(
         self,
-        work: _Pass,
+        work: PassBook,
         rest: list[tuple[SendItem, SmartEmailMapping, Resolved]],
         exc: RateLimitedError,
         wait: float,
@@ -445,7 +416,7 @@ class Sender:
             if attempts >= self.max_attempts:
                 self._give_up(work, item, mapping, f"rate limited: {exc}", resolved)
                 continue
-            work.outcomes[item.id] = self._outcome(
+            work.outcomes[item.id] = outcome_of(
                 item,
                 mapping,
                 "deferred",
@@ -487,63 +458,9 @@ class Sender:
             result = self.sf.update(QUEUE_ITEM, records[start : start + IN_CHUNK])
             self.stats.wrote(QUEUE_ITEM, result.ids)
 
-    # ------------------------------------------------------------------ tasks
-
-    def _tasks(self, work: _Pass) -> None:
-        """A Task on the record for each send of a mapping that asks for one (never twice)."""
-        wanted = [
-            entry for entry in work.sent if entry[1].create_task and not entry[0].test and entry[2]
-        ]
-        for item, mapping, message_id, resolved in work.sent:
-            work.outcomes[item.id] = self._outcome(
-                item, mapping, "sent", resolved, message_id=message_id
-            )
-        if not wanted:
-            return
-        existing: dict[str, str] = {}
-        ids = sorted({entry[2] for entry in wanted})
-        for start in range(0, len(ids), IN_CHUNK):
-            listed = ",".join(soql_quote(i) for i in ids[start : start + IN_CHUNK])
-            for row in self.sf.query(
-                f"SELECT Id, CMSF_Message_Id__c FROM Task WHERE CMSF_Message_Id__c IN ({listed})"
-            ):
-                existing[str(row["CMSF_Message_Id__c"])] = str(row["Id"])
-        records, owners = [], []
-        today = self.clock.now().date().isoformat()
-        for item, mapping, message_id, _ in wanted:
-            if message_id in existing:
-                work.outcomes[item.id].task_id = existing[message_id]
-                continue
-            link = "WhoId" if mapping.root_object in ("Contact", "Lead") else "WhatId"
-            records.append({
-                "Subject": f"Email: {mapping.smart_email_name or mapping.name}"[:255],
-                "Status": TASK_STATUS, "TaskSubtype": "Email", "ActivityDate": today,
-                "CMSF_Message_Id__c": message_id, "CMSF_Message_Status__c": "Received",
-                "Description": f"Smart email '{mapping.smart_email_name}' sent by mapping '{mapping.name}'.",
-                link: to18(item.record_id),
-            })  # fmt: skip
-            owners.append(item.id)
-        refused = []
-        for start in range(0, len(records), IN_CHUNK):
-            result = self.sf.create("Task", records[start : start + IN_CHUNK])
-            self.stats.wrote("Task", result.ids)
-            for offset, task_id in enumerate(result.ids):
-                if task_id:
-                    work.outcomes[owners[start + offset]].task_id = task_id
-            refused += [
-                f"- {owners[start + f.index]}: {f.code} {f.message}" for f in result.failures
-            ]
-        if refused:
-            self.log.raise_message(
-                "Warning", self.job, "CMSF-TX-TASK",
-                f"Salesforce refused the Task of {len(refused)} smart email send(s)",
-                "The emails were sent (their queue items are Done with the MessageID); only the "
-                "Tasks recording them are missing:\n" + "\n".join(refused[:20]),
-            )  # fmt: skip
-
     # ------------------------------------------------------------------ bookkeeping
 
-    def _finish(self, work: _Pass, items: Sequence[SendItem], now: datetime) -> None:
+    def _finish(self, work: PassBook, items: Sequence[SendItem], now: datetime) -> None:
         """Write every item's outcome, recount processes, and raise the pass's messages."""
         for item, _, message_id, _ in work.sent:
             work.updates[item.id] = {"Status__c": "Done", "Message_Id__c": message_id or None,
@@ -558,11 +475,11 @@ class Sender:
             done = refresh_processes(self.sf, work.processes, now)
             self.stats.pushed["send processes done"] += len(done)
         for code, lines in work.problems.items():
-            self._problem_message(code, lines)
+            problem_message(self.log, self.job, code, lines)
 
     def _fail(
         self,
-        work: _Pass,
+        work: PassBook,
         item: SendItem,
         mapping: SmartEmailMapping | None,
         reason: str,
@@ -570,7 +487,7 @@ class Sender:
         *,
         code: str | None = None,
     ) -> None:
-        work.outcomes[item.id] = self._outcome(item, mapping, "failed", resolved, reason=reason)
+        work.outcomes[item.id] = outcome_of(item, mapping, "failed", resolved, reason=reason)
         work.updates[item.id] = {"Status__c": "Failed", "Error__c": reason[:ERROR_LIMIT],
                                  "Next_Attempt__c": None}  # fmt: skip
         self.stats.pushed["smart emails failed"] += 1
@@ -579,7 +496,7 @@ class Sender:
 
     def _give_up(
         self,
-        work: _Pass,
+        work: PassBook,
         item: SendItem,
         mapping: SmartEmailMapping,
         why: str,
@@ -587,63 +504,6 @@ class Sender:
     ) -> None:
         self._fail(work, item, mapping, f"gave up after {self.max_attempts} tries: {why}",
                    resolved, code="CMSF-TX-GAVE-UP")  # fmt: skip
-
-    def _outcome(
-        self,
-        item: SendItem,
-        mapping: SmartEmailMapping | None,
-        status: str,
-        resolved: Resolved | None = None,
-        *,
-        reason: str | None = None,
-        message_id: str | None = None,
-    ) -> SendOutcome:
-        return SendOutcome(
-            item_id=item.id,
-            record_id=item.record_id,
-            mapping=mapping.name if mapping is not None else item.mapping_id,
-            status=status,
-            message_id=message_id,
-            recipient=resolved.recipient if resolved else None,
-            data=dict(resolved.data) if resolved else None,
-            consent=resolved.consent if resolved else None,
-            reason=reason,
-        )
-
-    # ------------------------------------------------------------------ messages
-
-    def _mapping_message(self, mapping: SmartEmailMapping, problems: list[str]) -> None:
-        self.log.raise_message(
-            "Error",
-            self.job,
-            "CMSF-TX-MAPPING",
-            f"Smart email mapping '{mapping.name}' cannot send",
-            f"Mapping '{mapping.name}' ({mapping.id}):\n" + "\n".join(f"- {p}" for p in problems),
-            topic=mapping.id,
-        )
-
-    def _down(self, count: int, exc: CmsfError) -> None:
-        self.log.raise_message(
-            "Warning",
-            self.job,
-            "CMSF-TX-DOWN",
-            f"Campaign Monitor could not be reached for {count} smart email send(s)",
-            f"{exc}. A send whose answer was lost is looked up in Campaign Monitor's message "
-            "log before anything is sent again; the others wait for the next run.",
-        )
-
-    def _problem_message(self, code: str, lines: list[str]) -> None:
-        titles = {
-            "CMSF-TX-REFUSED": ("Error", "Campaign Monitor refused {n} smart email send(s)"),
-            "CMSF-TX-REQUEST": ("Warning", "{n} smart email request(s) cannot be sent"),
-            "CMSF-TX-GAVE-UP": ("Error", "{n} smart email send(s) gave up after every try"),
-            "CMSF-TX-UNKNOWN": ("Error", "{n} smart email send(s) could not be confirmed"),
-        }
-        severity, title = titles.get(code, ("Error", "{n} smart email send(s) failed"))
-        detail = "\n".join(lines[:20]) + (
-            f"\n... and {len(lines) - 20} more" if len(lines) > 20 else ""
-        )
-        self.log.raise_message(severity, self.job, code, title.format(n=len(lines)), detail)
 
 
 def send_due(sender: Sender, size: int) -> list[SendOutcome]:
