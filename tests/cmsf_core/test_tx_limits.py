@@ -112,3 +112,31 @@ def test_a_send_that_cannot_be_confirmed_fails_rather_than_go_twice(
     row = next(r for r in tx.items() if r["Id"] == lost)
     assert row["Status__c"] == "Failed" and "not sent again" in row["Error__c"]
     assert sum(1 for m in tx.messages() if m["Recipient"] == "l0@tx.example") == 1
+
+
+def test_queue_items_salesforce_will_not_mark_are_not_sent_until_it_will(tx: Tx) -> None:
+    tx.request(_people(tx, 2))
+    tx.org.control.lock(object_name="CMSF_Queue_Item__c", until=tx.clock.now() + timedelta(hours=1))
+    drained = tx.send()
+    assert {o.status for o in drained.outcomes} == {"deferred"}
+    assert tx.messages() == [] and {r["Status__c"] for r in tx.items()} == {"Pending"}
+    tx.send(minutes=90)
+    _once_each(tx, 2)
+
+
+def test_a_sandbox_copy_sends_nothing_to_a_live_account(tx: Tx) -> None:
+    from cmsf_core.errors import SafetyError
+    from scenarios.world import World, engine_for
+
+    tx.account.mark_test_account(False)
+    tx.request([tx.ids["ada"]])
+    sandbox = tx.org.refresh_sandbox("uat")
+    try:
+        engine = engine_for(World(clock=tx.clock, org=sandbox, account=tx.account, spec=tx.world.spec))
+        with pytest.raises(SafetyError, match="sandbox"):
+            engine.send_session("watch").drain()
+        with pytest.raises(SafetyError, match="sandbox"):
+            engine.send_smart_email("Shipped", [tx.ids["ada"]])
+        assert tx.messages() == []
+    finally:
+        sandbox.close()
