@@ -132,7 +132,9 @@ def test_a_sandbox_copy_sends_nothing_to_a_live_account(tx: Tx) -> None:
     tx.request([tx.ids["ada"]])
     sandbox = tx.org.refresh_sandbox("uat")
     try:
-        engine = engine_for(World(clock=tx.clock, org=sandbox, account=tx.account, spec=tx.world.spec))
+        engine = engine_for(
+            World(clock=tx.clock, org=sandbox, account=tx.account, spec=tx.world.spec)
+        )
         with pytest.raises(SafetyError, match="sandbox"):
             engine.send_session("watch").drain()
         with pytest.raises(SafetyError, match="sandbox"):
