@@ -62,6 +62,10 @@ MAX_RECORDS = 10_000
 MAX_PROCESS_DELETES = 10_000
 
 
+class RunnerBusy(Exception):
+    """Another process of this runner took the journal's lock (it sends the items)."""
+
+
 @dataclass(frozen=True)
 class Request:
     """A send request as inserted into the queue.
@@ -288,7 +292,12 @@ class SendSession:
                     gateway, settings, engine.clock, f"{self.label}:{started}"
                 )
             self._log.settings = settings
-            engine.journal.acquire(engine.clock.now())
+            try:
+                engine.journal.acquire(engine.clock.now())
+            except ConfigError:
+                if engine.journal.lock_holder() is not None:
+                    raise RunnerBusy from None  # a sync took the lock since we looked
+                raise
             try:
                 if not self._recounted:  # once a session: what a pass that died left open
                     self._recounted = True
@@ -331,16 +340,25 @@ class SendSession:
         )
 
     def drain(self, *, max_batches: int = 20) -> list[SendOutcome]:
-        """Send what is due, batch after batch, until nothing is due or a batch is held up."""
+        """Send what is due, batch after batch, until nothing is due or a batch is held up.
+
+        Nothing is sent while a sync (or another watch) of this runner holds its journal:
+        that one sends them.
+        """
         if self._recounted and self.due() == 0:
             return []  # an idle poll: one Salesforce call
+        if self.engine.journal.lock_holder() is not None:
+            return []
         outcomes: list[SendOutcome] = []
-        with self.opened() as (settings, cm):
-            size = settings.limit("smart_email_sends")
-            sender = self._sender(settings, cm)
-            for _ in range(max_batches):
-                done = send_due(sender, size)
-                outcomes += done
-                if len(done) < size or held_up(done):
-                    break
+        try:
+            with self.opened() as (settings, cm):
+                size = settings.limit("smart_email_sends")
+                sender = self._sender(settings, cm)
+                for _ in range(max_batches):
+                    done = send_due(sender, size)
+                    outcomes += done
+                    if len(done) < size or held_up(done):
+                        break
+        except RunnerBusy:
+            return outcomes
         return outcomes
