@@ -98,8 +98,11 @@ def test_run_test_sends_for_one_record_reports_what_was_sent_and_records_no_task
      ("x' OR Name != '", ["ADA"], False, "no smart email mapping is named"),
      ("Shipped", ["003'; DELETE"], False, "is not a Salesforce record Id"),
      ("Shipped", [], False, "give at least one record Id"),
-     ("", ["ADA"], False, "give a smart email mapping's Id or its name")],
-    ids=["other-object", "test-of-two", "unknown-mapping", "quote-injection", "bad-id", "no-ids", "no-mapping"],
+     ("", ["ADA"], False, "give a smart email mapping's Id or its name"),
+     ("x" * 81, ["ADA"], False, "at most 80 characters"),
+     ("Shipped", ["ADA"] * 10_001, False, "at most 10,000 records per request")],
+    ids=["other-object", "test-of-two", "unknown-mapping", "quote-injection", "bad-id", "no-ids", "no-mapping",
+         "long-mapping", "too-many"],
 )  # fmt: skip
 def test_bad_requests_are_refused_before_anything_is_queued(
     tx_shared: Tx, mapping: str, records: list[str], test: bool, message: str
