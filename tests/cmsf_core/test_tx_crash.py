@@ -18,24 +18,8 @@ import pytest
 
 from cmsf_core.campaign_monitor import CampaignMonitorClient
 from cmsf_core.engine import Engine
+from tests.cmsf_core.crash_support import Crash, Killer
 from tests.cmsf_core.tx_support import Tx
-
-
-class Crash(BaseException):
-    """The process dies (not an error the engine could catch)."""
-
-
-class Killer:
-    """Counts API calls to both platforms and dies before call number ``at``."""
-
-    def __init__(self, at: int | None) -> None:
-        self.at = at
-        self.calls = 0
-
-    def __call__(self, method: str, path: str) -> None:
-        self.calls += 1
-        if self.at is not None and self.calls == self.at:
-            raise Crash(f"killed before call {self.calls}: {method} {path}")
 
 
 class DieAfterSend(httpx.BaseTransport):
