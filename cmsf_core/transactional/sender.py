@@ -79,7 +79,7 @@ if TYPE_CHECKING:
     from cmsf_core.clock import Clock
     from cmsf_core.jobs.context import RunStats
     from cmsf_core.messages import MaintenanceLog
-    from cmsf_core.salesforce import SalesforceGateway
+    from cmsf_core.salesforce import SalesforceGateway, WriteResult
     from cmsf_core.settings import Settings
 
 __all__ = ["JOB", "WAIT_BUDGET", "SendOutcome", "Sender", "held_up", "send_due"]
@@ -334,6 +334,7 @@ class Sender:
             result = self.sf.update(QUEUE_ITEM, marks[start : start + IN_CHUNK])
             self.stats.wrote(QUEUE_ITEM, result.ids)
             marked |= {i for i in result.ids if i}
+            self._refused(result)
         for item, _, _ in ready:
             work.processes.add(process_of.get(item.id) or item.process_id or "")
         queue = []
@@ -457,6 +458,7 @@ class Sender:
         for start in range(0, len(records), IN_CHUNK):
             result = self.sf.update(QUEUE_ITEM, records[start : start + IN_CHUNK])
             self.stats.wrote(QUEUE_ITEM, result.ids)
+            self._refused(result)
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -469,6 +471,7 @@ class Sender:
         for start in range(0, len(records), IN_CHUNK):
             result = self.sf.update(QUEUE_ITEM, records[start : start + IN_CHUNK])
             self.stats.wrote(QUEUE_ITEM, result.ids)
+            self._refused(result)
         work.processes |= {i.process_id for i in items if i.process_id}
         work.processes.discard("")
         if work.processes:
@@ -476,6 +479,15 @@ class Sender:
             self.stats.pushed["send processes done"] += len(done)
         for code, lines in work.problems.items():
             problem_message(self.log, self.job, code, lines)
+
+    def _refused(self, result: WriteResult) -> None:
+        """A message for queue items Salesforce would not update (a sent one stays
+        ``Sending`` and is settled, never sent again)."""
+        if result.failures:
+            from cmsf_core.jobs.writer import log_failures  # the jobs package imports this module
+
+            self.stats.failed[QUEUE_ITEM] += len(result.failures)
+            log_failures(self.log, self.job, QUEUE_ITEM, result.failures)
 
     def _fail(
         self,

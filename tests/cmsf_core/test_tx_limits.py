@@ -142,3 +142,18 @@ def test_a_sandbox_copy_sends_nothing_to_a_live_account(tx: Tx) -> None:
         assert tx.messages() == []
     finally:
         sandbox.close()
+
+
+def test_an_item_salesforce_will_not_finish_is_settled_never_sent_again(tx: Tx) -> None:
+    tx.request(_people(tx, 1))
+    tx.org.control.add_validation_rule(
+        "CMSF_Queue_Item__c", "Not done today",
+        lambda new, old: "Queue items may not be done today" if new.get("Status__c") == "Done" else None,
+    )  # fmt: skip
+    first = tx.send()
+    assert "CMSF-REC-WRITE" in first.codes
+    assert [r["Status__c"] for r in tx.items()] == ["Sending"]
+    tx.org.control.remove_validation_rule("CMSF_Queue_Item__c", "Not done today")
+    tx.send()
+    _once_each(tx, 1)
+    assert [r["Status__c"] for r in tx.items()] == ["Done"] and len(tx.tasks()) == 1
