@@ -15,7 +15,6 @@ from typing import Any
 from scenarios.errors import ScenarioStepError
 from scenarios.events import EVENTS
 from scenarios.events_push import PATH_FIELD, PEOPLE_ARG, record_ids
-from scenarios.events_sf import PATH_ARG
 from scenarios.invariants import soql_list
 from scenarios.play import Play
 from scenarios.registry import (
@@ -170,14 +169,3 @@ def send_processes_deleted(play: Play, args: dict[str, Any], alias: str | None) 
     """``cmsf delete-process --count N``."""
     deleted = play.engine.delete_processes(int(args.get("count", 1000)))
     return f"{deleted} finished process record(s) deleted"
-
-
-@EVENTS.register(
-    "cm_answers_lost",
-    "Campaign Monitor applies the next matching requests but their answers never arrive.",
-    arg_schema(count=COUNT_ARG, path=PATH_ARG),
-)
-def cm_answers_lost(play: Play, args: dict[str, Any], alias: str | None) -> str:
-    """The next requests are applied, then time out for the client."""
-    play.account.lose_answers(args.get("path", ".*"), count=args.get("count", 1))
-    return f"the answers of the next {args.get('count', 1)} Campaign Monitor request(s) are lost"
