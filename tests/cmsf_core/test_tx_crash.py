@@ -96,7 +96,7 @@ def total_calls(tx_template: Any, tmp_path_factory: pytest.TempPathFactory) -> i
         tx.close()
 
 
-POINTS = range(1, 31)
+POINTS = range(1, 25)
 
 
 @pytest.mark.parametrize("at", POINTS, ids=[f"before-call-{k}" for k in POINTS])
