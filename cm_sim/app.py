@@ -2,7 +2,8 @@
 
 The request body is read (at most :data:`MAX_BODY_BYTES`) before the account's lock is
 taken, so a client that sends slowly holds up nobody else. Then, under the lock, in
-order: injected faults -> authentication -> rate limit ->
+order: injected faults -> authentication -> rate limit (transactional paths count against
+their own limit when one is set) ->
 route -> handler inside one store transaction (pending events caught up first) ->
 rendering -> request log. Handlers never see HTTP details; errors become
 ``{"Code", "Message"}`` bodies in one place (:meth:`CmApp._error`), and an unexpected
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import time
 from collections.abc import Iterable
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 10 * 1024 * 1024
 """Largest request body the facade reads; a longer one is refused with 413."""
 _API = compiled(ROUTES)
+_TRANSACTIONAL = re.compile(r"^/transactional(/|$)", re.IGNORECASE)
 _OAUTH = compiled(OAUTH_ROUTES)
 
 
@@ -100,6 +103,9 @@ class CmApp:
                 status, body, scope = self._dispatch(request, now, headers, fault)
             except CmApiError as exc:
                 status, body = exc.status, exc.to_api()
+            if fault is not None and fault.kind == "lost_answer":
+                self._log(request, status, now, scope)
+                raise SimulatedTimeout(request.path)  # applied, but the answer never arrives
             response = self._render(status, body, headers)
             if fault is not None and fault.kind == "malformed":
                 data = response.get_data()
@@ -133,7 +139,7 @@ class CmApp:
         elif versioned is not None:
             routes, sub = _API, versioned.group(2)
             scope, digest = account.authenticate(request.headers.get("Authorization"))
-            self._rate_limit(digest, now, headers, fault)
+            self._rate_limit(digest, now, headers, fault, sub)
         else:
             raise CmApiError(404, "Not Found", 404)
         for method, regex, handler in routes:
@@ -160,9 +166,11 @@ class CmApp:
         raise CmApiError(404, "Not Found", 404)
 
     def _rate_limit(
-        self, digest: str, now: int, headers: dict[str, str], fault: Fault | None
+        self, digest: str, now: int, headers: dict[str, str], fault: Fault | None, path: str
     ) -> None:
         limiter = self.account.rate_limiter
+        if self.account.tx_rate_limiter is not None and _TRANSACTIONAL.match(path):
+            limiter = self.account.tx_rate_limiter  # transactional calls have their own limit
         if limiter is None:
             return
         if fault is not None and fault.kind == "rate_limit":

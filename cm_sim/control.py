@@ -31,6 +31,7 @@ class ControlMixin(AuthMixin):
 
     faults: list[Fault]
     rate_limiter: RateLimiter | None
+    tx_rate_limiter: RateLimiter | None
     _log: list[dict[str, Any]]
 
     def _at(self, at: datetime | str | None) -> int:
@@ -291,6 +292,10 @@ class ControlMixin(AuthMixin):
         """Matching requests time out (transport raises ``httpx.ReadTimeout``)."""
         return self.inject_fault("timeout", path, count=count)
 
+    def lose_answers(self, path: str = ".*", *, count: int | None = 1) -> Fault:
+        """Matching requests are applied but their answers are lost (a read timeout)."""
+        return self.inject_fault("lost_answer", path, count=count)
+
     def corrupt_responses(self, path: str = ".*", *, count: int | None = 1) -> Fault:
         """Matching responses carry truncated JSON."""
         return self.inject_fault("malformed", path, count=count)
@@ -308,6 +313,15 @@ class ControlMixin(AuthMixin):
     def set_rate_limit(self, limit: int | None, window_seconds: int = 60) -> None:
         """Requests per credential per window; ``None`` removes the limit and its headers."""
         self.rate_limiter = None if limit is None else RateLimiter(limit, window_seconds)
+
+    def set_transactional_rate_limit(self, limit: int | None, window_seconds: int = 60) -> None:
+        """Transactional requests (``/transactional/...``) per credential per window.
+
+        They then count against this limit only, with its own ``X-RateLimit-*`` headers
+        and 429s, as Campaign Monitor rate-limits transactional email on its own; ``None``
+        puts them back under the general limit.
+        """
+        self.tx_rate_limiter = None if limit is None else RateLimiter(limit, window_seconds)
 
     # -- observation ----------------------------------------------------------------------
     def request_log(self) -> list[dict[str, Any]]:

@@ -10,7 +10,10 @@ the account's seeded generator. Kinds:
 * ``timeout``: the in-process transport raises ``httpx.ReadTimeout``; a served app
   closes the connection without answering;
 * ``malformed``: answer normally but cut the JSON body in half;
-* ``rate_limit``: answer 429 ``{"Code":429,"Message":"Rate limit exceeded"}``.
+* ``rate_limit``: answer 429 ``{"Code":429,"Message":"Rate limit exceeded"}``;
+* ``lost_answer``: apply the request, then lose the answer (the in-process transport
+  raises ``httpx.ReadTimeout``; a served app closes the connection): the client cannot
+  tell whether its write happened.
 
 :class:`RateLimiter` counts requests per credential in fixed windows and yields the
 ``X-RateLimit-Limit``/``-Remaining``/``-Reset`` values for every response.
@@ -23,7 +26,7 @@ from dataclasses import dataclass, field
 
 __all__ = ["FAULT_KINDS", "Fault", "RateLimiter"]
 
-FAULT_KINDS = ("outage", "slow", "timeout", "malformed", "rate_limit")
+FAULT_KINDS = ("outage", "slow", "timeout", "malformed", "rate_limit", "lost_answer")
 
 
 @dataclass

@@ -83,6 +83,7 @@ class Account(ControlMixin):
         self.link_scanners: list[LinkScanner] = []
         self.faults: list[Fault] = []
         self.rate_limiter: RateLimiter | None = RateLimiter()
+        self.tx_rate_limiter: RateLimiter | None = None
         self.strict_inactive_adds = False
         self._log: list[dict[str, Any]] = []
         self._save_meta()
@@ -104,6 +105,7 @@ class Account(ControlMixin):
         self.link_scanners.clear()
         self._log.clear()
         self.rate_limiter = RateLimiter()
+        self.tx_rate_limiter = None
         self._save_meta()
 
     def close(self) -> None:

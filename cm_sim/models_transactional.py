@@ -207,7 +207,18 @@ class TransactionalMixin(CampaignsMixin):
     def send_classic_email(
         self, body: Any, args: dict[str, str], scope: Scope = ACCOUNT_SCOPE
     ) -> list[dict[str, Any]]:
-        """``POST /transactional/classicEmail/send`` (202)."""
+        """``POST /transactional/classicEmail/send`` (202).
+
+        The client comes from ``clientID`` in the query; createsend-node puts it in the
+        body instead (its query string is lost), so a body ``clientID`` counts too.
+        """
+        given = body.get("clientID") if isinstance(body, dict) else None
+        if (
+            isinstance(given, str)
+            and given.strip()
+            and not (args.get("clientID") or args.get("clientid"))
+        ):
+            args = {**args, "clientID": given}
         client_id = self.tx_client(args, scope)
         everyone, message, consent = self._common_send(body)
         subject, sender = body.get("Subject"), body.get("From")

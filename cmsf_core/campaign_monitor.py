@@ -41,6 +41,7 @@ __all__ = [
     "ACTIVITY_ENDPOINTS",
     "CODE_ERRORS",
     "DEFAULT_BASE_URL",
+    "SEND_ONCE",
     "SUBSCRIBER_STATES",
     "CampaignMonitorClient",
     "Page",
@@ -94,6 +95,10 @@ CODE_ERRORS: dict[int, type[CmsfError]] = {
     3002: NotFoundError,  # invalid journey email
 }
 """Campaign Monitor ``Code`` -> engine error class (everything else: PlatformError)."""
+
+
+SEND_ONCE = RetryPolicy(attempts=1)
+"""The retry policy of a write that must not be repeated blindly (a transactional send)."""
 
 
 @dataclass(frozen=True)
@@ -199,8 +204,13 @@ class CampaignMonitorClient:
         *,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
+        retry: RetryPolicy | None = None,
     ) -> Any:
-        """Send one API call with retries; return the parsed JSON body (None when empty)."""
+        """Send one API call with retries; return the parsed JSON body (None when empty).
+
+        ``retry`` replaces the client's policy for this call (``SEND_ONCE`` for a write
+        that must never be repeated blindly).
+        """
 
         if method != "GET" and self._write_guard is not None:
             raise SafetyError(
@@ -212,12 +222,13 @@ class CampaignMonitorClient:
         def attempt() -> Any:
             return self._send(method, path, params, body)
 
+        policy = retry or self.retry
         try:
-            return call_with_retries(attempt, policy=self.retry, clock=self.clock)
+            return call_with_retries(attempt, policy=policy, clock=self.clock)
         except AuthenticationError as error:
             if error.error_code == "121" and self._refresh is not None and not self._api_key:
                 self._access_token = self._refresh()
-                return call_with_retries(attempt, policy=self.retry, clock=self.clock)
+                return call_with_retries(attempt, policy=policy, clock=self.clock)
             raise
 
     def _send(self, method: str, path: str, params: Mapping[str, Any] | None, body: Any) -> Any:
@@ -465,14 +476,42 @@ class CampaignMonitorClient:
         """A smart email's details, with ``Properties.Content.EmailVariables``."""
         return dict(self._request("GET", f"transactional/smartEmail/{_seg(smart_email_id)}") or {})
 
-    def message(self, message_id: str) -> dict[str, Any]:
-        """A transactional message's details (status, message body, timeline)."""
+    def message(self, message_id: str, *, exclude_body: bool = False) -> dict[str, Any]:
+        """A transactional message's details (status, message and its ``Data``, statistics).
+
+        Args:
+            message_id: The MessageID.
+            exclude_body: Leave the HTML and text out (``excludemessagebody``).
+        """
+        params: dict[str, Any] = {"statistics": not exclude_body}
+        if exclude_body:
+            params["excludemessagebody"] = True
         return dict(
-            self._request(
-                "GET", f"transactional/messages/{_seg(message_id)}", params={"statistics": True}
-            )
-            or {}
+            self._request("GET", f"transactional/messages/{_seg(message_id)}", params=params) or {}
         )
+
+    def messages(
+        self,
+        client_id: str,
+        *,
+        smart_email_id: str | None = None,
+        sent_before: str | None = None,
+        count: int = 200,
+    ) -> list[dict[str, Any]]:
+        """One page of the message timeline, newest first (``GET transactional/messages``).
+
+        Args:
+            client_id: The client whose messages to list.
+            smart_email_id: Only messages of this smart email.
+            sent_before: Only messages sent before this MessageID (the cursor of older pages).
+            count: Page size (1-200).
+        """
+        params: dict[str, Any] = {"clientID": client_id, "count": count, "status": "all"}
+        if smart_email_id:
+            params["smartEmailID"] = smart_email_id
+        if sent_before:
+            params["sentBeforeID"] = sent_before
+        return list(self._request("GET", "transactional/messages", params=params) or [])
 
     def send_smart_email(
         self,
@@ -483,7 +522,13 @@ class CampaignMonitorClient:
         consent_to_track: str = "Unchanged",
         add_recipients_to_list: bool = False,
     ) -> list[dict[str, Any]]:
-        """Send a smart email; returns ``[{MessageID, Recipient, Status}]``."""
+        """Send a smart email, once; returns ``[{MessageID, Recipient, Status}]``.
+
+        The request is never repeated here: Campaign Monitor has no idempotency key, so a
+        timeout, a 5xx or a garbled answer leaves the send's outcome unknown (the caller
+        finds out through the message timeline), and a 429 (nothing was sent) is the
+        caller's to wait out. Each raises its :class:`RetriableError` at once.
+        """
         body = {
             "To": to,
             "Data": dict(data),
@@ -492,7 +537,10 @@ class CampaignMonitorClient:
         }
         return list(
             self._request(
-                "POST", f"transactional/smartEmail/{_seg(smart_email_id)}/send", body=body
+                "POST",
+                f"transactional/smartEmail/{_seg(smart_email_id)}/send",
+                body=body,
+                retry=SEND_ONCE,
             )
             or []
         )

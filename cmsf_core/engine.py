@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simple_salesforce.api import Salesforce
 
@@ -28,6 +28,9 @@ from cmsf_core.salesforce import SalesforceGateway
 from cmsf_core.settings import Settings
 from cmsf_core.settings_store import SettingsStore
 from cmsf_core.state import Journal
+
+if TYPE_CHECKING:
+    from cmsf_core.transactional.service import SendReport, SendSession
 
 __all__ = ["Engine"]
 
@@ -288,3 +291,25 @@ class Engine:
         return operations.clear_campaign_history(
             self.gateway(), self.clock, since=since, batch_size=batch_size
         )
+
+    # ------------------------------------------------------------------ transactional
+
+    def send_smart_email(
+        self, mapping: str, record_ids: list[str], *, test: bool = False
+    ) -> SendReport:
+        """Send a smart email mapping for records now; see :func:`cmsf_core.transactional.service.send_now`."""
+        from cmsf_core.transactional.service import send_now
+
+        return send_now(self, mapping, record_ids, test=test)
+
+    def send_session(self, label: str = "watch") -> SendSession:
+        """A session that drains the smart email queue between runs (``cmsf watch``)."""
+        from cmsf_core.transactional.service import SendSession
+
+        return SendSession(self, label)
+
+    def delete_processes(self, count: int = 1000) -> int:
+        """``deleteProcess``: delete up to ``count`` finished send process records."""
+        from cmsf_core.transactional.service import delete_processes
+
+        return delete_processes(self.gateway(), count)

@@ -132,10 +132,11 @@ class ApiView:
 
 @dataclass
 class QueueDepth:
-    """Record changes waiting to be pushed to Campaign Monitor."""
+    """Record changes waiting to be pushed to Campaign Monitor, and smart emails to send."""
 
     pending: int
     oldest: str | None
+    sends: int = 0
 
 
 @dataclass
@@ -341,7 +342,7 @@ def sync_view(engine: Engine, connection: Connection, *, runs: int = 10) -> Sync
         clients=clients,
         api=api,
         runs=recent,
-        queue=QueueDepth(queue.pending, queue.oldest),
+        queue=QueueDepth(queue.pending, queue.oldest, queue.sends),
     )
 
 

@@ -79,6 +79,8 @@ DEFAULT_LIMITS: dict[str, int] = {
     "smart_emails": 50,
     "smart_email_variables": 50,
     "smart_email_tasks": 50,
+    "smart_email_sends": 50,
+    "smart_email_attempts": 5,
     "tracking_cleanup": 2000,
     "queue_cleanup": 2000,
     "subscription_cleanup": 2000,
@@ -97,6 +99,10 @@ and process per atomic batch (and per queue-item write). ``imports`` is the numb
 subscribers per Campaign Monitor import request of the import wizard (1-1,000);
 ``import_removals`` how many subscribers "replace subscribers on list" removes per import
 and run (the rest continue next run).
+and process per atomic batch (and per queue-item write). ``smart_email_sends`` is the number
+of smart email queue items sent per batch (their records read in one request);
+``smart_email_attempts`` how often an item's send is tried (rate limits, outages) before
+it fails with the reason.
 
 Batch sizes of the subscribers, tracking history and campaign members jobs are far above
 ``bulk_threshold`` on purpose: their records are pooled across scopes
@@ -120,6 +126,7 @@ _LIMIT_RANGES: dict[str, tuple[int, int]] = {
     "subscribers": (1, 100_000),
     "tracking_history": (1, 100_000),
     "campaign_members": (1, 100_000),
+    "smart_email_attempts": (1, 50),
 }
 
 

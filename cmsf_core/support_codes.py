@@ -208,7 +208,59 @@ SUPPORT_CODES: dict[str, SupportCode] = {
     ),
     "CMSF-TX-RATE": SupportCode(
         "Transactional email rate limit",
-        "Campaign Monitor rate-limited transactional requests; they are retried on the next run.",
+        "Campaign Monitor rate-limited smart email sends (429) for longer than a run waits. "
+        "The sends stay Pending with Next_Attempt__c and go with the first run or watch poll "
+        "after it; each such delay counts as one try of the item that met it "
+        "(smart_email_attempts). Nothing to do unless it recurs: then send less at once.",
+    ),
+    "CMSF-TX-MAPPING": SupportCode(
+        "Smart email mapping cannot send",
+        "The mapping named in the detail does not fit its smart email or its object: a variable "
+        "the smart email does not have, a field that does not exist (check parent paths such "
+        "as Account.Name), a recipient field that is not an email, a smart email that is a "
+        "draft or not synced yet. Its queue items fail with the reason; fix the mapping and "
+        "request the sends again.",
+    ),
+    "CMSF-TX-REQUEST": SupportCode(
+        "Smart email requests that cannot be sent",
+        "The queue items in the detail name no mapping, a mapping that does not exist or is "
+        "inactive, a record Id of another object than the mapping's root object, a record "
+        "that no longer exists, or a record without a usable address or consent value. They "
+        "are marked Failed with the reason; the Flow or Apex that inserts them should give "
+        "Smart_Email_Mapping__c and Record_Id__c of the mapping's root object.",
+    ),
+    "CMSF-TX-REFUSED": SupportCode(
+        "Campaign Monitor refused smart email sends",
+        "Campaign Monitor answered the send with an error code (an invalid address, a smart "
+        "email deleted or not active, a plan without transactional email (980), an "
+        "unauthenticated sending domain (993/994), data over 100 KB (996)). The items are "
+        "Failed with the code; fix the cause in Campaign Monitor and request them again.",
+    ),
+    "CMSF-TX-DOWN": SupportCode(
+        "Campaign Monitor unreachable for smart email sends",
+        "A send timed out or Campaign Monitor answered 5xx. A send whose answer was lost stays "
+        "Sending and is looked up in Campaign Monitor's message log (by the queue item's Id "
+        "it carries) before anything is sent again, so nobody gets it twice; the others wait "
+        "for the next run.",
+    ),
+    "CMSF-TX-GAVE-UP": SupportCode(
+        "Smart email sends that gave up",
+        "These sends were tried smart_email_attempts times (rate limits, outages) without "
+        "going. They are Failed with the last reason; request them again once Campaign "
+        "Monitor answers, or raise smart_email_attempts.",
+    ),
+    "CMSF-TX-UNKNOWN": SupportCode(
+        "Smart email sends that could not be confirmed",
+        "A send's answer was lost and its message could not be found or ruled out in Campaign "
+        "Monitor's message log (its mapping is gone, or the log held too many messages to "
+        "read). The item is Failed rather than sent again; check the message log in Campaign "
+        "Monitor before requesting it again.",
+    ),
+    "CMSF-TX-TASK": SupportCode(
+        "Tasks of sent smart emails refused",
+        "The emails were sent and their queue items hold the MessageID, but Salesforce refused "
+        "the Task recording them (a validation rule, a required field, the record's sharing). "
+        "Fix the cause; later sends get their Tasks.",
     ),
 }
 

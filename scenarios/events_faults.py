@@ -1,8 +1,8 @@
 """Injected faults: Campaign Monitor trouble over a stretch of time, and faults inside a run.
 
-``cm_outage``, ``cm_rate_limit_storm``, ``cm_timeouts`` and ``cm_slow_responses`` make
-Campaign Monitor misbehave from the event's time on (for a while or a number of
-requests). ``fault_in_run`` arms a fault that the next run meets at its k-th call to
+``cm_outage``, ``cm_rate_limit_storm``, ``cm_timeouts``, ``cm_answers_lost`` and
+``cm_slow_responses`` make Campaign Monitor misbehave from the event's time on (for a while
+or a number of requests). ``fault_in_run`` arms a fault that the next run meets at its k-th call to
 either platform — an expired session, a lock, a 5xx, a timeout — fired by the request
 hooks of :mod:`scenarios.faults`.
 """
@@ -65,6 +65,17 @@ def cm_timeouts(play: Play, args: dict[str, Any], alias: str | None) -> str:
     """The next requests time out."""
     play.account.time_out(args.get("path", ".*"), count=args.get("count", 1))
     return f"next {args.get('count', 1)} Campaign Monitor request(s) time out"
+
+
+@EVENTS.register(
+    "cm_answers_lost",
+    "Campaign Monitor applies the next matching requests but their answers never arrive.",
+    arg_schema(count=COUNT_ARG, path=PATH_ARG),
+)
+def cm_answers_lost(play: Play, args: dict[str, Any], alias: str | None) -> str:
+    """The next requests are applied, then time out for the client."""
+    play.account.lose_answers(args.get("path", ".*"), count=args.get("count", 1))
+    return f"the answers of the next {args.get('count', 1)} Campaign Monitor request(s) are lost"
 
 
 @EVENTS.register(

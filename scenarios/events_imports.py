@@ -14,7 +14,7 @@ from typing import Any
 
 from scenarios.errors import ScenarioStepError
 from scenarios.events import EVENTS
-from scenarios.events_push import EMAIL_LIST, PEOPLE_ARG, _ids, _list_record
+from scenarios.events_push import EMAIL_LIST, PEOPLE_ARG, list_record, record_ids
 from scenarios.figures import FIGURES, _runs
 from scenarios.invariants import INVARIANTS, Mismatch
 from scenarios.play import Play
@@ -92,7 +92,7 @@ def sharing_default_set(play: Play, args: dict[str, Any], alias: str | None) -> 
 def records_owned(play: Play, args: dict[str, Any], alias: str | None) -> str:
     """Update ``OwnerId`` of the records with these addresses."""
     owner = play.ref(args["owner"], "user")
-    ids = _ids(play, args["object"], [e.lower() for e in args["emails"]])
+    ids = record_ids(play, args["object"], [e.lower() for e in args["emails"]])
     for record_id in ids:
         play.org.update(args["object"], record_id, {"OwnerId": owner}, system=True)
     return f"{len(ids)} {args['object']}(s) owned by {args['owner']}"
@@ -173,7 +173,7 @@ def import_created(play: Play, args: dict[str, Any], alias: str | None) -> str:
     source = args["soql"] if kind == "soql" else play.ref(args[kind], kind)
     record: dict[str, Any] = {
         "Name": args.get("name", alias or "Scenario import"),
-        "List__c": _list_record(play, args["list"]),
+        "List__c": list_record(play, args["list"]),
         "Source_Type__c": {"list_view": "ListView", "report": "Report", "soql": "SOQL"}[kind],
         "Source__c": source,
         "Schedule__c": args.get("schedule", "Hourly"),

@@ -17,7 +17,7 @@ from scenarios.invariants import soql_list
 from scenarios.play import Play
 from scenarios.registry import ALIAS_ARG, BOOL_ARG, EMAIL_ARG, TEXT_ARG, arg_schema
 
-__all__ = ["PEOPLE_ARG"]
+__all__ = ["EMAIL_LIST", "PATH_FIELD", "PEOPLE_ARG", "list_record", "record_ids"]
 
 PEOPLE_ARG: dict[str, Any] = {"enum": ["Contact", "Lead"]}
 VALUES_ARG: dict[str, Any] = {
@@ -36,7 +36,12 @@ PATH_FIELD: dict[str, Any] = {
 }
 
 
-def _ids(play: Play, sobject: str, emails: list[str]) -> list[str]:
+def record_ids(play: Play, sobject: str, emails: list[str]) -> list[str]:
+    """Ids of the Contacts or Leads with these addresses, in the order given.
+
+    Raises:
+        ScenarioStepError: When an address has no record.
+    """
     rows = play.org.query(
         f"SELECT Id, Email FROM {sobject} WHERE Email IN ({soql_list(emails)}) ORDER BY Email"
     )
@@ -47,7 +52,8 @@ def _ids(play: Play, sobject: str, emails: list[str]) -> list[str]:
     return [by_email[e] for e in emails]
 
 
-def _list_record(play: Play, alias: str) -> str:
+def list_record(play: Play, alias: str) -> str:
+    """The Salesforce Id of the list a scenario named ``alias`` (synced already)."""
     list_id = play.ref(alias, "list")
     rows = play.org.query(f"SELECT Id FROM CMSF_List__c WHERE CM_Id__c = '{list_id}'")
     if not rows:
@@ -85,7 +91,7 @@ def sf_records_created(play: Play, args: dict[str, Any], alias: str | None) -> s
 def sf_records_updated(play: Play, args: dict[str, Any], alias: str | None) -> str:
     """Update the records through sObject Collections: one transaction, as a user's save."""
     emails = [e.lower() for e in args["emails"]]
-    ids = _ids(play, args["object"], emails)
+    ids = record_ids(play, args["object"], emails)
     payload = {
         "allOrNone": True,
         "records": [
@@ -111,7 +117,7 @@ def sf_records_updated(play: Play, args: dict[str, Any], alias: str | None) -> s
 )
 def sf_duplicates_merged(play: Play, args: dict[str, Any], alias: str | None) -> str:
     """Merge the records (losers to the recycle bin with ``MasterRecordId``)."""
-    ids = _ids(play, args["object"], [e.lower() for e in args["emails"]])
+    ids = record_ids(play, args["object"], [e.lower() for e in args["emails"]])
     play.org.merge(ids[0], ids[1:])
     return f"{len(ids) - 1} {args['object']}(s) merged into {args['emails'][0]}"
 
@@ -133,7 +139,7 @@ def subscriber_rule_set(play: Play, args: dict[str, Any], alias: str | None) -> 
     """Write the ``CMSF_Subscriber_Rule__c`` record."""
     values = {
         "Name": args["name"],
-        "List__c": _list_record(play, args["list"]),
+        "List__c": list_record(play, args["list"]),
         "Object__c": args.get("object", "Contact"),
         "Criteria__c": args["criteria"],
         "Active__c": args.get("active", True),
@@ -167,7 +173,7 @@ def field_mapping_set(play: Play, args: dict[str, Any], alias: str | None) -> st
         "CMSF_Field_Mapping__c",
         {
             "Name": f"{args['sf_field']} to {args['cm_field']}"[:80],
-            "List__c": _list_record(play, args["list"]),
+            "List__c": list_record(play, args["list"]),
             "Object__c": args.get("object", "Contact"),
             "Salesforce_Field__c": args["sf_field"],
             "CM_Field__c": args["cm_field"],

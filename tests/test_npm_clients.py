@@ -141,7 +141,8 @@ def test_createsend_node_workflow(node_modules: Path, cm_server: dict[str, str])
     assert seen["subscriberState"] == "Active"
     assert seen["sentCampaignsIsArray"] is True  # /api/v3: a bare array, as before v3.3
     assert seen["smartEmails"] == 1 and seen["smartSendStatus"] == "Received"
-    assert seen["messages"] == 1
+    assert seen["classicSendStatus"] == "Received" and seen["classicSubject"] == "Receipt"
+    assert seen["messages"] == 2
     assert seen["missingSubscriber"] == 203
 
 

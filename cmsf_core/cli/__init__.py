@@ -7,9 +7,11 @@ global options go before or after the command. Every command ends with an exit c
 traceback.
 
 Modules: :mod:`~cmsf_core.cli.base` (group, global options, endings),
-:mod:`~cmsf_core.cli.sync`, :mod:`~cmsf_core.cli.imports` (the import wizard), :mod:`~cmsf_core.cli.views` (status, messages, clients,
-lists), :mod:`~cmsf_core.cli.scanners`, :mod:`~cmsf_core.cli.admin` (settings screens' operations),
-:mod:`~cmsf_core.cli.dashboard` and :mod:`~cmsf_core.cli.org` (setup, doctor, uninstall).
+:mod:`~cmsf_core.cli.sync`, :mod:`~cmsf_core.cli.imports` (the import wizard),
+:mod:`~cmsf_core.cli.views` (status, messages, clients, lists), :mod:`~cmsf_core.cli.scanners`,
+:mod:`~cmsf_core.cli.admin` (settings screens' operations), :mod:`~cmsf_core.cli.transactional`
+(send-smart-email, watch, delete-process), :mod:`~cmsf_core.cli.dashboard` and
+:mod:`~cmsf_core.cli.org` (setup, doctor, uninstall).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from cmsf_core.cli.imports import import_group, imports_alias
 from cmsf_core.cli.org import doctor, setup, uninstall
 from cmsf_core.cli.scanners import scanners
 from cmsf_core.cli.sync import sync
+from cmsf_core.cli.transactional import delete_process, send_smart_email, watch
 from cmsf_core.cli.views import clients, lists, messages, status
 from scenarios.cli import scenario
 
@@ -86,6 +89,9 @@ for command in (
     create_list,
     import_group,
     imports_alias,
+    send_smart_email,
+    watch,
+    delete_process,
     uninstall,
     dashboard,
     scenario,

@@ -113,6 +113,10 @@ def _print_status(out: Console, view: SyncView) -> None:
             f"Monitor; the oldest since {local_time(view.queue.oldest)}"
         )
         facts.add_row("Queue", queue)
+        sends = view.queue.sends
+        facts.add_row(
+            "Smart emails", f"{sends:,} send(s) waiting to go" if sends else "none waiting"
+        )
     if view.api is not None:
         api = view.api
         facts.add_row(

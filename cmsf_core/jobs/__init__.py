@@ -17,6 +17,7 @@ from cmsf_core.jobs import (  # noqa: F401 - imported to register the jobs
     push_rules,
     reconciliation,
     relink,
+    smart_email_sends,
     smart_emails,
     subscribers,
     suppression,

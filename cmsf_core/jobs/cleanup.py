@@ -6,7 +6,8 @@
   and events of types no longer kept go (their bookmarks too, so turning a type back on
   fetches it again).
 - ``queue_cleanup`` removes queue items older than ``queue_retention_days`` (default 2);
-  items removed before they were processed are counted in a maintenance message.
+  items removed before they were processed are counted in a maintenance message. A smart
+  email item left ``Sending`` (its send in doubt) stays until the sends settle it.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ class QueueCleanupJob(Job):
         horizon = ctx.clock.now() - timedelta(days=days)
         soql = (
             f"SELECT Id, Status__c, Type__c FROM {QUEUE_ITEM} "
-            f"WHERE CreatedDate < {_soql_datetime(horizon)}"
+            f"WHERE CreatedDate < {_soql_datetime(horizon)} AND Status__c != 'Sending'"
         )
         unsent = 0
         for page in ctx.sf.query_pages(soql):

@@ -127,7 +127,7 @@ class SmartEmailVariablesJob(Job):
     name = "smart_email_variables"
     title = "Smart email variables"
     limit = "smart_email_variables"
-    follows = ("smart_email_tasks",)
+    follows = ("smart_email_sends",)
 
     def start(self) -> Iterable[Scope]:
         selected = {c.sf_id for c in self.ctx.directory.clients()}

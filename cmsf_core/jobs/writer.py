@@ -21,6 +21,7 @@ from cmsf_core.shadow import ShadowRow, digest
 
 if TYPE_CHECKING:
     from cmsf_core.jobs.context import JobContext
+    from cmsf_core.messages import MaintenanceLog
     from cmsf_core.salesforce import RecordFailure
 
 T = TypeVar("T")
@@ -32,6 +33,7 @@ __all__ = [
     "Desired",
     "WriteOutcome",
     "delete_records",
+    "log_failures",
     "report_failures",
     "update_changed",
     "write_changed",
@@ -306,6 +308,19 @@ def report_failures(
     summary: str | None = None,
 ) -> None:
     """Fold refused records into one maintenance message: counts by error and examples."""
+    log_failures(ctx.log, job, sobject, failures, code=code, summary=summary)
+
+
+def log_failures(
+    log: MaintenanceLog,
+    job: str,
+    sobject: str,
+    failures: Sequence[RecordFailure],
+    *,
+    code: str = "CMSF-REC-WRITE",
+    summary: str | None = None,
+) -> None:
+    """:func:`report_failures` for code that has a maintenance log but no job context."""
     by_code = Counter(f.code for f in failures)
     examples = []
     for failure in failures[:5]:
@@ -318,7 +333,7 @@ def report_failures(
         examples.append(f"- {key}: {failure.code}{fields} {failure.message}")
     counts = ", ".join(f"{n} x {c}" for c, n in by_code.most_common())
     detail = f"{len(failures)} {sobject} record(s) refused: {counts}\n" + "\n".join(examples)
-    ctx.log.raise_message(
+    log.raise_message(
         "Error",
         job,
         code,

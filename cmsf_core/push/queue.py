@@ -58,10 +58,12 @@ class QueueItem:
 
 @dataclass(frozen=True)
 class QueueView:
-    """The queue as ``cmsf status`` shows it: pending items and the oldest one's age."""
+    """The queue as ``cmsf status`` shows it: pending record changes and the oldest one's
+    age, and smart email sends still to go (pending or in doubt)."""
 
     pending: int
     oldest: str | None
+    sends: int = 0
 
 
 _CHECKSUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
@@ -155,7 +157,8 @@ def finish_items(ctx: JobContext, job: str, done: Iterable[str], failed: Mapping
 
 
 def queue_view(gateway: SalesforceGateway) -> QueueView:
-    """Pending record-change items and when the oldest was created (one API call)."""
+    """Pending record changes, when the oldest was created, and smart email sends to go
+    (one API call)."""
     results = gateway.query_batch(
         [
             (
@@ -168,7 +171,16 @@ def queue_view(gateway: SalesforceGateway) -> QueueView:
                 f"AND Type__c = '{RECORD_CHANGE}' ORDER BY CreatedDate, Id LIMIT 1",
                 False,
             ),
+            (
+                f"SELECT COUNT() FROM {QUEUE_ITEM} WHERE Type__c = 'Smart Email' "
+                "AND Status__c IN ('Pending', 'Sending')",
+                False,
+            ),
         ]
     )
     oldest = next(results[1].records(), None)
-    return QueueView(pending=results[0].total, oldest=oldest.get("CreatedDate") if oldest else None)
+    return QueueView(
+        pending=results[0].total,
+        oldest=oldest.get("CreatedDate") if oldest else None,
+        sends=results[2].total,
+    )

@@ -150,3 +150,73 @@ def test_resend_makes_an_accepted_copy(http: httpx.Client, smart: str) -> None:
     again = http.post(f"/transactional/messages/{first}/resend").json()
     assert again[0]["Status"] == "Accepted" and again[0]["MessageID"] != first
     assert http.post(f"/transactional/messages/{'0' * 8}/resend").json()["Code"] == 302
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/transactional/smartemail"), ("GET", "/transactional/smartemail/{smart}"),
+     ("POST", "/transactional/smartemail/{smart}/send"), ("GET", "/transactional/classicemail/groups"),
+     ("GET", "/TRANSACTIONAL/MESSAGES")],
+    ids=["list", "details", "send", "groups", "upper-case"],
+)  # fmt: skip
+def test_transactional_routes_answer_the_spellings_real_clients_send(
+    account: Account, client_id: str, smart: str, method: str, path: str
+) -> None:
+    # createsend-node writes transactional/smartemail (lower case) under /api/v3.1.
+    body = {"To": ["joe@example.com"], "ConsentToTrack": "Yes"} if method == "POST" else None
+    with httpx.Client(
+        base_url=account.base_url.replace("/v3.3", "/v3.1"),
+        transport=account.transport(),
+        auth=(account.api_key, "x"),
+    ) as http:
+        response = http.request(
+            method, path.format(smart=smart), params={"clientID": client_id}, json=body
+        )
+    assert response.status_code == (202 if method == "POST" else 200), response.text
+
+
+def test_classic_send_takes_the_client_from_the_body_as_createsend_node_sends_it(
+    http: httpx.Client, account: Account, client_id: str
+) -> None:
+    account.create_client("Second")  # an account key then needs to be told the client
+    body = {"Subject": "Receipt", "From": "shop@example.com", "To": ["a@example.com"],
+            "HTML": "<p>hi</p>", "ConsentToTrack": "No"}  # fmt: skip
+    assert http.post("/transactional/classicemail/send?", json=body).json()["Code"] == 102
+    sent = http.post("/transactional/classicemail/send?", json=body | {"clientID": client_id})
+    assert sent.status_code == 202
+    log = http.get("/transactional/messages", params={"clientID": client_id}).json()
+    assert [m["MessageID"] for m in log] == [sent.json()[0]["MessageID"]]
+
+
+def test_transactional_rate_limit_is_its_own_with_the_real_headers(
+    http: httpx.Client, account: Account, smart: str, cm_clock: VirtualClock
+) -> None:
+    account.set_transactional_rate_limit(2, window_seconds=60)
+    first, second, third = (send(http, smart) for _ in range(3))
+    assert [r.status_code for r in (first, second, third)] == [202, 202, 429]
+    assert (first.headers["X-RateLimit-Limit"], first.headers["X-RateLimit-Remaining"]) == (
+        "2",
+        "1",
+    )
+    assert third.json() == {"Code": 429, "Message": "Rate limit exceeded"}
+    assert (third.headers["X-RateLimit-Remaining"], third.headers["X-RateLimit-Reset"]) == (
+        "0",
+        "60",
+    )
+    other = http.get("/clients.json")  # the general limit is not spent by transactional calls
+    assert other.status_code == 200 and other.headers["X-RateLimit-Limit"] == "1000"
+    cm_clock.advance(seconds=60)
+    assert send(http, smart).status_code == 202
+    account.set_transactional_rate_limit(None)
+    assert send(http, smart).headers["X-RateLimit-Limit"] == "1000"
+
+
+def test_a_lost_answer_leaves_the_send_made(
+    http: httpx.Client, account: Account, client_id: str, smart: str
+) -> None:
+    account.lose_answers("/send", count=1)
+    with pytest.raises(httpx.ReadTimeout):
+        send(http, smart)
+    log = http.get("/transactional/messages", params={"clientID": client_id}).json()
+    assert [m["Recipient"] for m in log] == ["Joe <joe@example.com>"]
+    assert send(http, smart).status_code == 202  # the fault was used up

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,3 +50,33 @@ def cmsf_home(seeded_home_template: Path, tmp_path: Path) -> Path:
     home = tmp_path / ".cmsf"
     shutil.copytree(seeded_home_template, home)
     return home
+
+
+@pytest.fixture(scope="session")
+def tx_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dict[str, str]]:
+    """A world with synced smart emails and a mapping, built once (see ``tx_support``)."""
+    from tests.cmsf_core.tx_support import build_template
+
+    return build_template(tmp_path_factory.mktemp("tx-template"))
+
+
+@pytest.fixture
+def tx(tx_template: tuple[Path, str, dict[str, str]], tmp_path: Path) -> Iterator[Any]:
+    """A fresh copy of that world and its engine."""
+    from tests.cmsf_core.tx_support import copy_of
+
+    built = copy_of(tx_template, tmp_path / "tx")
+    yield built
+    built.close()
+
+
+@pytest.fixture(scope="module")
+def tx_shared(
+    tx_template: tuple[Path, str, dict[str, str]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    """One copy of that world for a module's tests that only add records of their own."""
+    from tests.cmsf_core.tx_support import copy_of
+
+    built = copy_of(tx_template, tmp_path_factory.mktemp("tx-shared"))
+    yield built
+    built.close()

@@ -4,7 +4,8 @@ Usage: ``python faulty_cmsf.py FAULT cmsf-arguments...``. FAULT is one of:
 
 - ``cm-auth``: the Campaign Monitor API key is wrong (Campaign Monitor answers 401);
 - ``sf-task-field-hidden``: the sync user cannot see a Task field the smart email tasks
-  job reads (that job fails; the others complete).
+  job reads (that job fails; the others complete);
+- ``cm-tx-storm``: Campaign Monitor answers every smart email send with 429.
 
 The CLI itself runs unchanged (``cmsf_core.cli.main``), in this process.
 """
@@ -19,7 +20,7 @@ import scenarios.world as world_module
 from cmsf_core import campaign_monitor
 from cmsf_core.cli import main
 
-FAULTS = {"cm-auth", "sf-task-field-hidden"}
+FAULTS = {"cm-auth", "cm-tx-storm", "sf-task-field-hidden"}
 
 
 def _inject(fault: str, world: Any) -> None:
@@ -33,6 +34,8 @@ def _inject(fault: str, world: Any) -> None:
         client.__init__ = wrong_key  # type: ignore[method-assign]
     elif fault == "sf-task-field-hidden":
         world.org.control.hide_field("Task", "CMSF_Message_Status__c")
+    elif fault == "cm-tx-storm":
+        world.account.rate_limit_storm("/send")
 
 
 def run() -> None:

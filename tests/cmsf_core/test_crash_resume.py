@@ -13,27 +13,11 @@ from cmsf_core.engine import Engine
 from cmsf_core.state import Journal
 from scenarios.compare import compare, org_state
 from scenarios.world import EVERY_OPTION, World, WorldSpec, build_world
+from tests.cmsf_core.crash_support import Crash, Killer
 
 SPEC = WorldSpec(
     seed=11, clients=2, lists_per_client=1, subscribers_per_list=25, campaigns_per_client=1
 )
-
-
-class Crash(BaseException):
-    """The process dies (not an error the engine could catch)."""
-
-
-class Killer:
-    """Counts API calls to both platforms and dies at call number ``at``."""
-
-    def __init__(self, at: int | None) -> None:
-        self.at = at
-        self.calls = 0
-
-    def __call__(self, method: str, path: str) -> None:
-        self.calls += 1
-        if self.at is not None and self.calls == self.at:
-            raise Crash(f"killed at call {self.calls}: {method} {path}")
 
 
 def make_engine(world: World, journal: Journal, killer: Killer) -> Engine:

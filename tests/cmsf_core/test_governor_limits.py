@@ -8,6 +8,7 @@ API calls, bulk jobs, or how much of a backlog a run works through.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 
@@ -185,6 +186,44 @@ def _removed_in_one_run(world: World, engine: Engine, clock: VirtualClock) -> in
     return world.account.api_call_count("/subscribers/", "DELETE")
 
 
+def _smart_email_requests(world: World, engine: Engine, clock: VirtualClock, count: int) -> None:
+    """After a first sync, a Flow requests the seeded smart email for ``count`` Contacts."""
+    import json
+
+    assert engine.sync().status == "completed"
+    org = world.org
+    smart = org.query("SELECT Id FROM CMSF_Smart_Email__c ORDER BY Name LIMIT 1")[0]["Id"]
+    mapping = org.insert(
+        "CMSF_Smart_Email_Mapping__c",
+        [{"Name": "Welcome", "Smart_Email__c": smart, "Root_Object__c": "Contact",
+          "Recipient_Field__c": "Email", "Variable_Map__c": json.dumps({"firstname": "FirstName"})}],
+    )[0].id  # fmt: skip
+    people = org.query(f"SELECT Id FROM Contact WHERE Email != null ORDER BY Id LIMIT {count}")
+    org.insert(
+        "CMSF_Queue_Item__c",
+        [{"Type__c": "Smart Email", "Record_Id__c": p["Id"], "Smart_Email_Mapping__c": mapping}
+         for p in people],
+    )  # fmt: skip
+    clock.advance(hours=1)
+
+
+def _smart_email_sends(world: World, engine: Engine, clock: VirtualClock) -> int:
+    """Queue item write requests of a run sending six smart emails (batches of ``smart_email_sends``)."""
+    _smart_email_requests(world, engine, clock, 6)
+    report = engine.sync()
+    assert report.status == "completed" and report.stats.pushed["smart emails sent"] == 6
+    return report.write_calls.get("CMSF_Queue_Item__c", 0)
+
+
+def _smart_email_attempts(world: World, engine: Engine, clock: VirtualClock) -> int:
+    """Sends failed for good by a run that meets a long transactional rate limit."""
+    _smart_email_requests(world, engine, clock, 3)
+    world.account.rate_limit_storm("/send", until=clock.now() + timedelta(hours=2))
+    report = engine.sync()
+    assert report.status == "completed"
+    return report.stats.pushed["smart emails failed"]
+
+
 SMALL = WorldSpec(seed=3, subscribers_per_list=30)
 ONE_BIG_LIST = WorldSpec(seed=3, clients=1, lists_per_client=1, subscribers_per_list=600,
                          campaigns_per_client=0)  # fmt: skip
@@ -212,6 +251,8 @@ CASES: list[tuple[str, int, WorldSpec, Measure, str]] = [
     ("push", 1, SMALL, _second_sync(_rename_contacts, "CMSF_Queue_Item__c"), "more"),
     ("imports", 10, SMALL, _import_requests, "more"),
     ("import_removals", 2, SMALL, _removed_in_one_run, "fewer"),
+    ("smart_email_sends", 2, SMALL, _smart_email_sends, "more"),
+    ("smart_email_attempts", 1, SMALL, _smart_email_attempts, "more"),
 ]  # fmt: skip
 
 

@@ -71,7 +71,7 @@ def test_sync_status_and_bulk_actions_show_and_steer_the_push(cmsf_home: Path) -
         account.close()
     after = _cmsf(cmsf_home, "status", "--json")
     assert isinstance(after, dict)
-    assert after["queue"] == {"pending": 0, "oldest": None}
+    assert after["queue"] == {"pending": 0, "oldest": None, "sends": 0}
 
 
 def test_set_bulk_actions_refuses_what_it_does_not_know(cmsf_home: Path) -> None:

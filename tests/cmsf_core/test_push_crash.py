@@ -20,27 +20,11 @@ from cmsf_core.clock import VirtualClock
 from cmsf_core.engine import Engine
 from cmsf_core.state import Journal
 from scenarios.world import World, WorldSpec, build_world
+from tests.cmsf_core.crash_support import Crash, Killer
 
 SPEC = WorldSpec(
     seed=21, clients=1, lists_per_client=2, subscribers_per_list=12, campaigns_per_client=0
 )
-
-
-class Crash(BaseException):
-    """The process dies (not an error the engine could catch)."""
-
-
-class Killer:
-    """Counts API calls to both platforms and dies before call number ``at``."""
-
-    def __init__(self, at: int | None) -> None:
-        self.at = at
-        self.calls = 0
-
-    def __call__(self, method: str, path: str) -> None:
-        self.calls += 1
-        if self.at is not None and self.calls == self.at:
-            raise Crash(f"killed before call {self.calls}: {method} {path}")
 
 
 class Recorder(httpx.BaseTransport):

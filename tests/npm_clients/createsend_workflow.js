@@ -1,5 +1,5 @@
 // createsend-node against `cm-sim serve`: its default /api/v3 prefix, /api/v3.1 and
-// lower-case transactional routes. Usage: node createsend_workflow.js HOST:PORT API_KEY
+// lower-case transactional routes, its classic send (clientID in the body). Usage: node createsend_workflow.js HOST:PORT API_KEY
 // Prints one JSON object with what it saw; exits non-zero on any client error.
 const createsend = require('createsend-node');
 const [host, apiKey] = process.argv.slice(2);
@@ -34,8 +34,16 @@ const call = (fn, ...args) => new Promise((resolve, reject) => {
       { smartEmailID: smart[0].ID, To: ['node@example.com'], Data: { name: 'Node' }, ConsentToTrack: 'Yes' });
     out.smartSendStatus = sent[0].Status;
   }
+  // Its classic send loses the query string and carries clientID in the body.
+  const classic = await call(api.transactional.sendClassicEmail.bind(api.transactional),
+    { clientID: clientId, Subject: 'Receipt', From: 'shop@example.com', To: ['node@example.com'],
+      HTML: '<p>hi</p>', ConsentToTrack: 'No', Group: 'Receipts' });
+  out.classicSendStatus = classic[0].Status;
   const messages = await call(api.transactional.messageTimeline.bind(api.transactional), { clientID: clientId });
   out.messages = messages.length;
+  const message = await call(api.transactional.messageDetails.bind(api.transactional),
+    { messageID: classic[0].MessageID, statistics: true });
+  out.classicSubject = message.Message.Subject;
   try {
     await call(api.subscribers.getSubscriberDetails.bind(api.subscribers), listId, 'nobody@example.com');
     out.missingSubscriber = 'found';
