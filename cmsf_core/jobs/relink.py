@@ -48,9 +48,13 @@ class RelinkJob(Job):
                 emails.add(str(row["Email"]).lower())
             converted: dict[str, str] = {}
             # One read of the Leads changed since: new addresses to link, and conversions.
-            for row in ctx.sf.query(
-                "SELECT Id, Email, IsConverted, ConvertedContactId FROM Lead "
-                f"WHERE LastModifiedDate >= {bookmark} AND (Email != null OR IsConverted = true)"
+            for row in ctx.sf.access.rows(
+                "Lead",
+                "following Lead conversions",
+                lambda: ctx.sf.query(
+                    "SELECT Id, Email, IsConverted, ConvertedContactId FROM Lead "
+                    f"WHERE LastModifiedDate >= {bookmark} AND (Email != null OR IsConverted = true)"
+                ),
             ):
                 if row.get("IsConverted"):
                     if row.get("ConvertedContactId"):
