@@ -18,7 +18,6 @@ how many records a call it would take to stay under it.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
@@ -94,18 +93,20 @@ def splittable(trouble: ApexTrouble | None) -> bool:
 
 
 def records_per_call(trouble: ApexTrouble, per_call: int) -> int | None:
-    """How many records a call would stay under the limit, when the numbers say so.
+    """How many records a call would likely stay under the limit.
 
-    A trigger that enqueued 51 jobs (or ran 101 queries) on 200 records uses about one
-    per record after the first: 50 records a call keep it at the limit of 50.
+    The platform stops a transaction at the first job or query past the limit, so its
+    count (51) says where it stopped, not how many the trigger wanted. A call bigger than
+    the limit most likely met a trigger doing one per record: the limit itself (50
+    queueables, 100 queries) is the answer. A call that failed with fewer records than
+    the limit, or on CPU time or heap, needs at least half as many.
     """
+    if per_call <= 1:
+        return None
     limit = API_LIMITS.get(trouble.kind)
-    if limit is None or trouble.count is None or per_call <= 0:
-        return None
-    per_record = trouble.count / per_call
-    if per_record <= 0:
-        return None
-    return max(1, min(per_call - 1, math.floor(limit / per_record)))
+    if limit is not None and per_call > limit:
+        return limit
+    return per_call // 2
 
 
 def advice(trouble: ApexTrouble, *, sobject: str, limit_name: str, per_call: int) -> str:

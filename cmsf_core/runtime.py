@@ -67,7 +67,7 @@ from cmsf_core.messages import MaintenanceLog, Message
 from cmsf_core.operations import connection_generation, ensure_connection_identity
 from cmsf_core.org_health import storage
 from cmsf_core.safety import check_org_safety
-from cmsf_core.salesforce import SalesforceGateway
+from cmsf_core.salesforce import SalesforceGateway, SplitNote
 from cmsf_core.salesforce_bulk import collect_open_jobs
 from cmsf_core.settings_store import SettingsStore
 from cmsf_core.shadow import Shadow
@@ -224,6 +224,7 @@ class LocalRuntime:
         self.gateway.bulk_wait_seconds = settings.limit("bulk_wait_minutes") * 60.0
         self.gateway.bulk_ledger = self.ledger
         self.gateway.access = ObjectAccess()
+        self.gateway.limit_split_floor = settings.limit("limit_split_floor")
         self.cm.page_size = settings.limit("cm_page_size")
         log = MaintenanceLog(self.gateway, settings, self.clock, run.run_id)
         ctx = JobContext(
@@ -474,6 +475,7 @@ class LocalRuntime:
             return True
         sf_before, cm_before = self.gateway.calls, self.cm.calls
         self._job_writes = self.cm.write_calls
+        splits_before = len(self.gateway.splits)
         written_before = sum(ctx.stats.written.values())
         started = time.monotonic()
 
@@ -550,9 +552,34 @@ class LocalRuntime:
             self._count_calls(run_id, job.name, sf_before, cm_before)
             raise
         self._count_calls(run_id, job.name, sf_before, cm_before)
+        self._report_splits(ctx, job, self.gateway.splits[splits_before:])
         self.journal.finish_job(run_id, job.name, "completed", self.clock.now())
         event("completed")
         return True
+
+    def _report_splits(self, ctx: JobContext, job: Job, notes: list[SplitNote]) -> None:
+        """Say when a trigger's Apex limit made the sync write in smaller calls."""
+        by_object: dict[str, list[SplitNote]] = {}
+        for note in notes:
+            by_object.setdefault(note.sobject, []).append(note)
+        limit_name = job.limit or job.name
+        for sobject, group in by_object.items():
+            retried = sum(n.retried for n in group)
+            written = sum(n.written for n in group)
+            size = min(n.size for n in group)
+            first = group[0]
+            ctx.log.raise_message(
+                "Warning",
+                job.name,
+                "CMSF-APEX-SPLIT",
+                f"{first.trigger or 'A trigger'} on {sobject}: {first.cause}; {written} of "
+                f"{retried} record(s) written again in calls of {size} or fewer",
+                f"'limit_split_floor' let the sync send the refused records again in smaller "
+                f"calls. Each split costs API calls: lower the '{limit_name}' governor limit "
+                f"(now {ctx.batch_size(job.name)}) to {size} so calls fit from the start, and "
+                "review the trigger (guard its async work with "
+                "if(!System.isFuture() && !System.isBatch()), work in bulk).",
+            )
 
     def _count_calls(self, run_id: str, job: str, sf_before: int, cm_before: int) -> None:
         for platform, made in (

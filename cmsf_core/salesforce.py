@@ -802,7 +802,8 @@ class SalesforceGateway:
                 first = first or trouble
         if not failed or first is None:
             return result
-        retried, size, tried = len(failed), min(COLLECTION_SIZE, len(records)) // 2, 0
+        originally = list(failed)
+        size, tried = min(COLLECTION_SIZE, len(records)) // 2, 0
         while failed and size >= floor:
             tried = size
             again = self._collections(
@@ -832,9 +833,8 @@ class SalesforceGateway:
                     sobject=sobject,
                     cause=first.cause,
                     trigger=first.trigger,
-                    retried=retried,
-                    written=retried
-                    - sum(1 for f in result.failures if splittable(diagnose(f.message))),
+                    retried=len(originally),
+                    written=sum(1 for index in originally if result.ids[index] is not None),
                     size=tried,
                 )
             )

@@ -192,6 +192,14 @@ SUPPORT_CODES: dict[str, SupportCode] = {
         "to what), or set 'limit_split_floor' so the engine retries such calls in smaller ones. "
         "The refused records are retried on every run until they are written.",
     ),
+    "CMSF-APEX-SPLIT": SupportCode(
+        "Records written in smaller calls after a trigger broke an Apex limit",
+        "With 'limit_split_floor' set, the sync sent records a trigger's per-transaction Apex "
+        "limit refused again in smaller calls (halving down to the floor), and the message says "
+        "how many were written. Every split costs API calls and fires the trigger again: lower "
+        "the job's internal governor limit to the size that worked, and review the trigger "
+        "(guard its async work with if(!System.isFuture() && !System.isBatch()), work in bulk).",
+    ),
     "CMSF-APEX-QUEUE": SupportCode(
         "The org's Apex flex queue is full",
         "Salesforce runs five batch jobs at a time; the rest wait Holding in the Apex flex queue, "

@@ -155,19 +155,19 @@ class AccountHooks:
         self.org.store.set_meta("storage_limit_mb", int(value))
 
     @property
-    def other_storage_mb(self) -> int:
+    def other_storage_mb(self) -> float:
         """Data storage used by data sf_sim does not model (other apps', attachments...)."""
-        return int(self.org.store.meta("other_storage_mb", 0))
+        return float(self.org.store.meta("other_storage_mb", 0))
 
     @other_storage_mb.setter
-    def other_storage_mb(self, value: int) -> None:
+    def other_storage_mb(self, value: float) -> None:
         if value < 0:
             raise ValueError("storage used cannot be negative")
-        self.org.store.set_meta("other_storage_mb", int(value))
+        self.org.store.set_meta("other_storage_mb", float(value))
 
     def storage_used_bytes(self) -> int:
         """Data storage the org's live records use (and the other data, see above)."""
-        total = self.other_storage_mb * 1024 * 1024
+        total = int(self.other_storage_mb * 1024 * 1024)
         for definition in self.org.schema:
             if definition.name in COUNTED_OBJECTS or (
                 definition.custom and not definition.custom_setting

@@ -4,7 +4,9 @@ A membership is linked to a Contact and a Lead by email when it is written. Peop
 created in Salesforce later, or whose email changed, would stay unlinked; this job, at
 the end of the run, reads the Contacts and Leads modified since it last ran, and links
 the memberships of their addresses that miss a link. Leads converted since then hand
-their memberships and tracking history to the converted Contact. It runs last so that its bookmark
+their memberships and tracking history to the converted Contact. Memberships written
+while the sync user could not read Leads (a platform license, see :mod:`cmsf_core.access`)
+are linked to every Lead once Lead is readable again. It runs last so that its bookmark
 (the start of its own read) lies after the sync's own updates (opt-out flags), which it
 therefore never chases.
 """
@@ -64,6 +66,31 @@ class RelinkJob(Job):
             self._follow_conversions(converted)
             self._link(sorted(emails))
         ctx.journal.set_bookmark(self.name, "people", started)
+        self._lead_gap()
+
+    def _lead_gap(self) -> None:
+        """Link to Leads the memberships written while the sync user could not see Leads.
+
+        A run whose user cannot read Lead (a platform license) writes memberships without
+        their Lead links; once Lead is readable again, every Lead's address is linked once.
+        """
+        ctx = self.ctx
+        access = ctx.sf.access
+        if not access.usable("Lead"):
+            ctx.journal.set_bookmark(self.name, "lead_gap", True)
+            return
+        if not ctx.journal.bookmark(self.name, "lead_gap"):
+            return
+        rows = access.rows(
+            "Lead",
+            "linking memberships to Leads",
+            lambda: ctx.sf.query(
+                "SELECT Email FROM Lead WHERE Email != null AND IsConverted = false"
+            ),
+        )
+        if access.usable("Lead"):
+            self._link(sorted({str(row["Email"]).lower() for row in rows}))
+            ctx.journal.set_bookmark(self.name, "lead_gap", None)
 
     def _follow_conversions(self, converted: dict[str, str]) -> None:
         """Move memberships and tracking history of converted Leads to their Contacts.

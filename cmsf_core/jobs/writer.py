@@ -341,7 +341,8 @@ def report_failures(
                 trouble,
                 sobject=sobject,
                 limit_name=limit_name,
-                per_call=min(ctx.batch_size(job), COLLECTION_SIZE),
+                # every record of a failed transaction is refused: the group is at least one
+                per_call=min(ctx.batch_size(job), COLLECTION_SIZE, len(group)),
             )
             + "\n"
             + _details(group, sobject),
