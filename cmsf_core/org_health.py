@@ -94,7 +94,7 @@ class ApexQueue:
         if self.holding >= FLEX_QUEUE_MAX:
             parts.append("the flex queue is full")
         parts.append(
-            f"{len(self.stale_tokens)} stale ApexToken job(s)"
+            f"{len(self.stale_tokens)} stale ApexToken job(s): {', '.join(self.stale_tokens[:5])}"
             if self.stale_tokens
             else "no stale ApexToken jobs"
         )

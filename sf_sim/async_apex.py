@@ -279,6 +279,17 @@ class AsyncApex:
         self._jobs[job_id] = _Job(job_type, stuck=True)
         return job_id
 
+    def stuck_jobs(self, job_type: str | None = None) -> list[str]:
+        """Ids of injected stuck jobs still open (of one ``JobType``, or all)."""
+        return [
+            job_id
+            for job_id, job in self._jobs.items()
+            if job.stuck
+            and not job.done
+            and (job_type is None or job.kind == job_type)
+            and self.status(job_id) not in ("Completed", "Failed", "Aborted")
+        ]
+
     def release(self, job_id: str) -> None:
         """Let a stuck job complete."""
         self._jobs[job_id].stuck = False
