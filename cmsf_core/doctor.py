@@ -195,7 +195,11 @@ class _Doctor:
         from cmsf_core.setup import missing_model
 
         gap = missing_model(self.gateway)
-        objects, fields, permission_sets = gap.objects, gap.fields, gap.permission_sets
+        # A standard object the sync user cannot see at all (a platform license) is an
+        # access problem, not an undeployed model: the access check names it.
+        objects = [o for o in gap.objects if o not in LICENSED_OBJECTS]
+        fields = gap.fields
+        permission_sets = gap.permission_sets
         if objects:
             self.add("data model", FAIL, f"objects not deployed: {', '.join(objects)}",
                      "run 'cmsf setup' (deploys the data model and assigns CMSF_Full_Access)")  # fmt: skip

@@ -8,6 +8,7 @@ API calls, bulk jobs, or how much of a backlog a run works through.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 
@@ -16,6 +17,7 @@ from cmsf_core.engine import Engine
 from cmsf_core.runtime import RunReport
 from cmsf_core.settings import DEFAULT_LIMITS
 from scenarios.world import EVERY_OPTION, World, WorldSpec, build_world, engine_for
+from sf_sim import TriggerContext
 
 Measure = Callable[[World, Engine, VirtualClock], int]
 
@@ -158,6 +160,37 @@ def _reconciliation_reads(world: World, engine: Engine, clock: VirtualClock) -> 
     return report.stats.read.get("CM subscribers (reconciliation)", 0)
 
 
+def _completed_behind_a_busy_bulk_queue(world: World, engine: Engine, clock: VirtualClock) -> int:
+    """1 if a first sync completes while the org's bulk queue is held for 45 minutes."""
+    engine.change_settings(
+        {"governor_limits": {**engine.settings().governor_limits, "bulk_threshold": 200}}
+    )
+    world.org.bulk.add_foreign_job(timedelta(minutes=45))
+    report = engine.sync()
+    assert report.status in ("completed", "waiting"), report.reason
+    return int(report.status == "completed")
+
+
+def _members_past_a_queueable_trigger(world: World, engine: Engine, clock: VirtualClock) -> int:
+    """Memberships a first sync writes past a trigger that enqueues a job per record."""
+
+    def per_record(ctx: TriggerContext) -> None:
+        for _ in ctx.new:
+            ctx.org.apex.enqueue_job("Notify", lambda job: None)
+
+    world.org.control.add_trigger("CMSF_List_Member__c", "after insert", per_record)
+    assert engine.sync().status == "completed"
+    return world.org.count("CMSF_List_Member__c")
+
+
+def _storage_warnings(world: World, engine: Engine, clock: VirtualClock) -> int:
+    """Storage warnings of a sync in an org half full."""
+    world.org.control.storage_limit_mb = 100
+    world.org.control.other_storage_mb = 50
+    report = engine.sync()
+    return sum(1 for m in report.messages if m.code == "CMSF-STORAGE")
+
+
 SMALL = WorldSpec(seed=3, subscribers_per_list=30)
 ONE_BIG_LIST = WorldSpec(seed=3, clients=1, lists_per_client=1, subscribers_per_list=600,
                          campaigns_per_client=0)  # fmt: skip
@@ -183,6 +216,9 @@ CASES: list[tuple[str, int, WorldSpec, Measure, str]] = [
     ("campaign_stats_days", 30, SMALL, _summary_reads_days_later, "fewer"),
     ("reconcile_hours", 2, SMALL, _reconciliation_reads, "more"),
     ("push", 1, SMALL, _second_sync(_rename_contacts, "CMSF_Queue_Item__c"), "more"),
+    ("bulk_wait_minutes", 60, ONE_BIG_LIST, _completed_behind_a_busy_bulk_queue, "more"),
+    ("limit_split_floor", 25, ONE_BIG_LIST, _members_past_a_queueable_trigger, "more"),
+    ("storage_warn_percent", 40, SMALL, _storage_warnings, "more"),
 ]  # fmt: skip
 
 
