@@ -212,19 +212,9 @@ def map_salesforce_error(error: BaseException) -> CmsfError:
     transient = _limit_or_retriable(label, status, code)
     if transient is not None:
         return transient
-    hidden = _hidden(code, message or "")
+    hidden = _access_error(code, message, status)
     if hidden is not None:
-        sobject, field_name = hidden
-        what = f"{sobject}.{field_name}" if field_name else sobject
-        return AccessError(
-            f"Insufficient permissions: secure query included inaccessible "
-            f"{'field' if field_name else 'object'} {what} (the sync user cannot see it)",
-            object_name=sobject,
-            field_name=field_name,
-            platform=PLATFORM,
-            status=status,
-            error_code=code,
-        )
+        return hidden
     if status == 401:
         return AuthenticationError(label, platform=PLATFORM, status=status, error_code=code)
     if status == 404:
@@ -249,6 +239,24 @@ def _limit_or_retriable(label: str, status: int, code: str | None) -> CmsfError 
 
 _NO_COLUMN = re.compile(r"No such column '([\w.]+)' on (?:entity|sobject of type) '?(\w+)'?")
 _NO_TYPE = re.compile(r"sObject type '(\w+)' is not supported")
+
+
+def _access_error(code: str | None, message: str | None, status: int) -> AccessError | None:
+    """An :class:`AccessError` when Salesforce says an object or field is not visible."""
+    hidden = _hidden(code, message or "")
+    if hidden is None:
+        return None
+    sobject, field_name = hidden
+    what = f"{sobject}.{field_name}" if field_name else sobject
+    return AccessError(
+        f"Insufficient permissions: secure query included inaccessible "
+        f"{'field' if field_name else 'object'} {what} (the sync user cannot see it)",
+        object_name=sobject,
+        field_name=field_name,
+        platform=PLATFORM,
+        status=status,
+        error_code=code,
+    )
 
 
 def _hidden(code: str | None, message: str) -> tuple[str, str | None] | None:
@@ -471,7 +479,9 @@ class SalesforceGateway:
                 transient = _limit_or_retriable(label, status, code)
                 if transient is not None:
                     raise transient
-                error = PlatformError(label, platform=PLATFORM, status=status, error_code=code)
+                error = _access_error(code, message, status) or PlatformError(
+                    label, platform=PLATFORM, status=status, error_code=code
+                )
                 out.append(BatchQuery(self, None, error))
         return out
 
