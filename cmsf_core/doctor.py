@@ -329,7 +329,7 @@ class _Doctor:
             return
         detail = (
             f"{found.used_mb:,} of {found.max_mb:,} MB used ({found.share:.0%}); the sync's "
-            f"records about {found.synced_mb:,.1f} MB ({found.synced_records:,} records of about 2 KB)"
+            f"records about {found.synced_mb:,.1f} MB ({found.synced_records:,} of about 2 KB each)"
         )
         fix = (
             "free space: lower tracking_retention_days (now "
