@@ -125,6 +125,9 @@ def test_a_run_waiting_for_a_bulk_api_job_exits_5_and_status_shows_the_job(
     assert result.returncode == 5, result.stdout + result.stderr
     assert '"status": "waiting"' in result.stdout and '"CMSF-SF-BULK-WAIT"' in result.stdout
     assert "after 2 minute(s); the next run collects its results" in result.stdout
+    quiet = run_cmsf("--home", str(cmsf_home), "sync", "--quiet", fault="sf-bulk-busy")
+    assert quiet.returncode == 5, quiet.stdout + quiet.stderr
+    assert "Run waiting (resumed)" in quiet.stdout and "writes nothing twice" in quiet.stdout
     status = run_cmsf("--home", str(cmsf_home), "status")
     assert "waiting for Salesforce (resumes next run)" in status.stdout
     assert "waiting for Salesforce, collected by the next run" in status.stdout
