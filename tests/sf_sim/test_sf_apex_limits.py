@@ -175,3 +175,16 @@ def test_queueables_per_record_fail_a_bulk_chunk_past_fifty(
     failed = sf_client.bulk2.Contact.get_failed_records(results[0]["job_id"])
     assert "Too many queueable jobs added to the queue: 51" in failed
     assert sf_org.count("Contact") == 50
+
+
+def test_a_bulk_1_batch_runs_its_triggers_per_chunk_of_200(
+    sf_org: Org, sf_client: Salesforce
+) -> None:
+    def chatty(ctx: TriggerContext) -> None:
+        for _ in ctx.new:
+            ctx.org.query("SELECT Id FROM Account LIMIT 1")
+
+    sf_org.control.add_trigger("Contact", "before insert", chatty, name="Chatty")
+    results = sf_client.bulk.Contact.insert([{"LastName": f"B{i}"} for i in range(450)])
+    assert all(r["success"] for r in results)
+    assert sf_org.count("Contact") == 450
