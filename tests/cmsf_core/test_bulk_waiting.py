@@ -197,3 +197,11 @@ def test_the_journal_keeps_no_address_of_a_collected_job(world: World, tmp_path:
     engine.journal.close()
     data = b"".join(f.read_bytes() for f in tmp_path.glob("journal.db*"))
     assert re.findall(rb"[\w.+-]+@[\w-]+\.[a-z]{2,}", data) == []
+
+
+def test_a_waiting_run_is_due_at_once_for_cron(world: World) -> None:
+    engine = _engine(world, bulk_wait_minutes=10)
+    world.org.bulk.add_foreign_job(timedelta(hours=2))
+    assert engine.sync().status == "waiting"
+    due, why = engine.due()
+    assert due and why == "a run waits for a Bulk API job: this run collects its results"
