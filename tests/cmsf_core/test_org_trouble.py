@@ -138,7 +138,7 @@ def test_a_trigger_enqueueing_per_record_is_explained_and_lowering_the_limit_fix
     assert "if(!System.isFuture() && !System.isBatch())" in message.detail
     assert "lower the 'subscribers' governor limit to 50 or fewer records a call" in message.detail
     assert _messages(first, "CMSF-REC-PENDING")
-    assert one_list.org.count(MEMBER) < 160  # the Active page of 127 went in one refused call
+    assert one_list.org.count(MEMBER) == 0  # all 160 went in one refused call (the pool)
     engine.change_settings({"governor_limits": {"subscribers": 50}})
     one_list.clock.advance(hours=1)
     second = engine.sync()
@@ -159,7 +159,7 @@ def test_limit_split_floor_writes_the_refused_records_in_smaller_calls(one_list:
     (note,) = _messages(report, "CMSF-APEX-SPLIT")
     assert note.severity == "Warning"
     assert re.search(
-        r"; (\d+) of \1 record\(s\) written again in calls of 31 or fewer", note.summary
+        r"; (\d+) of \1 record\(s\) written again in calls of 40 or fewer", note.summary
     )
     assert "lower the 'subscribers' governor limit" in note.detail
     assert not _messages(report, "CMSF-REC-PENDING")
@@ -173,10 +173,10 @@ def test_limit_split_floor_stops_at_the_floor(one_list: World) -> None:
     one_list.org.control.add_trigger(MEMBER, "after insert", three_per_record, name="Heavy")
     engine = _engine(one_list, governor_limits={"limit_split_floor": 40})
     report = engine.sync()
-    assert one_list.org.count(MEMBER) < 160  # 63 records a call still enqueue 189 jobs
+    assert one_list.org.count(MEMBER) == 0  # 40 records a call still enqueue 120 jobs
     assert _messages(report, "CMSF-REC-PENDING")
     assert any(
-        re.search(r"; 1 of 127 record\(s\) written again in calls of 63", m.summary)
+        re.search(r"; 0 of 160 record\(s\) written again in calls of 40", m.summary)
         for m in _messages(report, "CMSF-APEX-SPLIT")
     )
 
@@ -189,7 +189,7 @@ def test_a_cpu_heavy_trigger_fails_big_calls_and_smaller_batches_fix_it(one_list
     first = engine.sync()
     (message,) = _messages(first, "CMSF-APEX-LIMIT")
     assert "Apex CPU time limit exceeded" in message.summary
-    assert "lower the 'subscribers' governor limit to 63 or fewer" in message.detail  # 127 / 2
+    assert "lower the 'subscribers' governor limit to 80 or fewer" in message.detail  # 160 / 2
     engine.change_settings({"governor_limits": {"subscribers": 100}})
     one_list.clock.advance(hours=1)
     second = engine.sync()
