@@ -15,7 +15,10 @@ follow the product's FAQ and what the engine needs:
 - **sync user**: active, with ``CMSF_Full_Access`` assigned;
 - **sandbox safety**: ``IsSandbox`` and the org Id against the connected one, with the
   account's test-account flag;
-- **apex queue**: stale ``ApexToken`` jobs (the FAQ's query) and a full flex queue;
+- **apex queue**: stale ``ApexToken`` jobs (the FAQ's query), jobs Holding for more than
+  an hour and a full flex queue, with the FAQ's advice (:mod:`cmsf_core.org_health`);
+- **data storage**: the org's data storage and the sync's share (about 2 KB a record);
+- **bulk API jobs**: jobs of the sync still waiting in the journal to be collected;
 - **Campaign Monitor**: reachable with these credentials, the key's access level
   (account or client), test account or not;
 - **journal**: bound to this org and this connection (or not bound yet).
@@ -27,13 +30,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from cmsf_core.clock import parse_instant
 from cmsf_core.data_model import expected_fields
 from cmsf_core.errors import AuthenticationError, CmsfError, NotFoundError, SafetyError
 from cmsf_core.operations import connection_generation
+from cmsf_core.org_health import apex_queue, storage
 from cmsf_core.permission_sets import LEVELS
 from cmsf_core.safety import check_account, unsafe_reason
 from cmsf_core.settings import Settings
@@ -69,8 +71,8 @@ STANDARD_ACCESS: dict[str, tuple[str, ...]] = {
 }
 """Standard objects and fields the engine reads and writes."""
 
-STALE_TOKEN_AGE = timedelta(hours=1)
-FLEX_QUEUE_MAX = 100
+LICENSED_OBJECTS = ("Lead", "Campaign", "CampaignMember")
+"""Standard objects a limited (platform) license typically lacks; the sync can skip them."""
 
 
 @dataclass
@@ -193,7 +195,11 @@ class _Doctor:
         from cmsf_core.setup import missing_model
 
         gap = missing_model(self.gateway)
-        objects, fields, permission_sets = gap.objects, gap.fields, gap.permission_sets
+        # A standard object the sync user cannot see at all (a platform license) is an
+        # access problem, not an undeployed model: the access check names it.
+        objects = [o for o in gap.objects if o not in LICENSED_OBJECTS]
+        fields = gap.fields
+        permission_sets = gap.permission_sets
         if objects:
             self.add("data model", FAIL, f"objects not deployed: {', '.join(objects)}",
                      "run 'cmsf setup' (deploys the data model and assigns CMSF_Full_Access)")  # fmt: skip
@@ -222,7 +228,15 @@ class _Doctor:
                 describe = self.gateway.describe(obj)
             except NotFoundError:
                 problems.append(f"{obj}: not visible")
-                fixes.add(f"grant Read on {obj}")
+                fixes.add(
+                    f"grant Read on {obj}"
+                    + (
+                        " (a Salesforce Platform license has no Leads or Campaigns: give the "
+                        "sync user a full Salesforce license; until then the sync skips them)"
+                        if obj in LICENSED_OBJECTS
+                        else ""
+                    )
+                )
                 continue
             for action, key in (
                 ("read", "queryable"),
@@ -298,32 +312,50 @@ class _Doctor:
         )
 
     def apex_queue(self) -> None:
-        now = self.engine.clock.now()
-        tokens = list(self.gateway.query(
-            "SELECT Id, CreatedDate FROM AsyncApexJob WHERE JobType='ApexToken' AND Status = 'Queued'"
-        ))  # fmt: skip
-        stale = [
-            r["Id"]
-            for r in tokens
-            if now - parse_instant(str(r["CreatedDate"]).replace("+0000", "+00:00"))
-            > STALE_TOKEN_AGE
-        ]
-        holding = self.gateway.count("SELECT COUNT() FROM AsyncApexJob WHERE Status = 'Holding'")
-        if stale:
-            self.add("apex queue", FAIL, f"{len(stale)} stale ApexToken job(s): {', '.join(stale[:5])}",
-                     "send these job Ids to Salesforce Support: only they can remove stuck Apex Token jobs")  # fmt: skip
-        elif holding >= FLEX_QUEUE_MAX:
-            self.add("apex queue", FAIL, f"the flex queue is full ({holding} jobs Holding)",
-                     "Setup > Apex Flex Queue: abort or reorder jobs; new batch jobs are refused while it is full")  # fmt: skip
-        elif holding >= FLEX_QUEUE_MAX * 0.8:
-            self.add(
-                "apex queue",
-                WARN,
-                f"{holding} jobs Holding in the flex queue (of {FLEX_QUEUE_MAX})",
-                "watch Setup > Apex Flex Queue",
-            )
+        found = apex_queue(self.gateway, self.engine.clock.now())
+        fixes = {
+            "pass": "",
+            "warn": found.advice or "watch Setup > Apex Flex Queue",
+            "fail": found.advice
+            or "Setup > Apex Flex Queue: abort or reorder jobs; new batch jobs are refused while it is full",
+        }
+        self.add("apex queue", found.status, found.summary, fixes[found.status])
+
+    def storage(self) -> None:
+        limits = self.gateway.limits()
+        found = storage(limits, self.engine.journal, self.settings.limit("storage_warn_percent"))
+        if not found.max_mb:
+            self.add("data storage", WARN, "the org does not report DataStorageMB", "")
+            return
+        detail = (
+            f"{found.used_mb:,} of {found.max_mb:,} MB used ({found.share:.0%}); the sync's "
+            f"records about {found.synced_mb:,.1f} MB ({found.synced_records:,} of about 2 KB each)"
+        )
+        fix = (
+            "free space: lower tracking_retention_days (now "
+            f"{self.settings.tracking_retention_days}) or keep fewer tracking_activity_types; "
+            "the next sync cleans up before it writes"
+        )
+        if found.used_mb >= found.max_mb:
+            self.add("data storage", FAIL, detail + "; full: Salesforce refuses new records", fix)
+        elif found.tight:
+            self.add("data storage", WARN, detail, fix)
         else:
-            self.add("apex queue", PASS, f"no stale ApexToken jobs; {holding} job(s) Holding")
+            self.add("data storage", PASS, detail)
+
+    def bulk_jobs(self) -> None:
+        from cmsf_core.bulk_ledger import BulkLedger
+        from cmsf_core.shadow import Shadow
+
+        ledger = BulkLedger(self.engine.journal, Shadow(self.engine.journal))
+        waiting = ledger.open_jobs()
+        if waiting:
+            ids = ", ".join(f"{j.job_id} ({j.operation} {j.sobject})" for j in waiting[:5])
+            self.add("bulk API jobs", WARN, f"{len(waiting)} Bulk API job(s) of the sync not collected yet: {ids}",
+                     "nothing to do: the next sync collects their results and writes nothing twice; "
+                     "if the org's bulk queue stays busy, raise bulk_wait_minutes")  # fmt: skip
+        else:
+            self.add("bulk API jobs", PASS, "no Bulk API job of the sync is waiting")
 
     # ------------------------------------------------------------------ Campaign Monitor and safety
 
@@ -414,6 +446,8 @@ def run_doctor(engine: Engine) -> Report:
             doctor.guarded("object and field access", doctor.access)
             doctor.guarded("sync user", doctor.sync_user)
         doctor.guarded("apex queue", doctor.apex_queue)
+        doctor.guarded("data storage", doctor.storage)
         doctor.guarded("journal", doctor.journal)
+        doctor.guarded("bulk API jobs", doctor.bulk_jobs)
     doctor.guarded("Campaign Monitor", doctor.campaign_monitor)
     return Report(doctor.checks)

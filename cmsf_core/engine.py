@@ -142,11 +142,15 @@ class Engine:
     def due(self) -> tuple[bool, str]:
         """Whether the scheduled primary sync is due now, and why (or why not).
 
-        An interrupted run is always due (it resumes). Otherwise the frequency setting
+        An interrupted run, or one waiting for a Bulk API job, is always due (it resumes).
+        Otherwise the frequency setting
         decides: ``Never`` turns the schedule off; else a sync is due once the next run time
         recorded in the org has come (or when none is recorded yet).
         """
-        if self.journal.unfinished_run() is not None:
+        unfinished = self.journal.unfinished_run()
+        if unfinished is not None and unfinished.status == "waiting":
+            return True, "a run waits for a Bulk API job: this run collects its results"
+        if unfinished is not None:
             return True, "an interrupted run is waiting to resume"
         store = SettingsStore(self.gateway(), self.clock)
         record = store.record() or {}

@@ -12,7 +12,10 @@ Tree::
     │   ├── AuthenticationError     credentials refused by a platform
     │   └── NotFoundError           an object the job needs does not exist on the platform
     ├── BudgetExhaustedError        the API budget is spent: stop cleanly, resume next run
+    ├── StorageFullError            the org's data storage is full: stop cleanly, free space
+    ├── WaitingError                a Bulk API job is still running: the next run collects it
     └── PlatformError               a platform refused a request for a reason not above
+        └── AccessError             the sync user cannot see an object or a field it reads
 
 Platform errors are mapped to these once, in the gateways (`salesforce.py`,
 `campaign_monitor.py`); nothing else in cmsf_core sees an HTTP status. Messages never
@@ -25,6 +28,7 @@ from __future__ import annotations
 from cmsf_core.exit_codes import ExitCode
 
 __all__ = [
+    "AccessError",
     "AuthenticationError",
     "BudgetExhaustedError",
     "CmsfError",
@@ -36,6 +40,8 @@ __all__ = [
     "RetriableError",
     "SafetyError",
     "SkippableRecordError",
+    "StorageFullError",
+    "WaitingError",
 ]
 
 
@@ -134,3 +140,49 @@ class BudgetExhaustedError(CmsfError):
 
 class PlatformError(CmsfError):
     """A platform refused a request for a reason none of the other classes describes."""
+
+
+class AccessError(PlatformError):
+    """The sync user cannot see an object (``INVALID_TYPE``) or a field (``INVALID_FIELD``).
+
+    Attributes:
+        object_name: The object named by the platform.
+        field_name: The field, when a field is hidden (None for a whole object).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        object_name: str,
+        field_name: str | None = None,
+        platform: str | None = None,
+        status: int | None = None,
+        error_code: str | None = None,
+    ) -> None:
+        super().__init__(message, platform=platform, status=status, error_code=error_code)
+        self.object_name = object_name
+        self.field_name = field_name
+
+
+class StorageFullError(CmsfError):
+    """The org's data storage is full (``STORAGE_LIMIT_EXCEEDED``): stop cleanly, free space."""
+
+    exit_code = ExitCode.STOPPED
+
+
+class WaitingError(CmsfError):
+    """Salesforce is still processing a Bulk API job; the next run collects its results.
+
+    Attributes:
+        job_id: The job's Id.
+        state: Its state when the run stopped waiting (``UploadComplete``, ``InProgress``).
+    """
+
+    exit_code = ExitCode.WAITING
+
+    def __init__(self, message: str, *, job_id: str, state: str, sobject: str = "") -> None:
+        super().__init__(message, platform="salesforce", error_code=state)
+        self.job_id = job_id
+        self.state = state
+        self.sobject = sobject

@@ -24,7 +24,11 @@ class ExitCode(IntEnum):
     COMPLETED_WITH_ERRORS = 3
     """The sync completed, but some records or jobs failed (see ``cmsf messages``)."""
     STOPPED = 4
-    """The sync stopped cleanly (API budget, rate limit, sandbox safety); the next run resumes."""
+    """The sync stopped cleanly (API budget, rate limit, sandbox safety, storage full); the next
+    run resumes."""
+    WAITING = 5
+    """Salesforce is still processing a Bulk API job of the sync; the next run collects its
+    results (nothing is written twice)."""
     INTERRUPTED = 130
     """Interrupted (Ctrl-C) or a confirmation declined; an interrupted sync resumes next run."""
 
@@ -33,6 +37,7 @@ RUN_STATUS_CODES: dict[str, ExitCode] = {
     "completed": ExitCode.COMPLETED,
     "completed_with_errors": ExitCode.COMPLETED_WITH_ERRORS,
     "stopped": ExitCode.STOPPED,
+    "waiting": ExitCode.WAITING,
     "failed": ExitCode.FAILED,
 }
 """Exit code of ``cmsf sync`` by the status of the run."""

@@ -85,8 +85,13 @@ class PersonMatcher:
             self.strategy = "batch"
             return self.strategy
         contacts = self.gateway.count("SELECT COUNT() FROM Contact WHERE Email != null")
-        leads = self.gateway.count(
-            "SELECT COUNT() FROM Lead WHERE Email != null AND IsConverted = false"
+        leads = self.gateway.access.guard(
+            "Lead",
+            "linking memberships to Leads",
+            lambda: self.gateway.count(
+                "SELECT COUNT() FROM Lead WHERE Email != null AND IsConverted = false"
+            ),
+            0,
         )
         index_cost = math.ceil(max(contacts, 1) / 2000) + math.ceil(max(leads, 1) / 2000)
         self.strategy = "index" if index_cost < batch_cost else "batch"
@@ -103,9 +108,13 @@ class PersonMatcher:
         )
         self._store(
             "lead_id",
-            self.gateway.query(
-                "SELECT Id, Email FROM Lead WHERE Email != null AND IsConverted = false "
-                "ORDER BY CreatedDate, Id"
+            self.gateway.access.rows(
+                "Lead",
+                "linking memberships to Leads",
+                lambda: self.gateway.query(
+                    "SELECT Id, Email FROM Lead WHERE Email != null AND IsConverted = false "
+                    "ORDER BY CreatedDate, Id"
+                ),
             ),
         )
 
@@ -166,9 +175,13 @@ class PersonMatcher:
         )
         self._store(
             "lead_id",
-            self.gateway.query(
-                f"SELECT Id, Email FROM Lead WHERE Email IN ({listed}) AND IsConverted = false "
-                "ORDER BY CreatedDate, Id"
+            self.gateway.access.rows(
+                "Lead",
+                "linking memberships to Leads",
+                lambda: self.gateway.query(
+                    f"SELECT Id, Email FROM Lead WHERE Email IN ({listed}) "
+                    "AND IsConverted = false ORDER BY CreatedDate, Id"
+                ),
             ),
         )
 

@@ -25,12 +25,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from cmsf_core.bulk_ledger import BulkLedger
 from cmsf_core.clock import ClockError, parse_instant
 from cmsf_core.errors import CmsfError, ConfigError
 from cmsf_core.formatting import seconds_between
 from cmsf_core.messages import SEVERITIES
+from cmsf_core.org_health import apex_queue
+from cmsf_core.org_health import storage as org_storage
 from cmsf_core.push.queue import queue_view
 from cmsf_core.settings_store import SettingsStore
+from cmsf_core.shadow import Shadow
 from cmsf_core.support_codes import guidance
 
 if TYPE_CHECKING:
@@ -41,13 +45,16 @@ if TYPE_CHECKING:
     from cmsf_core.state import Journal
 
 __all__ = [
+    "ApexView",
     "ApiView",
     "AuditView",
+    "BulkJobView",
     "ClientView",
     "ListView",
     "MessageView",
     "QueueDepth",
     "RunView",
+    "StorageView",
     "SyncView",
     "account_clients",
     "account_lists",
@@ -65,6 +72,7 @@ STATE_LABELS = {
     "completed": "completed",
     "completed_with_errors": "completed with errors",
     "stopped": "stopped (resumes next run)",
+    "waiting": "waiting for Salesforce (resumes next run)",
     "failed": "failed",
     "abandoned": "abandoned (a full sync replaced it)",
 }
@@ -140,6 +148,42 @@ class QueueDepth:
 
 
 @dataclass
+class StorageView:
+    """The org's data storage and the sync's share of it."""
+
+    used_mb: int
+    max_mb: int
+    share: float
+    synced_records: int
+    synced_mb: float
+    warn_percent: int
+    advice: str
+
+
+@dataclass
+class ApexView:
+    """The org's async Apex queue, with the FAQ's advice when something is stuck."""
+
+    status: str
+    summary: str
+    active: int
+    holding: int
+    holding_long: list[str]
+    stale_tokens: list[str]
+    advice: str
+
+
+@dataclass
+class BulkJobView:
+    """A Bulk API job of the sync that the next run collects."""
+
+    job_id: str
+    sobject: str
+    operation: str
+    opened_at: str
+
+
+@dataclass
 class SyncView:
     """The Sync Settings screen."""
 
@@ -160,6 +204,9 @@ class SyncView:
     api: ApiView | None = None
     runs: list[RunView] = field(default_factory=list)
     queue: QueueDepth | None = None
+    storage: StorageView | None = None
+    apex: ApexView | None = None
+    bulk_jobs: list[BulkJobView] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON-ready values."""
@@ -310,7 +357,8 @@ def sync_view(engine: Engine, connection: Connection, *, runs: int = 10) -> Sync
             "username": user.get("Username") if user else None,
             "active": bool(user.get("IsActive")) if user else None,
         }
-    limits = gateway.limits().get("DailyApiRequests") or {}
+    body = gateway.limits()
+    limits = body.get("DailyApiRequests") or {}
     api = None
     if limits.get("Max"):
         maximum = int(limits["Max"])
@@ -325,6 +373,24 @@ def sync_view(engine: Engine, connection: Connection, *, runs: int = 10) -> Sync
     queue = queue_view(gateway)
     recent = run_views(engine.journal, runs)
     finished = next((r for r in recent if r.finished_at), None)
+    found = org_storage(body, engine.journal, settings.limit("storage_warn_percent"))
+    storage_view = None
+    if found.max_mb:
+        storage_view = StorageView(
+            used_mb=found.used_mb,
+            max_mb=found.max_mb,
+            share=found.share,
+            synced_records=found.synced_records,
+            synced_mb=round(found.synced_mb, 1),
+            warn_percent=found.warn_percent,
+            advice=(
+                "lower tracking_retention_days or keep fewer tracking_activity_types to free space"
+                if found.tight
+                else ""
+            ),
+        )
+    apex = apex_queue(gateway, engine.clock.now())
+    ledger = BulkLedger(engine.journal, Shadow(engine.journal))
     return SyncView(
         target=connection.describe(),
         mode=connection.mode,
@@ -343,6 +409,22 @@ def sync_view(engine: Engine, connection: Connection, *, runs: int = 10) -> Sync
         api=api,
         runs=recent,
         queue=QueueDepth(queue.pending, queue.oldest, queue.sends),
+        storage=storage_view,
+        apex=ApexView(
+            status=apex.status,
+            summary=apex.summary,
+            active=apex.active,
+            holding=apex.holding,
+            holding_long=apex.holding_long,
+            stale_tokens=apex.stale_tokens,
+            advice=apex.advice,
+        ),
+        bulk_jobs=[
+            BulkJobView(
+                job_id=j.job_id, sobject=j.sobject, operation=j.operation, opened_at=j.opened_at
+            )
+            for j in ledger.open_jobs()
+        ],
     )
 
 

@@ -12,7 +12,15 @@ Failure policy:
   the job failed, and the graph goes on;
 - an outage or rate limit that outlasts the retries, refused credentials, an unsafe
   sandbox or a spent API budget stop the run cleanly with a message; the next run
-  continues from the bookmarks.
+  continues from the bookmarks;
+- the org's data storage full (``STORAGE_LIMIT_EXCEEDED``) stops the writing jobs; the
+  clean-up jobs still run (they only delete), and while storage stays above
+  ``storage_warn_percent`` every run cleans up first, so lowering the retention frees
+  space before anything is written;
+- a Bulk API job Salesforce keeps queued or running past ``bulk_wait_minutes`` ends the
+  run ``waiting``: the job stays in the journal (:mod:`cmsf_core.bulk_ledger`), and the
+  next run resumes this one, collects the job's results before any job runs and writes
+  nothing twice.
 
 Counting: every API call of an invocation is recorded in the journal once, under the job
 that made it or, for the runtime's own calls (settings, limits, safety check, the
@@ -34,10 +42,13 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from cmsf_core.access import ObjectAccess
 from cmsf_core.budget import ApiBudget
+from cmsf_core.bulk_ledger import BulkLedger
 from cmsf_core.campaign_monitor import CampaignMonitorClient
 from cmsf_core.clock import Clock
 from cmsf_core.errors import (
+    AccessError,
     AuthenticationError,
     BudgetExhaustedError,
     CmsfError,
@@ -46,6 +57,8 @@ from cmsf_core.errors import (
     RateLimitedError,
     RetriableError,
     SafetyError,
+    StorageFullError,
+    WaitingError,
 )
 from cmsf_core.imports.runner import LOGIN_AS_KEY
 from cmsf_core.jobs import JOBS, Job
@@ -53,8 +66,10 @@ from cmsf_core.jobs.context import Directory, JobContext, RunStats
 from cmsf_core.matching import PersonMatcher
 from cmsf_core.messages import MaintenanceLog, Message
 from cmsf_core.operations import connection_generation, ensure_connection_identity
+from cmsf_core.org_health import storage
 from cmsf_core.safety import check_org_safety
-from cmsf_core.salesforce import SalesforceGateway
+from cmsf_core.salesforce import SalesforceGateway, SplitNote
+from cmsf_core.salesforce_bulk import collect_open_jobs
 from cmsf_core.settings_store import SettingsStore
 from cmsf_core.shadow import Shadow
 from cmsf_core.state import Journal, Run
@@ -70,6 +85,8 @@ RUNTIME_JOB = "runtime"
 FIRST_JOB = "configuration"
 JOB_GAP_SECONDS = 0.001
 FULL_FIRST_JOB = "full_sync_reset"
+CLEANUP_JOBS = ("tracking_cleanup", "queue_cleanup")
+"""Jobs that only delete: they run even when storage is full, and first while it is tight."""
 
 
 @dataclass
@@ -78,7 +95,8 @@ class RunReport:
 
     Attributes:
         run: The journal's run.
-        status: ``completed``, ``completed_with_errors``, ``stopped`` or ``failed``.
+        status: ``completed``, ``completed_with_errors``, ``stopped``, ``waiting`` or
+            ``failed``.
         jobs: Journal rows of the run's jobs, in order.
         calls: API calls per platform made by this invocation (also in the journal).
         stats: Records read, written, deleted and failed, by object.
@@ -163,6 +181,7 @@ class LocalRuntime:
         self.clock = clock
         self.progress = progress
         self.shadow = Shadow(journal)
+        self.ledger = BulkLedger(journal, self.shadow)
         self._job_calls: Counter[str] = Counter()
         self._writes_start = 0
         self._job_writes = 0
@@ -238,6 +257,10 @@ class LocalRuntime:
             run_calls=self.gateway.budget.run_calls,
         )
         self.gateway.bulk_threshold = settings.limit("bulk_threshold")
+        self.gateway.bulk_wait_seconds = settings.limit("bulk_wait_minutes") * 60.0
+        self.gateway.bulk_ledger = self.ledger
+        self.gateway.access = ObjectAccess()
+        self.gateway.limit_split_floor = settings.limit("limit_split_floor")
         self.cm.page_size = settings.limit("cm_page_size")
         log = MaintenanceLog(self.gateway, settings, self.clock, run.run_id)
         ctx = JobContext(
@@ -265,22 +288,45 @@ class LocalRuntime:
                     "The runner's journal started clean state for this org and connection",
                     f"It held the state of {rebound}; this run reads everything again.",
                 )
-            self.gateway.limits()
+            limits = self.gateway.limits()
             self.gateway.budget.check()  # a spent budget stops before any other call
             check_org_safety(self.gateway, settings, self.cm, org=org)
             self._check_owners(ctx)
-            failed_jobs = self._play(ctx, FULL_FIRST_JOB if run.full else FIRST_JOB)
+            collect_open_jobs(self.gateway)  # an earlier run's Bulk API jobs, before any job
+            tight = self._check_storage(ctx, limits)
+            failed_jobs = []
+            if tight and not run.full:
+                failed_jobs += self._play_each(ctx, CLEANUP_JOBS)
+            failed_jobs += self._play(ctx, FULL_FIRST_JOB if run.full else FIRST_JOB)
             if failed_jobs:
                 status = "completed_with_errors"
                 reason = f"failed jobs: {', '.join(failed_jobs)}"
+        except WaitingError as error:
+            status, reason = "waiting", str(error)
+            log.raise_message("Warning", "runtime", "CMSF-SF-BULK-WAIT", str(error))
+        except StorageFullError as error:
+            status, reason = "stopped", str(error)
+            log.raise_message(
+                "Error", "runtime", "CMSF-STORAGE-FULL", str(error), self._storage_detail(ctx)
+            )
         except STOPPING_ERRORS as error:
             status, reason = stop(log, error)
+        try:
+            with self.gateway.unbudgeted():
+                self.gateway.access.report(log)
+        except CmsfError:
+            pass  # the message could not be written; the run's status still says how it ended
         self._report_pending(log)
         # A full sync that stopped or failed has cleared (some of) what it re-imports: it
         # stays a full sync, resumed by the next invocation until it completes.
         resumable = run.full and status in {"stopped", "failed"}
         if resumable:
             reason = f"{reason} (the full sync resumes on the next run)"
+        # A run waiting for a Bulk API job is resumed by the next invocation, which collects
+        # the job's results first; one that completed forgets results nothing claimed.
+        resumable = resumable or status == "waiting"
+        if status in {"completed", "completed_with_errors"}:
+            self.ledger.forget_collected()
         self.journal.finish_run(run.run_id, status, self.clock.now(), reason, resumable=resumable)
         self._record_outcome(store, settings, status)
         if status in {"completed", "completed_with_errors"}:
@@ -370,19 +416,69 @@ class LocalRuntime:
             return
 
     def _play(self, ctx: JobContext, first: str) -> list[str]:
-        """Execute the job graph from ``first``; return the names of failed jobs."""
+        """Execute the job graph from ``first``; return the names of failed jobs.
+
+        When Salesforce refuses a write because the org's storage is full, the jobs that
+        only delete still run before the run stops.
+        """
         queue, seen, failed = [first], {first}, []
         while queue:
             name = queue.pop(0)
             job = JOBS[name](ctx)
             pending = self.journal.job_status(ctx.run.run_id, name) != "completed"
-            if pending and not self._execute(ctx, job):
-                failed.append(name)
+            try:
+                if pending and not self._execute(ctx, job):
+                    failed.append(name)
+            except StorageFullError:
+                self._play_each(ctx, CLEANUP_JOBS)
+                raise
             for follower in job.finish():
                 if follower not in seen:
                     seen.add(follower)
                     queue.append(follower)
         return failed
+
+    def _play_each(self, ctx: JobContext, names: tuple[str, ...]) -> list[str]:
+        """Execute ``names`` on their own (not their followers); return the failed ones."""
+        failed = []
+        for name in names:
+            if self.journal.job_status(ctx.run.run_id, name) == "completed":
+                continue
+            if not self._execute(ctx, JOBS[name](ctx)):
+                failed.append(name)
+        return failed
+
+    def _check_storage(self, ctx: JobContext, limits: dict[str, Any]) -> bool:
+        """Warn when the org's data storage passes ``storage_warn_percent``; True if it does.
+
+        The org's figure comes from the limits the run read anyway; the sync's own share
+        is estimated from the shadow index (about 2 KB a record), without a call.
+        """
+        found = storage(limits, self.journal, ctx.settings.limit("storage_warn_percent"))
+        if not found.tight:
+            return False
+        ctx.log.raise_message(
+            "Warning",
+            "runtime",
+            "CMSF-STORAGE",
+            f"The org's data storage is {found.share:.0%} full ({found.used_mb:,} of "
+            f"{found.max_mb:,} MB)",
+            self._storage_detail(ctx),
+        )
+        return True
+
+    def _storage_detail(self, ctx: JobContext) -> str:
+        """What the sync's records use and which settings free space."""
+        found = storage({}, self.journal, 0)
+        settings = ctx.settings
+        return (
+            f"The sync's records use about {found.synced_mb:,.1f} MB ({found.synced_records:,} "
+            "records of about 2 KB). Email tracking history is usually the largest part: "
+            f"lower 'tracking_retention_days' (now {settings.tracking_retention_days}) or keep "
+            "fewer 'tracking_activity_types' (now "
+            f"{','.join(settings.tracking_activity_types)}); the clean-up job removes the rest "
+            "at the next run, before anything is written while storage is tight."
+        )
 
     def _execute(self, ctx: JobContext, job: Job) -> bool:
         """Run one job's scopes; False if the job failed on its own."""
@@ -397,6 +493,7 @@ class LocalRuntime:
             return True
         sf_before, cm_before = self.gateway.calls, self.cm.calls
         self._job_writes = self.cm.write_calls
+        splits_before = len(self.gateway.splits)
         written_before = sum(ctx.stats.written.values())
         started = time.monotonic()
 
@@ -431,7 +528,19 @@ class LocalRuntime:
                 if self.progress is not None:
                     self.progress(job.name, done, len(scopes))
             ctx.pool.flush(ctx)
-        except (RetriableError, FatalError, BudgetExhaustedError, SafetyError):
+        except WaitingError:
+            ctx.pool.discard()
+            self._count_calls(run_id, job.name, sf_before, cm_before)
+            self.journal.finish_job(run_id, job.name, "waiting", self.clock.now(), "waiting")
+            event("waiting")
+            raise
+        except (
+            RetriableError,
+            FatalError,
+            BudgetExhaustedError,
+            SafetyError,
+            StorageFullError,
+        ):
             ctx.pool.discard()
             self._count_calls(run_id, job.name, sf_before, cm_before)
             self.journal.finish_job(run_id, job.name, "failed", self.clock.now(), "stopped")
@@ -439,9 +548,19 @@ class LocalRuntime:
             raise
         except CmsfError as error:
             ctx.pool.discard()
-            ctx.log.raise_message(
-                "Error", job.name, "CMSF-JOB-FAILED", f"{job.title} failed", str(error)
-            )
+            if isinstance(error, AccessError):
+                ctx.log.raise_message(
+                    "Error",
+                    job.name,
+                    "CMSF-SF-ACCESS",
+                    f"{job.title} failed: {error}",
+                    "The other jobs went on; this one runs again once the sync user can see "
+                    f"{error.object_name}{'.' + error.field_name if error.field_name else ''}.",
+                )
+            else:
+                ctx.log.raise_message(
+                    "Error", job.name, "CMSF-JOB-FAILED", f"{job.title} failed", str(error)
+                )
             self._count_calls(run_id, job.name, sf_before, cm_before)
             self.journal.finish_job(run_id, job.name, "failed", self.clock.now(), str(error))
             event("failed")
@@ -451,9 +570,34 @@ class LocalRuntime:
             self._count_calls(run_id, job.name, sf_before, cm_before)
             raise
         self._count_calls(run_id, job.name, sf_before, cm_before)
+        self._report_splits(ctx, job, self.gateway.splits[splits_before:])
         self.journal.finish_job(run_id, job.name, "completed", self.clock.now())
         event("completed")
         return True
+
+    def _report_splits(self, ctx: JobContext, job: Job, notes: list[SplitNote]) -> None:
+        """Say when a trigger's Apex limit made the sync write in smaller calls."""
+        by_object: dict[str, list[SplitNote]] = {}
+        for note in notes:
+            by_object.setdefault(note.sobject, []).append(note)
+        limit_name = job.limit or job.name
+        for sobject, group in by_object.items():
+            retried = sum(n.retried for n in group)
+            written = sum(n.written for n in group)
+            size = min(n.size for n in group)
+            first = group[0]
+            ctx.log.raise_message(
+                "Warning",
+                job.name,
+                "CMSF-APEX-SPLIT",
+                f"{first.trigger or 'A trigger'} on {sobject}: {first.cause}; {written} of "
+                f"{retried} record(s) written again in calls of {size} or fewer",
+                f"'limit_split_floor' let the sync send the refused records again in smaller "
+                f"calls. Each split costs API calls: lower the '{limit_name}' governor limit "
+                f"(now {ctx.batch_size(job.name)}) to {size} so calls fit from the start, and "
+                "review the trigger (guard its async work with "
+                "if(!System.isFuture() && !System.isBatch()), work in bulk).",
+            )
 
     def _count_calls(self, run_id: str, job: str, sf_before: int, cm_before: int) -> None:
         for platform, made in (
@@ -482,10 +626,17 @@ class LocalRuntime:
             "completed": "Completed",
             "completed_with_errors": "Completed With Errors",
             "stopped": "Stopped",
+            "waiting": "Waiting",
             "failed": "Failed",
         }
         try:
             with self.gateway.unbudgeted():
-                store.record_run(status=labels.get(status, "Failed"), settings=settings)
+                try:
+                    store.record_run(status=labels.get(status, "Failed"), settings=settings)
+                except CmsfError:
+                    if status != "waiting":
+                        raise
+                    # A data model deployed before 'Waiting' existed refuses the value.
+                    store.record_run(status="Stopped", settings=settings)
         except CmsfError:
             return

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,9 +30,13 @@ from simple_salesforce.exceptions import (
     SalesforceOperationError,
 )
 
+from cmsf_core.access import ObjectAccess
+from cmsf_core.apex_trouble import diagnose, splittable
 from cmsf_core.budget import ApiBudget, parse_limit_info
+from cmsf_core.bulk_ledger import BulkLedger
 from cmsf_core.clock import Clock, SystemClock
 from cmsf_core.errors import (
+    AccessError,
     AuthenticationError,
     BudgetExhaustedError,
     CmsfError,
@@ -154,6 +159,27 @@ class BatchQuery:
             yield from page
 
 
+@dataclass(frozen=True)
+class SplitNote:
+    """Records a trigger's Apex limit refused that the gateway wrote again in smaller calls.
+
+    Attributes:
+        sobject: The object written.
+        cause: The platform's words for the limit (the first refusal's).
+        trigger: The trigger named by the platform.
+        retried: Records sent again.
+        written: Of those, records written in the end.
+        size: The smallest number of records a call that was tried.
+    """
+
+    sobject: str
+    cause: str
+    trigger: str
+    retried: int
+    written: int
+    size: int
+
+
 def map_salesforce_error(error: BaseException) -> CmsfError:
     """Map a simple-salesforce or transport exception to an engine error.
 
@@ -186,6 +212,9 @@ def map_salesforce_error(error: BaseException) -> CmsfError:
     transient = _limit_or_retriable(label, status, code)
     if transient is not None:
         return transient
+    hidden = _access_error(code, message, status)
+    if hidden is not None:
+        return hidden
     if status == 401:
         return AuthenticationError(label, platform=PLATFORM, status=status, error_code=code)
     if status == 404:
@@ -205,6 +234,41 @@ def _limit_or_retriable(label: str, status: int, code: str | None) -> CmsfError 
         )
     if code in RETRIABLE_CODES or status >= 500:
         return RetriableError(label, platform=PLATFORM, status=status, error_code=code)
+    return None
+
+
+_NO_COLUMN = re.compile(r"No such column '([\w.]+)' on (?:entity|sobject of type) '?(\w+)'?")
+_NO_TYPE = re.compile(r"sObject type '(\w+)' is not supported")
+
+
+def _access_error(code: str | None, message: str | None, status: int) -> AccessError | None:
+    """An :class:`AccessError` when Salesforce says an object or field is not visible."""
+    hidden = _hidden(code, message or "")
+    if hidden is None:
+        return None
+    sobject, field_name = hidden
+    what = f"{sobject}.{field_name}" if field_name else sobject
+    return AccessError(
+        f"Insufficient permissions: secure query included inaccessible "
+        f"{'field' if field_name else 'object'} {what} (the sync user cannot see it)",
+        object_name=sobject,
+        field_name=field_name,
+        platform=PLATFORM,
+        status=status,
+        error_code=code,
+    )
+
+
+def _hidden(code: str | None, message: str) -> tuple[str, str | None] | None:
+    """``(object, field)`` a query named that the user cannot see (field None: the object)."""
+    if code == "INVALID_FIELD":
+        found = _NO_COLUMN.search(message)
+        if found:
+            return found.group(2), found.group(1)
+    if code == "INVALID_TYPE":
+        found = _NO_TYPE.search(message)
+        if found:
+            return found.group(1), None
     return None
 
 
@@ -261,6 +325,11 @@ class SalesforceGateway:
         self.retry = retry or RetryPolicy()
         self.budget = budget or ApiBudget(run_share=1.0, org_ceiling=1.0, reserve=0)
         self.bulk_threshold = bulk_threshold
+        self.bulk_ledger: BulkLedger | None = None
+        self.access = ObjectAccess()
+        self.limit_split_floor = 0
+        self.splits: list[SplitNote] = []
+        self.bulk_wait_seconds = 30 * 60.0
         self.on_request = on_request
         self.calls = 0
         self.write_calls: Counter[str] = Counter()
@@ -445,7 +514,9 @@ class SalesforceGateway:
                 transient = _limit_or_retriable(label, status, code)
                 if transient is not None:
                     raise transient
-                error = PlatformError(label, platform=PLATFORM, status=status, error_code=code)
+                error = _access_error(code, message, status) or PlatformError(
+                    label, platform=PLATFORM, status=status, error_code=code
+                )
                 out.append(BatchQuery(self, None, error))
         return out
 
@@ -537,6 +608,63 @@ class SalesforceGateway:
 
     # ------------------------------------------------------------------ writes
 
+    def _replayed(
+        self,
+        operation: str,
+        sobject: str,
+        records: Sequence[Mapping[str, Any]],
+        key_fields: Sequence[str],
+        write: Callable[[Sequence[Mapping[str, Any]]], WriteResult],
+    ) -> WriteResult:
+        """Write ``records``, taking a collected Bulk API job's result for those it wrote.
+
+        After a run ended waiting for a Bulk API job (or crashed while one ran), the next
+        run collects the job's results (:mod:`cmsf_core.bulk_ledger`); a record sent again
+        with exactly the values the job wrote gets the job's outcome instead of a second
+        write. The rest are written by ``write``.
+        """
+        ledger = self.bulk_ledger
+        if ledger is None or not ledger.has_results(sobject, operation):
+            return write(records)
+        from cmsf_core.salesforce_bulk import record_key
+
+        result = WriteResult(ids=[None] * len(records), created=[False] * len(records))
+        rest: list[int] = []
+        for index, record in enumerate(records):
+            kept = ledger.claim(sobject, operation, record_key(record, key_fields), record)
+            if kept is None:
+                rest.append(index)
+            elif kept.sf_id is not None:
+                result.ids[index] = kept.sf_id
+                result.created[index] = kept.created
+            else:
+                result.failures.append(
+                    RecordFailure(
+                        index=index,
+                        code=kept.code or "UNKNOWN_EXCEPTION",
+                        message=kept.message,
+                        fields=kept.fields,
+                        record=record,
+                    )
+                )
+        if rest:
+            written = write([records[i] for i in rest])
+            for position, index in enumerate(rest):
+                result.ids[index] = written.ids[position]
+                result.created[index] = written.created[position]
+            for failure in written.failures:
+                result.failures.append(
+                    RecordFailure(
+                        index=rest[failure.index],
+                        code=failure.code,
+                        message=failure.message,
+                        fields=failure.fields,
+                        record=failure.record,
+                    )
+                )
+        result.failures.sort(key=lambda f: f.index)
+        return result
+
     def upsert(
         self,
         sobject: str,
@@ -556,21 +684,26 @@ class SalesforceGateway:
                 a Bulk API write a pass over the records).
             keys: The records' external Id values, likewise.
         """
-        if len(records) > self.bulk_threshold:
-            from cmsf_core.salesforce_bulk import bulk_write
+        path = f"composite/sobjects/{sobject}/{external_id}"
 
-            return bulk_write(
-                self,
-                "upsert",
-                sobject,
-                records,
-                external_id=external_id,
-                columns=columns,
-                keys=keys,
-            )
-        return self._collections(
-            "PATCH", f"composite/sobjects/{sobject}/{external_id}", sobject, records
-        )
+        def write(chunk: Sequence[Mapping[str, Any]]) -> WriteResult:
+            if len(chunk) > self.bulk_threshold:
+                from cmsf_core.salesforce_bulk import bulk_write
+
+                result = bulk_write(
+                    self,
+                    "upsert",
+                    sobject,
+                    chunk,
+                    external_id=external_id,
+                    columns=columns,
+                    keys=keys if chunk is records else None,
+                )
+            else:
+                result = self._collections("PATCH", path, sobject, chunk)
+            return self._split_retry("PATCH", path, sobject, chunk, result)
+
+        return self._replayed("upsert", sobject, records, (external_id,), write)
 
     def create(
         self,
@@ -587,22 +720,51 @@ class SalesforceGateway:
             match_on: Fields that identify a record; when given, large inserts go through
                 Bulk API 2.0 (results are matched on these fields).
         """
-        if match_on and len(records) > self.bulk_threshold:
-            from cmsf_core.salesforce_bulk import bulk_write
 
-            return bulk_write(self, "insert", sobject, records, match_on=match_on)
-        return self._collections("POST", "composite/sobjects", sobject, records)
+        def write(chunk: Sequence[Mapping[str, Any]]) -> WriteResult:
+            if match_on and len(chunk) > self.bulk_threshold:
+                from cmsf_core.salesforce_bulk import bulk_write
+
+                result = bulk_write(self, "insert", sobject, chunk, match_on=match_on)
+            else:
+                result = self._collections("POST", "composite/sobjects", sobject, chunk)
+            return self._split_retry("POST", "composite/sobjects", sobject, chunk, result)
+
+        if not match_on:
+            return write(records)
+        return self._replayed("insert", sobject, records, match_on, write)
 
     def update(self, sobject: str, records: Sequence[Mapping[str, Any]]) -> WriteResult:
         """Update records (each must carry its ``Id``)."""
-        if len(records) > self.bulk_threshold:
-            from cmsf_core.salesforce_bulk import bulk_write
 
-            return bulk_write(self, "update", sobject, records)
-        return self._collections("PATCH", "composite/sobjects", sobject, records)
+        def write(chunk: Sequence[Mapping[str, Any]]) -> WriteResult:
+            if len(chunk) > self.bulk_threshold:
+                from cmsf_core.salesforce_bulk import bulk_write
+
+                result = bulk_write(self, "update", sobject, chunk)
+            else:
+                result = self._collections("PATCH", "composite/sobjects", sobject, chunk)
+            return self._split_retry("PATCH", "composite/sobjects", sobject, chunk, result)
+
+        return self._replayed("update", sobject, records, ("Id",), write)
 
     def delete(self, ids: Sequence[str], *, sobject: str = "") -> WriteResult:
         """Delete records by Id (to the recycle bin)."""
+        if (
+            sobject
+            and self.bulk_ledger is not None
+            and self.bulk_ledger.has_results(sobject, "delete")
+        ):
+            return self._replayed(
+                "delete",
+                sobject,
+                [{"Id": i} for i in ids],
+                ("Id",),
+                lambda chunk: self._delete([str(r["Id"]) for r in chunk], sobject),
+            )
+        return self._delete(ids, sobject)
+
+    def _delete(self, ids: Sequence[str], sobject: str) -> WriteResult:
         if len(ids) > self.bulk_threshold and sobject:
             from cmsf_core.salesforce_bulk import bulk_write
 
@@ -629,14 +791,20 @@ class SalesforceGateway:
         return result
 
     def _collections(
-        self, method: str, path: str, sobject: str, records: Sequence[Mapping[str, Any]]
+        self,
+        method: str,
+        path: str,
+        sobject: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        size: int = COLLECTION_SIZE,
     ) -> WriteResult:
         result = WriteResult(ids=[None] * len(records), created=[False] * len(records))
         pending = list(range(len(records)))
         for attempt in range(1, self.retry.attempts + 1):
             retry_next: list[int] = []
-            for start in range(0, len(pending), COLLECTION_SIZE):
-                chunk = pending[start : start + COLLECTION_SIZE]
+            for start in range(0, len(pending), size):
+                chunk = pending[start : start + size]
                 self.write_calls[sobject] += 1
                 payload = {
                     "allOrNone": False,
@@ -649,6 +817,72 @@ class SalesforceGateway:
                 break
             pending = retry_next
             self.clock.sleep(self.retry.delay(attempt))
+        return result
+
+    def _split_retry(
+        self,
+        method: str,
+        path: str,
+        sobject: str,
+        records: Sequence[Mapping[str, Any]],
+        result: WriteResult,
+    ) -> WriteResult:
+        """Send again, in halves, records a trigger's per-transaction Apex limit refused.
+
+        Only with ``limit_split_floor`` above 0, and only for limits that fewer records a
+        transaction can avoid (queueable jobs, SOQL queries, DML, CPU time, heap: not a
+        full flex queue). Each round halves the records a call, down to the floor; what
+        still fails keeps its refusal. The transactions that failed were rolled back, so
+        nothing is written twice.
+        """
+        floor = self.limit_split_floor
+        if floor <= 0 or not result.failures:
+            return result
+        first = None
+        failed: list[int] = []
+        for failure in result.failures:
+            trouble = diagnose(failure.message)
+            if splittable(trouble):
+                failed.append(failure.index)
+                first = first or trouble
+        if not failed or first is None:
+            return result
+        originally = list(failed)
+        size, tried = min(COLLECTION_SIZE, len(records)) // 2, 0
+        while failed and size >= floor:
+            tried = size
+            again = self._collections(
+                method, path, sobject, [records[i] for i in failed], size=size
+            )
+            still = set(failed)
+            result.failures = [f for f in result.failures if f.index not in still]
+            for position, index in enumerate(failed):
+                result.ids[index] = again.ids[position]
+                result.created[index] = again.created[position]
+            for failure in again.failures:
+                result.failures.append(
+                    RecordFailure(
+                        index=failed[failure.index],
+                        code=failure.code,
+                        message=failure.message,
+                        fields=failure.fields,
+                        record=failure.record,
+                    )
+                )
+            failed = [failed[f.index] for f in again.failures if splittable(diagnose(f.message))]
+            size //= 2
+        result.failures.sort(key=lambda f: f.index)
+        if tried:
+            self.splits.append(
+                SplitNote(
+                    sobject=sobject,
+                    cause=first.cause,
+                    trigger=first.trigger,
+                    retried=len(originally),
+                    written=sum(1 for index in originally if result.ids[index] is not None),
+                    size=tried,
+                )
+            )
         return result
 
     def _absorb(

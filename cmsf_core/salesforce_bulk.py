@@ -11,6 +11,13 @@ for an upsert, the Id for update and delete, and for an insert the fields the ca
 names as identifying a record (a CampaignMember is one per campaign and person). Bulk
 2.0 echoes every submitted cell in its result files, so the key is read the way it was
 written.
+
+A job may wait behind the org's other bulk work. When the gateway has a ledger
+(:mod:`cmsf_core.bulk_ledger`, the runtime gives it one), every job is recorded there
+before its data is uploaded, the wait is bounded (``bulk_wait_minutes``), and a job
+still queued or running at the bound raises :class:`~cmsf_core.errors.WaitingError`:
+the run ends ``waiting`` and :func:`collect_open_jobs` gathers the job's results at the
+start of the next run, so nothing is written twice.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -27,12 +34,14 @@ from simple_salesforce.api import Salesforce
 from simple_salesforce.bulk2 import MAX_INGEST_JOB_FILE_SIZE, Operation, _Bulk2Client
 from simple_salesforce.util import call_salesforce
 
-from cmsf_core.errors import PlatformError
+from cmsf_core.bulk_ledger import BulkLedger, OpenJob, Replay
+from cmsf_core.bulk_ledger import cell as _cell
+from cmsf_core.errors import NotFoundError, PlatformError, WaitingError
 
 if TYPE_CHECKING:
     from cmsf_core.salesforce import SalesforceGateway, WriteResult
 
-__all__ = ["bulk_query", "bulk_write"]
+__all__ = ["bulk_query", "bulk_write", "collect_open_jobs", "record_key"]
 
 JOB_RECORDS = 100_000
 """Records per ingest job at most (the job's internal governor limit usually decides first)."""
@@ -58,33 +67,57 @@ def _client(sf: Salesforce, sobject: str) -> _Bulk2Client:
     return _Bulk2Client(sobject, sf.bulk2_url, headers, sf.session)
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return "#N/A"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def _wait(
     gateway: SalesforceGateway, sobject: str, job_id: str, *, is_query: bool
 ) -> dict[str, Any]:
+    """Poll a job until it ends JobComplete; raise for Failed or Aborted."""
+    info = _wait_terminal(gateway, sobject, job_id, is_query=is_query)
+    if info.get("state") != "JobComplete":
+        raise PlatformError(
+            f"Bulk API 2.0 job {job_id} on {sobject} ended {info.get('state')}: "
+            f"{info.get('errorMessage') or 'no reason given'}",
+            platform="salesforce",
+            error_code=str(info.get("state")),
+        )
+    return info
+
+
+def _wait_terminal(
+    gateway: SalesforceGateway, sobject: str, job_id: str, *, is_query: bool
+) -> dict[str, Any]:
+    """Poll a job (growing intervals on the injected clock) until it is terminal.
+
+    With a ledger the wait is bounded by ``gateway.bulk_wait_seconds`` of clock time.
+
+    Raises:
+        WaitingError: The job is still queued or running at the bound.
+    """
     delay = 1.0
+    began = gateway.clock.now()
+    bound = gateway.bulk_wait_seconds if gateway.bulk_ledger is not None else None
     for _ in range(10_000):
         info = gateway._call(lambda sf: _client(sf, sobject).get_job(job_id, is_query))
-        state = info.get("state")
+        state = str(info.get("state"))
         if state in _TERMINAL:
-            if state != "JobComplete":
-                raise PlatformError(
-                    f"Bulk API 2.0 job {job_id} on {sobject} ended {state}: "
-                    f"{info.get('errorMessage') or 'no reason given'}",
-                    platform="salesforce",
-                    error_code=state,
-                )
             return dict(info)
-        gateway.clock.sleep(delay)
+        waited = (gateway.clock.now() - began).total_seconds()
+        if bound is not None and waited >= bound:
+            raise WaitingError(
+                f"Salesforce is still processing Bulk API job {job_id} of {sobject} ({state}) "
+                f"after {_minutes(waited)}; the next run collects its results",
+                job_id=job_id,
+                state=state,
+                sobject=sobject,
+            )
+        step = delay if bound is None else max(0.001, min(delay, bound - waited))
+        gateway.clock.sleep(step)
         delay = min(delay * 2, 30.0)
     raise PlatformError(f"Bulk API 2.0 job {job_id} never finished", platform="salesforce")
+
+
+def _minutes(seconds: float) -> str:
+    minutes = seconds / 60
+    return f"{minutes:.0f} minute(s)" if minutes >= 1 else f"{seconds:.0f} second(s)"
 
 
 def _ingest(
@@ -93,10 +126,13 @@ def _ingest(
     sobject: str,
     data: io.BytesIO,
     external_id: str | None,
+    fields: tuple[str, ...],
 ) -> tuple[str, dict[str, Any]]:
     """Create, fill, close and wait for one ingest job; return its id and final state.
 
-    The CSV is uploaded from ``data`` as it is (never copied into another string).
+    The CSV is uploaded from ``data`` as it is (never copied into another string). With a
+    ledger the job is recorded before its data goes up, so a run that stops waiting (or
+    crashes) from then on leaves it for the next run to collect.
     """
     gateway.write_calls[sobject] += 1
     gateway.bulk_bytes[sobject] += data.getbuffer().nbytes
@@ -106,6 +142,8 @@ def _ingest(
         )
     )
     job_id = str(job["id"])
+    if gateway.bulk_ledger is not None:
+        gateway.bulk_ledger.opened(job_id, sobject, operation.value, fields, gateway.clock.now())
     gateway._call(lambda sf: _upload(_client(sf, sobject), job_id, data))
     gateway._call(lambda sf: _client(sf, sobject).close_job(job_id))
     return job_id, _wait(gateway, sobject, job_id, is_query=False)
@@ -174,6 +212,11 @@ def parse_error(text: str) -> tuple[str, str, tuple[str, ...]]:
         message, tail = body, ""
     names = tuple(f.strip() for f in tail.split(",") if f.strip())
     return code.strip() or "UNKNOWN_EXCEPTION", message.strip() or text, names
+
+
+def record_key(record: Mapping[str, Any], fields: Sequence[str]) -> str:
+    """The match key of a record to be written (what its result rows are matched on)."""
+    return _key(record, tuple(fields), cells=True)
 
 
 def _key(values: Mapping[str, Any], fields: tuple[str, ...], *, cells: bool) -> str:
@@ -330,7 +373,7 @@ def _submit(
     """Run one ingest job and fold its results into ``result``."""
     from cmsf_core.salesforce import RecordFailure
 
-    job_id, info = _ingest(gateway, operation, sobject, job.data, external_id)
+    job_id, info = _ingest(gateway, operation, sobject, job.data, external_id, fields)
     job.data = io.BytesIO()  # uploaded: let the CSV go
     processed = int(info.get("numberRecordsProcessed") or 0)
     failed = int(info.get("numberRecordsFailed") or 0)
@@ -352,6 +395,8 @@ def _submit(
                         record=records[index],
                     )
                 )
+    if gateway.bulk_ledger is not None:
+        gateway.bulk_ledger.closed(job_id)
 
 
 def bulk_query(
@@ -381,3 +426,90 @@ def bulk_query(
         locator = page["locator"]
         if not locator:
             return
+
+
+def collect_open_jobs(gateway: SalesforceGateway) -> int:
+    """Gather the results of the Bulk API jobs an earlier run left open (see the ledger).
+
+    A job never closed (a crash before its upload finished) is aborted: Salesforce wrote
+    nothing. A job still queued or running is waited for, within the wait bound. A job
+    that ended (``JobComplete``, or ``Failed`` part-way) has its written and refused
+    records kept in the ledger, for the writes of this run to take instead of writing
+    them again. A job Salesforce no longer knows (purged after seven days) is forgotten.
+
+    Returns:
+        How many jobs' results were collected.
+
+    Raises:
+        WaitingError: A job is still queued or running at the bound.
+    """
+    ledger = gateway.bulk_ledger
+    if ledger is None:
+        return 0
+    return sum(1 for job in ledger.open_jobs() if _collect(gateway, ledger, job))
+
+
+def _collect(gateway: SalesforceGateway, ledger: BulkLedger, job: OpenJob) -> bool:
+    """Collect one open job; True if its results are now kept in the ledger."""
+    client = _job_client(job)
+    try:
+        info = gateway._call(lambda sf: client(sf).get_job(job.job_id, False))
+    except NotFoundError:
+        ledger.closed(job.job_id)
+        return False
+    state = str(info.get("state"))
+    if state == "Open":
+        gateway._call(lambda sf: client(sf).abort_job(job.job_id, False))
+        ledger.closed(job.job_id)
+        return False
+    if state not in _TERMINAL:
+        state = str(_wait_terminal(gateway, job.sobject, job.job_id, is_query=False)["state"])
+    if state == "Aborted":
+        ledger.closed(job.job_id)
+        return False
+    ledger.store(job, list(_outcomes(gateway, job)))
+    return True
+
+
+def _job_client(job: OpenJob) -> Callable[[Salesforce], _Bulk2Client]:
+    """Builds a client for ``job``'s object on the current session (see :func:`_client`)."""
+
+    def build(sf: Salesforce) -> _Bulk2Client:
+        return _client(sf, job.sobject)
+
+    return build
+
+
+def _outcomes(
+    gateway: SalesforceGateway, job: OpenJob
+) -> Iterator[tuple[str, dict[str, str], Replay]]:
+    """``(key, cells written, outcome)`` of every record of a finished job."""
+    fields = job.key_fields
+    for row in _result_rows(gateway, job.sobject, job.job_id, "successfulResults"):
+        yield (
+            _key(row, fields, cells=False),
+            _cells(row),
+            Replay(
+                sf_id=row.get("sf__Id") or None,
+                created=str(row.get("sf__Created", "")).lower() == "true",
+                code=None,
+                message="",
+                fields=(),
+            ),
+        )
+    for row in _result_rows(gateway, job.sobject, job.job_id, "failedResults"):
+        code, message, error_fields = parse_error(row.get("sf__Error") or "")
+        yield (
+            _key(row, fields, cells=False),
+            _cells(row),
+            Replay(sf_id=None, created=False, code=code, message=message, fields=error_fields),
+        )
+
+
+def _cells(row: Mapping[str, Any]) -> dict[str, str]:
+    """The submitted cells of a result row (the ``sf__`` columns left out)."""
+    return {
+        name: str(value or "")
+        for name, value in row.items()
+        if name is not None and not name.startswith("sf__")
+    }

@@ -91,6 +91,9 @@ DEFAULT_LIMITS: dict[str, int] = {
     "cm_page_size": 1000,
     "campaign_stats_days": 90,
     "reconcile_hours": 24,
+    "bulk_wait_minutes": 30,
+    "limit_split_floor": 0,
+    "storage_warn_percent": 90,
 }
 """Internal governor limits: batch sizes per job and the engine's tuning knobs.
 
@@ -114,6 +117,15 @@ writes go through Bulk API 2.0; ``cm_page_size`` the Campaign Monitor page size 
 ``campaign_stats_days`` how long after sending a campaign's statistics keep refreshing;
 ``reconcile_hours`` how often each list is read whole to catch renamed addresses and detail
 edits that Campaign Monitor's date filter cannot show.
+
+The org's own trouble has three knobs: ``bulk_wait_minutes`` is how long a run waits for
+a Bulk API job Salesforce keeps queued or running (then the run ends *waiting* and the
+next run collects the job's results); ``limit_split_floor``, when above 0, lets the engine
+retry a batch that a trigger failed with a per-transaction Apex limit (``Too many
+queueable jobs added to the queue``, SOQL queries, CPU time, heap size) in halves, down to
+that many records a call (0, the default, leaves the records to the pending retries and
+the admin's batch sizes); ``storage_warn_percent`` is the share of the org's data storage
+at which every run warns (``CMSF-STORAGE``).
 """
 
 _LIMIT_RANGES: dict[str, tuple[int, int]] = {
@@ -127,6 +139,9 @@ _LIMIT_RANGES: dict[str, tuple[int, int]] = {
     "tracking_history": (1, 100_000),
     "campaign_members": (1, 100_000),
     "smart_email_attempts": (1, 50),
+    "bulk_wait_minutes": (1, 1440),
+    "limit_split_floor": (0, 200),
+    "storage_warn_percent": (1, 100),
 }
 
 

@@ -8,6 +8,7 @@ Operations (full sync, reconnect, reset...) are audited with :meth:`SettingsStor
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
     from cmsf_core.salesforce import SalesforceGateway
 
 __all__ = ["SettingsStore"]
+
+EVENTS = logging.getLogger("cmsf.events")
+"""Structured run events (see :mod:`cmsf_core.runlog`)."""
 
 AUDIT_OBJECT = "CMSF_Audit_Log__c"
 STATUS_FIELDS = ("Last_Sync__c", "Last_Sync_Status__c", "Next_Run__c")
@@ -99,8 +103,29 @@ class SettingsStore:
                 }
                 for name in changed
             ]
-            self._check(self.gateway.create(AUDIT_OBJECT, entries).failures)
+            self._audit(entries)
         return changed
+
+    def _audit(self, entries: list[dict[str, Any]]) -> None:
+        """Write audit log entries; a full org (STORAGE_LIMIT_EXCEEDED) does not undo a change.
+
+        When the org's data storage is full, Salesforce refuses new records but still takes
+        updates, so the settings that free space (retention, activity types) can be changed;
+        the refused entries are told to the run log instead (``cmsf.events``).
+        """
+        failures = self.gateway.create(AUDIT_OBJECT, entries).failures
+        if failures and all(f.code == "STORAGE_LIMIT_EXCEEDED" for f in failures):
+            EVENTS.warning(
+                "the audit log could not record a settings change: the org's data storage is "
+                "full (STORAGE_LIMIT_EXCEEDED); the change was made",
+                extra={
+                    "event": "audit_refused",
+                    "reason": "the org's data storage is full (STORAGE_LIMIT_EXCEEDED)",
+                    "settings": [str(e.get("Setting__c")) for e in entries],
+                },
+            )
+            return
+        self._check(failures)
 
     def audit(self, operation: str, *, changed_by: str, detail: str = "") -> None:
         """Record an operation (full sync, reconnect, reset...) in the audit log."""
@@ -112,7 +137,7 @@ class SettingsStore:
             "Changed_By__c": changed_by[:255],
             "Changed_At__c": self.clock.now().isoformat(),
         }
-        self._check(self.gateway.create(AUDIT_OBJECT, [entry]).failures)
+        self._audit([entry])
 
     def record_run(self, *, status: str, settings: Settings) -> None:
         """Write the last sync's time and status and the next scheduled run.

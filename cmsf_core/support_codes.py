@@ -206,6 +206,76 @@ SUPPORT_CODES: dict[str, SupportCode] = {
         "governor limit); the rest are removed by the next runs. For a very large list a "
         "new list for the import (and deleting the old one) can be quicker.",
     ),
+    "CMSF-APEX-LIMIT": SupportCode(
+        "Too many queueable jobs added to the queue (a trigger broke an Apex limit)",
+        "A process, a flow or other custom code runs when the sync writes and breaks a "
+        "per-transaction governor limit (queueable jobs, SOQL queries, CPU time, heap size) in "
+        "the sync's transaction, so Salesforce refuses all of that call's records. Review any "
+        "triggers, flows, processes or custom code written against the object named in the "
+        "message. If you have custom triggers and cannot remove them, guard the async work: "
+        "if(!System.isFuture() && !System.isBatch()), or compare Limits.getQueueableJobs() with "
+        "Limits.getLimitQueueableJobs(), and work in bulk. Until then, fewer records per "
+        "transaction help: lower the job's internal governor limit (the message says which and "
+        "to what), or set 'limit_split_floor' so the engine retries such calls in smaller ones. "
+        "The refused records are retried on every run until they are written.",
+    ),
+    "CMSF-APEX-SPLIT": SupportCode(
+        "Records written in smaller calls after a trigger broke an Apex limit",
+        "With 'limit_split_floor' set, the sync sent records a trigger's per-transaction Apex "
+        "limit refused again in smaller calls (halving down to the floor), and the message says "
+        "how many were written. Every split costs API calls and fires the trigger again: lower "
+        "the job's internal governor limit to the size that worked, and review the trigger "
+        "(guard its async work with if(!System.isFuture() && !System.isBatch()), work in bulk).",
+    ),
+    "CMSF-APEX-QUEUE": SupportCode(
+        "The org's Apex flex queue is full",
+        "Salesforce runs five batch jobs at a time; the rest wait Holding in the Apex flex queue, "
+        "100 at most, first in first out. A trigger that starts a batch job when the sync writes "
+        "is refused while the queue is full. Jobs Holding indefinitely are a Salesforce platform "
+        "issue: check Setup > Apex Jobs and Setup > Apex Flex Queue, and contact Salesforce "
+        "Support with the job Ids ('cmsf doctor' lists them). Change the trigger to start one "
+        "job for many records. The refused records are retried on every run.",
+    ),
+    "CMSF-SF-BULK-WAIT": SupportCode(
+        "Waiting for Salesforce to process a Bulk API job",
+        "Salesforce queues Bulk API jobs behind the org's other bulk work (another app's load, "
+        "a data migration) and processes them when it can. The sync does not wait forever: after "
+        "'bulk_wait_minutes' it ends the run as waiting and keeps the job's Id in its journal; "
+        "the next run collects the job's results first and writes nothing twice. Nothing to do "
+        "if it passes; if it happens often, schedule syncs away from other large loads or raise "
+        "'bulk_wait_minutes'.",
+    ),
+    "CMSF-STORAGE": SupportCode(
+        "Salesforce data storage nearly full",
+        "Like any app that creates records, the sync uses some of the org's data storage (about "
+        "2 KB a record). Email tracking history is usually the largest part: a quick way to free "
+        "space is to lower 'tracking_retention_days' (days to keep) or to keep fewer "
+        "'tracking_activity_types' (only sends, opens and clicks, say). While storage is above "
+        "'storage_warn_percent', each run cleans up before it writes.",
+    ),
+    "CMSF-STORAGE-FULL": SupportCode(
+        "Salesforce data storage full: the sync stopped",
+        "Salesforce refused records with STORAGE_LIMIT_EXCEEDED. The sync stopped writing (the "
+        "refused records wait for their retry, nothing is lost) after running its clean-up jobs. "
+        "Free space: lower 'tracking_retention_days' or keep fewer 'tracking_activity_types' "
+        "(the next run removes the history outside them before it writes), delete other data, "
+        "or buy more storage.",
+    ),
+    "CMSF-LICENSE": SupportCode(
+        "The sync user's license lacks Leads or Campaigns",
+        "Platform licenses can be quite limiting: typically they give no access to Leads or "
+        "Campaigns, which the sync uses. The sync skips what the user cannot do (the message "
+        "names it) instead of failing record by record. Give the sync user a full Salesforce "
+        "license (recommended) or access to those objects, with one of the CMSF permission sets.",
+    ),
+    "CMSF-SF-ACCESS": SupportCode(
+        "Insufficient permissions: secure query included inaccessible field",
+        "A query of the sync names a field (or object) the sync user cannot see. Run the primary "
+        "sync as a user with the System Administrator profile; for another profile, assign the "
+        "CMSF_Full_Access permission set and make sure the user can read the standard objects "
+        "and fields it uses (Contact, Lead, Account, Campaign, CampaignMember) and has 'View "
+        "Setup and Configuration'. 'cmsf doctor' lists what is hidden.",
+    ),
     "CMSF-TX-RATE": SupportCode(
         "Transactional email rate limit",
         "Campaign Monitor rate-limited smart email sends (429) for longer than a run waits. "

@@ -63,10 +63,19 @@ TRIGGER_ARGS = arg_schema(
     name=TEXT_ARG,
     events={"type": "array", "items": {"enum": TRIGGER_EVENTS}, "minItems": 1},
     action={
-        "enum": ["add_error", "query_per_record", "throw", "enqueue_queueable", "enqueue_batch"]
+        "enum": [
+            "add_error",
+            "query_per_record",
+            "throw",
+            "enqueue_queueable",
+            "enqueue_batch",
+            "work",
+        ]
     },
     message=TEXT_ARG,
     when=CONDITION_ARG,
+    cpu_ms_per_record={"type": "integer", "minimum": 0, "maximum": 100_000},
+    heap_per_record={"type": "integer", "minimum": 0, "maximum": 100_000_000},
 )
 RESTRICT_ARGS = arg_schema(
     ("object", "field"),
@@ -261,8 +270,9 @@ def sf_validation_rule_added(play: Play, args: dict[str, Any], alias: str | None
 
 @EVENTS.register(
     "sf_trigger_added",
-    "A trigger is deployed: it adds errors, runs a query per record (SOQL limit), throws, or "
-    "enqueues async Apex (a queueable per record, or a batch job).",
+    "A trigger is deployed: it adds errors, runs a query per record (SOQL limit), throws, "
+    "enqueues async Apex (a queueable per record, or a batch job) or only works (its declared "
+    "CPU time and heap per record count against the transaction's limits).",
     TRIGGER_ARGS,
 )
 def sf_trigger_added(play: Play, args: dict[str, Any], alias: str | None) -> str:
@@ -288,12 +298,17 @@ def sf_trigger_added(play: Play, args: dict[str, Any], alias: str | None) -> str
         elif action == "enqueue_batch":
             if chosen:  # one batch job per trigger call: five run, the rest wait Holding
                 ctx.org.apex.execute_batch(job_class, execute=_no_op_scope)
-        elif chosen:
+        elif action == "throw" and chosen:
             raise TriggerException(message)
 
     _step_error(
         lambda: play.org.control.add_trigger(
-            sobject, args["events"], trigger, name=args.get("name")
+            sobject,
+            args["events"],
+            trigger,
+            name=args.get("name"),
+            cpu_ms_per_record=int(args.get("cpu_ms_per_record", 0)),
+            heap_per_record=int(args.get("heap_per_record", 0)),
         ),
         "sf_trigger_added",
     )

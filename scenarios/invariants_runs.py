@@ -19,7 +19,7 @@ from sf_sim import Org
 
 __all__ = ["LOGIN_PATHS", "message_codes", "select_runs", "sf_writes"]
 
-RUN_STATUSES = ["completed", "completed_with_errors", "stopped", "failed", "refused"]
+RUN_STATUSES = ["completed", "completed_with_errors", "stopped", "waiting", "failed", "refused"]
 CODES = {"type": "array", "items": {"type": "string", "pattern": r"^CMSF-[A-Z-]+$"}}
 LOGIN_PATHS = ("/services/oauth2/token", "/services/Soap/u/", "/services/Soap/c/")
 AT_ARG: dict[str, Any] = {

@@ -23,9 +23,11 @@ from scenarios import events_account as _events_account  # noqa: F401 - register
 from scenarios import events_faults as _events_faults  # noqa: F401 - registers fault events
 from scenarios import events_imports as _events_imports  # noqa: F401 - registers the imports'
 from scenarios import events_org as _events_org  # noqa: F401 - registers org people events
+from scenarios import events_platform as _events_platform  # noqa: F401 - registers the org's trouble
 from scenarios import events_push as _events_push  # noqa: F401 - registers the push events
 from scenarios import events_sf as _events_sf  # noqa: F401 - registers the Salesforce events
 from scenarios import events_tx as _events_tx  # noqa: F401 - registers the transactional events
+from scenarios import invariants_platform as _invariants_platform  # noqa: F401 - registers admin views
 from scenarios import invariants_push as _invariants_push  # noqa: F401 - registers them
 from scenarios import invariants_records as _invariants_records  # noqa: F401 - record invariants
 from scenarios import invariants_runs as _invariants_runs  # noqa: F401 - registers run invariants

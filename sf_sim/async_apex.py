@@ -18,17 +18,30 @@ Jobs are Python callables standing in for Apex classes; their state lives in rea
 - **Stuck jobs** (:meth:`AsyncApex.inject_stuck`) hold a slot until released or aborted.
 
 Nothing runs by itself: :meth:`AsyncApex.run` processes what is due at the clock's
-current time, so scenarios decide when the platform's queue moves.
+current time, so tests decide when the platform's queue moves. A *clocked* org
+(``org.apex.clocked = True``, what scenario worlds use) moves on the virtual clock
+instead: every request the org answers first brings the queue up to the clock's time
+(:meth:`AsyncApex.catch_up`). A job then starts when it is Queued, stays Processing for
+its ``duration`` (virtual seconds, 0 by default), does its work and completes at its end
+time, and the flex queue's next job is promoted at that instant, so five slow jobs keep
+every later one Holding until they end, as on the platform.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from sf_sim.apex_limits import ASYNC_LIMITS, SYNC_LIMITS, ApexTransaction, LimitException
+from sf_sim.apex_limits import (
+    ASYNC_LIMITS,
+    SYNC_LIMITS,
+    ApexTransaction,
+    LimitException,
+    apex_exception_name,
+)
 from sf_sim.cron import CronExpression
 from sf_sim.exceptions import SfSimError
 from sf_sim.schema import format_datetime, parse_datetime
@@ -46,6 +59,8 @@ _ACTIVE = ("Queued", "Preparing", "Processing")
 
 class AsyncException(SfSimError):
     """``System.AsyncException``: the platform refuses to queue or schedule a job."""
+
+    apex_name = "System.AsyncException"
 
 
 @dataclass
@@ -76,6 +91,10 @@ class _Job:
     finish: Callable[[ApexContext], None] | None = None
     scope_size: int = 200
     stuck: bool = False
+    duration: float = 0.0
+    queued_at: datetime | None = None
+    ends_at: datetime | None = None
+    done: bool = False
 
 
 @dataclass
@@ -95,11 +114,17 @@ class AsyncApex:
         self._flex: list[str] = []
         self._scheduled: dict[str, _Scheduled] = {}
         self.executions: list[str] = []
+        self.clocked = False
+        self._at: datetime | None = None
 
     # ------------------------------------------------------------------ helpers
 
+    def _instant(self) -> datetime:
+        """The time the queue is at: a job's end while catching up, else the clock's."""
+        return self._at or self.org.clock.now()
+
     def _now(self) -> str:
-        return format_datetime(self.org.clock.now())
+        return format_datetime(self._instant())
 
     def _class_id(self, name: str) -> str:
         found = self.org.store.scalar("SELECT Id FROM ApexClass WHERE Name = ?", (name,))
@@ -146,6 +171,7 @@ class AsyncApex:
         start: Callable[[ApexContext], Iterable[Any]] | None = None,
         finish: Callable[[ApexContext], None] | None = None,
         scope_size: int = 200,
+        duration: float = 0.0,
     ) -> str:
         """``Database.executeBatch``: queue a batch job (Holding when five are active).
 
@@ -155,6 +181,7 @@ class AsyncApex:
             start: Yields the records or items to process (SOQL through ``ctx.org``).
             finish: Called once after the last scope.
             scope_size: Items per ``execute`` call (1..2000).
+            duration: Virtual seconds the job runs once started (on a clocked org).
 
         Returns:
             The AsyncApexJob Id (707).
@@ -174,23 +201,36 @@ class AsyncApex:
             )
         status = "Queued" if active < MAX_ACTIVE_BATCHES and not self._flex else "Holding"
         job_id = self._new_job("BatchApex", class_name, status, MethodName=None)
-        self._jobs[job_id] = _Job("BatchApex", start, execute, finish, scope_size)
+        self._jobs[job_id] = _Job(
+            "BatchApex", start, execute, finish, scope_size, duration=max(0.0, float(duration))
+        )
         if status == "Holding":
             self._flex.append(job_id)
+        else:
+            self._jobs[job_id].queued_at = self._instant()
         return job_id
 
-    def enqueue_job(self, class_name: str, run: Callable[[ApexContext], None]) -> str:
+    def enqueue_job(
+        self, class_name: str, run: Callable[[ApexContext], None], *, duration: float = 0.0
+    ) -> str:
         """``System.enqueueJob``: queue a Queueable.
 
         Inside Apex (a trigger or a running job) this counts against the transaction:
         50 from a synchronous one, 1 from an asynchronous one.
+
+        Args:
+            class_name: The Queueable class's name.
+            run: Its ``execute``.
+            duration: Virtual seconds the job runs once started (on a clocked org).
 
         Raises:
             LimitException: "Too many queueable jobs added to the queue: N".
         """
         self.org.control.count_apex("queueable")
         job_id = self._new_job("Queueable", class_name, "Queued")
-        self._jobs[job_id] = _Job("Queueable", execute=run)
+        self._jobs[job_id] = _Job(
+            "Queueable", execute=run, duration=max(0.0, float(duration)), queued_at=self._instant()
+        )
         return job_id
 
     def schedule(
@@ -239,6 +279,17 @@ class AsyncApex:
         self._jobs[job_id] = _Job(job_type, stuck=True)
         return job_id
 
+    def stuck_jobs(self, job_type: str | None = None) -> list[str]:
+        """Ids of injected stuck jobs still open (of one ``JobType``, or all)."""
+        return [
+            job_id
+            for job_id, job in self._jobs.items()
+            if job.stuck
+            and not job.done
+            and (job_type is None or job.kind == job_type)
+            and self.status(job_id) not in ("Completed", "Failed", "Aborted")
+        ]
+
     def release(self, job_id: str) -> None:
         """Let a stuck job complete."""
         self._jobs[job_id].stuck = False
@@ -254,6 +305,8 @@ class AsyncApex:
             return
         if job_id in self._flex:
             self._flex.remove(job_id)
+        if job_id in self._jobs:
+            self._jobs[job_id].done = True
         if self.status(job_id) not in ("Completed", "Failed", "Aborted"):
             self._set(job_id, Status="Aborted", CompletedDate=self._now())
 
@@ -311,7 +364,61 @@ class AsyncApex:
 
     def _promote(self) -> None:
         while self._flex and self._active_batches() < MAX_ACTIVE_BATCHES:
-            self._set(self._flex.pop(0), Status="Queued")
+            job_id = self._flex.pop(0)
+            self._set(job_id, Status="Queued")
+            self._jobs[job_id].queued_at = self._instant()
+
+    # ------------------------------------------------------------------ on the clock
+
+    def catch_up(self) -> int:
+        """Bring a clocked org's queue up to the clock's current time.
+
+        Jobs start when Queued, run for their ``duration`` and finish in end-time order;
+        each end frees a slot for the flex queue's next job at that very instant. Does
+        nothing on an org that is not ``clocked``.
+
+        Returns:
+            How many jobs finished.
+        """
+        if not self.clocked:
+            return 0
+        with self.org.store.lock:
+            self._fire_schedules()
+            now = self.org.clock.now()
+            finished = 0
+            while True:
+                self._promote()
+                self._start_queued(now)
+                due = sorted(
+                    (job.ends_at, job_id)
+                    for job_id, job in self._jobs.items()
+                    if job.ends_at is not None and not job.done and job.ends_at <= now
+                )
+                if not due:
+                    return finished
+                at, job_id = due[0]
+                self._at = at
+                try:
+                    self._jobs[job_id].done = True
+                    self._run_job(job_id)
+                    self._promote()
+                finally:
+                    self._at = None
+                finished += 1
+
+    def _start_queued(self, now: datetime) -> None:
+        """Queued jobs start: Processing until their end time."""
+        for row in self.org.store.select(
+            "SELECT Id FROM AsyncApexJob WHERE Status = 'Queued' ORDER BY CreatedDate, Id"
+        ):
+            job = self._jobs.get(row["Id"])
+            if job is None or job.stuck or job.ends_at is not None:
+                continue
+            start = job.queued_at or now
+            if start > now:
+                continue
+            job.ends_at = start + timedelta(seconds=job.duration)
+            self._set(row["Id"], Status="Processing")
 
     def _fire_schedules(self) -> None:
         now = self.org.clock.now()
@@ -420,5 +527,4 @@ class AsyncApex:
 
 
 def _describe(exc: Exception) -> str:
-    kind = "System.LimitException" if isinstance(exc, LimitException) else type(exc).__name__
-    return f"{kind}: {exc}"
+    return f"{apex_exception_name(exc)}: {exc}"

@@ -1,14 +1,18 @@
 """Bulk API 2.0: ingest jobs (CSV in, per-record results out) and query jobs (CSV pages).
 
-Ingest: create (``Open``) → upload CSV (201) → ``UploadComplete`` → processed at once
-in internal batches of 10,000 records (each its own transaction, as on the platform)
-→ ``JobComplete``; or ``Aborted``. Results are CSV: ``sf__Id,sf__Created,<columns>``
+Ingest: create (``Open``) → upload CSV (201) → ``UploadComplete`` → (its turn in the
+org's queue, :mod:`sf_sim.bulk_queue`) ``InProgress`` → processed in internal batches of
+10,000 records, each chunk of 200 records one Apex transaction with the Bulk API's
+governor limits (the higher of the synchronous and asynchronous ones), as on the
+platform → ``JobComplete``; or ``Aborted``. A quiet org processes a job the moment it is
+closed; a busy one (``org.bulk.queue``) keeps it waiting on the virtual clock. Results are CSV: ``sf__Id,sf__Created,<columns>``
 for successes, ``sf__Id,sf__Error,<columns>`` for failures (``CODE:message:fields --``),
 and the unprocessed rows of an aborted job. An unknown column fails the whole job
 (``InvalidBatch : Field name not found : X``).
 
-Query: create (``UploadComplete``) → run at once → ``JobComplete``; results are pages of
-CSV with ``Sforce-Locator`` (``null`` on the last page) and ``Sforce-NumberOfRecords``.
+Query: create (``UploadComplete``, the query is checked and read at once) → its turn in
+the queue (``InProgress``) → ``JobComplete``; results are pages of CSV with
+``Sforce-Locator`` (``null`` on the last page) and ``Sforce-NumberOfRecords``.
 
 Memory stays flat however many jobs run: an ingest job's uploaded data is dropped once it
 is processed, and its result rows live in the org's store (``_sf_bulk_results``), not in
@@ -22,9 +26,11 @@ import base64
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sf_sim.apex_limits import BULK_LIMITS
+from sf_sim.bulk_queue import BulkQueue
 from sf_sim.dml import WriteContext
 from sf_sim.exceptions import SalesforceApiError
 from sf_sim.records import SaveResult
@@ -36,10 +42,12 @@ from sf_sim.soql.ast import AggregateItem, SubqueryItem
 if TYPE_CHECKING:
     from sf_sim.models import Org
 
-__all__ = ["BATCH_RECORDS", "BulkJobs", "Job"]
+__all__ = ["BATCH_RECORDS", "CHUNK_RECORDS", "BulkJobs", "Job"]
 
 BATCH_RECORDS = 10_000
-"""Records per internal batch (each one transaction and one DailyBulkApiBatches unit)."""
+"""Records per internal batch (one DailyBulkApiBatches unit)."""
+CHUNK_RECORDS = 200
+"""Records per Apex transaction inside a batch (triggers' governor limits reset per chunk)."""
 DELIMITERS = {
     "COMMA": ",",
     "TAB": "\t",
@@ -76,6 +84,10 @@ class Job:
     header: list[str] = field(default_factory=list)
     cursor: QueryCursor | None = None
     position: int = 0
+    closed_at: datetime | None = None
+    started_at: datetime | None = None
+    duration: float | None = None
+    foreign: bool = False
 
     def to_api(self, *, detail: bool = False) -> dict[str, Any]:
         """The job as the jobs resources render it (``detail`` for GET of one job)."""
@@ -124,6 +136,7 @@ class BulkJobs:
         self.org = org
         self.jobs: dict[str, Job] = {}
         self._batches: list[Any] = []
+        self.queue = BulkQueue(org)
         store = org.store
         with store.lock:
             # One row per internal batch and kind: its result rows as the CSV text the
@@ -195,8 +208,58 @@ class BulkJobs:
                 store.conn.execute("DELETE FROM _sf_bulk_results WHERE finished < ?", (cutoff,))
         return len(old)
 
+    def advance(self) -> int:
+        """Bring the org's bulk queue up to the clock (see :mod:`sf_sim.bulk_queue`).
+
+        Returns:
+            How many jobs finished.
+        """
+        if not self.queue.pending():
+            return 0
+        with self.org.store.lock:
+            return self.queue.advance(self._finish)
+
+    def _finish(self, job: Job) -> None:
+        """Do a job's work when its turn in the queue ends."""
+        if job.foreign or job.kind == "query":
+            job.state = "JobComplete"
+            if job.cursor is not None:
+                job.processed = job.cursor.total_size
+        else:
+            with self.org.run_as(job.created_by):
+                self._process(job)
+        job.modstamp = format_datetime(self.org.clock.now())
+
+    def add_foreign_job(
+        self, duration: timedelta, *, object_name: str = "Account", records: int = 10_000
+    ) -> Job:
+        """Another app's ingest job that holds the org's bulk queue for ``duration``.
+
+        It is listed by ``GET jobs/ingest`` and ends ``JobComplete`` with ``records``
+        processed, writing nothing (its data is not this org's concern in a scenario).
+        """
+        now = format_datetime(self.org.clock.now())
+        job = Job(
+            id=self.org.transient_ids.next("750"),
+            kind="ingest",
+            operation="insert",
+            object=object_name,
+            created_by=self.org.running_user_id,
+            created=now,
+            modstamp=now,
+            api_version="59.0",
+            state="UploadComplete",
+            foreign=True,
+        )
+        job.processed = records
+        self.jobs[job.id] = job
+        self.queue.add_foreign(job, duration)
+        self.advance()
+        return job
+
     def get(self, job_id: str, kind: str) -> Job:
         """A job by Id, or NOT_FOUND (404)."""
+        self.advance()
         job = self.jobs.get(job_id)
         if job is None or job.kind != kind:
             raise _bad("Could not find job with id " + job_id[:18], "NOT_FOUND", 404)
@@ -260,13 +323,17 @@ class BulkJobs:
             raise _bad("CSV data must be UTF-8", "INVALIDJOB") from exc
 
     def set_state(self, job_id: str, kind: str, state: Any) -> Job:
-        """Close (``UploadComplete``, processed at once) or abort a job."""
+        """Close (``UploadComplete``: queued, see :mod:`sf_sim.bulk_queue`) or abort a job."""
         job = self.get(job_id, kind)
         if state == "UploadComplete" and kind == "ingest" and job.state == "Open":
             job.state = "UploadComplete"
-            self._process(job)
-        elif state == "Aborted" and job.state in ("Open", "UploadComplete", "InProgress"):
+            job.modstamp = format_datetime(self.org.clock.now())
+            self.queue.enqueue(job, sum(max(text.count("\n"), 1) for text in job.uploads))
+            self.advance()
+            return job
+        if state == "Aborted" and job.state in ("Open", "UploadComplete", "InProgress"):
             job.state = "Aborted"
+            self.queue.remove(job)
             if kind == "ingest":
                 try:
                     job.header, unprocessed = self._rows(job)
@@ -332,7 +399,7 @@ class BulkJobs:
         if job.operation in ("delete", "hardDelete") and [h.lower() for h in header] != ["id"]:
             self._fail(job, "InvalidBatch : The 'delete' batch must contain only 'Id' column")
             return
-        ctx = WriteContext(source="csv")
+        ctx = WriteContext(source="csv", apex_limits=BULK_LIMITS)
         for start in range(0, len(rows), BATCH_RECORDS):
             chunk = rows[start : start + BATCH_RECORDS]
             self._batches.append(self.org.clock.now())
@@ -365,6 +432,15 @@ class BulkJobs:
         self.org.store.optimize()
 
     def _run(self, job: Job, records: list[dict[str, Any]], ctx: WriteContext) -> list[SaveResult]:
+        """One internal batch: each chunk of 200 records is its own Apex transaction."""
+        results: list[SaveResult] = []
+        for start in range(0, len(records), CHUNK_RECORDS):
+            results.extend(self._run_chunk(job, records[start : start + CHUNK_RECORDS], ctx))
+        return results
+
+    def _run_chunk(
+        self, job: Job, records: list[dict[str, Any]], ctx: WriteContext
+    ) -> list[SaveResult]:
         if job.operation == "insert":
             return self.org.dml.insert(job.object, records, ctx)
         if job.operation == "update":
@@ -397,7 +473,7 @@ class BulkJobs:
     # ------------------------------------------------------------------ query
 
     def create_query(self, body: dict[str, Any], api_version: str) -> Job:
-        """Create a query job; it runs at once (``UploadComplete`` then ``JobComplete``)."""
+        """Create a query job: the query is read now, the job completes in its queue turn."""
         operation = body.get("operation")
         if operation not in ("query", "queryAll"):
             raise _bad(f"Invalid operation: {operation}. Valid values: query, queryAll")
@@ -420,9 +496,10 @@ class BulkJobs:
         )
         job.object = cursor.object_name
         job.cursor = cursor
-        job.state = "JobComplete"
-        job.processed = cursor.total_size
+        job.state = "UploadComplete"
         self.jobs[job.id] = job
+        self.queue.enqueue(job, cursor.total_size)
+        self.advance()
         return job
 
     def query_results(

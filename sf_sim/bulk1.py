@@ -20,6 +20,8 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sf_sim.apex_limits import BULK_LIMITS
+from sf_sim.bulk import CHUNK_RECORDS
 from sf_sim.bulk1_formats import BatchDataError, csv_records, xml_records
 from sf_sim.dml import WriteContext
 from sf_sim.exceptions import SalesforceApiError
@@ -310,7 +312,16 @@ class Bulk1Jobs:
         return records
 
     def _run(self, job: Job1, records: list[dict[str, Any]]) -> list[SaveResult]:
-        ctx = WriteContext(source="json" if job.content_type == "JSON" else "csv")
+        """A batch, each chunk of 200 records its own Apex transaction (Bulk API limits)."""
+        results: list[SaveResult] = []
+        for start in range(0, len(records), CHUNK_RECORDS):
+            results.extend(self._run_chunk(job, records[start : start + CHUNK_RECORDS]))
+        return results
+
+    def _run_chunk(self, job: Job1, records: list[dict[str, Any]]) -> list[SaveResult]:
+        ctx = WriteContext(
+            source="json" if job.content_type == "JSON" else "csv", apex_limits=BULK_LIMITS
+        )
         with self.org.store.lock:
             if job.operation == "insert":
                 return self.org.dml.insert(job.object, records, ctx)

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sf_sim.apex_limits import ApexTransaction, LimitException
+from sf_sim.apex_limits import SYNC_LIMITS, ApexTransaction, LimitException, apex_exception_name
 from sf_sim.control_accounts import AccountHooks, RequestLogEntry
 from sf_sim.exceptions import RecordError
 from sf_sim.records import normalise_id
@@ -96,15 +96,42 @@ class TriggerContext:
             "FIELD_CUSTOM_VALIDATION_EXCEPTION", message, fields=[field_name] if field_name else []
         )
 
+    def use_cpu(self, milliseconds: int) -> None:
+        """Declare Apex CPU time this trigger used (counts against the transaction's limit).
+
+        Raises:
+            LimitException: "Apex CPU time limit exceeded" past the limit.
+        """
+        self.org.control.count_apex("cpu_ms", int(milliseconds))
+
+    def use_heap(self, size: int) -> None:
+        """Declare heap this trigger holds, in bytes (counts against the transaction's limit).
+
+        Raises:
+            LimitException: "Apex heap size too large: N" past the limit.
+        """
+        self.org.control.count_apex("heap", int(size))
+
 
 @dataclass
 class Trigger:
-    """A registered trigger."""
+    """A registered trigger.
+
+    Attributes:
+        name: The trigger's name (errors start with it).
+        object_name: The object it is on.
+        events: ``"before insert"`` and so on.
+        fn: The trigger body.
+        cpu_ms_per_record: Apex CPU time each record of an invocation costs.
+        heap_per_record: Heap each record of an invocation holds, in bytes.
+    """
 
     name: str
     object_name: str
     events: frozenset[str]
     fn: Callable[[TriggerContext], None]
+    cpu_ms_per_record: int = 0
+    heap_per_record: int = 0
 
 
 @dataclass
@@ -166,11 +193,22 @@ class Control(AccountHooks):
         fn: Callable[[TriggerContext], None],
         *,
         name: str | None = None,
+        cpu_ms_per_record: int = 0,
+        heap_per_record: int = 0,
     ) -> Trigger:
         """Register ``fn`` for events such as ``"before insert"`` or ``["after update", "after insert"]``.
 
+        Args:
+            object_name: The object.
+            events: One event or several.
+            fn: The trigger body (``ctx.new``, ``ctx.old``, ``ctx.add_error``).
+            name: The trigger's name (default ``<Object>Trigger``).
+            cpu_ms_per_record: Apex CPU time each record costs, counted before ``fn`` runs
+                (10,000 ms a synchronous transaction, 60,000 ms in Bulk API and async).
+            heap_per_record: Heap each record holds, in bytes (6 MB / 12 MB).
+
         Raises:
-            ValueError: For an unknown object or event.
+            ValueError: For an unknown object or event, or a negative cost.
         """
         definition = self.org.schema.object(object_name)
         wanted = frozenset([events] if isinstance(events, str) else events)
@@ -178,7 +216,16 @@ class Control(AccountHooks):
             raise ValueError(f"unknown object {object_name!r}")
         if not wanted or not wanted <= _EVENTS:
             raise ValueError(f"events must be among {sorted(_EVENTS)}, got {sorted(wanted)}")
-        trigger = Trigger(name or f"{definition.name}Trigger", definition.name, wanted, fn)
+        if cpu_ms_per_record < 0 or heap_per_record < 0:
+            raise ValueError("a trigger's CPU and heap costs cannot be negative")
+        trigger = Trigger(
+            name or f"{definition.name}Trigger",
+            definition.name,
+            wanted,
+            fn,
+            cpu_ms_per_record=int(cpu_ms_per_record),
+            heap_per_record=int(heap_per_record),
+        )
         self.triggers.append(trigger)
         return trigger
 
@@ -228,12 +275,18 @@ class Control(AccountHooks):
         return removed
 
     @contextmanager
-    def apex_scope(self) -> Iterator[None]:
-        """The Apex transaction of a DML call: triggers it fires share one set of limits."""
+    def apex_scope(self, limits: dict[str, int] | None = None) -> Iterator[None]:
+        """The Apex transaction of a DML call: triggers it fires share one set of limits.
+
+        Args:
+            limits: The limits of a new transaction (default :data:`SYNC_LIMITS`; a Bulk API
+                chunk passes :data:`~sf_sim.apex_limits.BULK_LIMITS`). Inside an open
+                transaction, DML joins it.
+        """
         if self.apex is not None:
             yield
             return
-        self.apex = ApexTransaction()
+        self.apex = ApexTransaction(dict(limits or SYNC_LIMITS))
         try:
             yield
         finally:
@@ -280,6 +333,11 @@ class Control(AccountHooks):
                 )
                 self._depth += 1
                 try:
+                    size = len(ctx.new) or len(ctx.old)
+                    if trigger.cpu_ms_per_record:
+                        self.count_apex("cpu_ms", trigger.cpu_ms_per_record * size)
+                    if trigger.heap_per_record:
+                        self.count_apex("heap", trigger.heap_per_record * size)
                     trigger.fn(ctx)
                     if self.apex is not None and self.apex.exceeded:
                         raise LimitException(self.apex.exceeded)
@@ -287,12 +345,9 @@ class Control(AccountHooks):
                     for index in range(start, min(start + 200, count)):
                         errors.setdefault(index, exc)
                 except Exception as exc:  # a trigger's unhandled exception fails its records
-                    kind = (
-                        "System.LimitException"
-                        if isinstance(exc, LimitException)
-                        else type(exc).__name__
+                    failure = _activate_error(
+                        trigger, timing, event, f"{apex_exception_name(exc)}: {exc}"
                     )
-                    failure = _activate_error(trigger, timing, event, f"{kind}: {exc}")
                     for index in range(start, min(start + 200, count)):
                         errors.setdefault(index, failure)
                 finally:

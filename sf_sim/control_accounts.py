@@ -18,12 +18,24 @@ if TYPE_CHECKING:
     from sf_sim.models import Org
 
 
-__all__ = ["COUNTED_OBJECTS", "STORAGE_BYTES", "AccountHooks", "RequestLogEntry"]
+__all__ = [
+    "COUNTED_OBJECTS",
+    "LICENSES",
+    "STORAGE_BYTES",
+    "AccountHooks",
+    "RequestLogEntry",
+]
 
 STORAGE_BYTES = {"Campaign": 8192, "CampaignMember": 1024}
 """Bytes of data storage a record uses, where it differs from the 2 KB default."""
 COUNTED_OBJECTS = {"Account", "Contact", "Lead", "Campaign", "CampaignMember", "Task"}
 """Standard objects that use data storage (custom objects do too, custom settings do not)."""
+LICENSES: dict[str, tuple[str, ...]] = {
+    "Salesforce": (),
+    "Salesforce Platform": ("Lead", "Campaign", "CampaignMember", "CampaignMemberStatus"),
+}
+"""User licenses and the standard objects each leaves out (of those sf_sim models): a
+Salesforce Platform license has no Leads and no Campaigns (nor opportunities, cases...)."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,11 @@ class AccountHooks:
 
     org: Org
     request_log: deque[RequestLogEntry]
+
+    if TYPE_CHECKING:  # provided by Control, which this class is mixed into
+
+        def set_object_permissions(self, object_name: str, **allowed: bool) -> None:
+            """Set object permissions of the running user."""
 
     # ------------------------------------------------------------------ users and credentials
 
@@ -137,9 +154,20 @@ class AccountHooks:
     def storage_limit_mb(self, value: int) -> None:
         self.org.store.set_meta("storage_limit_mb", int(value))
 
+    @property
+    def other_storage_mb(self) -> float:
+        """Data storage used by data sf_sim does not model (other apps', attachments...)."""
+        return float(self.org.store.meta("other_storage_mb", 0))
+
+    @other_storage_mb.setter
+    def other_storage_mb(self, value: float) -> None:
+        if value < 0:
+            raise ValueError("storage used cannot be negative")
+        self.org.store.set_meta("other_storage_mb", float(value))
+
     def storage_used_bytes(self) -> int:
-        """Data storage the org's live records use."""
-        total = 0
+        """Data storage the org's live records use (and the other data, see above)."""
+        total = int(self.other_storage_mb * 1024 * 1024)
         for definition in self.org.schema:
             if definition.name in COUNTED_OBJECTS or (
                 definition.custom and not definition.custom_setting
@@ -162,6 +190,28 @@ class AccountHooks:
         if needed > self.storage_limit_mb * 1024 * 1024:
             return RecordError("STORAGE_LIMIT_EXCEEDED", "storage limit exceeded")
         return None
+
+    # ------------------------------------------------------------------ licenses
+
+    def apply_license(self, license_name: str) -> None:
+        """Give the running user a user license: its objects become (in)accessible.
+
+        ``Salesforce Platform`` takes away Lead, Campaign, CampaignMember and
+        CampaignMemberStatus (read, create, edit, delete): queries answer ``INVALID_TYPE``,
+        describe ``NOT_FOUND``, as for any object the user has no permission on.
+        ``Salesforce`` gives them back.
+
+        Raises:
+            ValueError: For an unknown license.
+        """
+        if license_name not in LICENSES:
+            raise ValueError(f"unknown license {license_name!r}; known: {', '.join(LICENSES)}")
+        for names in LICENSES.values():
+            for name in names:
+                allowed = name not in LICENSES[license_name]
+                self.set_object_permissions(
+                    name, read=allowed, create=allowed, edit=allowed, delete=allowed
+                )
 
     # ------------------------------------------------------------------ outbox and log
 

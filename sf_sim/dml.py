@@ -22,6 +22,7 @@ Deletes and undeletes live in :mod:`sf_sim.recycle`; upsert matching in
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -161,7 +162,7 @@ class Dml:
     ) -> list[SaveResult]:
         failed_early = any(result is not None for result in results)
         try:
-            with self.org.store.transaction():
+            with self.org.control.apex_scope(ctx.apex_limits), self.org.store.transaction():
                 for object_name, positions in groups.items():
                     definition = self.object(object_name)
                     subset = [dict(records[position]) for position in positions]
@@ -169,12 +170,7 @@ class Dml:
                     for record, record_id in zip(subset, ids, strict=True):
                         record.pop("id", None)
                         record["Id"] = record_id
-                    inner = WriteContext(
-                        all_or_none=ctx.all_or_none,
-                        source=ctx.source,
-                        system=ctx.system,
-                        triggers=ctx.triggers,
-                    )
+                    inner = dataclasses.replace(ctx)
                     for position, result in zip(
                         positions, self.run(definition, subset, ids, inner), strict=True
                     ):
@@ -201,7 +197,7 @@ class Dml:
         """Insert (``ids[i]`` None) or update records of one object; results by position."""
         self.org.control.count_apex("dml")
         self.org.control.count_apex("dml_rows", len(records))
-        with self.org.control.apex_scope():
+        with self.org.control.apex_scope(ctx.apex_limits):
             return self._run_in_scope(definition, records, ids, ctx, created_flags)
 
     def _run_in_scope(

@@ -31,7 +31,7 @@ def create_ingest_job(ctx: RequestContext) -> Reply:
 
 
 def create_query_job(ctx: RequestContext) -> Reply:
-    """``POST jobs/query``: a new query job (it runs at once)."""
+    """``POST jobs/query``: a new query job (``UploadComplete``; it runs in its queue turn)."""
     job = ctx.org.bulk.create_query(ctx.json_object(), ctx.version)
     body = job.to_api()
     body["state"] = "UploadComplete"

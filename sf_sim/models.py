@@ -273,10 +273,13 @@ class Org:
 
     def tick(self) -> None:
         """Housekeeping that time drives: purge the recycle bin after 15 days, close
-        query locators after two days, forget finished bulk jobs after seven."""
+        query locators after two days, forget finished bulk jobs after seven; bring the
+        bulk queue (and, on a clocked org, the async Apex queue) up to the clock."""
         self.recycle.purge()
         self.queries.expire()
         self.bulk.expire()
+        self.bulk.advance()
+        self.apex.catch_up()
 
     # ------------------------------------------------------------------ backend API
 

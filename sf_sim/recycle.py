@@ -155,8 +155,9 @@ class Recycle:
         """Delete records by Id (any mix of objects); results in input order."""
         self.org.control.count_apex("dml")
         self.org.control.count_apex("dml_rows", len(ids))
-        with self.org.control.apex_scope():
-            return self._delete(ids, ctx or WriteContext(), hard, object_name)
+        ctx = ctx or WriteContext()
+        with self.org.control.apex_scope(ctx.apex_limits):
+            return self._delete(ids, ctx, hard, object_name)
 
     def _delete(
         self, ids: list[str], ctx: WriteContext, hard: bool, object_name: str | None

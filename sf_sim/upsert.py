@@ -111,8 +111,12 @@ def upsert(
             )
         else:
             inserts.append(position)
+    control = dml.org.control
+    outermost = control.apex is None
+    limit: RecordError | None = None
     try:
-        with dml.org.store.transaction():
+        # One API call is one Apex transaction: the inserts and the updates share its limits.
+        with control.apex_scope(ctx.apex_limits), dml.org.store.transaction():
             if inserts:
                 payload = [
                     {k: v for k, v in records[p].items() if k.lower() != "id"} for p in inserts
@@ -137,9 +141,26 @@ def upsert(
                     results[position] = result
             if ctx.all_or_none and any(r is None or not r.success for r in results):
                 raise Rollback
+            limit = _limit_failure(results) if outermost else None
+            if limit is not None:
+                raise Rollback
     except Rollback:
+        if limit is not None:  # an uncatchable LimitException ends the whole transaction
+            return [
+                r if r is not None and not r.success else SaveResult.failure(limit) for r in results
+            ]
         return rolled_back([r or SaveResult(None, False) for r in results])
     return [r or SaveResult(None, False) for r in results]
+
+
+def _limit_failure(results: list[SaveResult | None]) -> RecordError | None:
+    """The error of a record a governor limit failed, if one did (it fails every record)."""
+    for result in results:
+        if result is not None and result.errors:
+            error = result.errors[0]
+            if "System.LimitException" in error.message:
+                return error
+    return None
 
 
 def _match(

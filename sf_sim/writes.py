@@ -28,12 +28,15 @@ class WriteContext:
         source: ``json`` or ``csv`` (how values are coerced).
         system: System context: read-only fields and permissions do not apply.
         triggers: Run triggers and validation rules.
+        apex_limits: Governor limits of the Apex transaction the call opens (default
+            synchronous; a Bulk API chunk passes ``BULK_LIMITS``).
     """
 
     all_or_none: bool = False
     source: Source = "json"
     system: bool = False
     triggers: bool = True
+    apex_limits: dict[str, int] | None = None
 
 
 def rolled_back(results: list[SaveResult]) -> list[SaveResult]:

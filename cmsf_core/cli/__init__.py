@@ -55,8 +55,9 @@ def main() -> None:
 
     \b
     Exit codes: 0 completed; 1 failed; 2 usage or configuration error;
-    3 completed with errors; 4 stopped (API budget, rate limit, sandbox; resumes
-    next run); 130 interrupted or declined.
+    3 completed with errors; 4 stopped (API budget, rate limit, sandbox, storage full;
+    resumes next run); 5 waiting for a Bulk API job (collected next run); 130
+    interrupted or declined.
 
     \b
     Examples:

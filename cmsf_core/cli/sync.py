@@ -1,7 +1,8 @@
 """``cmsf sync``: run (or resume) the primary sync, with progress bars and a summary.
 
 The exit code follows the run's status (:func:`cmsf_core.exit_codes.for_run_status`):
-0 completed, 3 completed with errors, 4 stopped (resumes next run), 1 failed.
+0 completed, 3 completed with errors, 4 stopped (resumes next run), 5 waiting for a Bulk API
+job (the next run collects it), 1 failed.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ STATUS_STYLE = {
     "completed": "green",
     "completed_with_errors": "yellow",
     "stopped": "yellow",
+    "waiting": "yellow",
     "failed": "red",
 }
 
@@ -47,7 +49,8 @@ def sync(ctx: click.Context, full: bool, quiet: bool, as_json: bool, if_due: boo
     """Run the primary sync (Campaign Monitor to Salesforce), resuming an interrupted run.
 
     Exit code: 0 completed, 3 completed with errors, 4 stopped (API budget, rate limit,
-    sandbox safety; the next run resumes), 1 failed, 2 usage or configuration error,
+    sandbox safety, storage full; the next run resumes), 5 waiting (Salesforce still runs a
+    Bulk API job; the next run collects it), 1 failed, 2 usage or configuration error,
     130 interrupted.
 
     \b
@@ -147,6 +150,11 @@ def print_summary(out: Console, report: RunReport, run_calls: dict[str, int]) ->
         out.print(f"  {report.reason}")
     if report.status == "stopped":
         out.print("  The next 'cmsf sync' resumes where this run stopped.")
+    if report.status == "waiting":
+        out.print(
+            "  The next 'cmsf sync' collects the Bulk API job's results first and writes "
+            "nothing twice."
+        )
     records = table("object", "read", "written", "deleted", "failed", title="Records")
     stats = report.stats
     names = sorted(set(stats.read) | set(stats.written) | set(stats.deleted) | set(stats.failed))

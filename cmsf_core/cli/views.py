@@ -124,6 +124,30 @@ def _print_status(out: Console, view: SyncView) -> None:
             f"{api.used:,} of {api.max:,} Salesforce calls used ({percent(api.share)}); a run may "
             f"spend {percent(api.run_share)}, syncs stop at {percent(api.org_ceiling)} of the org",
         )
+    if view.storage is not None:
+        store = view.storage
+        facts.add_row(
+            "Data storage",
+            f"{store.used_mb:,} of {store.max_mb:,} MB used ({percent(store.share)}); the sync's "
+            f"records about {store.synced_mb:,.1f} MB ({store.synced_records:,} records of about "
+            f"2 KB)"
+            + (
+                f" - above {store.warn_percent}%: {store.advice}"
+                if store.advice
+                else f"; runs warn at {store.warn_percent}%"
+            ),
+        )
+    if view.apex is not None:
+        facts.add_row(
+            "Apex jobs",
+            view.apex.summary + (f" - {view.apex.advice}" if view.apex.advice else ""),
+        )
+    if view.bulk_jobs:
+        facts.add_row(
+            "Bulk API jobs",
+            f"{len(view.bulk_jobs)} waiting for Salesforce, collected by the next run: "
+            + ", ".join(f"{j.job_id} ({j.operation} {j.sobject})" for j in view.bulk_jobs[:5]),
+        )
     out.print(facts)
     out.print()
     if view.clients:

@@ -125,7 +125,14 @@ class CampaignMembersJob(Job):
 
     def enabled(self) -> bool:
         settings = self.ctx.settings
-        return settings.update_member_status or settings.auto_create_campaigns
+        if not (settings.update_member_status or settings.auto_create_campaigns):
+            return False
+        access = self.ctx.sf.access
+        for sobject in ("Campaign", "CampaignMember"):
+            if not access.usable(sobject):
+                access.skip(sobject, "campaign members of linked Salesforce Campaigns")
+                return False
+        return True
 
     def start(self) -> Iterable[Scope]:
         scopes = [
@@ -147,6 +154,15 @@ class CampaignMembersJob(Job):
         campaign = ctx.directory.campaign_by_id(str(scope["campaign"]))
         if campaign is None or not campaign.salesforce_campaign_id:
             return
+        ctx.sf.access.guard(
+            "CampaignMember",
+            "campaign members of linked Salesforce Campaigns",
+            lambda: self._campaign(campaign),
+            None,
+        )
+
+    def _campaign(self, campaign: CampaignInfo) -> None:
+        ctx = self.ctx
         bookmark = ctx.journal.bookmark(self.name, campaign.cm_id)
         started = ctx.clock.now().isoformat().replace("+00:00", "Z")
         waiting = [e.locator for e in pending.waiting(ctx, self.name, campaign.cm_id) if e.locator]

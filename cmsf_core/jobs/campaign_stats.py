@@ -127,4 +127,10 @@ class CampaignStatsJob(Job):
         update_changed(
             ctx, self.name, "CMSF_Campaign__c", own, aspect="stats", stamp_field="Stats_Updated__c"
         )
-        update_changed(ctx, self.name, "Campaign", linked, aspect="cmstats")
+        if linked:
+            ctx.sf.access.guard(
+                "Campaign",
+                "statistics on linked Salesforce Campaigns",
+                lambda: update_changed(ctx, self.name, "Campaign", linked, aspect="cmstats"),
+                0,
+            )

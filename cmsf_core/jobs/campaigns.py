@@ -87,7 +87,12 @@ class CampaignsJob(Job):
             return
         if self._remove_unseen(client, seen) or self._written:
             ctx.directory.refresh(clients=False, lists=False)
-        self._link(client)
+        ctx.sf.access.guard(
+            "Campaign",
+            "linking synced campaigns to Salesforce Campaigns",
+            lambda: self._link(client),
+            None,
+        )
 
     def _write(self, client: ClientInfo, rows: list[dict[str, Any]]) -> None:
         desired = []

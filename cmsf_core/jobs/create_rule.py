@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from cmsf_core.errors import NotFoundError
 from cmsf_core.jobs.writer import report_failures
 from cmsf_core.push.capture import note_engine_write
 
@@ -116,7 +117,17 @@ def create_people(
     target = lst.create_rule
     if target not in {"Contact", "Lead"} or not rows:
         return {}
-    fields = {f["name"]: f for f in ctx.sf.describe(target).get("fields", [])}
+    what = f"the {target} create rule (list '{lst.name}')"
+    if not ctx.sf.access.usable(target):
+        ctx.sf.access.skip(target, what)
+        return {}
+    try:
+        fields = {f["name"]: f for f in ctx.sf.describe(target).get("fields", [])}
+    except NotFoundError:  # the sync user cannot see the object at all (a limited license)
+        if target != "Lead":
+            raise
+        ctx.sf.access.skip(target, what)
+        return {}
     mappings = _mappings(ctx, lst, target)
     records: list[dict[str, Any]] = []
     emails: list[str] = []

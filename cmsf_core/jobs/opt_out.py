@@ -70,6 +70,15 @@ class EmailOptOutJob(Job):
     def execute(self, scope: Scope) -> None:
         ctx = self.ctx
         sobject, field = str(scope["object"]), str(scope["field"])
+        if sobject == "Lead":
+            ctx.sf.access.guard(
+                "Lead", "opting out Leads", lambda: self._execute(sobject, field), None
+            )
+        else:
+            self._execute(sobject, field)
+
+    def _execute(self, sobject: str, field: str) -> None:
+        ctx = self.ctx
         bookmark = ctx.journal.bookmark(self.name, sobject)
         started = ctx.clock.now().isoformat().replace("+00:00", "Z")
         changed = f"{field} != null" + (f" AND SystemModstamp >= {bookmark}" if bookmark else "")

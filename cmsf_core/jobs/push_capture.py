@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from cmsf_core.clock import parse_instant
+from cmsf_core.errors import AccessError
 from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.matching import soql_quote
 from cmsf_core.push.capture import (
@@ -93,10 +94,17 @@ class ChangeCaptureJob(Job):
         results = ctx.sf.query_batch(queries)
         config = load_config(ctx, *(list(r.records()) for r in results[:3]))
         counts = {obj: results[3 + i].total for i, obj in enumerate(counted)}
+        for i, obj in enumerate(counted):
+            error = results[3 + i].error
+            if isinstance(error, AccessError) and error.field_name is None and obj == "Lead":
+                # a platform license: its window stays where it is until Leads are readable
+                ctx.sf.access.skip(obj, "capturing Lead changes for Campaign Monitor")
         ctx.extras[PENDING_KEY] = results[-1].total
         accounts = bool(counts.get("Account")) and uses_account(_applied(ctx, config, "Contact"))
         scopes: list[dict[str, Any]] = []
         for obj in OBJECTS:
+            if not ctx.sf.access.usable(obj):
+                continue
             if starts[obj] is None:
                 scopes.append({"key": f"init:{obj}", "object": obj, "mode": "init"})
                 continue
@@ -117,6 +125,18 @@ class ChangeCaptureJob(Job):
         return scopes
 
     def execute(self, scope: Scope) -> None:
+        sobject = str(scope["object"])
+        if sobject == "Lead":  # a platform license has no Leads: skipped, caught up later
+            self.ctx.sf.access.guard(
+                "Lead",
+                "capturing Lead changes for Campaign Monitor",
+                lambda: self._capture(scope),
+                None,
+            )
+        else:
+            self._capture(scope)
+
+    def _capture(self, scope: Scope) -> None:
         ctx = self.ctx
         ledger = ledger_for(ctx)
         config = capture_config(ctx)

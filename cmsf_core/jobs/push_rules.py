@@ -19,7 +19,7 @@ import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from cmsf_core.errors import PlatformError
+from cmsf_core.errors import AccessError, PlatformError
 from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.push.capture import capture_config, ledger_for
 from cmsf_core.push.processor import Processor, Work
@@ -73,6 +73,13 @@ class SubscriberRulesJob(Job):
         soql = f"SELECT Id FROM {rule.sobject} WHERE {rule.where(after)} ORDER BY Id"
         try:
             pages = self._first(soql)
+        except AccessError as exc:
+            if exc.field_name is None and exc.object_name == rule.sobject:
+                # the sync user cannot see the object (a platform license has no Leads)
+                ctx.sf.access.skip(rule.sobject, f"subscriber rules on {rule.sobject}")
+                return
+            config.rule_broken(rule, f"Salesforce refused its criteria: {exc}")
+            return
         except PlatformError as exc:
             config.rule_broken(rule, f"Salesforce refused its criteria: {exc}")
             return

@@ -4,7 +4,10 @@ A membership is linked to a Contact and a Lead by email when it is written. Peop
 created in Salesforce later, or whose email changed, would stay unlinked; this job, at
 the end of the run, reads the Contacts and Leads modified since it last ran, and links
 the memberships of their addresses that miss a link. Leads converted since then hand
-their memberships and tracking history to the converted Contact. It runs last so that its bookmark
+their memberships and tracking history to the converted Contact. Memberships and tracking
+history written while the sync user could not read Leads (a platform license, see
+:mod:`cmsf_core.access`) are linked to every Lead once Lead is readable again
+(:func:`repair_lead_gap`, called first by the subscribers job). It runs last so that its bookmark
 (the start of its own read) lies after the sync's own updates (opt-out flags), which it
 therefore never chases.
 """
@@ -12,16 +15,21 @@ therefore never chases.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.jobs.writer import report_failures
 from cmsf_core.matching import soql_quote
 
-__all__ = ["RelinkJob"]
+if TYPE_CHECKING:
+    from cmsf_core.jobs.context import JobContext
+
+__all__ = ["RelinkJob", "link_people", "repair_lead_gap"]
 
 MEMBER = "CMSF_List_Member__c"
 ACTIVITY = "CMSF_Email_Activity__c"
+LEAD_GAP = "lead_gap"
+"""Bookmark set while a run could not read Lead (its writes miss their Lead links)."""
 
 
 @register
@@ -48,9 +56,13 @@ class RelinkJob(Job):
                 emails.add(str(row["Email"]).lower())
             converted: dict[str, str] = {}
             # One read of the Leads changed since: new addresses to link, and conversions.
-            for row in ctx.sf.query(
-                "SELECT Id, Email, IsConverted, ConvertedContactId FROM Lead "
-                f"WHERE LastModifiedDate >= {bookmark} AND (Email != null OR IsConverted = true)"
+            for row in ctx.sf.access.rows(
+                "Lead",
+                "following Lead conversions",
+                lambda: ctx.sf.query(
+                    "SELECT Id, Email, IsConverted, ConvertedContactId FROM Lead "
+                    f"WHERE LastModifiedDate >= {bookmark} AND (Email != null OR IsConverted = true)"
+                ),
             ):
                 if row.get("IsConverted"):
                     if row.get("ConvertedContactId"):
@@ -60,6 +72,14 @@ class RelinkJob(Job):
             self._follow_conversions(converted)
             self._link(sorted(emails))
         ctx.journal.set_bookmark(self.name, "people", started)
+        self._lead_gap()
+
+    def _lead_gap(self) -> None:
+        """Remember a run the sync user could not read Lead in (see :func:`repair_lead_gap`)."""
+        if not self.ctx.sf.access.usable("Lead"):
+            self.ctx.journal.set_bookmark(self.name, LEAD_GAP, True)
+        else:
+            repair_lead_gap(self.ctx)
 
     def _follow_conversions(self, converted: dict[str, str]) -> None:
         """Move memberships and tracking history of converted Leads to their Contacts.
@@ -94,31 +114,60 @@ class RelinkJob(Job):
                         report_failures(ctx, self.name, sobject, result.failures)
 
     def _link(self, emails: list[str]) -> None:
-        ctx = self.ctx
-        for start in range(0, len(emails), 100):
-            chunk = emails[start : start + 100]
-            listed = ",".join(soql_quote(e) for e in chunk)
-            members = list(
-                ctx.sf.query(
-                    f"SELECT Id, Email__c, Contact__c, Lead__c FROM {MEMBER} "
-                    f"WHERE Email__c IN ({listed}) AND (Contact__c = null OR Lead__c = null)"
-                )
+        link_people(self.ctx, emails, MEMBER, self.name)
+
+
+def repair_lead_gap(ctx: JobContext) -> None:
+    """Link to Leads what was written while the sync user could not read Lead.
+
+    A run whose user cannot read Lead (a platform license, see :mod:`cmsf_core.access`)
+    writes memberships and tracking history without their Lead links, and relink marks
+    the gap. The first job of a later run that can read Lead links every Lead's address
+    once (the subscribers job calls this first, so the campaign members built from the
+    tracking history in the same run find their Leads).
+    """
+    if not ctx.journal.bookmark(RelinkJob.name, LEAD_GAP):
+        return
+    access = ctx.sf.access
+    rows = access.rows(
+        "Lead",
+        "linking memberships to Leads",
+        lambda: ctx.sf.query("SELECT Email FROM Lead WHERE Email != null AND IsConverted = false"),
+    )
+    if not access.usable("Lead"):
+        return
+    emails = sorted({str(row["Email"]).lower() for row in rows})
+    for sobject in (MEMBER, ACTIVITY):
+        link_people(ctx, emails, sobject, RelinkJob.name)
+    ctx.journal.set_bookmark(RelinkJob.name, LEAD_GAP, None)
+
+
+def link_people(ctx: JobContext, emails: list[str], sobject: str, job: str) -> None:
+    """Give records of ``sobject`` with these addresses the Contact and Lead links they miss."""
+    for start in range(0, len(emails), 100):
+        chunk = emails[start : start + 100]
+        listed = ",".join(soql_quote(e) for e in chunk)
+        found = list(
+            ctx.sf.query(
+                f"SELECT Id, Email__c, Contact__c, Lead__c FROM {sobject} "
+                f"WHERE Email__c IN ({listed}) AND (Contact__c = null OR Lead__c = null)"
             )
-            if not members:
+        )
+        if not found:
+            continue
+        people = ctx.matcher.match(str(r["Email__c"]) for r in found if r.get("Email__c"))
+        updates = []
+        for row in found:
+            person = people.get(str(row.get("Email__c") or "").lower())
+            if person is None:
                 continue
-            people = ctx.matcher.match(str(m["Email__c"]) for m in members if m.get("Email__c"))
-            updates = []
-            for member in members:
-                person = people.get(str(member.get("Email__c") or "").lower())
-                if person is None:
-                    continue
-                update: dict[str, Any] = {}
-                if not member.get("Contact__c") and person.contact_id:
-                    update["Contact__c"] = person.contact_id
-                if not member.get("Lead__c") and person.lead_id:
-                    update["Lead__c"] = person.lead_id
-                if update:
-                    updates.append({"Id": member["Id"], **update})
-            if updates:
-                result = ctx.sf.update(MEMBER, updates)
-                ctx.stats.wrote(MEMBER, result.ids)
+            update: dict[str, Any] = {}
+            if not row.get("Contact__c") and person.contact_id:
+                update["Contact__c"] = person.contact_id
+            if not row.get("Lead__c") and person.lead_id:
+                update["Lead__c"] = person.lead_id
+            if update:
+                updates.append({"Id": row["Id"], **update})
+        if updates:
+            result = ctx.sf.update(sobject, updates)
+            ctx.stats.wrote(sobject, result.ids)

@@ -27,6 +27,7 @@ from cmsf_core.jobs import pending
 from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.jobs.context import ListInfo
 from cmsf_core.jobs.create_rule import create_people, custom_field_values
+from cmsf_core.jobs.relink import repair_lead_gap
 from cmsf_core.jobs.writer import Desired, write_changed
 from cmsf_core.jsontext import to_json
 from cmsf_core.scanners import CLEARED
@@ -127,6 +128,7 @@ class SubscribersJob(Job):
     follows = ("subscriber_reconciliation",)
 
     def start(self) -> Iterable[Scope]:
+        repair_lead_gap(self.ctx)  # a run without Lead access left links to make
         scopes: list[dict[str, Any]] = []
         for lst in self.ctx.directory.lists():
             for state in SUBSCRIBER_STATES:

@@ -15,8 +15,11 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from cmsf_core.apex_trouble import advice, diagnose
+from cmsf_core.errors import StorageFullError
 from cmsf_core.jobs import pending
 from cmsf_core.jobs.pool import LazyRecords, PooledRecord, Written, pack
+from cmsf_core.salesforce import COLLECTION_SIZE
 from cmsf_core.shadow import ShadowRow, digest
 
 if TYPE_CHECKING:
@@ -307,8 +310,55 @@ def report_failures(
     code: str = "CMSF-REC-WRITE",
     summary: str | None = None,
 ) -> None:
-    """Fold refused records into one maintenance message: counts by error and examples."""
-    log_failures(ctx.log, job, sobject, failures, code=code, summary=summary)
+    """Fold refused records into maintenance messages: counts by error and examples.
+
+    Records the org's own Apex refused (a trigger past a governor limit, a full flex
+    queue) get one message per cause with the remedy (:mod:`cmsf_core.apex_trouble`);
+    the rest one message with ``code``. Call it after the refused records are kept for
+    their retry.
+
+    Raises:
+        StorageFullError: When Salesforce refused records because the org's data storage
+            is full: the run stops cleanly (the records wait for their retry).
+    """
+    apex: dict[tuple[str, str], list[RecordFailure]] = {}
+    others: list[RecordFailure] = []
+    for failure in failures:
+        trouble = diagnose(failure.message)
+        if trouble is None:
+            others.append(failure)
+        else:
+            apex.setdefault((trouble.kind, trouble.trigger), []).append(failure)
+    for group in apex.values():
+        trouble = diagnose(group[0].message)
+        assert trouble is not None
+        limit_name = _limit_name(job)
+        ctx.log.raise_message(
+            "Error",
+            job,
+            trouble.code,
+            f"{trouble.trigger or 'A trigger'} on {sobject}: {trouble.cause} "
+            f"({len(group)} record(s) refused)",
+            advice(
+                trouble,
+                sobject=sobject,
+                limit_name=limit_name,
+                # every record of a failed transaction is refused: the group is at least one
+                per_call=min(ctx.batch_size(job), COLLECTION_SIZE, len(group)),
+            )
+            + "\n"
+            + _details(group, sobject),
+        )
+    if others:
+        log_failures(ctx.log, job, sobject, others, code=code, summary=summary)
+    full = sum(1 for f in failures if f.code == "STORAGE_LIMIT_EXCEEDED")
+    if full:
+        raise StorageFullError(
+            f"Salesforce refused {full} {sobject} record(s): the org's data storage is full "
+            "(STORAGE_LIMIT_EXCEEDED); the sync stopped writing",
+            platform="salesforce",
+            error_code="STORAGE_LIMIT_EXCEEDED",
+        )
 
 
 def log_failures(
@@ -320,7 +370,19 @@ def log_failures(
     code: str = "CMSF-REC-WRITE",
     summary: str | None = None,
 ) -> None:
-    """:func:`report_failures` for code that has a maintenance log but no job context."""
+    """One maintenance message for refused records, for code that has a maintenance log
+    but no job context (no Apex diagnosis: :func:`report_failures` does that)."""
+    log.raise_message(
+        "Error",
+        job,
+        code,
+        summary or f"Salesforce refused {len(failures)} {sobject} record(s)",
+        _details(failures, sobject),
+    )
+
+
+def _details(failures: Sequence[RecordFailure], sobject: str) -> str:
+    """Counts by error code and up to five examples."""
     by_code = Counter(f.code for f in failures)
     examples = []
     for failure in failures[:5]:
@@ -332,14 +394,15 @@ def log_failures(
         fields = f" ({', '.join(failure.fields)})" if failure.fields else ""
         examples.append(f"- {key}: {failure.code}{fields} {failure.message}")
     counts = ", ".join(f"{n} x {c}" for c, n in by_code.most_common())
-    detail = f"{len(failures)} {sobject} record(s) refused: {counts}\n" + "\n".join(examples)
-    log.raise_message(
-        "Error",
-        job,
-        code,
-        summary or f"Salesforce refused {len(failures)} {sobject} record(s)",
-        detail,
-    )
+    return f"{len(failures)} {sobject} record(s) refused: {counts}\n" + "\n".join(examples)
+
+
+def _limit_name(job: str) -> str:
+    """The governor limit that sizes ``job``'s writes."""
+    from cmsf_core.jobs.base import JOBS
+
+    cls = JOBS.get(job)
+    return (cls.limit or cls.name) if cls is not None else job
 
 
 def delete_records(

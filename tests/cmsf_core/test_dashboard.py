@@ -60,6 +60,10 @@ def test_runs_chart_scales_bars_to_the_busiest_run() -> None:
 def test_the_server_answers_only_localhost_and_posts_with_its_token(dashboard: str) -> None:
     with urllib.request.urlopen(dashboard + "api/status") as response:
         assert json.loads(response.read())["sync"]["connected"] is True
+    with urllib.request.urlopen(dashboard) as response:
+        page = response.read().decode()
+    assert 'id="apex"' in page and "no stale ApexToken jobs" in page
+    assert 'id="storage"' in page and "records of about 2 KB" in page
     spoofed = urllib.request.Request(dashboard, headers={"Host": "attacker.example"})
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(spoofed)

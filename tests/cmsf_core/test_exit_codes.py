@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from cmsf_core.errors import (
+    AccessError,
     AuthenticationError,
     BudgetExhaustedError,
     CmsfError,
@@ -20,15 +21,19 @@ from cmsf_core.errors import (
     RateLimitedError,
     RetriableError,
     SafetyError,
+    StorageFullError,
+    WaitingError,
 )
 from cmsf_core.exit_codes import ExitCode, for_run_status
 from tests.cmsf_core.cli_support import CMSF, clean_env, no_traceback, run_cmsf
 
 
 def test_the_codes_are_distinct_and_documented_values() -> None:
-    assert [int(code) for code in ExitCode] == [0, 1, 2, 3, 4, 130]
-    assert {for_run_status(s) for s in ("completed", "completed_with_errors", "stopped", "failed")} == {
-        ExitCode.COMPLETED, ExitCode.COMPLETED_WITH_ERRORS, ExitCode.STOPPED, ExitCode.FAILED
+    assert [int(code) for code in ExitCode] == [0, 1, 2, 3, 4, 5, 130]
+    statuses = ("completed", "completed_with_errors", "stopped", "waiting", "failed")
+    assert {for_run_status(s) for s in statuses} == {
+        ExitCode.COMPLETED, ExitCode.COMPLETED_WITH_ERRORS, ExitCode.STOPPED, ExitCode.WAITING,
+        ExitCode.FAILED,
     }  # fmt: skip
     assert for_run_status("running") is ExitCode.FAILED
 
@@ -44,8 +49,23 @@ def test_the_codes_are_distinct_and_documented_values() -> None:
         (FatalError("x"), ExitCode.FAILED),
         (AuthenticationError("x"), ExitCode.FAILED),
         (PlatformError("x"), ExitCode.FAILED),
+        (WaitingError("x", job_id="750", state="InProgress"), ExitCode.WAITING),
+        (StorageFullError("x"), ExitCode.STOPPED),
+        (AccessError("x", object_name="Lead"), ExitCode.FAILED),
     ],
-    ids=["config", "safety", "budget", "rate-limit", "retriable", "fatal", "auth", "platform"],
+    ids=[
+        "config",
+        "safety",
+        "budget",
+        "rate-limit",
+        "retriable",
+        "fatal",
+        "auth",
+        "platform",
+        "waiting",
+        "storage-full",
+        "access",
+    ],
 )
 def test_errors_carry_the_code_of_what_the_user_does_next(error: CmsfError, code: ExitCode) -> None:
     assert error.exit_code == code
@@ -78,7 +98,7 @@ def test_completed_with_errors_exits_3(cmsf_home: Path) -> None:
     result = run_cmsf("--home", str(cmsf_home), "sync", "--quiet", fault="sf-task-field-hidden")
     assert result.returncode == 3, result.stdout + result.stderr
     assert "Run completed with errors" in result.stdout and "smart_email_tasks" in result.stdout
-    assert "CMSF-JOB-FAILED" in result.stdout
+    assert "CMSF-SF-ACCESS" in result.stdout  # the job failed on a field hidden from the sync user
 
 
 def test_stopped_run_exits_4_and_says_it_resumes(cmsf_home: Path) -> None:
@@ -89,6 +109,29 @@ def test_stopped_run_exits_4_and_says_it_resumes(cmsf_home: Path) -> None:
     assert result.returncode == 4, result.stdout + result.stderr
     assert "Run stopped" in result.stdout and "resumes" in result.stdout
     assert "(0.5% of 15,000 a day" in result.stdout  # the share as set, not rounded to 0%
+
+
+def test_a_run_waiting_for_a_bulk_api_job_exits_5_and_status_shows_the_job(
+    cmsf_home: Path,
+) -> None:
+    limits = '{"bulk_threshold": 200, "bulk_wait_minutes": 2}'
+    assert (
+        run_cmsf(
+            "--home", str(cmsf_home), "settings", "set", f"governor_limits={limits}"
+        ).returncode
+        == 0
+    )
+    result = run_cmsf("--home", str(cmsf_home), "sync", "--json", fault="sf-bulk-busy")
+    assert result.returncode == 5, result.stdout + result.stderr
+    assert '"status": "waiting"' in result.stdout and '"CMSF-SF-BULK-WAIT"' in result.stdout
+    assert "after 2 minute(s); the next run collects its results" in result.stdout
+    quiet = run_cmsf("--home", str(cmsf_home), "sync", "--quiet", fault="sf-bulk-busy")
+    assert quiet.returncode == 5, quiet.stdout + quiet.stderr
+    assert "Run waiting (resumed)" in quiet.stdout and "writes nothing twice" in quiet.stdout
+    status = run_cmsf("--home", str(cmsf_home), "status")
+    assert "waiting for Salesforce (resumes next run)" in status.stdout
+    assert "waiting for Salesforce, collected by the next run" in status.stdout
+    assert no_traceback(result) and no_traceback(status)
 
 
 def _running_job_done(journal: Path) -> bool:

@@ -17,6 +17,7 @@ from cmsf_core.engine import Engine
 from cmsf_core.runtime import RunReport
 from cmsf_core.settings import DEFAULT_LIMITS
 from scenarios.world import EVERY_OPTION, World, WorldSpec, build_world, engine_for
+from sf_sim import TriggerContext
 
 Measure = Callable[[World, Engine, VirtualClock], int]
 
@@ -224,6 +225,37 @@ def _smart_email_attempts(world: World, engine: Engine, clock: VirtualClock) -> 
     return report.stats.pushed["smart emails failed"]
 
 
+def _completed_behind_a_busy_bulk_queue(world: World, engine: Engine, clock: VirtualClock) -> int:
+    """1 if a first sync completes while the org's bulk queue is held for 45 minutes."""
+    engine.change_settings(
+        {"governor_limits": {**engine.settings().governor_limits, "bulk_threshold": 200}}
+    )
+    world.org.bulk.add_foreign_job(timedelta(minutes=45))
+    report = engine.sync()
+    assert report.status in ("completed", "waiting"), report.reason
+    return int(report.status == "completed")
+
+
+def _members_past_a_queueable_trigger(world: World, engine: Engine, clock: VirtualClock) -> int:
+    """Memberships a first sync writes past a trigger that enqueues a job per record."""
+
+    def per_record(ctx: TriggerContext) -> None:
+        for _ in ctx.new:
+            ctx.org.apex.enqueue_job("Notify", lambda job: None)
+
+    world.org.control.add_trigger("CMSF_List_Member__c", "after insert", per_record)
+    assert engine.sync().status == "completed"
+    return world.org.count("CMSF_List_Member__c")
+
+
+def _storage_warnings(world: World, engine: Engine, clock: VirtualClock) -> int:
+    """Storage warnings of a sync in an org half full."""
+    world.org.control.storage_limit_mb = 100
+    world.org.control.other_storage_mb = 50
+    report = engine.sync()
+    return sum(1 for m in report.messages if m.code == "CMSF-STORAGE")
+
+
 SMALL = WorldSpec(seed=3, subscribers_per_list=30)
 ONE_BIG_LIST = WorldSpec(seed=3, clients=1, lists_per_client=1, subscribers_per_list=600,
                          campaigns_per_client=0)  # fmt: skip
@@ -253,6 +285,9 @@ CASES: list[tuple[str, int, WorldSpec, Measure, str]] = [
     ("import_removals", 2, SMALL, _removed_in_one_run, "fewer"),
     ("smart_email_sends", 2, SMALL, _smart_email_sends, "more"),
     ("smart_email_attempts", 1, SMALL, _smart_email_attempts, "more"),
+    ("bulk_wait_minutes", 60, ONE_BIG_LIST, _completed_behind_a_busy_bulk_queue, "more"),
+    ("limit_split_floor", 25, ONE_BIG_LIST, _members_past_a_queueable_trigger, "more"),
+    ("storage_warn_percent", 40, SMALL, _storage_warnings, "more"),
 ]  # fmt: skip
 
 

@@ -82,8 +82,12 @@ def test_status_shows_the_sync_settings_screen(
     result = cmsf(home, "status")
     assert result.exit_code == 0, result.output
     text = result.output
-    for fact in ("Connection", "Sync user", "Frequency", "Last sync", "Next run", "API today"):
+    for fact in (
+        "Connection", "Sync user", "Frequency", "Last sync", "Next run", "API today",
+        "Data storage", "Apex jobs",
+    ):  # fmt: skip
         assert fact in text
+    assert "no stale ApexToken jobs" in text and "records of about 2 KB" in text
     assert "Hourly" in text and "Completed" in text and "test account" in text
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", text)  # full local timestamps
     assert "True" not in text and "False" not in text
@@ -92,6 +96,8 @@ def test_status_shows_the_sync_settings_screen(
     assert len(facts["clients"]) == 2 and facts["clients"][0]["lists"] == 3
     assert facts["runs"][0]["state"] == "completed" and facts["runs"][0]["duration_seconds"] > 0
     assert 0 < facts["api"]["share"] < 1
+    assert facts["storage"]["synced_records"] > 0 and facts["storage"]["max_mb"] > 0
+    assert facts["apex"]["status"] == "pass" and facts["bulk_jobs"] == []
 
 
 def test_log_has_events_and_no_credentials_or_subscriber_data(

@@ -162,7 +162,8 @@ def test_doctor_passes_on_a_ready_org(
     names = [c.name for c in report.checks]
     assert names == [
         "login", "API budget", "permission queries", "data model", "object and field access",
-        "sync user", "apex queue", "journal", "Campaign Monitor", "sandbox safety",
+        "sync user", "apex queue", "data storage", "journal", "bulk API jobs", "Campaign Monitor",
+        "sandbox safety",
     ]  # fmt: skip
 
 

@@ -224,3 +224,68 @@ def test_cron_uses_the_owner_time_zone() -> None:
         datetime.fromisoformat("2026-01-05T12:00:00+00:00"), "America/Los_Angeles"
     )
     assert fire is not None and fire.isoformat() == "2026-01-05T17:00:00+00:00"
+
+
+def test_a_clocked_org_runs_jobs_for_their_duration(org: Org, clock: VirtualClock) -> None:
+    org.apex.clocked = True
+    jobs = [org.apex.execute_batch(f"Slow{i}", execute=_noop, duration=3600) for i in range(7)]
+    org.tick()
+    assert [org.apex.status(j) for j in jobs] == ["Processing"] * 5 + ["Holding"] * 2
+    clock.advance(minutes=59)
+    org.tick()
+    assert org.apex.status(jobs[0]) == "Processing"
+    clock.advance(minutes=1)
+    org.tick()
+    assert [org.apex.status(j) for j in jobs] == ["Completed"] * 5 + ["Processing"] * 2
+    first = org.get("AsyncApexJob", jobs[0])
+    assert first["CompletedDate"] == "2026-01-05T10:00:00.000+0000"
+    clock.advance(hours=3)
+    org.tick()
+    late = org.get("AsyncApexJob", jobs[6])
+    assert late["Status"] == "Completed"
+    assert late["CompletedDate"] == "2026-01-05T11:00:00.000+0000"
+
+
+def test_a_clocked_org_promotes_holding_jobs_when_stuck_ones_are_aborted(
+    org: Org, clock: VirtualClock
+) -> None:
+    org.apex.clocked = True
+    stuck = [org.apex.inject_stuck(f"Stuck{i}") for i in range(5)]
+    waiting = org.apex.execute_batch("Waiting", execute=_noop)
+    clock.advance(days=2)
+    org.tick()
+    assert org.apex.status(waiting) == "Holding"
+    for job in stuck:
+        org.apex.abort(job)
+    org.tick()
+    assert org.apex.status(waiting) == "Completed"
+    assert [org.apex.status(j) for j in stuck] == ["Aborted"] * 5
+
+
+def test_an_org_that_is_not_clocked_waits_for_run(org: Org, clock: VirtualClock) -> None:
+    job = org.apex.enqueue_job("Manual", lambda ctx: None, duration=0)
+    clock.advance(hours=1)
+    org.tick()
+    assert org.apex.status(job) == "Queued"
+    assert org.apex.run() == 1 and org.apex.status(job) == "Completed"
+
+
+def test_a_trigger_starting_a_batch_job_into_a_full_flex_queue_fails_with_async_exception(
+    org: Org,
+) -> None:
+    for index in range(5):
+        org.apex.inject_stuck(f"Other{index}")
+    for index in range(100):
+        org.apex.execute_batch(f"Job{index}", execute=_noop)
+
+    def rollup(ctx: Any) -> None:
+        ctx.org.apex.execute_batch("Rollup", execute=_noop)
+
+    org.control.add_trigger("Contact", "after insert", rollup, name="RollupTrigger")
+    result = org.insert("Contact", [{"LastName": "L"}])[0]
+    assert result.errors[0].error_code == "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY"
+    assert result.errors[0].message.startswith(
+        "RollupTrigger: execution of AfterInsert caused by: System.AsyncException: "
+        "You've exceeded the limit of 100 jobs in the flex queue for org "
+    )
+    assert org.count("Contact") == 0
