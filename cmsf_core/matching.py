@@ -14,6 +14,13 @@ not grow with the org and an email is never looked up twice in a run. The table 
 people by a keyed pseudonym of their address (:mod:`cmsf_core.pseudonyms`), never the
 address itself. When several
 Contacts share an email, the oldest wins (CreatedDate, then Id), so the choice is stable.
+
+Merges: Salesforce moves a merged-away Contact's or Lead's related records (memberships
+and tracking history included) to the surviving master, but the address of the loser
+lives on in Campaign Monitor. Change capture tells the matcher of every merge it sees
+(:meth:`PersonMatcher.remember_merges`); the journal keeps them (``merged_people``, by
+pseudonym, across runs), and an address no live Contact or Lead has is linked to the
+master its record was merged into, as its membership already is.
 """
 
 from __future__ import annotations
@@ -29,9 +36,13 @@ if TYPE_CHECKING:
     from cmsf_core.salesforce import SalesforceGateway
     from cmsf_core.state import Journal
 
-__all__ = ["Person", "PersonMatcher", "soql_quote"]
+__all__ = ["MERGED_TABLE", "Person", "PersonMatcher", "soql_quote"]
 
 BATCH = 100
+MERGED_TABLE = "merged_people"
+"""The journal table of merged-away records: address pseudonym, loser, master (kept)."""
+MERGE_CHAIN = 10
+"""How many merges in a row (a master merged away later) are followed to the survivor."""
 """Emails per ``IN (...)`` lookup (keeps the query URL well under its length limit)."""
 
 
@@ -70,6 +81,9 @@ class PersonMatcher:
         journal.execute_script(
             "DROP TABLE IF EXISTS person_index",
             "CREATE TABLE person_index (token TEXT PRIMARY KEY, contact_id TEXT, lead_id TEXT)",
+            f"CREATE TABLE IF NOT EXISTS {MERGED_TABLE} (loser_id TEXT PRIMARY KEY, "
+            "token TEXT, object TEXT, master_id TEXT)",
+            f"CREATE INDEX IF NOT EXISTS {MERGED_TABLE}_token ON {MERGED_TABLE} (token)",
         )
 
     def plan(self, expected_emails: int) -> str:
@@ -144,7 +158,57 @@ class PersonMatcher:
             for start in range(0, len(missing), BATCH):
                 self._lookup(missing[start : start + BATCH])
         found = self._known(wanted)
+        orphans = [e for e in wanted if found.get(e, Person(None, None)) == Person(None, None)]
+        if orphans:
+            found.update(self._merged(orphans))
         return {e: found.get(e, Person(None, None)) for e in wanted}
+
+    def remember_merges(self, merges: Iterable[tuple[str, str, str, str]]) -> None:
+        """Remember merged-away records: ``(object, loser Id, its email, master Id)`` each."""
+        rows = [
+            (loser, self._token(email), sobject, master)
+            for sobject, loser, email, master in merges
+            if email and email.strip() and loser and master
+        ]
+        if rows:
+            self.journal.executemany(
+                f"INSERT OR REPLACE INTO {MERGED_TABLE} (loser_id, token, object, master_id) "
+                "VALUES (?, ?, ?, ?)",
+                rows,
+            )
+
+    def _merged(self, emails: list[str]) -> dict[str, Person]:
+        """The survivors of merged-away records of these addresses (the latest merge wins)."""
+        by_token = {self._token(e): e for e in emails}
+        tokens = list(by_token)
+        out: dict[str, Person] = {}
+        for start in range(0, len(tokens), 500):
+            chunk = tokens[start : start + 500]
+            marks = ",".join("?" for _ in chunk)
+            for token, sobject, master in self.db.execute(
+                f"SELECT token, object, master_id FROM {MERGED_TABLE} WHERE token IN ({marks}) "
+                "ORDER BY rowid",
+                chunk,
+            ):
+                survivor = self._survivor(str(master))
+                person = out.get(by_token[token], Person(None, None))
+                if sobject == "Contact":
+                    person = Person(survivor, person.lead_id)
+                else:
+                    person = Person(person.contact_id, survivor)
+                out[by_token[token]] = person
+        return out
+
+    def _survivor(self, record_id: str) -> str:
+        """Follow a master that was merged away itself to the record that survived."""
+        for _ in range(MERGE_CHAIN):
+            row = self.db.execute(
+                f"SELECT master_id FROM {MERGED_TABLE} WHERE loser_id = ?", (record_id,)
+            ).fetchone()
+            if row is None:
+                break
+            record_id = str(row[0])
+        return record_id
 
     def _known(self, emails: list[str]) -> dict[str, Person]:
         out: dict[str, Person] = {}

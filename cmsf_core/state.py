@@ -397,9 +397,18 @@ class Journal:
     def _clear_state(self, now: datetime) -> None:
         """Forget everything that describes the previous org and connection."""
         from cmsf_core.imports.ledger import IMPORT_TABLES  # and the imports theirs
+        from cmsf_core.matching import MERGED_TABLE  # merges seen in the previous org
         from cmsf_core.push.ledger import PUSH_TABLES  # the push keeps its state here too
 
-        for table in ("bookmarks", "shadow", "pending", "scopes", *PUSH_TABLES, *IMPORT_TABLES):
+        for table in (
+            "bookmarks",
+            "shadow",
+            "pending",
+            "scopes",
+            *PUSH_TABLES,
+            *IMPORT_TABLES,
+            MERGED_TABLE,
+        ):
             if table in self.db.table_names():
                 self.db.execute(f"DELETE FROM {table}")
         self.db.execute(

@@ -120,6 +120,14 @@ def _steps(data: dict[str, Any], checker: _Checker) -> list[Step]:
             checker.add((*path, "event"), EVENTS.unknown(raw["event"]))
         elif kind == "event":
             _, args = checker.args(EVENTS, raw["event"], args, (*path, "with"))
+            entry = EVENTS.get(raw["event"])
+            if "as" in raw and entry is not None and not entry.names_something:
+                checker.add(
+                    (*path, "as"),
+                    f"event {raw['event']!r} names nothing: 'as' names what an event created or "
+                    "picked (a list, a campaign, a user, ...), and this one creates or picks "
+                    "nothing a later step can refer to",
+                )
             if raw["event"] == "settings_changed":
                 for name, message in validate_settings(args):
                     checker.add((*path, "with", name), message)

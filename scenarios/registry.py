@@ -10,6 +10,7 @@ Schema helpers (:func:`arg_schema` and the ``*_ARG`` fragments) keep declaration
 
 from __future__ import annotations
 
+import dis
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -104,6 +105,14 @@ class Entry(Generic[F]):
     schema: dict[str, Any] = field(default_factory=lambda: arg_schema())
     shorthand: str | None = None
     live: bool = False
+
+    @property
+    def names_something(self) -> bool:
+        """Whether an event's ``as:`` means anything: its code reads the name it is given."""
+        return any(
+            i.argval == "alias" and i.opname.startswith(("LOAD", "STORE", "MAKE_CELL"))
+            for i in dis.get_instructions(self.fn)
+        )
 
     def normalise(self, value: Any) -> dict[str, Any]:
         """The argument object for a scalar shorthand, ``None`` or an object."""

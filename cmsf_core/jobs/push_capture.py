@@ -272,6 +272,12 @@ class ChangeCaptureJob(Job):
         if not rows:
             return
         ledger = ledger_for(ctx)
+        # the primary sync links a merged-away address to its master (cmsf_core.matching)
+        ctx.matcher.remember_merges(
+            (sobject, str(r["Id"]), str(r.get("Email") or ""), str(r["MasterRecordId"]))
+            for r in rows
+            if r.get("IsDeleted") and r.get("MasterRecordId")
+        )
         applied = {r.id for r in rules}
         ids = [str(r["Id"]) for r in rows]
         seen.update(ids)

@@ -426,3 +426,20 @@ def test_an_unknown_key_of_the_second_account_is_refused(
     )
     [problem] = problems_of(path)
     assert problem.startswith(f"{path}:3: world.second_account.clients: unknown key 'clients'")
+
+
+def test_as_on_an_event_that_names_nothing_is_refused(scenario_file: Callable[..., Path]) -> None:
+    path = scenario_file(
+        tiny(
+            "timeline:\n"
+            "  - {at: +1h, event: sandbox_refreshed, as: box}\n"
+            "  - {at: +2h, event: list_changed, as: renamed, with: {list: list1, name: New}}\n"
+            "  - {at: +3h, event: list_created, as: fresh, with: {client: client1, name: Fresh}}\n"
+        )
+    )
+    problems = problems_of(path)
+    assert len(problems) == 2, problems  # list_created names the list it creates: accepted
+    assert problems[0].startswith(
+        f"{path}:5: timeline[0].as: event 'sandbox_refreshed' names nothing"
+    )
+    assert problems[1].startswith(f"{path}:6: timeline[1].as: event 'list_changed' names nothing")
