@@ -9,14 +9,24 @@ stack), decoding string escapes and date/datetime literals on the way.
 Errors keep the platform's shape: the fragment, a caret line, ``ERROR at
 Row:r:Column:c`` and ``unexpected token: 'x'`` (``'<EOF>'`` at the end), or for a
 character no token can start with, ``line r:c no viable alternative at character 'x'``.
+
+Analysing the grammar into LALR tables takes seconds, which every ``cmsf`` or ``sf-sim``
+process would pay before its first query; lark keeps the tables in a cache file in the
+user's own cache folder (``$XDG_CACHE_HOME/cmsf``, else ``~/.cache/cmsf``) and checks
+it against a digest of the grammar and options, so a changed grammar rebuilds it. A
+cache that cannot be written or read is skipped: the tables are then built as before.
 """
 
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
+import lark
 from lark import Lark, Token, Transformer_NonRecursive, Tree
 from lark.exceptions import (
     LarkError,
@@ -44,10 +54,29 @@ _TOO_COMPLICATED = (
 )
 
 
+def grammar_cache() -> str | bool:
+    """The file lark keeps the analysed grammar in, or False when there is no cache folder."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    folder = Path(base) / "cmsf"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return False
+    python = f"{sys.version_info.major}{sys.version_info.minor}"
+    return str(folder / f"soql-lalr-lark{lark.__version__}-py{python}.cache")
+
+
 @functools.cache
 def _lark() -> Lark:
     grammar = resources.files("sf_sim.soql").joinpath("grammar.lark").read_text("utf-8")
-    return Lark(grammar, parser="lalr", lexer="contextual", start="start", maybe_placeholders=False)
+    return Lark(
+        grammar,
+        parser="lalr",
+        lexer="contextual",
+        start="start",
+        maybe_placeholders=False,
+        cache=grammar_cache(),
+    )
 
 
 def parse(soql: str) -> ast.Query:
