@@ -37,6 +37,9 @@ _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 def make_session(org: Org) -> requests.Session:
     """A ``requests.Session`` whose requests to the org's hosts are answered in-process."""
     session = requests.Session()
+    # answered in-process: no proxy, CA bundle or netrc from the environment applies (and
+    # looking them up costs a scan of os.environ per request)
+    session.trust_env = False
     adapter = WSGIAdapter(org.app)
     for host in dict.fromkeys((org.host, *org.login_hosts)):
         session.mount(f"https://{host}/", adapter)

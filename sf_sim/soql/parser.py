@@ -49,6 +49,9 @@ MAX_QUERY_LENGTH = 100_000
 MAX_NESTING = 50
 """Deepest nesting of parentheses and NOTs in a condition the engine evaluates."""
 
+PARSED_QUERIES = 512
+"""How many distinct statements keep their parsed tree (least recently used go first)."""
+
 _TOO_COMPLICATED = (
     "Query is either selecting too many fields or the filter conditions are too complicated."
 )
@@ -103,6 +106,13 @@ def parse(soql: str) -> ast.Query:
         )
     if not soql.strip():
         raise query_error(MALFORMED_QUERY, soql, len(soql), "unexpected token: '<EOF>'")
+    return _parse(soql)
+
+
+@functools.lru_cache(maxsize=PARSED_QUERIES)
+def _parse(soql: str) -> ast.Query:
+    """:func:`parse` of a statement of a sane size; the tree is immutable, so a statement
+    clients send again (counts, lookups, a query's pages) is parsed once."""
     try:
         tree = _lark().parse(soql)
     except UnexpectedInput as exc:
