@@ -56,7 +56,6 @@ class Dispatcher(Protocol):
         self, parent: RequestContext, method: str, url: str, body: bytes, headers: dict[str, str]
     ) -> Reply:
         """Answer a subrequest with the parent's session (see :class:`~sf_sim.app.SalesforceApp`)."""
-        ...
 
 
 @dataclass
