@@ -251,11 +251,7 @@ class LocalRuntime:
                 "resumed": run.resumed,
             },
         )
-        self.gateway.budget = ApiBudget(
-            run_share=settings.run_api_share,
-            org_ceiling=settings.org_api_ceiling,
-            run_calls=self.gateway.budget.run_calls,
-        )
+        self.gateway.budget = self._budget(run, settings)
         self.gateway.bulk_threshold = settings.limit("bulk_threshold")
         self.gateway.bulk_wait_seconds = settings.limit("bulk_wait_minutes") * 60.0
         self.gateway.bulk_ledger = self.ledger
@@ -363,6 +359,14 @@ class LocalRuntime:
             },
         )
         return report
+
+    def _budget(self, run: Run, settings: Any) -> ApiBudget:
+        """The run's Salesforce API budget (the distributed runtime shares it between workers)."""
+        return ApiBudget(
+            run_share=settings.run_api_share,
+            org_ceiling=settings.org_api_ceiling,
+            run_calls=self.gateway.budget.run_calls,
+        )
 
     def _count_runtime_calls(self, run_id: str, sf_before: int, cm_before: int) -> dict[str, int]:
         """Journal the calls this invocation made outside jobs; return all of its calls."""

@@ -90,13 +90,6 @@ class SuppressionJob(Job):
                 write_changed(ctx, self.name, SUPPRESSION, desired)
         except NotFoundError:
             return
-        gone = [
-            (key, sf_id)
-            for key, sf_id in db.execute(
-                "SELECT key, sf_id FROM shadow WHERE object = ? AND scope = ? "
-                "AND key NOT IN (SELECT key FROM suppression_seen)",
-                [SUPPRESSION, client.cm_id],
-            ).fetchall()
-        ]
+        gone = ctx.shadow.unseen(SUPPRESSION, client.cm_id, "suppression_seen")
         for start in range(0, len(gone), 2000):
             delete_records(ctx, SUPPRESSION, gone[start : start + 2000], job=self.name)
