@@ -54,3 +54,140 @@ def test_two_workers_end_in_the_local_runtimes_state(
         logs = c.logs()
     assert org_snapshot(org) == reference
     assert logs.count("succeeded") > 0
+
+
+def _groups(database: str, job: str | None = None) -> list[dict[str, object]]:
+    import psycopg
+
+    with psycopg.connect(database) as conn:
+        try:
+            rows = conn.execute(
+                "SELECT job, grp, status, attempts, claimed_by FROM dist_groups"
+                + (" WHERE job = %s" if job else ""),
+                [job] if job else [],
+            ).fetchall()
+        except psycopg.errors.UndefinedTable:
+            return []  # the run has not created the journal's tables yet
+    keys = ("job", "grp", "status", "attempts", "claimed_by")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def test_a_worker_killed_mid_task_loses_nothing_and_writes_nothing_twice(
+    tmp_path: Path, broker, database: str
+) -> None:
+    import signal
+    import time
+
+    reference, org, account = _twins(tmp_path)
+    with cluster(tmp_path / "dist", org, account, broker.url, database) as c:
+        assert c.cmsf("connect").returncode == 0
+        victim = c.start_worker()
+        sync = subprocess.Popen(
+            [str(Path(sys.executable).parent / "cmsf"), "sync", "--runtime", "celery", "--json"],
+            env=c.env, cwd=c.folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        killed_in = None
+        deadline = time.monotonic() + 180
+        while killed_in is None and time.monotonic() < deadline:
+            running = [g for g in _groups(database) if g["status"] == "running"]
+            for group in running:
+                if group["job"] in {"subscribers", "tracking_history", "campaigns"}:
+                    os.killpg(victim.pid, signal.SIGKILL)  # mid-task, no goodbye
+                    killed_in = group
+                    break
+            time.sleep(0.05)
+        assert killed_in is not None, "no task was seen running"
+        c.start_worker()  # the survivor picks the task up once its claim and visibility expire
+        out, err = sync.communicate(timeout=600)
+        assert sync.returncode == 0, (out[-3000:], err[-3000:], c.logs()[-5000:])
+        report = json.loads(out)
+        assert report["status"] == "completed"
+        retried = [
+            g for g in _groups(database, str(killed_in["job"])) if g["grp"] == killed_in["grp"]
+        ]
+        assert retried[0]["status"] == "completed" and int(retried[0]["attempts"]) >= 2
+    assert org_snapshot(org) == reference  # nothing lost, no record twice (rows are compared whole)
+
+
+def test_a_poison_task_is_retried_a_bounded_number_of_times_then_reported(
+    tmp_path: Path, broker, database: str
+) -> None:
+    org, account = make_world(tmp_path / "dist")
+    import sqlite3
+
+    with sqlite3.connect(account) as db:
+        poisoned = db.execute("SELECT id FROM clients ORDER BY id LIMIT 1").fetchone()[0]
+    with cluster(tmp_path / "dist", org, account, broker.url, database, CMSF_MAX_ATTEMPTS=2) as c:
+        assert c.cmsf("connect").returncode == 0
+        script = Path(__file__).with_name("poison_worker.py")
+        for _ in range(2):
+            log = open(c.folder / f"worker-{len(c.workers)}.log", "w")  # noqa: SIM115
+            c.workers.append(
+                subprocess.Popen(
+                    [sys.executable, str(script), poisoned], env=c.env, cwd=c.folder,
+                    stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                )  # fmt: skip
+            )
+        done = c.cmsf("sync", "--runtime", "celery", "--json")
+        assert done.returncode == 3, (done.stdout[-3000:], done.stderr[-3000:], c.logs()[-5000:])
+        report = json.loads(done.stdout)
+        assert report["status"] == "completed_with_errors"
+        assert report["jobs"]["campaigns"] == "failed"
+        assert report["jobs"]["tracking_history"] == "completed"  # the graph went on
+        assert "CMSF-TASK-POISON" in {m["code"] for m in report["messages"]}
+        poison = [g for g in _groups(database, "campaigns") if g["status"] == "poison"]
+        assert [g["grp"] for g in poison] == [f"client:{poisoned}"]
+        assert poison[0]["attempts"] == 3  # two deliveries ran, the third gave up
+        others = [g for g in _groups(database, "campaigns") if g["status"] == "completed"]
+        assert len(others) == 2
+        assert c.logs().count(f"/campaigns/client:{poisoned} raised:") == 2
+
+
+def test_a_broker_restart_mid_run_is_survived(tmp_path: Path, broker, database: str) -> None:
+    import time
+
+    reference, org, account = _twins(tmp_path)
+    with cluster(tmp_path / "dist", org, account, broker.url, database) as c:
+        assert c.cmsf("connect").returncode == 0
+        c.start_worker()
+        c.start_worker()
+        sync = subprocess.Popen(
+            [str(Path(sys.executable).parent / "cmsf"), "sync", "--runtime", "celery", "--json"],
+            env=c.env, cwd=c.folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and not any(
+            g["job"] == "subscribers" for g in _groups(database)
+        ):
+            time.sleep(0.05)
+        broker.kill()  # the broker crashes mid-run ...
+        time.sleep(1.0)
+        broker.start()  # ... and comes back on the same port with its append-only file
+        out, err = sync.communicate(timeout=600)
+        assert sync.returncode == 0, (out[-3000:], err[-3000:], c.logs()[-5000:])
+        assert json.loads(out)["status"] == "completed"
+    assert org_snapshot(org) == reference
+
+
+def test_workers_never_spend_more_than_the_runs_shared_api_budget(
+    tmp_path: Path, broker, database: str
+) -> None:
+    org, account = make_world(tmp_path / "dist")
+    with cluster(tmp_path / "dist", org, account, broker.url, database) as c:
+        assert c.cmsf("connect").returncode == 0
+        assert c.cmsf("settings", "set", "run_api_share=1%").returncode == 0  # 150 of 15,000
+        c.start_worker()
+        c.start_worker()
+        done = c.cmsf("sync", "--runtime", "celery", "--json")
+        assert done.returncode == 4, (done.stdout[-3000:], done.stderr[-3000:], c.logs()[-5000:])
+        report = json.loads(done.stdout)
+        assert report["status"] == "stopped"
+        assert "CMSF-API-RUN" in {m["code"] for m in report["messages"]}
+        import redis
+
+        spent = int(redis.Redis.from_url(broker.url).get(
+            f"cmsf:budget:{report['run_id']}:salesforce") or 0)  # fmt: skip
+        # every budgeted call of every process was reserved against 150 less the 5 kept to
+        # record the stop; only those few recording calls may pass it
+        assert 100 < spent <= 150
+        assert report["run_calls"]["salesforce"] <= 150
