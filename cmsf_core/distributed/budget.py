@@ -26,7 +26,7 @@ from cmsf_core.campaign_monitor import CampaignMonitorClient
 from cmsf_core.clock import Clock
 from cmsf_core.errors import BudgetExhaustedError
 
-__all__ = ["CampaignMonitorGate", "SharedBudget"]
+__all__ = ["CampaignMonitorGate", "SharedBudget", "connect_redis"]
 
 _RESERVE = """
 local used = redis.call('INCR', KEYS[1])
@@ -47,6 +47,23 @@ return 1
 """Keep the highest value seen (the org's usage only grows within the day)."""
 
 DAY = 86_400
+OUTAGE_RETRIES = 240
+"""Reconnection attempts (about two minutes at most) before a Redis outage fails a call."""
+
+
+def connect_redis(url: str) -> redis.Redis:
+    """A Redis client that rides out a broker restart: every command is retried on a lost
+    connection with exponential back-off (capped at one second) for about two minutes."""
+    from redis.backoff import ExponentialBackoff
+    from redis.retry import Retry
+
+    return redis.Redis.from_url(
+        url,
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), OUTAGE_RETRIES),
+        retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+        socket_connect_timeout=5,
+        socket_timeout=30,
+    )
 
 
 class SharedBudget(ApiBudget):

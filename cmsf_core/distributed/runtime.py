@@ -35,7 +35,7 @@ from cmsf_core import errors
 from cmsf_core.budget import ApiBudget
 from cmsf_core.campaign_monitor import CampaignMonitorClient
 from cmsf_core.clock import Clock
-from cmsf_core.distributed.budget import SharedBudget
+from cmsf_core.distributed.budget import SharedBudget, connect_redis
 from cmsf_core.distributed.config import RuntimeConfig
 from cmsf_core.distributed.pgjournal import TERMINAL, PgJournal
 from cmsf_core.distributed.tasks import EXECUTE, configure
@@ -134,7 +134,7 @@ class DistributedRuntime(LocalRuntime):
         super().__init__(gateway=gateway, cm=cm, journal=journal, clock=clock, progress=progress)
         self.config = config
         self.pg = journal
-        self.redis = redis.Redis.from_url(config.broker_url)
+        self.redis = connect_redis(config.broker_url)
         self.app = configure(config)
 
     def run(self, *, full: bool = False) -> RunReport:

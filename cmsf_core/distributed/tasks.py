@@ -33,7 +33,7 @@ from celery import Celery
 from cmsf_core.campaign_monitor import CampaignMonitorClient
 from cmsf_core.clock import Clock, SystemClock
 from cmsf_core.connection import Connection
-from cmsf_core.distributed.budget import CampaignMonitorGate, SharedBudget
+from cmsf_core.distributed.budget import CampaignMonitorGate, SharedBudget, connect_redis
 from cmsf_core.distributed.config import RuntimeConfig
 from cmsf_core.distributed.pgjournal import PgJournal
 from cmsf_core.errors import (
@@ -138,7 +138,7 @@ class WorkerState:
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self._opened = open_engine(self.connection, clock=self.clock)
         self._journal = PgJournal(self.config.database_url, lease_seconds=self.config.lease_seconds)
-        self._redis = redis.Redis.from_url(self.config.broker_url)
+        self._redis = connect_redis(self.config.broker_url)
         self._run = ""
 
     @property
