@@ -104,7 +104,7 @@ class SharedBudget(ApiBudget):
         if values[1] is not None:
             self.org_used = int(values[1])
 
-    @property  # type: ignore[override]
+    @property
     def run_calls(self) -> int:
         """Calls the whole run has made, every process together."""
         value = self.redis.get(self.run_key)

@@ -123,7 +123,8 @@ class PgJournal(Journal):
             self.pg.execute("SELECT pg_advisory_xact_lock(%s)", [_SCHEMA_LOCK])
             for statement in SCHEMA:
                 self.pg.execute(statement)
-        scratch = tempfile.NamedTemporaryFile(prefix="cmsf-scratch-", suffix=".db", delete=True)
+        # closed (and removed) by close(): the scratch lives as long as the journal
+        scratch = tempfile.NamedTemporaryFile(prefix="cmsf-scratch-", suffix=".db")  # noqa: SIM115
         self._scratch_file = scratch
         conn = sqlite3.connect(scratch.name, check_same_thread=False, isolation_level=None)
         conn.execute("PRAGMA journal_mode=OFF")
@@ -134,19 +135,19 @@ class PgJournal(Journal):
 
     def _q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
-            cursor = self.pg.execute(sql, list(params))  # type: ignore[arg-type]
+            cursor = self.pg.execute(sql, list(params))
             return list(cursor.fetchall()) if cursor.description is not None else []
 
     def _x(self, sql: str, params: Sequence[Any] = ()) -> int:
         with self._lock:
-            return int(self.pg.execute(sql, list(params)).rowcount)  # type: ignore[arg-type]
+            return int(self.pg.execute(sql, list(params)).rowcount)
 
     def _many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         batch = [list(r) for r in rows]
         if not batch:
             return
         with self._lock, self.transaction(), self.pg.cursor() as cursor:
-            cursor.executemany(sql, batch)  # type: ignore[arg-type]
+            cursor.executemany(sql, batch)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

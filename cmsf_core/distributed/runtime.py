@@ -29,8 +29,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import redis
-
 from cmsf_core import errors
 from cmsf_core.budget import ApiBudget
 from cmsf_core.campaign_monitor import CampaignMonitorClient
@@ -287,7 +285,7 @@ def _last(rows: list[dict[str, Any]]) -> str:
 def _rebuild(kind: type[CmsfError], info: dict[str, Any]) -> CmsfError:
     message = str(info.get("message") or kind.__name__)
     try:
-        error = kind(message, platform=info.get("platform"), support_code=info.get("support_code"))  # type: ignore[call-arg]
+        error = kind(message, platform=info.get("platform"), support_code=info.get("support_code"))
     except TypeError:
         error = kind(message)
     return error

@@ -169,8 +169,8 @@ class PostgresService:
         import pgserver
 
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.server = pgserver.get_server(self.folder, cleanup_mode="stop")
-        self.uri = str(self.server.get_uri())  # type: ignore[attr-defined]
+        self.server = pgserver.get_server(self.folder, cleanup_mode="stop")  # type: ignore[attr-defined]
+        self.uri = str(self.server.get_uri())
 
     def stop(self) -> None:
         """Stop the server."""

@@ -299,7 +299,9 @@ def run_group(state: WorkerState, run_id: str, job_name: str, grp: str) -> str:
         claim.stopped.set()
 
 
-@app.task(name=EXECUTE, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+@app.task(  # type: ignore[untyped-decorator]
+    name=EXECUTE, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None
+)
 def execute_group(self: Any, run_id: str, job: str, grp: str) -> str:
     """Celery task: claim and execute a job's scopes of one client (see :func:`run_group`)."""
     if WORKER is None:

@@ -51,7 +51,9 @@ class Cluster:
     folder: Path
     workers: list[subprocess.Popen[str]] = field(default_factory=list)
 
-    def cmsf(self, *args: str, timeout: float = 600, **env: str) -> subprocess.CompletedProcess[str]:
+    def cmsf(
+        self, *args: str, timeout: float = 600, **env: str
+    ) -> subprocess.CompletedProcess[str]:
         """Run ``cmsf ARGS`` as a user would, in this cluster's environment."""
         return subprocess.run(
             [str(BIN / "cmsf"), *args], env={**self.env, **env}, cwd=self.folder,

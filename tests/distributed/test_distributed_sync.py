@@ -37,9 +37,7 @@ def _twins(tmp_path: Path) -> tuple[dict[str, list[tuple[str, ...]]], Path, Path
     return org_snapshot(org), *twin
 
 
-def test_two_workers_end_in_the_local_runtimes_state(
-    tmp_path: Path, broker, database: str
-) -> None:
+def test_two_workers_end_in_the_local_runtimes_state(tmp_path: Path, broker, database: str) -> None:
     reference, org, account = _twins(tmp_path)
     with cluster(tmp_path / "dist", org, account, broker.url, database) as c:
         assert c.cmsf("connect").returncode == 0
@@ -124,9 +122,14 @@ def test_a_poison_task_is_retried_a_bounded_number_of_times_then_reported(
             log = open(c.folder / f"worker-{len(c.workers)}.log", "w")  # noqa: SIM115
             c.workers.append(
                 subprocess.Popen(
-                    [sys.executable, str(script), poisoned], env=c.env, cwd=c.folder,
-                    stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-                )  # fmt: skip
+                    [sys.executable, str(script), poisoned],
+                    env=c.env,
+                    cwd=c.folder,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                    start_new_session=True,
+                )
             )
         done = c.cmsf("sync", "--runtime", "celery", "--json")
         assert done.returncode == 3, (done.stdout[-3000:], done.stderr[-3000:], c.logs()[-5000:])
