@@ -41,7 +41,11 @@ def test_variables_win_over_the_runtime_table(tmp_path: Path) -> None:
         'database_url = "postgresql://db/cmsf"\nmax_attempts = 5\n'
     )
     loaded = load_runtime(config, {"CMSF_BROKER_URL": "redis://b:6379/1"})
-    assert (loaded.kind, loaded.broker_url, loaded.max_attempts) == ("celery", "redis://b:6379/1", 5)
+    assert (loaded.kind, loaded.broker_url, loaded.max_attempts) == (
+        "celery",
+        "redis://b:6379/1",
+        5,
+    )
 
 
 @pytest.mark.parametrize(
@@ -49,16 +53,35 @@ def test_variables_win_over_the_runtime_table(tmp_path: Path) -> None:
     [
         ({"CMSF_RUNTIME": "celery"}, "CMSF_BROKER_URL"),
         ({"CMSF_RUNTIME": "celery", "CMSF_BROKER_URL": "redis://h/0"}, "CMSF_DATABASE_URL"),
-        ({"CMSF_RUNTIME": "celery", "CMSF_BROKER_URL": "amqp://u:pw@h//",
-          "CMSF_DATABASE_URL": "postgresql://h/d"}, "must be Redis"),  # fmt: skip
-        ({"CMSF_RUNTIME": "celery", "CMSF_BROKER_URL": "redis://h/0",
-          "CMSF_DATABASE_URL": "mysql://u:pw@h/d"}, "must be PostgreSQL"),  # fmt: skip
+        (
+            {
+                "CMSF_RUNTIME": "celery",
+                "CMSF_BROKER_URL": "amqp://u:pw@h//",
+                "CMSF_DATABASE_URL": "postgresql://h/d",
+            },
+            "must be Redis",
+        ),  # fmt: skip
+        (
+            {
+                "CMSF_RUNTIME": "celery",
+                "CMSF_BROKER_URL": "redis://h/0",
+                "CMSF_DATABASE_URL": "mysql://u:pw@h/d",
+            },
+            "must be PostgreSQL",
+        ),  # fmt: skip
         ({"CMSF_RUNTIME": "kubernetes"}, "'local' or 'celery'"),
         ({"CMSF_MAX_ATTEMPTS": "many"}, "must be a number"),
         ({"CMSF_MAX_ATTEMPTS": "0"}, "must be positive"),
     ],
-    ids=["no-broker", "no-database", "not-redis", "not-postgresql", "unknown-kind",
-         "not-a-number", "not-positive"],  # fmt: skip
+    ids=[
+        "no-broker",
+        "no-database",
+        "not-redis",
+        "not-postgresql",
+        "unknown-kind",
+        "not-a-number",
+        "not-positive",
+    ],  # fmt: skip
 )
 def test_mistakes_are_refused_with_the_fix_and_no_password(env: dict[str, str], says: str) -> None:
     with pytest.raises(ConfigError) as caught:
