@@ -60,7 +60,7 @@ def test_variables_win_over_the_runtime_table(tmp_path: Path) -> None:
                 "CMSF_DATABASE_URL": "postgresql://h/d",
             },
             "must be Redis",
-        ),  # fmt: skip
+        ),
         (
             {
                 "CMSF_RUNTIME": "celery",
@@ -68,7 +68,7 @@ def test_variables_win_over_the_runtime_table(tmp_path: Path) -> None:
                 "CMSF_DATABASE_URL": "mysql://u:pw@h/d",
             },
             "must be PostgreSQL",
-        ),  # fmt: skip
+        ),
         ({"CMSF_RUNTIME": "kubernetes"}, "'local' or 'celery'"),
         ({"CMSF_MAX_ATTEMPTS": "many"}, "must be a number"),
         ({"CMSF_MAX_ATTEMPTS": "0"}, "must be positive"),
@@ -81,7 +81,7 @@ def test_variables_win_over_the_runtime_table(tmp_path: Path) -> None:
         "unknown-kind",
         "not-a-number",
         "not-positive",
-    ],  # fmt: skip
+    ],
 )
 def test_mistakes_are_refused_with_the_fix_and_no_password(env: dict[str, str], says: str) -> None:
     with pytest.raises(ConfigError) as caught:
