@@ -129,7 +129,11 @@ class Engine:
             return
         from cmsf_core.distributed.pgjournal import PgJournal
 
-        journal = PgJournal(config.database_url, lease_seconds=config.lease_seconds)
+        # The coordinator keeps the ledgers of the jobs it runs itself (push, imports,
+        # Bulk API jobs) in the runner's journal file, as the local runtime does.
+        journal = PgJournal(
+            config.database_url, lease_seconds=config.lease_seconds, side=self.journal.path
+        )
         self.journal.close()
         self.journal = journal
         self.runtime = config

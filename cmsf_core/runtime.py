@@ -74,7 +74,7 @@ from cmsf_core.settings_store import SettingsStore
 from cmsf_core.shadow import Shadow
 from cmsf_core.state import Journal, Run
 
-__all__ = ["STOPPING_ERRORS", "LocalRuntime", "RunReport", "stop"]
+__all__ = ["STOPPING_ERRORS", "LocalRuntime", "RunReport", "configure_platforms", "stop"]
 
 EVENTS = logging.getLogger("cmsf.events")
 """Structured run events (see :mod:`cmsf_core.runlog`)."""
@@ -149,6 +149,18 @@ def stop(log: MaintenanceLog, error: CmsfError) -> tuple[str, str]:
     else:
         log.raise_message("Error", "runtime", error.support_code or "CMSF-SF-ERROR", reason)
     return "failed", reason
+
+
+def configure_platforms(
+    gateway: SalesforceGateway, cm: CampaignMonitorClient, settings: Any
+) -> None:
+    """Set a run's gateway and client from its settings (the distributed runtime's workers
+    do the same): batch sizes, Bulk API waits, object access, limit splits, page size."""
+    gateway.bulk_threshold = settings.limit("bulk_threshold")
+    gateway.bulk_wait_seconds = settings.limit("bulk_wait_minutes") * 60.0
+    gateway.access = ObjectAccess()
+    gateway.limit_split_floor = settings.limit("limit_split_floor")
+    cm.page_size = settings.limit("cm_page_size")
 
 
 class LocalRuntime:
@@ -252,12 +264,8 @@ class LocalRuntime:
             },
         )
         self.gateway.budget = self._budget(run, settings)
-        self.gateway.bulk_threshold = settings.limit("bulk_threshold")
-        self.gateway.bulk_wait_seconds = settings.limit("bulk_wait_minutes") * 60.0
+        configure_platforms(self.gateway, self.cm, settings)
         self.gateway.bulk_ledger = self.ledger
-        self.gateway.access = ObjectAccess()
-        self.gateway.limit_split_floor = settings.limit("limit_split_floor")
-        self.cm.page_size = settings.limit("cm_page_size")
         log = MaintenanceLog(self.gateway, settings, self.clock, run.run_id)
         ctx = JobContext(
             run=run,

@@ -124,6 +124,13 @@ SUPPORT_CODES: dict[str, SupportCode] = {
         "unexpected error (the worker's log has it). The other clients were synced; the job "
         "is retried by the next run. Fix the cause, or raise max_attempts.",
     ),
+    "CMSF-BROKER-DOWN": SupportCode(
+        "The broker (Redis) could not be reached",
+        "A process of the distributed runtime waited broker_outage_seconds for Redis (the "
+        "Celery broker and the store of the shared API budget) and stopped the run before "
+        "sending anything it could not count. Nothing was lost: bring Redis back and the "
+        "next run resumes where this one stopped.",
+    ),
     "CMSF-TASK-WAIT": SupportCode(
         "No worker finished the distributed tasks in time",
         "The run waited wait_seconds for the workers. Check that 'cmsf worker' processes run "

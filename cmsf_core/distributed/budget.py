@@ -11,6 +11,13 @@ never together spend more than one run may. The org's reported usage
 of the current window (``X-RateLimit-Remaining`` / ``X-RateLimit-Reset``) are one Redis
 counter that each request decrements first; when it is spent (or after a 429) every
 worker waits for the window to reset instead of each finding out with its own 429.
+
+A Redis outage is waited out (the client reconnects with back-off for
+``broker_outage_seconds``); one that lasts longer fails the call that needed Redis
+*before* anything is sent, with :class:`BrokerUnavailableError` (support code
+``CMSF-BROKER-DOWN``), which stops the run as failed (the next run resumes). What Redis
+is told *after* a request (a call counted, a rate-limit header) never fails the request:
+a count that cannot be stored is kept and added at the next reservation.
 """
 
 from __future__ import annotations
@@ -24,9 +31,9 @@ import redis
 from cmsf_core.budget import ApiBudget
 from cmsf_core.campaign_monitor import CampaignMonitorClient
 from cmsf_core.clock import Clock
-from cmsf_core.errors import BudgetExhaustedError
+from cmsf_core.errors import BudgetExhaustedError, FatalError
 
-__all__ = ["CampaignMonitorGate", "SharedBudget", "connect_redis"]
+__all__ = ["BrokerUnavailableError", "CampaignMonitorGate", "SharedBudget", "connect_redis"]
 
 _RESERVE = """
 local used = redis.call('INCR', KEYS[1])
@@ -47,19 +54,42 @@ return 1
 """Keep the highest value seen (the org's usage only grows within the day)."""
 
 DAY = 86_400
-OUTAGE_RETRIES = 240
-"""Reconnection attempts (about two minutes at most) before a Redis outage fails a call."""
+_BACKOFF_BASE, _BACKOFF_CAP = 0.05, 1.0
 
 
-def connect_redis(url: str) -> redis.Redis:
+class BrokerUnavailableError(FatalError):
+    """Redis (the broker and the shared budget's store) stayed unreachable too long."""
+
+    def __init__(self, what: str, error: BaseException) -> None:
+        super().__init__(
+            f"the broker (Redis) could not be reached to {what}: {type(error).__name__}; "
+            "the run stops and the next one resumes",
+            platform="broker",
+            support_code="CMSF-BROKER-DOWN",
+        )
+
+
+def outage_retries(seconds: float) -> int:
+    """Reconnection attempts whose back-off (0.05 s doubling, capped at 1 s) adds up to
+    about ``seconds``."""
+    retries, waited = 0, 0.0
+    while waited < seconds:
+        waited += min(_BACKOFF_CAP, _BACKOFF_BASE * 2**retries)
+        retries += 1
+    return max(1, retries)
+
+
+def connect_redis(url: str, outage_seconds: float = 120.0) -> redis.Redis:
     """A Redis client that rides out a broker restart: every command is retried on a lost
-    connection with exponential back-off (capped at one second) for about two minutes."""
+    connection with exponential back-off (capped at one second) for ``outage_seconds``."""
     from redis.backoff import ExponentialBackoff
     from redis.retry import Retry
 
     return redis.Redis.from_url(
         url,
-        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), OUTAGE_RETRIES),
+        retry=Retry(
+            ExponentialBackoff(cap=_BACKOFF_CAP, base=_BACKOFF_BASE), outage_retries(outage_seconds)
+        ),
         retry_on_error=[redis.ConnectionError, redis.TimeoutError],
         socket_connect_timeout=5,
         socket_timeout=30,
@@ -94,8 +124,12 @@ class SharedBudget(ApiBudget):
         self._reserve = client.register_script(_RESERVE)
         self._max = client.register_script(_MAX)
         self._reserved = 0
+        self._unsynced = 0
         self.local_calls = 0
-        self._load()
+        try:
+            self._load()
+        except redis.RedisError as exc:
+            raise BrokerUnavailableError("read the run's API budget", exc) from None
 
     def _load(self) -> None:
         values = self.redis.mget([self.max_key, self.org_key])
@@ -107,8 +141,11 @@ class SharedBudget(ApiBudget):
     @property
     def run_calls(self) -> int:
         """Calls the whole run has made, every process together."""
-        value = self.redis.get(self.run_key)
-        return int(value) if value is not None else 0
+        try:
+            value = self.redis.get(self.run_key)
+        except redis.RedisError as exc:
+            raise BrokerUnavailableError("read the run's API count", exc) from None
+        return (int(value) if value is not None else 0) + self._unsynced
 
     @run_calls.setter
     def run_calls(self, value: int) -> None:
@@ -117,9 +154,12 @@ class SharedBudget(ApiBudget):
     def observe(self, used: int, maximum: int) -> None:
         """Share the org's reported usage and allocation."""
         super().observe(used, maximum)
-        self.redis.set(self.max_key, maximum, ex=DAY)
-        self._max(keys=[self.org_key], args=[used, DAY])
-        value = self.redis.get(self.org_key)
+        try:
+            self.redis.set(self.max_key, maximum, ex=DAY)
+            self._max(keys=[self.org_key], args=[used, DAY])
+            value = self.redis.get(self.org_key)
+        except redis.RedisError:
+            return  # after the response: never fail it; the next check reads Redis again
         self.org_used = int(value) if value is not None else used
 
     def check(self) -> None:
@@ -127,13 +167,22 @@ class SharedBudget(ApiBudget):
 
         Raises:
             BudgetExhaustedError: When the run's share or the org ceiling is reached.
+            BrokerUnavailableError: When Redis stayed unreachable (nothing was sent).
         """
-        self._load()
-        if self.daily_max is None:
-            return
-        super().check()  # the org ceiling, and the share as every process has spent it
-        allowance = (self.run_allowance or 0) - self.reserve
-        if int(self._reserve(keys=[self.run_key], args=[allowance, DAY])) < 0:
+        try:
+            self._load()
+            if self._unsynced:  # calls counted while Redis was away
+                self.redis.incrby(self.run_key, self._unsynced)
+                self.redis.expire(self.run_key, DAY)
+                self._unsynced = 0
+            if self.daily_max is None:
+                return
+            super().check()  # the org ceiling, and the share as every process has spent it
+            allowance = (self.run_allowance or 0) - self.reserve
+            reserved = int(self._reserve(keys=[self.run_key], args=[allowance, DAY]))
+        except redis.RedisError as exc:
+            raise BrokerUnavailableError("reserve a Salesforce API call", exc) from None
+        if reserved < 0:
             super().check()  # another process took the last call meanwhile: says which limit
             raise BudgetExhaustedError(
                 f"this run's share of Salesforce API calls ({allowance:,}) is spent; "
@@ -149,8 +198,11 @@ class SharedBudget(ApiBudget):
         if self._reserved:
             self._reserved -= 1
         else:  # a call made past the budget (recording a stop) or a retry inside one
-            self.redis.incr(self.run_key)
-            self.redis.expire(self.run_key, DAY)
+            try:
+                self.redis.incr(self.run_key)
+                self.redis.expire(self.run_key, DAY)
+            except redis.RedisError:
+                self._unsynced += 1  # the call was made: never fail it, count it later
 
 
 class CampaignMonitorGate:
@@ -177,7 +229,17 @@ class CampaignMonitorGate:
         client.add_event_hooks(request=self.before, response=self.after)
 
     def before(self, request: httpx.Request) -> None:
-        """Take one request from the shared window; wait for its reset when none is left."""
+        """Take one request from the shared window; wait for its reset when none is left.
+
+        Raises:
+            BrokerUnavailableError: When Redis stayed unreachable (nothing was sent).
+        """
+        try:
+            self._take()
+        except redis.RedisError as exc:
+            raise BrokerUnavailableError("share Campaign Monitor's rate limit", exc) from None
+
+    def _take(self) -> None:
         for _ in range(1000):
             left = self.redis.decr(self.remaining_key)
             if left >= 0 or self.redis.ttl(self.remaining_key) < 0:
@@ -203,6 +265,9 @@ class CampaignMonitorGate:
         if left is None or seconds is None or seconds <= 0:
             return
         milliseconds = max(1, math.ceil(seconds * 1000))
-        current = self.redis.get(self.remaining_key)
-        if current is None or int(current) > left:
-            self.redis.set(self.remaining_key, left, px=milliseconds)
+        try:
+            current = self.redis.get(self.remaining_key)
+            if current is None or int(current) > left:
+                self.redis.set(self.remaining_key, left, px=milliseconds)
+        except redis.RedisError:
+            return  # after the response: never fail it; the next request asks Redis again

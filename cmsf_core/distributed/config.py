@@ -11,6 +11,7 @@ The settings come from ``CMSF_BROKER_URL`` / ``CMSF_DATABASE_URL`` (and the othe
     max_attempts = 3                     # deliveries of a task before it is poison
     visibility_timeout = 300             # seconds before an unacknowledged task is redelivered
     claim_seconds = 60                   # a task's claim on its scopes, renewed while it runs
+    broker_outage_seconds = 120          # how long a Redis outage is waited out before a run stops
 
 A password inside a URL is never printed: :func:`redact` replaces it with ``***``.
 """
@@ -54,6 +55,8 @@ class RuntimeConfig:
         claim_seconds: How long a task's claim on its scopes lasts without renewal.
         lease_seconds: How long the runner lease lasts without renewal.
         wait_seconds: How long a run waits for one job's tasks before it stops.
+        broker_outage_seconds: How long a process waits out a Redis outage (reconnecting
+            with back-off) before the call that needed it fails and the run stops.
     """
 
     kind: str = "local"
@@ -65,6 +68,7 @@ class RuntimeConfig:
     claim_seconds: float = 60.0
     lease_seconds: float = 60.0
     wait_seconds: float = 3600.0
+    broker_outage_seconds: float = 120.0
 
     def validate(self) -> RuntimeConfig:
         """Check the values; return self.
@@ -95,7 +99,7 @@ class RuntimeConfig:
                     f"{redact(self.database_url)}"
                 )
         for name in ("max_attempts", "visibility_timeout", "claim_seconds", "lease_seconds",
-                     "wait_seconds"):  # fmt: skip
+                     "wait_seconds", "broker_outage_seconds"):  # fmt: skip
             if getattr(self, name) <= 0:
                 raise ConfigError(f"[runtime] {name} must be positive")
         return self
@@ -111,6 +115,7 @@ RUNTIME_VARIABLES: dict[str, str] = {
     "CMSF_CLAIM_SECONDS": "claim_seconds",
     "CMSF_LEASE_SECONDS": "lease_seconds",
     "CMSF_WAIT_SECONDS": "wait_seconds",
+    "CMSF_BROKER_OUTAGE_SECONDS": "broker_outage_seconds",
 }
 """Environment variables of the runtime and the ``[runtime]`` key each sets."""
 

@@ -14,9 +14,17 @@ their own connection; PostgreSQL's transactions and row locks keep them consiste
 - **dist_written**, **dist_counts**, **dist_messages**: what the workers' tasks wrote,
   read and said, for the run's summary.
 
-``db`` is a private SQLite *scratch* database of this process: jobs keep per-run working
-tables there (the person index, campaign-member joins, reconciliation seen-sets), which
-are rebuilt by whichever worker runs the scope. Nothing durable may live in it.
+``db`` is an SQLite database of this process only (:attr:`PgJournal.tables_private`):
+
+- on a worker it is a *scratch* file: jobs keep per-scope working tables there (the
+  person index, campaign-member joins, reconciliation seen-sets), rebuilt by whichever
+  worker runs the scope;
+- on the coordinator (``side`` given: the runner's own journal file) it is durable: the
+  jobs that keep ledgers in the journal's tables across runs (the push, the import wizard,
+  Bulk API jobs awaiting collection) run on the coordinator and keep them there.
+
+Data passed between jobs through ``db`` (the member feed) is not shared with workers;
+jobs check :attr:`tables_private` and read from the platforms instead.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -103,7 +112,12 @@ class PgJournal(Journal):
         ConfigError: If the database cannot be reached (the URL's password never appears).
     """
 
-    def __init__(self, url: str, *, lease_seconds: float = 60.0) -> None:
+    tables_private = True
+    """The tables of :attr:`db` are this process's own (see the module's docstring)."""
+
+    def __init__(
+        self, url: str, *, lease_seconds: float = 60.0, side: Path | str | None = None
+    ) -> None:
         self.path = None
         self.url = url
         self.lease_seconds = lease_seconds
@@ -123,12 +137,21 @@ class PgJournal(Journal):
             self.pg.execute("SELECT pg_advisory_xact_lock(%s)", [_SCHEMA_LOCK])
             for statement in SCHEMA:
                 self.pg.execute(statement)
-        # closed (and removed) by close(): the scratch lives as long as the journal
-        scratch = tempfile.NamedTemporaryFile(prefix="cmsf-scratch-", suffix=".db")  # noqa: SIM115
-        self._scratch_file = scratch
-        conn = sqlite3.connect(scratch.name, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=OFF")
-        conn.execute("PRAGMA synchronous=OFF")
+        self._scratch_file: Any = None
+        if side is not None:  # the coordinator: its ledgers last (see the module's docstring)
+            Path(side).parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                str(side), check_same_thread=False, isolation_level=None, timeout=60.0
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        else:
+            # closed (and removed) by close(): the scratch lives as long as the journal
+            scratch = tempfile.NamedTemporaryFile(prefix="cmsf-scratch-", suffix=".db")  # noqa: SIM115
+            self._scratch_file = scratch
+            conn = sqlite3.connect(scratch.name, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=OFF")
+            conn.execute("PRAGMA synchronous=OFF")
         self.db = sqlite_utils.Database(conn)
 
     # ------------------------------------------------------------------ plumbing
@@ -162,8 +185,14 @@ class PgJournal(Journal):
                 return
             with self.pg.transaction():
                 self._depth = 1
+                self.db.execute("BEGIN")
                 try:
                     yield
+                except BaseException:
+                    self.db.execute("ROLLBACK")
+                    raise
+                else:
+                    self.db.execute("COMMIT")
                 finally:
                     self._depth = 0
 
@@ -550,11 +579,24 @@ class PgJournal(Journal):
     def publish_groups(
         self, run_id: str, job: str, groups: dict[str, list[Any]], now: datetime
     ) -> None:
-        """Record a job's tasks (scopes of one client each) before they are sent."""
+        """Record a job's tasks (scopes of one client each) before they are sent.
+
+        A resumed run publishes its tasks again: a completed one stays done, one still
+        queued or running keeps its claim, and one that ended stopped, failed or poison
+        starts over (as the local runtime retries a failed job in the next run).
+        """
         self._many(
             "INSERT INTO dist_groups (run_id, job, grp, scopes, status, attempts, published_at) "
             "VALUES (%s, %s, %s, %s, 'queued', 0, %s) ON CONFLICT (run_id, job, grp) DO UPDATE "
-            "SET published_at = excluded.published_at",
+            "SET published_at = excluded.published_at, "
+            "scopes = CASE WHEN dist_groups.status IN ('stopped', 'failed', 'poison') "
+            "THEN excluded.scopes ELSE dist_groups.scopes END, "
+            "attempts = CASE WHEN dist_groups.status IN ('stopped', 'failed', 'poison') "
+            "THEN 0 ELSE dist_groups.attempts END, "
+            "error = CASE WHEN dist_groups.status IN ('stopped', 'failed', 'poison') "
+            "THEN NULL ELSE dist_groups.error END, "
+            "status = CASE WHEN dist_groups.status IN ('stopped', 'failed', 'poison') "
+            "THEN 'queued' ELSE dist_groups.status END",
             [(run_id, job, grp, to_json(scopes), _ts(now)) for grp, scopes in groups.items()],
         )
 
@@ -694,7 +736,8 @@ class PgJournal(Journal):
             self.pg.close()
         finally:
             self.db.close()
-            self._scratch_file.close()
+            if self._scratch_file is not None:
+                self._scratch_file.close()
 
 
 class PgShadowStore:

@@ -24,19 +24,24 @@ timeout; a duplicate is harmless (claims, scopes done, idempotent writes).
 
 from __future__ import annotations
 
+import json
+import math
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+import redis
+from kombu.exceptions import OperationalError
+
 from cmsf_core import errors
 from cmsf_core.budget import ApiBudget
 from cmsf_core.campaign_monitor import CampaignMonitorClient
 from cmsf_core.clock import Clock
-from cmsf_core.distributed.budget import SharedBudget, connect_redis
+from cmsf_core.distributed.budget import BrokerUnavailableError, SharedBudget, connect_redis
 from cmsf_core.distributed.config import RuntimeConfig
 from cmsf_core.distributed.pgjournal import TERMINAL, PgJournal
-from cmsf_core.distributed.tasks import EXECUTE, configure
+from cmsf_core.distributed.tasks import EXECUTE, STOPPING, configure, raise_failure
 from cmsf_core.errors import CmsfError
 from cmsf_core.jobs import Job
 from cmsf_core.jobs.base import Scope
@@ -47,6 +52,13 @@ from cmsf_core.salesforce import SalesforceGateway
 from cmsf_core.state import Run
 
 __all__ = ["DistributedRuntime", "group_scopes"]
+
+COORDINATOR_JOBS = frozenset(
+    {"change_capture", "subscriber_rules", "push", "imports", "import_replace"}
+)
+"""Jobs that run on the coordinator itself: they keep ledgers in the journal's own tables
+across runs (the push's baseline and actions, the import wizard's passes), which live in
+the coordinator's journal file (:mod:`cmsf_core.distributed.pgjournal`)."""
 
 REST = "~rest"
 """The group of a job's scopes that belong to no client (run after the clients')."""
@@ -117,6 +129,7 @@ class DistributedRuntime(LocalRuntime):
         journal: The shared journal.
         clock: The injected clock.
         progress: Told ``(job, scopes done, total)`` as tasks end.
+        login_as: As for the local runtime (imports read their sources as their owners).
     """
 
     def __init__(
@@ -128,11 +141,19 @@ class DistributedRuntime(LocalRuntime):
         journal: PgJournal,
         clock: Clock,
         progress: Callable[[str, int, int | None], None] | None = None,
+        login_as: Callable[[str], Callable[[], Any]] | None = None,
     ) -> None:
-        super().__init__(gateway=gateway, cm=cm, journal=journal, clock=clock, progress=progress)
+        super().__init__(
+            gateway=gateway,
+            cm=cm,
+            journal=journal,
+            clock=clock,
+            progress=progress,
+            login_as=login_as,
+        )
         self.config = config
         self.pg = journal
-        self.redis = connect_redis(config.broker_url)
+        self.redis = connect_redis(config.broker_url, config.broker_outage_seconds)
         self.app = configure(config)
 
     def run(self, *, full: bool = False) -> RunReport:
@@ -158,6 +179,8 @@ class DistributedRuntime(LocalRuntime):
         )
 
     def _execute(self, ctx: JobContext, job: Job) -> bool:
+        if job.name in COORDINATOR_JOBS:  # its ledger is in the coordinator's journal file
+            return super()._execute(ctx, job)
         run_id = ctx.run.run_id
         self.clock.sleep(JOB_GAP_SECONDS)
         self.pg.start_job(run_id, job.name, self.clock.now())
@@ -165,6 +188,7 @@ class DistributedRuntime(LocalRuntime):
             self.pg.finish_job(run_id, job.name, "skipped", self.clock.now())
             return True
         sf_before, cm_before = self.gateway.calls, self.cm.calls
+        self._job_writes = self.cm.write_calls
         try:
             scopes = list(job.start())
             waves = group_scopes(ctx, scopes)
@@ -172,15 +196,24 @@ class DistributedRuntime(LocalRuntime):
             done_before = 0
             for wave in waves:
                 done_before += self._wave(run_id, job.name, wave, done_before, total)
-        except (errors.RetriableError, errors.FatalError, errors.BudgetExhaustedError,
-                errors.SafetyError):  # fmt: skip
+        except errors.WaitingError:
+            self._count_calls(run_id, job.name, sf_before, cm_before)
+            self.pg.finish_job(run_id, job.name, "waiting", self.clock.now(), "waiting")
+            raise
+        except STOPPING:
             self._count_calls(run_id, job.name, sf_before, cm_before)
             self.pg.finish_job(run_id, job.name, "failed", self.clock.now(), "stopped")
             raise
-        except CmsfError as error:
-            ctx.log.raise_message(
-                "Error", job.name, error_code(error), f"{job.title} failed", str(error)
-            )
+        except TaskFailed as error:  # the worker raised the job's message
+            if isinstance(error, PoisonError):
+                ctx.log.raise_message(
+                    "Error", job.name, "CMSF-TASK-POISON", f"{job.title} failed", str(error)
+                )
+            self._count_calls(run_id, job.name, sf_before, cm_before)
+            self.pg.finish_job(run_id, job.name, "failed", self.clock.now(), str(error))
+            return False
+        except CmsfError as error:  # the job's start() on the coordinator
+            raise_failure(ctx, job, error)
             self._count_calls(run_id, job.name, sf_before, cm_before)
             self.pg.finish_job(run_id, job.name, "failed", self.clock.now(), str(error))
             return False
@@ -190,19 +223,29 @@ class DistributedRuntime(LocalRuntime):
         return True
 
     def _send(self, run_id: str, job: str, groups: list[str]) -> None:
+        """Publish tasks, riding out a broker outage for ``broker_outage_seconds``.
+
+        Raises:
+            BrokerUnavailableError: When the broker stayed unreachable.
+        """
+        interval_max = 2.0
+        retries = max(1, math.ceil(self.config.broker_outage_seconds / interval_max))
         for grp in groups:
-            self.app.send_task(
-                EXECUTE,
-                args=[run_id, job, grp],
-                queue=self.config.queue,
-                retry=True,
-                retry_policy={
-                    "max_retries": None,
-                    "interval_start": 0.2,
-                    "interval_step": 0.5,
-                    "interval_max": 2.0,
-                },
-            )
+            try:
+                self.app.send_task(
+                    EXECUTE,
+                    args=[run_id, job, grp],
+                    queue=self.config.queue,
+                    retry=True,
+                    retry_policy={
+                        "max_retries": retries,
+                        "interval_start": 0.2,
+                        "interval_step": 0.5,
+                        "interval_max": interval_max,
+                    },
+                )
+            except (OperationalError, redis.RedisError, OSError) as exc:
+                raise BrokerUnavailableError("send a task", exc) from None
 
     def _wave(
         self, run_id: str, job: str, groups: dict[str, list[dict[str, Any]]], done: int, total: int
@@ -244,42 +287,36 @@ class DistributedRuntime(LocalRuntime):
 
     def _raise_for(self, job: str, rows: list[dict[str, Any]]) -> None:
         """Turn the tasks' endings into what the local runtime would have raised."""
-        import json
-
         for row in rows:
             if row["status"] == "stopped":
                 info = json.loads(row["error"] or "{}")
                 kind = getattr(errors, str(info.get("type")), None)
+                if info.get("type") == "BrokerUnavailableError":
+                    kind = BrokerUnavailableError
                 if not (isinstance(kind, type) and issubclass(kind, CmsfError)):
                     kind = errors.FatalError
                 raise _rebuild(kind, info)
         failed = [row for row in rows if row["status"] in {"failed", "poison"}]
-        if failed:
-            row = failed[0]
+        poison = [row for row in failed if row["status"] == "poison"]
+        if poison:
+            row = poison[0]
             info = json.loads(row["error"] or "{}")
-            if row["status"] == "poison":
-                raise PoisonError(
-                    f"a task ({job}, {row['grp']}) was given up after {row['attempts'] - 1} "
-                    f"deliveries without ending ({info.get('message')}); last error: "
-                    f"{_last(rows)}"
-                )
-            raise CmsfError(str(info.get("message") or "a task failed"))
+            raise PoisonError(
+                f"a task ({job}, {row['grp']}) was given up after {row['attempts'] - 1} "
+                f"deliveries without ending ({info.get('message')}); the other clients' "
+                "tasks of the job ran"
+            )
+        if failed:
+            info = json.loads(failed[0]["error"] or "{}")
+            raise TaskFailed(str(info.get("message") or "a task failed"))
 
 
-class PoisonError(CmsfError):
+class TaskFailed(CmsfError):
+    """A task ended failed on its own (its worker raised the job's message)."""
+
+
+class PoisonError(TaskFailed):
     """A task was delivered too often without ending; its job is failed."""
-
-
-def error_code(error: CmsfError) -> str:
-    """The support code of a job failure raised by the coordinator."""
-    return "CMSF-TASK-POISON" if isinstance(error, PoisonError) else "CMSF-JOB-FAILED"
-
-
-def _last(rows: list[dict[str, Any]]) -> str:
-    for row in rows:
-        if row["status"] == "poison" and row.get("error"):
-            return str(row["error"])[:300]
-    return "none recorded"
 
 
 def _rebuild(kind: type[CmsfError], info: dict[str, Any]) -> CmsfError:
@@ -295,7 +332,7 @@ def _merged(local: RunStats, journal: PgJournal, run_id: str) -> RunStats:
     """The coordinator's counts plus every task's (written: distinct across the run)."""
     merged = _ReportStats(journal.run_written(run_id), local.written)
     shared = journal.run_counts(run_id)
-    for kind in ("read", "failed", "deleted"):
+    for kind in ("read", "failed", "deleted", "pushed"):
         counter = getattr(merged, kind)
         counter.update(getattr(local, kind))
         counter.update(shared.get(kind, {}))

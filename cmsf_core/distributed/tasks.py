@@ -25,6 +25,7 @@ import threading
 import traceback
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 import redis
@@ -37,16 +38,21 @@ from cmsf_core.distributed.budget import CampaignMonitorGate, SharedBudget, conn
 from cmsf_core.distributed.config import RuntimeConfig
 from cmsf_core.distributed.pgjournal import PgJournal
 from cmsf_core.errors import (
+    AccessError,
     BudgetExhaustedError,
     CmsfError,
     FatalError,
     RetriableError,
     SafetyError,
+    StorageFullError,
+    WaitingError,
 )
-from cmsf_core.jobs import JOBS
+from cmsf_core.imports.runner import LOGIN_AS_KEY
+from cmsf_core.jobs import JOBS, Job
 from cmsf_core.jobs.context import Directory, JobContext, RunStats
 from cmsf_core.matching import PersonMatcher
 from cmsf_core.messages import MaintenanceLog
+from cmsf_core.runtime import configure_platforms
 from cmsf_core.salesforce import SalesforceGateway
 from cmsf_core.settings import Settings
 from cmsf_core.settings_store import SettingsStore
@@ -138,7 +144,7 @@ class WorkerState:
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self._opened = open_engine(self.connection, clock=self.clock)
         self._journal = PgJournal(self.config.database_url, lease_seconds=self.config.lease_seconds)
-        self._redis = connect_redis(self.config.broker_url)
+        self._redis = connect_redis(self.config.broker_url, self.config.broker_outage_seconds)
         self._run = ""
 
     @property
@@ -170,8 +176,7 @@ class WorkerState:
                 run_share=settings.run_api_share,
                 org_ceiling=settings.org_api_ceiling,
             )
-            self._gateway.bulk_threshold = settings.limit("bulk_threshold")
-            self._cm.page_size = settings.limit("cm_page_size")
+            configure_platforms(self._gateway, self._cm, settings)
             account = hashlib.sha256(self._cm.base_url.encode()).hexdigest()[:16]
             CampaignMonitorGate(client, account, self.clock).install(self._cm)
             self._matcher = PersonMatcher(self._gateway, journal, key=settings.connection_key)
@@ -185,7 +190,7 @@ class WorkerState:
             directory = self._directories[job]
         shadow = Shadow(journal)
         shadow.use_key(self._settings.connection_key)
-        return JobContext(
+        ctx = JobContext(
             run=run,
             settings=self._settings,
             sf=self._gateway,
@@ -198,6 +203,10 @@ class WorkerState:
             matcher=self._matcher,
             stats=DistStats(journal, run_id),
         )
+        login_as = getattr(engine, "as_user", None)
+        if login_as is not None:
+            ctx.extras[LOGIN_AS_KEY] = login_as
+        return ctx
 
 
 WORKER: WorkerState | None = None
@@ -260,7 +269,7 @@ def run_group(state: WorkerState, run_id: str, job_name: str, grp: str) -> str:
     claim.start()
     try:
         ctx = state.context(run_id, job_name)
-        sf_before, cm_before = ctx.sf.calls, ctx.cm.calls
+        sf_before, cm_before, writes_before = ctx.sf.calls, ctx.cm.calls, ctx.cm.write_calls
         job = JOBS[job_name](ctx)
         status, error = "completed", None
         try:
@@ -268,18 +277,30 @@ def run_group(state: WorkerState, run_id: str, job_name: str, grp: str) -> str:
                 key = str(scope["key"])
                 if not journal.scope_done(run_id, job_name, key):
                     job.execute(scope)
-                    journal.mark_scope_done(run_id, job_name, key)
-        except (RetriableError, FatalError, BudgetExhaustedError, SafetyError) as exc:
+                    # as the local runtime: a scope whose records wait in the write pool
+                    # is done once they are written
+                    ctx.pool.after_writes(partial(journal.mark_scope_done, run_id, job_name, key))
+            ctx.pool.flush(ctx)
+        except STOPPING as exc:
+            ctx.pool.discard()
             status, error = "stopped", _error(exc)
         except CmsfError as exc:
+            ctx.pool.discard()
             status, error = "failed", _error(exc)
+            raise_failure(ctx, job, exc)  # the message the local runtime raises, once per job
+        except BaseException:
+            ctx.pool.discard()
+            raise
         finally:
             journal.add_calls(run_id, job_name, "salesforce", ctx.sf.calls - sf_before)
             journal.add_calls(run_id, job_name, "campaign_monitor", ctx.cm.calls - cm_before)
+            journal.add_calls(
+                run_id, job_name, "campaign_monitor_writes", ctx.cm.write_calls - writes_before
+            )
             stats = ctx.stats
             ctx.stats.close()
             for kind, counts in (("read", stats.read), ("failed", stats.failed),
-                                 ("deleted", stats.deleted)):  # fmt: skip
+                                 ("deleted", stats.deleted), ("pushed", stats.pushed)):  # fmt: skip
                 journal.add_counts(run_id, kind, dict(counts))
             journal.add_messages(run_id, [asdict(m) for m in ctx.log.messages])
             journal.add_job_counts(
@@ -297,6 +318,28 @@ def run_group(state: WorkerState, run_id: str, job_name: str, grp: str) -> str:
         raise
     finally:
         claim.stopped.set()
+
+
+STOPPING = (RetriableError, FatalError, BudgetExhaustedError, SafetyError, StorageFullError,
+            WaitingError)  # fmt: skip
+"""A task's errors that stop the run (as in the local runtime; the coordinator re-raises)."""
+
+
+def raise_failure(ctx: JobContext, job: Job, error: CmsfError) -> None:
+    """The maintenance message of a job's own failure, worded as the local runtime's."""
+    if isinstance(error, AccessError):
+        ctx.log.raise_message(
+            "Error",
+            job.name,
+            "CMSF-SF-ACCESS",
+            f"{job.title} failed: {error}",
+            "The other jobs went on; this one runs again once the sync user can see "
+            f"{error.object_name}{'.' + error.field_name if error.field_name else ''}.",
+        )
+    else:
+        ctx.log.raise_message(
+            "Error", job.name, "CMSF-JOB-FAILED", f"{job.title} failed", str(error)
+        )
 
 
 @app.task(  # type: ignore[untyped-decorator]

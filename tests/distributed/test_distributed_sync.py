@@ -50,6 +50,7 @@ def test_two_workers_end_in_the_local_runtimes_state(tmp_path: Path, broker, dat
         assert report["written"]["CMSF_List_Member__c"] > 0
         assert "postgresql" not in done.stderr
         logs = c.logs()
+    assert reference["CampaignMember"] and reference["CMSF_List_Member__c"]
     assert org_snapshot(org) == reference
     assert logs.count("succeeded") > 0
 
@@ -194,3 +195,41 @@ def test_workers_never_spend_more_than_the_runs_shared_api_budget(
         # record the stop; only those few recording calls may pass it
         assert 100 < spent <= 150
         assert report["run_calls"]["salesforce"] <= 150
+
+
+def test_a_broker_outage_longer_than_allowed_fails_the_run_then_the_next_run_completes(
+    tmp_path: Path, broker, database: str
+) -> None:
+    import time
+
+    reference, org, account = _twins(tmp_path)
+    with cluster(
+        tmp_path / "dist", org, account, broker.url, database, CMSF_BROKER_OUTAGE_SECONDS=2
+    ) as c:
+        assert c.cmsf("connect").returncode == 0
+        c.start_worker()
+        c.start_worker()
+        sync = subprocess.Popen(
+            [str(Path(sys.executable).parent / "cmsf"), "sync", "--runtime", "celery", "--json"],
+            env=c.env, cwd=c.folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and not any(
+            g["job"] == "subscribers" and g["status"] == "running" for g in _groups(database)
+        ):
+            time.sleep(0.05)
+        broker.kill()  # Redis goes away for longer than broker_outage_seconds
+        out, err = sync.communicate(timeout=300)
+        assert "Traceback" not in err, err[-3000:]
+        report = json.loads(out)
+        # never "completed" with work missing: the run fails, saying why
+        assert report["status"] == "failed", (report["status"], report.get("reason"))
+        assert sync.returncode not in {0, 3}
+        assert "CMSF-BROKER-DOWN" in {m["code"] for m in report["messages"]}
+        assert org_snapshot(org) != reference
+        broker.start()  # back: the next run continues from the bookmarks and finishes the work
+        done = c.cmsf("sync", "--runtime", "celery", "--json")
+        assert done.returncode == 0, (done.stdout[-3000:], done.stderr[-3000:], c.logs()[-5000:])
+        again = json.loads(done.stdout)
+        assert again["status"] == "completed"
+    assert org_snapshot(org) == reference
