@@ -50,7 +50,6 @@ class ReconciliationJob(SubscribersJob):
             return  # the list's first sync read it whole: reconcile from here on
         if now - parse_instant(str(last)) < interval:
             return
-        db = ctx.journal.db
         ctx.journal.execute_script(
             "CREATE TABLE IF NOT EXISTS reconcile_seen (key TEXT PRIMARY KEY)",
             "DELETE FROM reconcile_seen",

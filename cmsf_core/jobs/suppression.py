@@ -44,7 +44,6 @@ class SuppressionJob(Job):
         client = ctx.directory.client_by_id(str(scope["client"]))
         if client is None:
             return
-        db = ctx.journal.db
         ctx.journal.execute_script(
             "CREATE TABLE IF NOT EXISTS suppression_seen (key TEXT PRIMARY KEY)",
             "DELETE FROM suppression_seen",
