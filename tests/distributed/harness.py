@@ -16,13 +16,16 @@ from typing import Any
 
 from cmsf_core.clock import SystemClock
 from scenarios.served import ServedWorld, serve_world
-from scenarios.world import WorldSpec, build_world
+from scenarios.world import EVERY_OPTION, WorldSpec, build_world
 
 BIN = Path(sys.executable).parent
 
 SMALL = WorldSpec(seed=17, clients=3, lists_per_client=2, subscribers_per_list=25,
                   campaigns_per_client=1, days=10)  # fmt: skip
 """The lane's world: small, so CI stays fast; three clients so tasks run in parallel."""
+
+SETUP = (["connect"], ["settings", "set", *(f"{name}=true" for name in EVERY_OPTION)])
+"""How both twins are set up: connected, every optional job on (campaigns, members, ...)."""
 
 
 def make_world(folder: Path, spec: WorldSpec = SMALL) -> tuple[Path, Path]:
@@ -59,6 +62,12 @@ class Cluster:
             [str(BIN / "cmsf"), *args], env={**self.env, **env}, cwd=self.folder,
             capture_output=True, text=True, timeout=timeout,
         )  # fmt: skip
+
+    def connect(self) -> None:
+        """Connect and turn every optional job on, as the local twin is (:data:`SETUP`)."""
+        for args in SETUP:
+            done = self.cmsf(*args)
+            assert done.returncode == 0, done.stdout + done.stderr
 
     def start_worker(self, *args: str, **env: str) -> subprocess.Popen[str]:
         """Start a ``cmsf worker`` process."""

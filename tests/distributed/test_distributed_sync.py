@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.distributed.harness import cluster, copy_world, make_world, org_snapshot
+from tests.distributed.harness import SETUP, cluster, copy_world, make_world, org_snapshot
 
 pytestmark = pytest.mark.distributed
 
@@ -28,7 +28,7 @@ def _twins(tmp_path: Path) -> tuple[dict[str, list[tuple[str, ...]]], Path, Path
     env_folder = tmp_path / "local"
     bin_dir = Path(sys.executable).parent
     env = {k: v for k, v in os.environ.items() if not k.startswith("CMSF_")}
-    for args in (["connect"], ["sync", "--quiet"]):
+    for args in (*SETUP, ["sync", "--quiet"]):
         done = subprocess.run(
             [str(bin_dir / "cmsf"), "--org-db", str(org), "--account-db", str(account), *args],
             env=env, cwd=env_folder, capture_output=True, text=True, timeout=600,
@@ -40,7 +40,7 @@ def _twins(tmp_path: Path) -> tuple[dict[str, list[tuple[str, ...]]], Path, Path
 def test_two_workers_end_in_the_local_runtimes_state(tmp_path: Path, broker, database: str) -> None:
     reference, org, account = _twins(tmp_path)
     with cluster(tmp_path / "dist", org, account, broker.url, database) as c:
-        assert c.cmsf("connect").returncode == 0
+        c.connect()
         c.start_worker()
         c.start_worker()
         done = c.cmsf("sync", "--runtime", "celery", "--json")
@@ -79,7 +79,7 @@ def test_a_worker_killed_mid_task_loses_nothing_and_writes_nothing_twice(
 
     reference, org, account = _twins(tmp_path)
     with cluster(tmp_path / "dist", org, account, broker.url, database) as c:
-        assert c.cmsf("connect").returncode == 0
+        c.connect()
         victim = c.start_worker()
         sync = subprocess.Popen(
             [str(Path(sys.executable).parent / "cmsf"), "sync", "--runtime", "celery", "--json"],
@@ -117,7 +117,7 @@ def test_a_poison_task_is_retried_a_bounded_number_of_times_then_reported(
     with sqlite3.connect(account) as db:
         poisoned = db.execute("SELECT id FROM clients ORDER BY id LIMIT 1").fetchone()[0]
     with cluster(tmp_path / "dist", org, account, broker.url, database, CMSF_MAX_ATTEMPTS=2) as c:
-        assert c.cmsf("connect").returncode == 0
+        c.connect()
         script = Path(__file__).with_name("poison_worker.py")
         for _ in range(2):
             log = open(c.folder / f"worker-{len(c.workers)}.log", "w")  # noqa: SIM115
@@ -152,7 +152,7 @@ def test_a_broker_restart_mid_run_is_survived(tmp_path: Path, broker, database: 
 
     reference, org, account = _twins(tmp_path)
     with cluster(tmp_path / "dist", org, account, broker.url, database) as c:
-        assert c.cmsf("connect").returncode == 0
+        c.connect()
         c.start_worker()
         c.start_worker()
         sync = subprocess.Popen(
@@ -178,7 +178,7 @@ def test_workers_never_spend_more_than_the_runs_shared_api_budget(
 ) -> None:
     org, account = make_world(tmp_path / "dist")
     with cluster(tmp_path / "dist", org, account, broker.url, database) as c:
-        assert c.cmsf("connect").returncode == 0
+        c.connect()
         assert c.cmsf("settings", "set", "run_api_share=1%").returncode == 0  # 150 of 15,000
         c.start_worker()
         c.start_worker()
@@ -206,7 +206,7 @@ def test_a_broker_outage_longer_than_allowed_fails_the_run_then_the_next_run_com
     with cluster(
         tmp_path / "dist", org, account, broker.url, database, CMSF_BROKER_OUTAGE_SECONDS=2
     ) as c:
-        assert c.cmsf("connect").returncode == 0
+        c.connect()
         c.start_worker()
         c.start_worker()
         sync = subprocess.Popen(
