@@ -266,7 +266,7 @@ class LocalRuntime:
         self.gateway.budget = self._budget(run, settings)
         configure_platforms(self.gateway, self.cm, settings)
         self.gateway.bulk_ledger = self.ledger
-        log = MaintenanceLog(self.gateway, settings, self.clock, run.run_id)
+        log = self._maintenance_log(settings, run.run_id)
         ctx = JobContext(
             run=run,
             settings=settings,
@@ -367,6 +367,10 @@ class LocalRuntime:
             },
         )
         return report
+
+    def _maintenance_log(self, settings: Any, run_id: str) -> MaintenanceLog:
+        """The run's maintenance log (the distributed runtime folds it across processes)."""
+        return MaintenanceLog(self.gateway, settings, self.clock, run_id)
 
     def _budget(self, run: Run, settings: Any) -> ApiBudget:
         """The run's Salesforce API budget (the distributed runtime shares it between workers)."""

@@ -11,8 +11,11 @@ their own connection; PostgreSQL's transactions and row locks keep them consiste
   any machine (a pid cannot be checked across hosts);
 - **dist_groups**: the tasks of a distributed run (a job's scopes of one client), with
   their claim (which worker, until when), attempts, status and error;
-- **dist_written**, **dist_counts**, **dist_messages**: what the workers' tasks wrote,
-  read and said, for the run's summary.
+- **dist_written**, **dist_counts**: what the workers' tasks wrote and read, for the run's
+  summary; **dist_message_folds**: the run's maintenance messages folded across processes
+  (:mod:`cmsf_core.distributed.messages`);
+- **dist_engine_writes**: the push's notes of what workers wrote to Contacts and Leads
+  (value tokens), for the coordinator's push ledger.
 
 ``db`` is an SQLite database of this process only (:attr:`PgJournal.tables_private`):
 
@@ -85,8 +88,11 @@ SCHEMA = (
         run_id TEXT, object TEXT, sf_id TEXT, PRIMARY KEY (run_id, object, sf_id))""",
     """CREATE TABLE IF NOT EXISTS dist_counts (
         run_id TEXT, kind TEXT, object TEXT, n BIGINT, PRIMARY KEY (run_id, kind, object))""",
-    """CREATE TABLE IF NOT EXISTS dist_messages (
-        run_id TEXT, seq BIGSERIAL, body TEXT, PRIMARY KEY (run_id, seq))""",
+    """CREATE TABLE IF NOT EXISTS dist_engine_writes (
+        seq BIGSERIAL PRIMARY KEY, object TEXT, tokens TEXT, created INTEGER)""",
+    """CREATE TABLE IF NOT EXISTS dist_message_folds (
+        run_id TEXT, job TEXT, code TEXT, topic TEXT, seq BIGSERIAL, body TEXT,
+        PRIMARY KEY (run_id, job, code, topic))""",
 )
 """The PostgreSQL schema (idempotent: every statement may run again)."""
 
@@ -138,6 +144,7 @@ class PgJournal(Journal):
             for statement in SCHEMA:
                 self.pg.execute(statement)
         self._scratch_file: Any = None
+        self.side = side
         if side is not None:  # the coordinator: its ledgers last (see the module's docstring)
             Path(side).parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
@@ -689,13 +696,6 @@ class PgJournal(Journal):
             [(run_id, kind, sobject, n) for sobject, n in counts.items() if n],
         )
 
-    def add_messages(self, run_id: str, messages: list[dict[str, Any]]) -> None:
-        """Keep what a task's maintenance messages said, for the run's summary."""
-        self._many(
-            "INSERT INTO dist_messages (run_id, body) VALUES (%s, %s)",
-            [(run_id, to_json(m)) for m in messages],
-        )
-
     def run_written(self, run_id: str) -> dict[str, int]:
         """Distinct records written per object by the run's tasks."""
         return {
@@ -715,14 +715,65 @@ class PgJournal(Journal):
             out.setdefault(str(kind), {})[str(sobject)] = int(n)
         return out
 
-    def run_messages(self, run_id: str) -> list[dict[str, Any]]:
-        """What the run's tasks said, in order."""
+    @contextmanager
+    def message_fold(
+        self, run_id: str, job: str, code: str, topic: str
+    ) -> Iterator[dict[str, Any]]:
+        """The run's fold of one job, code and topic (empty when new), locked: what the
+        caller puts in it is stored when the block ends (see :mod:`.messages`)."""
+        with self.transaction():
+            self._x(
+                "INSERT INTO dist_message_folds (run_id, job, code, topic, body) "
+                "VALUES (%s, %s, %s, %s, '{}') ON CONFLICT DO NOTHING",
+                [run_id, job, code, topic],
+            )
+            rows = self._q(
+                "SELECT body FROM dist_message_folds WHERE run_id = %s AND job = %s "
+                "AND code = %s AND topic = %s FOR UPDATE",
+                [run_id, job, code, topic],
+            )
+            fold: dict[str, Any] = json.loads(rows[0][0]) if rows else {}
+            yield fold
+            self._x(
+                "UPDATE dist_message_folds SET body = %s WHERE run_id = %s AND job = %s "
+                "AND code = %s AND topic = %s",
+                [to_json(fold), run_id, job, code, topic],
+            )
+
+    def message_folds(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's folded messages (with ``job`` and ``code``), in the order first raised."""
         return [
-            json.loads(body)
-            for (body,) in self._q(
-                "SELECT body FROM dist_messages WHERE run_id = %s ORDER BY seq", [run_id]
+            {**json.loads(body), "job": job, "code": code}
+            for job, code, body in self._q(
+                "SELECT job, code, body FROM dist_message_folds WHERE run_id = %s "
+                "AND body != '{}' ORDER BY seq",
+                [run_id],
             )
         ]
+
+    # ------------------------------------------------------------------ engine writes
+
+    def forward_engine_write(
+        self, sobject: str, tokens: dict[str, dict[str, str]], created: bool
+    ) -> bool:
+        """On a worker, keep the push's notes of engine writes (value tokens by record Id)
+        for the coordinator's push ledger; return whether they were kept here."""
+        if self.side is not None or not tokens:
+            return self.side is None
+        self._x(
+            "INSERT INTO dist_engine_writes (object, tokens, created) VALUES (%s, %s, %s)",
+            [sobject, to_json(tokens), int(created)],
+        )
+        return True
+
+    def take_engine_writes(self) -> list[tuple[str, dict[str, dict[str, str]], bool]]:
+        """The workers' notes of engine writes, oldest first; they are removed when the
+        enclosing transaction commits (the coordinator records them in its ledger in it)."""
+        rows = self._q(
+            "DELETE FROM dist_engine_writes WHERE seq IN (SELECT seq FROM dist_engine_writes "
+            "ORDER BY seq FOR UPDATE) RETURNING seq, object, tokens, created"
+        )
+        return [(str(r[1]), json.loads(r[2]), bool(r[3])) for r in sorted(rows)]
 
     # ------------------------------------------------------------------ shadow
 

@@ -40,13 +40,14 @@ from cmsf_core.campaign_monitor import CampaignMonitorClient
 from cmsf_core.clock import Clock
 from cmsf_core.distributed.budget import BrokerUnavailableError, SharedBudget, connect_redis
 from cmsf_core.distributed.config import RuntimeConfig
+from cmsf_core.distributed.messages import SharedMaintenanceLog, run_messages
 from cmsf_core.distributed.pgjournal import TERMINAL, PgJournal
 from cmsf_core.distributed.tasks import EXECUTE, STOPPING, configure, raise_failure
 from cmsf_core.errors import CmsfError
 from cmsf_core.jobs import Job
 from cmsf_core.jobs.base import Scope
 from cmsf_core.jobs.context import JobContext, RunStats
-from cmsf_core.messages import Message
+from cmsf_core.messages import MaintenanceLog
 from cmsf_core.runtime import JOB_GAP_SECONDS, LocalRuntime, RunReport
 from cmsf_core.salesforce import SalesforceGateway
 from cmsf_core.state import Run
@@ -167,8 +168,11 @@ class DistributedRuntime(LocalRuntime):
         run_id = report.run.run_id
         report.calls = self.pg.run_calls(run_id)
         report.stats = _merged(report.stats, self.pg, run_id)
-        report.messages = [*report.messages, *_messages(self.pg.run_messages(run_id))]
+        report.messages = run_messages(self.pg, run_id)
         return report
+
+    def _maintenance_log(self, settings: Any, run_id: str) -> MaintenanceLog:
+        return SharedMaintenanceLog(self.gateway, settings, self.clock, run_id, self.pg)
 
     def _budget(self, run: Run, settings: Any) -> ApiBudget:
         return SharedBudget(
@@ -180,6 +184,8 @@ class DistributedRuntime(LocalRuntime):
 
     def _execute(self, ctx: JobContext, job: Job) -> bool:
         if job.name in COORDINATOR_JOBS:  # its ledger is in the coordinator's journal file
+            if job.name == "change_capture" and job.enabled():
+                self._take_engine_writes(ctx)
             return super()._execute(ctx, job)
         run_id = ctx.run.run_id
         self.clock.sleep(JOB_GAP_SECONDS)
@@ -221,6 +227,16 @@ class DistributedRuntime(LocalRuntime):
         self.pg.finish_job(run_id, job.name, "completed", self.clock.now())
         ctx.directory.refresh()
         return True
+
+    def _take_engine_writes(self, ctx: JobContext) -> None:
+        """Record what workers wrote to Contacts and Leads in the push's ledger (as the
+        local runtime's jobs do as they write), so the capture does not push it back."""
+        from cmsf_core.push.capture import ledger_for
+
+        ledger = ledger_for(ctx)
+        with self.pg.transaction():
+            for sobject, tokens, created in self.pg.take_engine_writes():
+                ledger.note_engine_tokens(sobject, tokens, created=created)
 
     def _send(self, run_id: str, job: str, groups: list[str]) -> None:
         """Publish tasks, riding out a broker outage for ``broker_outage_seconds``.
@@ -354,21 +370,3 @@ class _ReportStats(RunStats):
         from types import MappingProxyType
 
         return MappingProxyType({k: v for k, v in self._totals.items() if v})
-
-
-def _messages(rows: list[dict[str, Any]]) -> list[Message]:
-    folded: dict[tuple[str, str, str], Message] = {}
-    for row in rows:
-        key = (str(row.get("job")), str(row.get("code")), str(row.get("summary")))
-        if key in folded:
-            folded[key].occurrences += int(row.get("occurrences") or 1)
-        else:
-            folded[key] = Message(
-                severity=str(row.get("severity")),
-                job=str(row.get("job")),
-                code=str(row.get("code")),
-                summary=str(row.get("summary")),
-                detail=str(row.get("detail") or ""),
-                occurrences=int(row.get("occurrences") or 1),
-            )
-    return list(folded.values())

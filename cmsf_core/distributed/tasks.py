@@ -24,7 +24,7 @@ import socket
 import threading
 import traceback
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -36,6 +36,7 @@ from cmsf_core.clock import Clock, SystemClock
 from cmsf_core.connection import Connection
 from cmsf_core.distributed.budget import CampaignMonitorGate, SharedBudget, connect_redis
 from cmsf_core.distributed.config import RuntimeConfig
+from cmsf_core.distributed.messages import SharedMaintenanceLog
 from cmsf_core.distributed.pgjournal import PgJournal
 from cmsf_core.errors import (
     AccessError,
@@ -50,8 +51,8 @@ from cmsf_core.errors import (
 from cmsf_core.imports.runner import LOGIN_AS_KEY
 from cmsf_core.jobs import JOBS, Job
 from cmsf_core.jobs.context import Directory, JobContext, RunStats
+from cmsf_core.jobs.create_rule import CREATE_GUARD
 from cmsf_core.matching import PersonMatcher
-from cmsf_core.messages import MaintenanceLog
 from cmsf_core.runtime import configure_platforms
 from cmsf_core.salesforce import SalesforceGateway
 from cmsf_core.settings import Settings
@@ -198,10 +199,16 @@ class WorkerState:
             journal=journal,
             shadow=shadow,
             clock=self.clock,
-            log=MaintenanceLog(self._gateway, self._settings, self.clock, run_id),
+            log=SharedMaintenanceLog(self._gateway, self._settings, self.clock, run_id, journal),
             directory=directory,
             matcher=self._matcher,
             stats=DistStats(journal, run_id),
+        )
+        ctx.extras[CREATE_GUARD] = partial(
+            client.lock,
+            f"cmsf:create-rule:{run_id}",
+            timeout=max(60.0, self.config.claim_seconds * 2),
+            blocking_timeout=self.config.wait_seconds,
         )
         login_as = getattr(engine, "as_user", None)
         if login_as is not None:
@@ -302,7 +309,6 @@ def run_group(state: WorkerState, run_id: str, job_name: str, grp: str) -> str:
             for kind, counts in (("read", stats.read), ("failed", stats.failed),
                                  ("deleted", stats.deleted), ("pushed", stats.pushed)):  # fmt: skip
                 journal.add_counts(run_id, kind, dict(counts))
-            journal.add_messages(run_id, [asdict(m) for m in ctx.log.messages])
             journal.add_job_counts(
                 run_id,
                 job_name,

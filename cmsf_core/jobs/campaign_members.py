@@ -174,6 +174,7 @@ class CampaignMembersJob(Job):
         if bookmark:
             where += f" AND SystemModstamp >= {bookmark}"
         self._sync(campaign, where, feed=True)
+        _feed_table(ctx)  # the scope may run in another process than start() (distributed)
         ctx.journal.execute_script(
             f"DELETE FROM member_feed WHERE run_id = '{ctx.run.run_id}' "
             f"AND campaign = '{campaign.sf_id}'"

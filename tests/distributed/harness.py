@@ -80,6 +80,17 @@ class Cluster:
         self.workers.append(process)
         return process
 
+    def start_script(self, script: Path, *args: str) -> subprocess.Popen[str]:
+        """Start a test's variant of ``cmsf worker`` (a script that patches it, then runs it)."""
+        log = open(self.folder / f"worker-{len(self.workers)}.log", "w")  # noqa: SIM115
+        process = subprocess.Popen(
+            [sys.executable, str(script), *args], env={**self.env, "PYTHONUNBUFFERED": "1"},
+            cwd=self.folder, stdout=log, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True,
+        )  # fmt: skip
+        self.workers.append(process)
+        return process
+
     def logs(self) -> str:
         """Every worker's log."""
         return "\n".join(p.read_text() for p in sorted(self.folder.glob("worker-*.log")))

@@ -44,7 +44,7 @@ def test_two_workers_end_in_the_local_runtimes_state(tmp_path: Path, broker, dat
         c.start_worker()
         c.start_worker()
         done = c.cmsf("sync", "--runtime", "celery", "--json")
-        assert done.returncode == 0, (done.stdout[-3000:], done.stderr[-3000:], c.logs()[-5000:])
+        assert done.returncode == 0, _why(done, c.logs())
         report = json.loads(done.stdout)
         assert report["status"] == "completed"
         assert report["written"]["CMSF_List_Member__c"] > 0
@@ -53,6 +53,15 @@ def test_two_workers_end_in_the_local_runtimes_state(tmp_path: Path, broker, dat
     assert reference["CampaignMember"] and reference["CMSF_List_Member__c"]
     assert org_snapshot(org) == reference
     assert logs.count("succeeded") > 0
+
+
+def _why(done: subprocess.CompletedProcess[str], logs: str) -> str:
+    """What went wrong with a ``cmsf sync --json``: its jobs and messages, else its output."""
+    try:
+        report = json.loads(done.stdout)
+        return json.dumps({k: report.get(k) for k in ("status", "reason", "jobs", "messages")})
+    except ValueError:
+        return f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}\n{logs[-5000:]}"
 
 
 def _groups(database: str, job: str | None = None) -> list[dict[str, object]]:
@@ -120,18 +129,7 @@ def test_a_poison_task_is_retried_a_bounded_number_of_times_then_reported(
         c.connect()
         script = Path(__file__).with_name("poison_worker.py")
         for _ in range(2):
-            log = open(c.folder / f"worker-{len(c.workers)}.log", "w")  # noqa: SIM115
-            c.workers.append(
-                subprocess.Popen(
-                    [sys.executable, str(script), poisoned],
-                    env=c.env,
-                    cwd=c.folder,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    text=True,
-                    start_new_session=True,
-                )
-            )
+            c.start_script(script, poisoned)
         done = c.cmsf("sync", "--runtime", "celery", "--json")
         assert done.returncode == 3, (done.stdout[-3000:], done.stderr[-3000:], c.logs()[-5000:])
         report = json.loads(done.stdout)
@@ -229,7 +227,53 @@ def test_a_broker_outage_longer_than_allowed_fails_the_run_then_the_next_run_com
         assert org_snapshot(org) != reference
         broker.start()  # back: the next run continues from the bookmarks and finishes the work
         done = c.cmsf("sync", "--runtime", "celery", "--json")
-        assert done.returncode == 0, (done.stdout[-3000:], done.stderr[-3000:], c.logs()[-5000:])
+        assert done.returncode == 0, _why(done, c.logs())
         again = json.loads(done.stdout)
         assert again["status"] == "completed"
     assert org_snapshot(org) == reference
+
+
+def test_two_workers_creating_the_same_person_make_one_contact(
+    tmp_path: Path, broker, database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+    from simple_salesforce import Salesforce
+
+    org, account = make_world(tmp_path / "dist")
+    twin = "twin.person@example.org"
+    with cluster(tmp_path / "dist", org, account, broker.url, database) as c:
+        c.connect()
+        script = Path(__file__).with_name("slow_create_worker.py")
+        for _ in range(2):  # workers whose create rule waits, so both meet the new person
+            c.start_script(script)
+        first = c.cmsf("sync", "--runtime", "celery", "--json")
+        assert first.returncode == 0, (first.stdout[-3000:], first.stderr[-3000:])
+        served = c.served
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", served.sf_ca_file)  # as cmsf is given it
+        sf = Salesforce(instance_url=served.instance_url, session_id=served.session_id)
+        lists = sf.query_all("SELECT Id, CM_Id__c, Client__r.CM_Id__c FROM CMSF_List__c")
+        one_per_client: dict[str, dict[str, str]] = {}
+        for row in lists["records"]:
+            one_per_client.setdefault(row["Client__r"]["CM_Id__c"], row)
+        chosen = list(one_per_client.values())
+        assert len(chosen) >= 2
+        for row in chosen:  # the create rule on one list of every client ...
+            sf.CMSF_List__c.update(row["Id"], {"Create_Rule__c": "Contact"})
+        with httpx.Client(
+            base_url=served.cm_base_url, auth=(served.cm_api_key, "x"), verify=served.cm_ca_file
+        ) as cm:
+            for row in chosen:  # ... and a new person who subscribes to each of them
+                answer = cm.post(
+                    f"subscribers/{row['CM_Id__c']}.json",
+                    json={"EmailAddress": twin, "Name": "Twin Person", "ConsentToTrack": "Yes"},
+                )
+                assert answer.status_code == 201, answer.text
+        again = c.cmsf("sync", "--runtime", "celery", "--json")
+        assert again.returncode == 0, (again.stdout[-3000:], again.stderr[-3000:], c.logs()[-3000:])
+        contacts = sf.query_all(f"SELECT Id FROM Contact WHERE Email = '{twin}'")["records"]
+        members = sf.query_all(
+            f"SELECT Contact__c FROM CMSF_List_Member__c WHERE Email__c = '{twin}'"
+        )["records"]
+    assert len(contacts) == 1  # one person, however many workers met them at once
+    assert len(members) == len(chosen)
+    assert {m["Contact__c"] for m in members} == {contacts[0]["Id"]}
