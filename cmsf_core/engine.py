@@ -119,22 +119,46 @@ class Engine:
         return self._campaign_monitor()
 
     def use_runtime(self, config: RuntimeConfig) -> None:
-        """Run syncs on ``config``'s runtime; the celery one swaps in its PostgreSQL journal.
+        """Run syncs on ``config``'s runtime, and read runs from its journal.
+
+        The celery runtime's journal is PostgreSQL (the coordinator keeps the ledgers of
+        the jobs it runs itself in the runner's journal file); any other kind goes back to
+        the runner's SQLite journal. ``cmsf status``, ``doctor`` and the dashboard read
+        whichever journal the configured runtime uses.
 
         Raises:
-            ConfigError: If the journal database cannot be reached.
+            ConfigError: If the journal database cannot be reached, or the distributed
+                extra is not installed.
         """
-        if config.kind != "celery":
+        try:
+            from cmsf_core.distributed.pgjournal import PgJournal
+        except ImportError:
+            if config.kind == "celery":
+                raise ConfigError(
+                    "the celery runtime needs the distributed extra: "
+                    "pip install 'cmsf[distributed]'"
+                ) from None
             self.runtime = None
             return
-        from cmsf_core.distributed.pgjournal import PgJournal
-
+        current = self.journal
+        if config.kind != "celery":
+            if isinstance(current, PgJournal):
+                self.journal = Journal(current.side)
+                current.close()
+            self.runtime = None
+            return
+        same = self.runtime is not None and (
+            self.runtime.database_url,
+            self.runtime.lease_seconds,
+        ) == (config.database_url, config.lease_seconds)
+        if isinstance(current, PgJournal) and same:
+            self.runtime = config
+            return
+        side = current.side if isinstance(current, PgJournal) else current.path
         # The coordinator keeps the ledgers of the jobs it runs itself (push, imports,
         # Bulk API jobs) in the runner's journal file, as the local runtime does.
-        journal = PgJournal(
-            config.database_url, lease_seconds=config.lease_seconds, side=self.journal.path
-        )
-        self.journal.close()
+        journal = PgJournal(config.database_url, lease_seconds=config.lease_seconds, side=side)
+        current.close()
         self.journal = journal
         self.runtime = config
 

@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.distributed.harness import SETUP, cluster, copy_world, make_world, org_snapshot
+from tests.distributed.harness import (
+    SETUP,
+    Cluster,
+    cluster,
+    copy_world,
+    make_world,
+    org_snapshot,
+)
 
 pytestmark = pytest.mark.distributed
 
@@ -50,6 +58,15 @@ def test_two_workers_end_in_the_local_runtimes_state(tmp_path: Path, broker, dat
         assert report["written"]["CMSF_List_Member__c"] > 0
         assert "postgresql" not in done.stderr
         logs = c.logs()
+        # status, doctor and the dashboard read the runs from the celery runtime's journal
+        status = c.cmsf("status", "--json", CMSF_RUNTIME="celery")
+        assert status.returncode == 0, status.stderr[-2000:]
+        assert json.loads(status.stdout)["runs"][0]["run_id"] == report["run_id"]
+        assert json.loads(c.cmsf("status", "--json").stdout)["runs"] == []  # the local journal
+        doctor = json.loads(c.cmsf("doctor", "--json", CMSF_RUNTIME="celery").stdout)
+        journal_check = next(check for check in doctor["checks"] if check["name"] == "journal")
+        assert journal_check["detail"] == "bound to this org and this connection"
+        assert _dashboard_runs(c) == [report["run_id"]]
     assert reference["CampaignMember"] and reference["CMSF_List_Member__c"]
     assert org_snapshot(org) == reference
     assert logs.count("succeeded") > 0
@@ -62,6 +79,26 @@ def _why(done: subprocess.CompletedProcess[str], logs: str) -> str:
         return json.dumps({k: report.get(k) for k in ("status", "reason", "jobs", "messages")})
     except ValueError:
         return f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}\n{logs[-5000:]}"
+
+
+def _dashboard_runs(c: Cluster) -> list[str]:
+    """The run ids ``cmsf dashboard`` (a real server process) shows, with the celery runtime."""
+    import httpx
+
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "cmsf"), "dashboard", "--port", "0"],
+        env={**c.env, "CMSF_RUNTIME": "celery"}, cwd=c.folder, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        url = line.split("dashboard at ", 1)[1].split()[0]
+        answer = httpx.get(f"{url.rstrip('/')}/api/status", timeout=60).json()
+        return [run["run_id"] for run in answer["sync"]["runs"]]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
 
 
 def _groups(database: str, job: str | None = None) -> list[dict[str, object]]:
