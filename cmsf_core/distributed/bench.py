@@ -121,7 +121,7 @@ def _tasks(database: str) -> tuple[int, int, int]:
     import psycopg
 
     with psycopg.connect(database) as conn:
-        rows = conn.execute("SELECT attempts, claimed_by FROM dist_groups").fetchall()
+        rows = conn.execute("SELECT attempts, ran_by FROM dist_groups").fetchall()
     return len(rows), len({r[1] for r in rows if r[1]}), sum(1 for r in rows if r[0] > 1)
 
 

@@ -84,6 +84,7 @@ SCHEMA = (
         run_id TEXT, job TEXT, grp TEXT, scopes TEXT, status TEXT, attempts INTEGER,
         claimed_by TEXT, claim_until TEXT, error TEXT, published_at TEXT,
         PRIMARY KEY (run_id, job, grp))""",
+    "ALTER TABLE dist_groups ADD COLUMN IF NOT EXISTS ran_by TEXT",
     """CREATE TABLE IF NOT EXISTS dist_written (
         run_id TEXT, object TEXT, sf_id TEXT, PRIMARY KEY (run_id, object, sf_id))""",
     """CREATE TABLE IF NOT EXISTS dist_counts (
@@ -664,8 +665,8 @@ class PgJournal(Journal):
     ) -> None:
         """End a task: ``completed``, ``failed`` (the job failed), ``stopped`` or ``poison``."""
         self._x(
-            "UPDATE dist_groups SET status = %s, error = %s, claimed_by = NULL, "
-            "claim_until = NULL WHERE run_id = %s AND job = %s AND grp = %s",
+            "UPDATE dist_groups SET status = %s, error = %s, ran_by = claimed_by, "
+            "claimed_by = NULL, claim_until = NULL WHERE run_id = %s AND job = %s AND grp = %s",
             [status, to_json(error) if error else None, run_id, job, grp],
         )
 
