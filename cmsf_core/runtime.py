@@ -74,7 +74,14 @@ from cmsf_core.settings_store import SettingsStore
 from cmsf_core.shadow import Shadow
 from cmsf_core.state import Journal, Run
 
-__all__ = ["STOPPING_ERRORS", "LocalRuntime", "RunReport", "configure_platforms", "stop"]
+__all__ = [
+    "STOPPING_ERRORS",
+    "LocalRuntime",
+    "RunReport",
+    "configure_platforms",
+    "report_splits",
+    "stop",
+]
 
 EVENTS = logging.getLogger("cmsf.events")
 """Structured run events (see :mod:`cmsf_core.runlog`)."""
@@ -149,6 +156,31 @@ def stop(log: MaintenanceLog, error: CmsfError) -> tuple[str, str]:
     else:
         log.raise_message("Error", "runtime", error.support_code or "CMSF-SF-ERROR", reason)
     return "failed", reason
+
+
+def report_splits(ctx: JobContext, job: Job, notes: list[SplitNote]) -> None:
+    """Say when a trigger's Apex limit made the sync write in smaller calls."""
+    by_object: dict[str, list[SplitNote]] = {}
+    for note in notes:
+        by_object.setdefault(note.sobject, []).append(note)
+    limit_name = job.limit or job.name
+    for sobject, group in by_object.items():
+        retried = sum(n.retried for n in group)
+        written = sum(n.written for n in group)
+        size = min(n.size for n in group)
+        first = group[0]
+        ctx.log.raise_message(
+            "Warning",
+            job.name,
+            "CMSF-APEX-SPLIT",
+            f"{first.trigger or 'A trigger'} on {sobject}: {first.cause}; {written} of "
+            f"{retried} record(s) written again in calls of {size} or fewer",
+            f"'limit_split_floor' let the sync send the refused records again in smaller "
+            f"calls. Each split costs API calls: lower the '{limit_name}' governor limit "
+            f"(now {ctx.batch_size(job.name)}) to {size} so calls fit from the start, and "
+            "review the trigger (guard its async work with "
+            "if(!System.isFuture() && !System.isBatch()), work in bulk).",
+        )
 
 
 def configure_platforms(
@@ -592,28 +624,7 @@ class LocalRuntime:
         return True
 
     def _report_splits(self, ctx: JobContext, job: Job, notes: list[SplitNote]) -> None:
-        """Say when a trigger's Apex limit made the sync write in smaller calls."""
-        by_object: dict[str, list[SplitNote]] = {}
-        for note in notes:
-            by_object.setdefault(note.sobject, []).append(note)
-        limit_name = job.limit or job.name
-        for sobject, group in by_object.items():
-            retried = sum(n.retried for n in group)
-            written = sum(n.written for n in group)
-            size = min(n.size for n in group)
-            first = group[0]
-            ctx.log.raise_message(
-                "Warning",
-                job.name,
-                "CMSF-APEX-SPLIT",
-                f"{first.trigger or 'A trigger'} on {sobject}: {first.cause}; {written} of "
-                f"{retried} record(s) written again in calls of {size} or fewer",
-                f"'limit_split_floor' let the sync send the refused records again in smaller "
-                f"calls. Each split costs API calls: lower the '{limit_name}' governor limit "
-                f"(now {ctx.batch_size(job.name)}) to {size} so calls fit from the start, and "
-                "review the trigger (guard its async work with "
-                "if(!System.isFuture() && !System.isBatch()), work in bulk).",
-            )
+        report_splits(ctx, job, notes)
 
     def _count_calls(self, run_id: str, job: str, sf_before: int, cm_before: int) -> None:
         for platform, made in (

@@ -53,7 +53,7 @@ from cmsf_core.jobs import JOBS, Job
 from cmsf_core.jobs.context import Directory, JobContext, RunStats
 from cmsf_core.jobs.create_rule import CREATE_GUARD
 from cmsf_core.matching import PersonMatcher
-from cmsf_core.runtime import configure_platforms
+from cmsf_core.runtime import configure_platforms, report_splits
 from cmsf_core.salesforce import SalesforceGateway
 from cmsf_core.settings import Settings
 from cmsf_core.settings_store import SettingsStore
@@ -278,6 +278,7 @@ def run_group(state: WorkerState, run_id: str, job_name: str, grp: str) -> str:
         ctx = state.context(run_id, job_name)
         sf_before, cm_before, writes_before = ctx.sf.calls, ctx.cm.calls, ctx.cm.write_calls
         job = JOBS[job_name](ctx)
+        splits_before = len(ctx.sf.splits)
         status, error = "completed", None
         try:
             for scope in scopes:
@@ -288,6 +289,7 @@ def run_group(state: WorkerState, run_id: str, job_name: str, grp: str) -> str:
                     # is done once they are written
                     ctx.pool.after_writes(partial(journal.mark_scope_done, run_id, job_name, key))
             ctx.pool.flush(ctx)
+            report_splits(ctx, job, ctx.sf.splits[splits_before:])  # CMSF-APEX-SPLIT, folded
         except STOPPING as exc:
             ctx.pool.discard()
             status, error = "stopped", _error(exc)
