@@ -14,6 +14,8 @@ their own connection; PostgreSQL's transactions and row locks keep them consiste
 - **dist_written**, **dist_counts**: what the workers' tasks wrote and read, for the run's
   summary; **dist_message_folds**: the run's maintenance messages folded across processes
   (:mod:`cmsf_core.distributed.messages`);
+- **dist_shared**: tables of the coordinator's journal file that workers read (the people
+  merged away, which change capture records and matching follows);
 - **dist_engine_writes**: the push's notes of what workers wrote to Contacts and Leads
   (value tokens), for the coordinator's push ledger.
 
@@ -32,6 +34,7 @@ jobs check :attr:`tables_private` and read from the platforms instead.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import tempfile
@@ -89,6 +92,8 @@ SCHEMA = (
         run_id TEXT, object TEXT, sf_id TEXT, PRIMARY KEY (run_id, object, sf_id))""",
     """CREATE TABLE IF NOT EXISTS dist_counts (
         run_id TEXT, kind TEXT, object TEXT, n BIGINT, PRIMARY KEY (run_id, kind, object))""",
+    """CREATE TABLE IF NOT EXISTS dist_shared (
+        tbl TEXT PRIMARY KEY, digest TEXT, columns TEXT, body TEXT)""",
     """CREATE TABLE IF NOT EXISTS dist_engine_writes (
         seq BIGSERIAL PRIMARY KEY, object TEXT, tokens TEXT, created INTEGER)""",
     """CREATE TABLE IF NOT EXISTS dist_message_folds (
@@ -145,6 +150,7 @@ class PgJournal(Journal):
             for statement in SCHEMA:
                 self.pg.execute(statement)
         self._scratch_file: Any = None
+        self._received: dict[str, str] = {}
         self.side = side
         if side is not None:  # the coordinator: its ledgers last (see the module's docstring)
             Path(side).parent.mkdir(parents=True, exist_ok=True)
@@ -775,6 +781,42 @@ class PgJournal(Journal):
             "ORDER BY seq FOR UPDATE) RETURNING seq, object, tokens, created"
         )
         return [(str(r[1]), json.loads(r[2]), bool(r[3])) for r in sorted(rows)]
+
+    # ------------------------------------------------------------------ shared tables
+
+    def share_table(self, table: str) -> None:
+        """On the coordinator, publish a table of its journal file that workers read (the
+        merged-away people change capture keeps), rows in insertion order."""
+        if self.side is None or table not in self.db.table_names():
+            return
+        cursor = self.db.execute(f"SELECT * FROM [{table}] ORDER BY rowid")
+        columns = [c[0] for c in cursor.description]
+        body = to_json([list(row) for row in cursor.fetchall()])
+        digest = hashlib.sha256(body.encode()).hexdigest()
+        self._x(
+            "INSERT INTO dist_shared (tbl, digest, columns, body) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (tbl) DO UPDATE SET digest = excluded.digest, "
+            "columns = excluded.columns, body = excluded.body "
+            "WHERE dist_shared.digest != excluded.digest",
+            [table, digest, to_json(columns), body],
+        )
+
+    def receive_table(self, table: str) -> None:
+        """On a worker, make a table (created by the caller) what the coordinator shared."""
+        rows = self._q("SELECT digest, columns, body FROM dist_shared WHERE tbl = %s", [table])
+        digest = rows[0][0] if rows else ""
+        if self._received.get(table) == digest:
+            return
+        with self.transaction():
+            self.db.execute(f"DELETE FROM [{table}]")
+            if rows:
+                columns = json.loads(rows[0][1])
+                names = ", ".join(f"[{c}]" for c in columns)
+                marks = ", ".join("?" for _ in columns)
+                self.db.conn.executemany(
+                    f"INSERT INTO [{table}] ({names}) VALUES ({marks})", json.loads(rows[0][2])
+                )
+        self._received[table] = digest
 
     # ------------------------------------------------------------------ shadow
 
