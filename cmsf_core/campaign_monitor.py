@@ -182,6 +182,22 @@ class CampaignMonitorClient:
         auth = "api-key" if self._api_key else "oauth"
         return f"CampaignMonitorClient(base_url={self.base_url!r}, auth={auth})"
 
+    def add_event_hooks(
+        self,
+        *,
+        request: Callable[[httpx.Request], None] | None = None,
+        response: Callable[[httpx.Response], None] | None = None,
+    ) -> None:
+        """Call ``request`` before and ``response`` after every HTTP exchange.
+
+        The distributed runtime shares Campaign Monitor's rate limit between workers
+        this way (see :mod:`cmsf_core.distributed.budget`).
+        """
+        if request is not None:
+            self._http.event_hooks["request"].append(request)
+        if response is not None:
+            self._http.event_hooks["response"].append(response)
+
     def guard_writes(self, reason: str | None) -> None:
         """Refuse every non-GET request while ``reason`` is set (sandbox safety)."""
         self._write_guard = reason

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from cmsf_core.distributed.config import RUNTIME_VARIABLES
 from cmsf_core.errors import ConfigError
 
 __all__ = [
@@ -186,6 +187,7 @@ ENVIRONMENT_VARIABLES: frozenset[str] = frozenset(
     {f"CMSF_SF_{name.upper()}" for name in _SF_KEYS}
     | {f"CMSF_CM_{name.upper()}" for name in _CM_KEYS}
     | {"CMSF_LOG"}
+    | set(RUNTIME_VARIABLES)
 )
 """Every ``CMSF_*`` variable cmsf reads; any other is refused as a typo."""
 
@@ -268,11 +270,11 @@ def load_connection(
             raise ConfigError(f"configuration file {config} is a folder") from exc
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{config} is not valid TOML: {exc}") from exc
-        unknown = sorted(set(data) - set(_SECTIONS))
+        unknown = sorted(set(data) - set(_SECTIONS) - {"runtime"})  # [runtime]: see load_runtime
         if unknown:
             raise ConfigError(
                 f"{config}: unknown table(s) or key(s) {', '.join(unknown)}; "
-                f"known tables: {', '.join(f'[{name}]' for name in _SECTIONS)}"
+                f"known tables: {', '.join(f'[{name}]' for name in (*_SECTIONS, 'runtime'))}"
             )
     runner = _section(data, "runner", config or Path("config")) if data else {}
     journal_path = journal or (Path(runner["journal"]) if runner.get("journal") else None)

@@ -17,7 +17,8 @@ from simple_salesforce.api import Salesforce
 from cmsf_core import operations
 from cmsf_core.campaign_monitor import CampaignMonitorClient
 from cmsf_core.clock import Clock, parse_instant
-from cmsf_core.errors import CmsfError
+from cmsf_core.distributed.config import RuntimeConfig
+from cmsf_core.errors import CmsfError, ConfigError
 from cmsf_core.imports.records import ImportView, create_import, list_imports
 from cmsf_core.imports.session import ImportReport, run_imports
 from cmsf_core.imports.spec import due_record
@@ -72,6 +73,8 @@ class Engine:
         self.on_gateway = on_gateway
         self.as_user = as_user
         self.reports: list[RunReport] = []
+        self.runtime: RuntimeConfig | None = None
+        """The distributed runtime to run syncs on (None: this process, the local runtime)."""
 
     def gateway(self, login: Callable[[], Salesforce] | None = None) -> SalesforceGateway:
         """A new Salesforce gateway (new session, fresh counters), as the configured login
@@ -90,8 +93,6 @@ class Engine:
         Raises:
             ConfigError: If the sync user is someone else and cannot be logged in as.
         """
-        from cmsf_core.errors import ConfigError
-
         gateway = self.gateway()
         try:
             settings = SettingsStore(gateway, self.clock).load()
@@ -117,22 +118,83 @@ class Engine:
         """A new Campaign Monitor client."""
         return self._campaign_monitor()
 
+    def use_runtime(self, config: RuntimeConfig) -> None:
+        """Run syncs on ``config``'s runtime, and read runs from its journal.
+
+        The celery runtime's journal is PostgreSQL (the coordinator keeps the ledgers of
+        the jobs it runs itself in the runner's journal file); any other kind goes back to
+        the runner's SQLite journal. ``cmsf status``, ``doctor`` and the dashboard read
+        whichever journal the configured runtime uses.
+
+        Raises:
+            ConfigError: If the journal database cannot be reached, or the distributed
+                extra is not installed.
+        """
+        try:
+            from cmsf_core.distributed.pgjournal import PgJournal
+        except ImportError:
+            if config.kind == "celery":
+                raise ConfigError(
+                    "the celery runtime needs the distributed extra: "
+                    "pip install 'cmsf[distributed]'"
+                ) from None
+            self.runtime = None
+            return
+        current = self.journal
+        if config.kind != "celery":
+            if isinstance(current, PgJournal):
+                self.journal = Journal(current.side)
+                current.close()
+            self.runtime = None
+            return
+        same = self.runtime is not None and (
+            self.runtime.database_url,
+            self.runtime.lease_seconds,
+        ) == (config.database_url, config.lease_seconds)
+        if isinstance(current, PgJournal) and same:
+            self.runtime = config
+            return
+        side = current.side if isinstance(current, PgJournal) else current.path
+        # The coordinator keeps the ledgers of the jobs it runs itself (push, imports,
+        # Bulk API jobs) in the runner's journal file, as the local runtime does.
+        journal = PgJournal(config.database_url, lease_seconds=config.lease_seconds, side=side)
+        current.close()
+        self.journal = journal
+        self.runtime = config
+
     def sync(self, *, full: bool = False) -> RunReport:
-        """Run (or resume) the primary sync.
+        """Run (or resume) the primary sync, on the local or the distributed runtime.
 
         Raises:
             ConfigError: If the integration is not connected.
         """
         cm = self.campaign_monitor()
         try:
-            runtime = LocalRuntime(
-                gateway=self.sync_gateway(),
-                cm=cm,
-                journal=self.journal,
-                clock=self.clock,
-                progress=self.progress,
-                login_as=self.as_user,
-            )
+            runtime: LocalRuntime
+            if self.runtime is not None and self.runtime.kind == "celery":
+                from cmsf_core.distributed.pgjournal import PgJournal
+                from cmsf_core.distributed.runtime import DistributedRuntime
+
+                if not isinstance(self.journal, PgJournal):
+                    raise ConfigError("the celery runtime keeps its journal in PostgreSQL")
+                runtime = DistributedRuntime(
+                    config=self.runtime,
+                    gateway=self.sync_gateway(),
+                    cm=cm,
+                    journal=self.journal,
+                    clock=self.clock,
+                    progress=self.progress,
+                    login_as=self.as_user,
+                )
+            else:
+                runtime = LocalRuntime(
+                    gateway=self.sync_gateway(),
+                    cm=cm,
+                    journal=self.journal,
+                    clock=self.clock,
+                    progress=self.progress,
+                    login_as=self.as_user,
+                )
             report = runtime.run(full=full)
         finally:
             cm.close()

@@ -210,6 +210,14 @@ class PersonMatcher:
             record_id = str(row[0])
         return record_id
 
+    def refresh(self, emails: Iterable[str]) -> dict[str, Person]:
+        """Look emails up in Salesforce again (another process may have created their
+        person since); return the Person of each that matches someone now."""
+        wanted = sorted({e.strip().lower() for e in emails if e and e.strip()})
+        for start in range(0, len(wanted), BATCH):
+            self._lookup(wanted[start : start + BATCH])
+        return self._known(wanted)
+
     def _known(self, emails: list[str]) -> dict[str, Person]:
         out: dict[str, Person] = {}
         by_token = {self._token(e): e for e in emails}

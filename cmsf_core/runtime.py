@@ -74,7 +74,14 @@ from cmsf_core.settings_store import SettingsStore
 from cmsf_core.shadow import Shadow
 from cmsf_core.state import Journal, Run
 
-__all__ = ["STOPPING_ERRORS", "LocalRuntime", "RunReport", "stop"]
+__all__ = [
+    "STOPPING_ERRORS",
+    "LocalRuntime",
+    "RunReport",
+    "configure_platforms",
+    "report_splits",
+    "stop",
+]
 
 EVENTS = logging.getLogger("cmsf.events")
 """Structured run events (see :mod:`cmsf_core.runlog`)."""
@@ -149,6 +156,43 @@ def stop(log: MaintenanceLog, error: CmsfError) -> tuple[str, str]:
     else:
         log.raise_message("Error", "runtime", error.support_code or "CMSF-SF-ERROR", reason)
     return "failed", reason
+
+
+def report_splits(ctx: JobContext, job: Job, notes: list[SplitNote]) -> None:
+    """Say when a trigger's Apex limit made the sync write in smaller calls."""
+    by_object: dict[str, list[SplitNote]] = {}
+    for note in notes:
+        by_object.setdefault(note.sobject, []).append(note)
+    limit_name = job.limit or job.name
+    for sobject, group in by_object.items():
+        retried = sum(n.retried for n in group)
+        written = sum(n.written for n in group)
+        size = min(n.size for n in group)
+        first = group[0]
+        ctx.log.raise_message(
+            "Warning",
+            job.name,
+            "CMSF-APEX-SPLIT",
+            f"{first.trigger or 'A trigger'} on {sobject}: {first.cause}; {written} of "
+            f"{retried} record(s) written again in calls of {size} or fewer",
+            f"'limit_split_floor' let the sync send the refused records again in smaller "
+            f"calls. Each split costs API calls: lower the '{limit_name}' governor limit "
+            f"(now {ctx.batch_size(job.name)}) to {size} so calls fit from the start, and "
+            "review the trigger (guard its async work with "
+            "if(!System.isFuture() && !System.isBatch()), work in bulk).",
+        )
+
+
+def configure_platforms(
+    gateway: SalesforceGateway, cm: CampaignMonitorClient, settings: Any
+) -> None:
+    """Set a run's gateway and client from its settings (the distributed runtime's workers
+    do the same): batch sizes, Bulk API waits, object access, limit splits, page size."""
+    gateway.bulk_threshold = settings.limit("bulk_threshold")
+    gateway.bulk_wait_seconds = settings.limit("bulk_wait_minutes") * 60.0
+    gateway.access = ObjectAccess()
+    gateway.limit_split_floor = settings.limit("limit_split_floor")
+    cm.page_size = settings.limit("cm_page_size")
 
 
 class LocalRuntime:
@@ -251,18 +295,10 @@ class LocalRuntime:
                 "resumed": run.resumed,
             },
         )
-        self.gateway.budget = ApiBudget(
-            run_share=settings.run_api_share,
-            org_ceiling=settings.org_api_ceiling,
-            run_calls=self.gateway.budget.run_calls,
-        )
-        self.gateway.bulk_threshold = settings.limit("bulk_threshold")
-        self.gateway.bulk_wait_seconds = settings.limit("bulk_wait_minutes") * 60.0
+        self.gateway.budget = self._budget(run, settings)
+        configure_platforms(self.gateway, self.cm, settings)
         self.gateway.bulk_ledger = self.ledger
-        self.gateway.access = ObjectAccess()
-        self.gateway.limit_split_floor = settings.limit("limit_split_floor")
-        self.cm.page_size = settings.limit("cm_page_size")
-        log = MaintenanceLog(self.gateway, settings, self.clock, run.run_id)
+        log = self._maintenance_log(settings, run.run_id)
         ctx = JobContext(
             run=run,
             settings=settings,
@@ -363,6 +399,18 @@ class LocalRuntime:
             },
         )
         return report
+
+    def _maintenance_log(self, settings: Any, run_id: str) -> MaintenanceLog:
+        """The run's maintenance log (the distributed runtime folds it across processes)."""
+        return MaintenanceLog(self.gateway, settings, self.clock, run_id)
+
+    def _budget(self, run: Run, settings: Any) -> ApiBudget:
+        """The run's Salesforce API budget (the distributed runtime shares it between workers)."""
+        return ApiBudget(
+            run_share=settings.run_api_share,
+            org_ceiling=settings.org_api_ceiling,
+            run_calls=self.gateway.budget.run_calls,
+        )
 
     def _count_runtime_calls(self, run_id: str, sf_before: int, cm_before: int) -> dict[str, int]:
         """Journal the calls this invocation made outside jobs; return all of its calls."""
@@ -576,28 +624,7 @@ class LocalRuntime:
         return True
 
     def _report_splits(self, ctx: JobContext, job: Job, notes: list[SplitNote]) -> None:
-        """Say when a trigger's Apex limit made the sync write in smaller calls."""
-        by_object: dict[str, list[SplitNote]] = {}
-        for note in notes:
-            by_object.setdefault(note.sobject, []).append(note)
-        limit_name = job.limit or job.name
-        for sobject, group in by_object.items():
-            retried = sum(n.retried for n in group)
-            written = sum(n.written for n in group)
-            size = min(n.size for n in group)
-            first = group[0]
-            ctx.log.raise_message(
-                "Warning",
-                job.name,
-                "CMSF-APEX-SPLIT",
-                f"{first.trigger or 'A trigger'} on {sobject}: {first.cause}; {written} of "
-                f"{retried} record(s) written again in calls of {size} or fewer",
-                f"'limit_split_floor' let the sync send the refused records again in smaller "
-                f"calls. Each split costs API calls: lower the '{limit_name}' governor limit "
-                f"(now {ctx.batch_size(job.name)}) to {size} so calls fit from the start, and "
-                "review the trigger (guard its async work with "
-                "if(!System.isFuture() && !System.isBatch()), work in bulk).",
-            )
+        report_splits(ctx, job, notes)
 
     def _count_calls(self, run_id: str, job: str, sf_before: int, cm_before: int) -> None:
         for platform, made in (

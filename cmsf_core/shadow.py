@@ -20,12 +20,12 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from cmsf_core.pseudonyms import Pseudonyms, scope_of
 from cmsf_core.state import Journal
 
-__all__ = ["Shadow", "ShadowRow", "digest"]
+__all__ = ["Shadow", "ShadowRow", "ShadowStore", "SqliteShadowStore", "digest"]
 
 
 def digest(data: Mapping[str, Any]) -> str:
@@ -48,18 +48,40 @@ class ShadowRow:
     version: str = ""
 
 
-class Shadow:
-    """The shadow index of one journal, per Salesforce object.
+class ShadowStore(Protocol):
+    """Where the shadow index's rows live: the journal's database (SQLite or PostgreSQL).
 
-    Keys and digests are stored as keyed pseudonyms (:mod:`cmsf_core.pseudonyms`): the
-    journal recognises what it wrote without holding an address. Callers pass plain keys
-    (or tokens read back from :meth:`keys`); a key's scope (the Campaign Monitor id before
-    its first ``:``) is stored in clear so a list's or campaign's rows can be found.
+    Rows are ``(key token, sf_id, digest, version)``; a journal that keeps them elsewhere
+    than its ``db`` gives its own store through a ``shadow_store()`` method.
     """
 
-    def __init__(self, journal: Journal, key: str | None = None) -> None:
+    def get(self, sobject: str, tokens: list[str]) -> Iterable[tuple[str, str, str, str]]:
+        """Rows of these key tokens."""
+
+    def record(self, payload: list[tuple[str, str, str, str, str, str]]) -> None:
+        """Insert or replace rows ``(object, key, scope, sf_id, digest, version)``."""
+
+    def forget(self, sobject: str, tokens: list[str]) -> None:
+        """Delete rows by key token."""
+
+    def forget_scope(self, sobject: str, scope: str) -> None:
+        """Delete every row of one scope."""
+
+    def rows(self, sobject: str, scope: str | None) -> Iterable[tuple[str, str, str, str]]:
+        """Every row of ``sobject`` (of one scope)."""
+
+    def count(self, sobject: str) -> int:
+        """Rows of ``sobject``."""
+
+    def clear(self, sobject: str | None) -> None:
+        """Delete everything, or everything of one object."""
+
+
+class SqliteShadowStore:
+    """The shadow index in the SQLite journal's own database."""
+
+    def __init__(self, journal: Journal) -> None:
         self.journal = journal
-        self.names = Pseudonyms(key)
         db = journal.db
         with journal.transaction():
             if "shadow" in db.table_names() and "scope" not in db.table("shadow").columns_dict:
@@ -81,6 +103,86 @@ class Shadow:
                 db.table("shadow").create_index(["object", "sf_id"])
                 db.table("shadow").create_index(["object", "scope"])
 
+    def get(self, sobject: str, tokens: list[str]) -> Iterator[tuple[str, str, str, str]]:
+        """Rows of these key tokens."""
+        for start in range(0, len(tokens), 500):
+            chunk = tokens[start : start + 500]
+            marks = ",".join("?" for _ in chunk)
+            yield from self.journal.db.execute(
+                f"SELECT key, sf_id, digest, version FROM shadow WHERE object = ? AND key IN ({marks})",
+                [sobject, *chunk],
+            )
+
+    def record(self, payload: list[tuple[str, str, str, str, str, str]]) -> None:
+        """Insert or replace rows ``(object, key, scope, sf_id, digest, version)``."""
+        # One prepared statement for the batch (sqlite-utils' insert_all rebuilds its
+        # SQL and inspects every value: a tenth of the engine's CPU on a first sync).
+        self.journal.executemany(
+            "INSERT OR REPLACE INTO shadow (object, key, scope, sf_id, digest, version) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            payload,
+        )
+
+    def forget(self, sobject: str, tokens: list[str]) -> None:
+        """Delete rows by key token."""
+        with self.journal.transaction():
+            for start in range(0, len(tokens), 500):
+                chunk = tokens[start : start + 500]
+                marks = ",".join("?" for _ in chunk)
+                self.journal.db.execute(
+                    f"DELETE FROM shadow WHERE object = ? AND key IN ({marks})", [sobject, *chunk]
+                )
+
+    def forget_scope(self, sobject: str, scope: str) -> None:
+        """Delete every row of one scope."""
+        with self.journal.transaction():
+            self.journal.db.execute(
+                "DELETE FROM shadow WHERE object = ? AND scope = ?", [sobject, scope]
+            )
+
+    def rows(self, sobject: str, scope: str | None) -> Iterator[tuple[str, str, str, str]]:
+        """Every row of ``sobject`` (of one scope)."""
+        if scope is not None:
+            yield from self.journal.db.execute(
+                "SELECT key, sf_id, digest, version FROM shadow WHERE object = ? AND scope = ?",
+                [sobject, scope],
+            )
+        else:
+            yield from self.journal.db.execute(
+                "SELECT key, sf_id, digest, version FROM shadow WHERE object = ?", [sobject]
+            )
+
+    def count(self, sobject: str) -> int:
+        """Rows of ``sobject``."""
+        row = self.journal.db.execute(
+            "SELECT count(*) FROM shadow WHERE object = ?", [sobject]
+        ).fetchone()
+        return int(row[0])
+
+    def clear(self, sobject: str | None) -> None:
+        """Delete everything, or everything of one object."""
+        with self.journal.transaction():
+            if sobject is None:
+                self.journal.db.execute("DELETE FROM shadow")
+            else:
+                self.journal.db.execute("DELETE FROM shadow WHERE object = ?", [sobject])
+
+
+class Shadow:
+    """The shadow index of one journal, per Salesforce object.
+
+    Keys and digests are stored as keyed pseudonyms (:mod:`cmsf_core.pseudonyms`): the
+    journal recognises what it wrote without holding an address. Callers pass plain keys
+    (or tokens read back from :meth:`keys`); a key's scope (the Campaign Monitor id before
+    its first ``:``) is stored in clear so a list's or campaign's rows can be found.
+    """
+
+    def __init__(self, journal: Journal, key: str | None = None) -> None:
+        self.journal = journal
+        self.names = Pseudonyms(key)
+        provider = getattr(journal, "shadow_store", None)
+        self.store: ShadowStore = provider() if provider is not None else SqliteShadowStore(journal)
+
     def use_key(self, key: str | None) -> None:
         """Pseudonymise under ``key`` (the connection key of the run)."""
         self.names = Pseudonyms(key)
@@ -97,15 +199,9 @@ class Shadow:
         found: dict[str, ShadowRow] = {}
         by_token = {self.token(k): k for k in dict.fromkeys(keys)}
         tokens = list(by_token)
-        for start in range(0, len(tokens), 500):
-            chunk = tokens[start : start + 500]
-            marks = ",".join("?" for _ in chunk)
-            for row in self.journal.db.execute(
-                f"SELECT key, sf_id, digest, version FROM shadow WHERE object = ? AND key IN ({marks})",
-                [sobject, *chunk],
-            ):
-                key = by_token[row[0]]
-                found[key] = ShadowRow(key, row[1], row[2], row[3] or "")
+        for row in self.store.get(sobject, tokens):
+            key = by_token[row[0]]
+            found[key] = ShadowRow(key, row[1], row[2], row[3] or "")
         return found
 
     def sf_id(self, sobject: str, key: str) -> str | None:
@@ -146,64 +242,61 @@ class Shadow:
             for r in rows
         ]
         if payload:
-            # One prepared statement for the batch (sqlite-utils' insert_all rebuilds its
-            # SQL and inspects every value: a tenth of the engine's CPU on a first sync).
-            self.journal.executemany(
-                "INSERT OR REPLACE INTO shadow (object, key, scope, sf_id, digest, version) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                payload,
-            )
+            self.store.record(payload)
 
     def forget(self, sobject: str, keys: Iterable[str]) -> None:
         """Drop rows whose records were deleted in Salesforce."""
-        wanted = [self.token(k) for k in keys]
-        with self.journal.transaction():
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ",".join("?" for _ in chunk)
-                self.journal.db.execute(
-                    f"DELETE FROM shadow WHERE object = ? AND key IN ({marks})", [sobject, *chunk]
-                )
+        self.store.forget(sobject, [self.token(k) for k in keys])
 
     def forget_prefix(self, sobject: str, prefix: str) -> None:
         """Drop every row of ``sobject`` whose key starts with ``prefix`` (``<id>:``)."""
-        with self.journal.transaction():
-            self.journal.db.execute(
-                "DELETE FROM shadow WHERE object = ? AND scope = ?",
-                [sobject, _scope_of_prefix(prefix)],
-            )
+        self.store.forget_scope(sobject, _scope_of_prefix(prefix))
 
     def keys(self, sobject: str, prefix: str = "") -> Iterator[ShadowRow]:
         """Stream the rows of ``sobject`` (whose key starts with ``prefix``, an ``<id>:``).
 
         The rows carry tokens, not keys: compare them with :meth:`token` of a key.
         """
-        if prefix:
-            cursor = self.journal.db.execute(
-                "SELECT key, sf_id, digest, version FROM shadow WHERE object = ? AND scope = ?",
-                [sobject, _scope_of_prefix(prefix)],
-            )
-        else:
-            cursor = self.journal.db.execute(
-                "SELECT key, sf_id, digest, version FROM shadow WHERE object = ?", [sobject]
-            )
-        for row in cursor:
+        scope = _scope_of_prefix(prefix) if prefix else None
+        for row in self.store.rows(sobject, scope):
             yield ShadowRow(row[0], row[1], row[2], row[3] or "")
+
+    def unseen(self, sobject: str, scope: str, seen: str) -> list[tuple[str, str]]:
+        """``(token, sf_id)`` of the rows of one scope whose token is not in ``seen``.
+
+        Args:
+            sobject: The object.
+            scope: The scope (a list or client id).
+            seen: A table of the journal's ``db`` with a ``key`` column of tokens seen.
+        """
+        db = self.journal.db
+        if isinstance(self.store, SqliteShadowStore):
+            return [
+                (str(key), str(sf_id))
+                for key, sf_id in db.execute(
+                    "SELECT key, sf_id FROM shadow WHERE object = ? AND scope = ? "
+                    f"AND key NOT IN (SELECT key FROM {seen})",
+                    [sobject, scope],
+                ).fetchall()
+            ]
+        rows = [(str(r[0]), str(r[1])) for r in self.store.rows(sobject, scope)]
+        known: set[str] = set()
+        for start in range(0, len(rows), 500):
+            chunk = [token for token, _ in rows[start : start + 500]]
+            marks = ",".join("?" for _ in chunk)
+            known.update(
+                str(row[0])
+                for row in db.execute(f"SELECT key FROM {seen} WHERE key IN ({marks})", chunk)
+            )
+        return [(token, sf_id) for token, sf_id in rows if token not in known]
 
     def count(self, sobject: str) -> int:
         """How many records of ``sobject`` the shadow knows."""
-        row = self.journal.db.execute(
-            "SELECT count(*) FROM shadow WHERE object = ?", [sobject]
-        ).fetchone()
-        return int(row[0])
+        return self.store.count(sobject)
 
     def clear(self, sobject: str | None = None) -> None:
         """Forget everything (full sync), or everything about one object."""
-        with self.journal.transaction():
-            if sobject is None:
-                self.journal.db.execute("DELETE FROM shadow")
-            else:
-                self.journal.db.execute("DELETE FROM shadow WHERE object = ?", [sobject])
+        self.store.clear(sobject)
 
 
 def _scope_of_prefix(prefix: str) -> str:

@@ -73,6 +73,10 @@ class Journal:
         path: Database file; ``None`` keeps the journal in memory (tests).
     """
 
+    tables_private = False
+    """Whether the tables of :attr:`db` are seen by this process only (True for the
+    distributed runtime's journal): jobs then pass no data to other jobs through them."""
+
     def __init__(self, path: Path | str | None = None) -> None:
         self.path = Path(path) if path is not None else None
         if self.path is not None:

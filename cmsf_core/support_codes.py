@@ -117,6 +117,25 @@ SUPPORT_CODES: dict[str, SupportCode] = {
         "A job failed for the reason in the detail; the other jobs continued. The next run "
         "retries it.",
     ),
+    "CMSF-TASK-POISON": SupportCode(
+        "A distributed task was given up",
+        "The scopes of one client were delivered to workers the configured number of times "
+        "(max_attempts) and never ended: each attempt crashed its worker or raised an "
+        "unexpected error (the worker's log has it). The other clients were synced; the job "
+        "is retried by the next run. Fix the cause, or raise max_attempts.",
+    ),
+    "CMSF-BROKER-DOWN": SupportCode(
+        "The broker (Redis) could not be reached",
+        "A process of the distributed runtime waited broker_outage_seconds for Redis (the "
+        "Celery broker and the store of the shared API budget) and stopped the run before "
+        "sending anything it could not count. Nothing was lost: bring Redis back and the "
+        "next run resumes where this one stopped.",
+    ),
+    "CMSF-TASK-WAIT": SupportCode(
+        "No worker finished the distributed tasks in time",
+        "The run waited wait_seconds for the workers. Check that 'cmsf worker' processes run "
+        "with the same CMSF_BROKER_URL, CMSF_DATABASE_URL and queue; the next run resumes.",
+    ),
     "CMSF-SCANNER": SupportCode(
         "Unsubscribes that look like a spam filter's link scanner",
         "A security gateway clicked every link of the campaign for these recipients, the "

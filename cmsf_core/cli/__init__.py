@@ -39,6 +39,7 @@ from cmsf_core.cli.scanners import scanners
 from cmsf_core.cli.sync import sync
 from cmsf_core.cli.transactional import delete_process, send_smart_email, watch
 from cmsf_core.cli.views import clients, lists, messages, status
+from cmsf_core.cli.worker import worker
 from scenarios.cli import scenario
 
 __all__ = ["main"]
@@ -95,6 +96,7 @@ for command in (
     delete_process,
     uninstall,
     dashboard,
+    worker,
     scenario,
 ):
     main.add_command(command)

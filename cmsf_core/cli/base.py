@@ -29,6 +29,7 @@ from rich.table import Table
 
 from cmsf_core.clock import SystemClock
 from cmsf_core.connection import DEFAULT_HOME, SECRET_FIELDS, Connection, load_connection
+from cmsf_core.distributed.config import load_runtime
 from cmsf_core.errors import CmsfError
 from cmsf_core.exit_codes import ExitCode
 from cmsf_core.local_errors import explain
@@ -193,6 +194,9 @@ def opened(
         on_seed=lambda note: Console(stderr=True).print(f"[dim]{note}[/dim]"),
     )
     try:
+        # the configured runtime's journal ([runtime] / CMSF_RUNTIME): status, doctor and
+        # the dashboard then read the runs a celery runtime keeps in PostgreSQL
+        engine.engine.use_runtime(load_runtime(given["config"]))
         yield engine
     finally:
         engine.close()

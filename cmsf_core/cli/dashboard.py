@@ -10,6 +10,7 @@ import click
 from cmsf_core.cli.base import connection_of, global_args, global_options, opened, options
 from cmsf_core.clock import SystemClock
 from cmsf_core.dashboard import create_app, serve_command
+from cmsf_core.distributed.config import load_runtime
 from cmsf_core.errors import ConfigError
 from cmsf_core.local_errors import explain
 from cmsf_core.platforms import OpenedEngine, open_engine
@@ -47,6 +48,7 @@ def dashboard(ctx: click.Context, port: int) -> None:
     def open_for_request() -> Iterator[OpenedEngine]:
         engine = open_engine(connection_of(given), clock=SystemClock())
         try:
+            engine.engine.use_runtime(load_runtime(given["config"]))  # the runs it keeps
             yield engine
         finally:
             engine.close()

@@ -14,9 +14,10 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cmsf_core.cli.base import console, emit_json, global_options, opened, table
+from cmsf_core.cli.base import console, emit_json, global_options, opened, options, table
 from cmsf_core.cli.imports import print_imports, print_report
 from cmsf_core.cli.imports import report_json as import_report_json
+from cmsf_core.distributed.config import load_runtime, redact
 from cmsf_core.exit_codes import for_run_status
 from cmsf_core.jobs import JOBS
 from cmsf_core.jobs.imports import ImportSelection
@@ -43,9 +44,18 @@ STATUS_STYLE = {
     help="Only run when the frequency setting says a sync is due (for cron; Never = off); "
     "when only imports are due, run just those.",
 )
+@click.option(
+    "--runtime",
+    type=click.Choice(["local", "celery"]),
+    default=None,
+    help="Where the jobs run: this process (local, the default) or Celery workers "
+    "(CMSF_BROKER_URL, CMSF_DATABASE_URL; also [runtime] kind, CMSF_RUNTIME).",
+)
 @global_options()
 @click.pass_context
-def sync(ctx: click.Context, full: bool, quiet: bool, as_json: bool, if_due: bool) -> None:
+def sync(
+    ctx: click.Context, full: bool, quiet: bool, as_json: bool, if_due: bool, runtime: str | None
+) -> None:
     """Run the primary sync (Campaign Monitor to Salesforce), resuming an interrupted run.
 
     Exit code: 0 completed, 3 completed with errors, 4 stopped (API budget, rate limit,
@@ -58,6 +68,7 @@ def sync(ctx: click.Context, full: bool, quiet: bool, as_json: bool, if_due: boo
       cmsf sync
       cmsf sync --full      # the settings screen's "Full Campaign Monitor Sync"
       */5 * * * * cd /srv/cmsf && .venv/bin/cmsf sync --if-due --quiet   # crontab
+      cmsf sync --runtime celery   # scopes on 'cmsf worker' processes (README: Beyond one machine)
     """
     out = console()
     bars = Progress(
@@ -76,7 +87,9 @@ def sync(ctx: click.Context, full: bool, quiet: bool, as_json: bool, if_due: boo
             tasks[job] = bars.add_task(JOBS[job].title, total=total)
         bars.update(tasks[job], completed=done, total=total)
 
+    runtime_config = load_runtime(options(ctx)["config"], kind=runtime)
     with bars, opened(ctx, progress) as engine:
+        engine.engine.use_runtime(runtime_config)
         if if_due:
             due, why = engine.engine.due()
             if not due:
@@ -96,7 +109,13 @@ def sync(ctx: click.Context, full: bool, quiet: bool, as_json: bool, if_due: boo
                     out.print(f"not due: {why}")
                 return
         if not as_json:
-            out.print(f"[bold]cmsf sync[/bold] on {engine.connection.describe()}")
+            where = engine.connection.describe()
+            if runtime_config.kind == "celery":
+                where += (
+                    f", on Celery workers ({redact(runtime_config.broker_url)}, journal "
+                    f"{redact(runtime_config.database_url)})"
+                )
+            out.print(f"[bold]cmsf sync[/bold] on {where}")
         report = engine.engine.sync(full=full)
         run_calls = engine.engine.journal.run_calls(report.run.run_id)
     if as_json:

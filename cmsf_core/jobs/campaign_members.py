@@ -96,9 +96,13 @@ def feed_entry(
 def record_feed(
     ctx: JobContext, written: Sequence[tuple[PooledRecord, str]], began: datetime
 ) -> None:
-    """Keep the feed entries of activity Salesforce accepted, and widen the feed's window."""
+    """Keep the feed entries of activity Salesforce accepted, and widen the feed's window.
+
+    Not with a journal whose tables are private to a process (the distributed runtime: the
+    members may be built on another worker): no window, so that job reads it all back.
+    """
     rows = [(ctx.run.run_id, *item.extra) for item, _ in written if item.extra]
-    if not rows:
+    if not rows or ctx.journal.tables_private:
         return
     _feed_table(ctx)
     ctx.journal.executemany("INSERT INTO member_feed VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
@@ -170,6 +174,7 @@ class CampaignMembersJob(Job):
         if bookmark:
             where += f" AND SystemModstamp >= {bookmark}"
         self._sync(campaign, where, feed=True)
+        _feed_table(ctx)  # the scope may run in another process than start() (distributed)
         ctx.journal.execute_script(
             f"DELETE FROM member_feed WHERE run_id = '{ctx.run.run_id}' "
             f"AND campaign = '{campaign.sf_id}'"

@@ -13,8 +13,9 @@ reasons; the membership is still synced, unlinked.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from cmsf_core.errors import NotFoundError
 from cmsf_core.jobs.writer import report_failures
@@ -23,7 +24,11 @@ from cmsf_core.push.capture import note_engine_write
 if TYPE_CHECKING:
     from cmsf_core.jobs.context import JobContext, ListInfo
 
-__all__ = ["create_people", "custom_field_values", "split_name"]
+__all__ = ["CREATE_GUARD", "create_guard", "create_people", "custom_field_values", "split_name"]
+
+CREATE_GUARD = "create_guard"
+"""``ctx.extras`` key of a lock (a context manager factory) that serialises the create rule
+between processes (the distributed runtime's workers; one process needs none)."""
 
 LEAD_COMPANY_DEFAULT = "[not provided]"
 STANDARD_KEYS = {"name", "emailaddress", "mobilenumber", "consenttotrack", "consenttosendsms"}
@@ -104,6 +109,16 @@ def _mapped_value(row: Mapping[str, Any], cm_field: str) -> Any:
         if name.replace(" ", "") == key:
             return value
     return None
+
+
+def create_guard(ctx: JobContext) -> AbstractContextManager[Any]:
+    """The lock serialising the create rule between processes (none in one process).
+
+    Under it, the caller matches its unmatched people again (:meth:`PersonMatcher.refresh`)
+    before creating them: another worker may have created the same person meanwhile.
+    """
+    guard = ctx.extras.get(CREATE_GUARD)
+    return nullcontext() if guard is None else cast(AbstractContextManager[Any], guard())
 
 
 def create_people(

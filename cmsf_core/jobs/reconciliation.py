@@ -50,7 +50,6 @@ class ReconciliationJob(SubscribersJob):
             return  # the list's first sync read it whole: reconcile from here on
         if now - parse_instant(str(last)) < interval:
             return
-        db = ctx.journal.db
         ctx.journal.execute_script(
             "CREATE TABLE IF NOT EXISTS reconcile_seen (key TEXT PRIMARY KEY)",
             "DELETE FROM reconcile_seen",
@@ -74,11 +73,7 @@ class ReconciliationJob(SubscribersJob):
                         buffer = []
         except NotFoundError:
             return  # the list was deleted meanwhile; configuration removes it next run
-        gone = db.execute(
-            "SELECT key, sf_id FROM shadow WHERE object = ? AND scope = ? "
-            "AND key NOT IN (SELECT key FROM reconcile_seen)",
-            [MEMBER, lst.cm_id],
-        ).fetchall()
+        gone = ctx.shadow.unseen(MEMBER, lst.cm_id, "reconcile_seen")
         for start in range(0, len(gone), 2000):
             delete_records(
                 ctx, MEMBER, [(k, i) for k, i in gone[start : start + 2000]], job=self.name

@@ -26,7 +26,7 @@ from cmsf_core.errors import NotFoundError, SkippableRecordError
 from cmsf_core.jobs import pending
 from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.jobs.context import ListInfo
-from cmsf_core.jobs.create_rule import create_people, custom_field_values
+from cmsf_core.jobs.create_rule import create_guard, create_people, custom_field_values
 from cmsf_core.jobs.relink import repair_lead_gap
 from cmsf_core.jobs.writer import Desired, write_changed
 from cmsf_core.jsontext import to_json
@@ -183,6 +183,18 @@ class SubscribersJob(Job):
 
             self.ctx.pool.after_writes(advance)
 
+    @staticmethod
+    def _unmatched(
+        sources: Mapping[str, Any], changed: Sequence[str], people: Mapping[str, Any]
+    ) -> list[Mapping[str, Any]]:
+        """Active subscribers among ``changed`` whose email matches nobody."""
+        return [
+            sources[k][0]
+            for k in changed
+            if sources[k][1]["State"] == "Active"
+            and not _person_ids(people, str(sources[k][0]["EmailAddress"]))
+        ]
+
     def _write(self, lst: ListInfo, state: str, rows: Sequence[Mapping[str, Any]]) -> None:
         ctx = self.ctx
         sources = {}
@@ -201,13 +213,14 @@ class SubscribersJob(Job):
         created: dict[str, str] = {}
         failed_creates: set[str] = set()
         if lst.create_rule in {"Contact", "Lead"}:
-            unmatched = [
-                sources[k][0]
-                for k in changed
-                if sources[k][1]["State"] == "Active"
-                and not _person_ids(people, str(sources[k][0]["EmailAddress"]))
-            ]
-            created = create_people(ctx, self.name, lst, unmatched)
+            with create_guard(ctx) as guarded:
+                unmatched = self._unmatched(sources, changed, people)
+                if guarded is not None and unmatched:
+                    # other workers may have created some of them meanwhile: as one
+                    # process would have, link to those instead of creating twins
+                    people.update(ctx.matcher.refresh(str(r["EmailAddress"]) for r in unmatched))
+                    unmatched = self._unmatched(sources, changed, people)
+                created = create_people(ctx, self.name, lst, unmatched)
             failed_creates = {
                 membership_key(lst.cm_id, str(r["EmailAddress"]))
                 for r in unmatched

@@ -44,7 +44,6 @@ class SuppressionJob(Job):
         client = ctx.directory.client_by_id(str(scope["client"]))
         if client is None:
             return
-        db = ctx.journal.db
         ctx.journal.execute_script(
             "CREATE TABLE IF NOT EXISTS suppression_seen (key TEXT PRIMARY KEY)",
             "DELETE FROM suppression_seen",
@@ -90,13 +89,6 @@ class SuppressionJob(Job):
                 write_changed(ctx, self.name, SUPPRESSION, desired)
         except NotFoundError:
             return
-        gone = [
-            (key, sf_id)
-            for key, sf_id in db.execute(
-                "SELECT key, sf_id FROM shadow WHERE object = ? AND scope = ? "
-                "AND key NOT IN (SELECT key FROM suppression_seen)",
-                [SUPPRESSION, client.cm_id],
-            ).fetchall()
-        ]
+        gone = ctx.shadow.unseen(SUPPRESSION, client.cm_id, "suppression_seen")
         for start in range(0, len(gone), 2000):
             delete_records(ctx, SUPPRESSION, gone[start : start + 2000], job=self.name)

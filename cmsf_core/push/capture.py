@@ -69,7 +69,11 @@ def note_engine_write(
 
         fields = [] if ctx.settings.disable_triggers else cached_config(ctx).fields(sobject)
         rows = {k: {**dict.fromkeys(fields), **v} for k, v in rows.items()}
-    ledger_for(ctx).note_engine_write(sobject, rows, created=created)
+    ledger = ledger_for(ctx)
+    forward = getattr(ctx.journal, "forward_engine_write", None)
+    if forward is not None and forward(sobject, ledger.engine_tokens(rows), created):
+        return  # a worker of the distributed runtime: the coordinator's ledger takes them
+    ledger.note_engine_write(sobject, rows, created=created)
 
 
 def soql_instant(value: datetime) -> str:

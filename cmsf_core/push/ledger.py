@@ -231,17 +231,30 @@ class PushLedger:
             rows: Field values written, by record Id.
             created: The records were created by the engine.
         """
+        self.note_engine_tokens(sobject, self.engine_tokens(rows), created=created)
+
+    def engine_tokens(self, rows: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, str]]:
+        """The value tokens of engine writes by record Id (what the baseline keeps; the
+        distributed runtime's workers pass these to the coordinator, never the values)."""
+        return {
+            record_id: {
+                field: self.email_token(value)
+                if field == "Email"
+                else self.value_token(field, value)
+                for field, value in values.items()
+            }
+            for record_id, values in rows.items()
+        }
+
+    def note_engine_tokens(
+        self, sobject: str, rows: Mapping[str, Mapping[str, str]], *, created: bool = False
+    ) -> None:
+        """:meth:`note_engine_write` with the values already tokens (:meth:`engine_tokens`)."""
         if not rows:
             return
         known = self.baselines(rows)
         with self.journal.transaction():
-            for record_id, values in rows.items():
-                tokens = {
-                    field: self.email_token(value)
-                    if field == "Email"
-                    else self.value_token(field, value)
-                    for field, value in values.items()
-                }
+            for record_id, tokens in rows.items():
                 before = known.get(record_id)
                 merged = {**(before.fields if before else {}), **tokens}
                 complete = created or (before is not None and before.complete)

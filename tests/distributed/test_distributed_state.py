@@ -1,0 +1,111 @@
+"""Shared state of the celery runtime on a real PostgreSQL: message folds, shared tables,
+the push's notes of worker writes (processes stand in as separate journals)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from cmsf_core.distributed.messages import SharedMaintenanceLog, run_messages
+from cmsf_core.distributed.pgjournal import PgJournal
+from cmsf_core.matching import MERGED_TABLE
+from cmsf_core.settings import Settings
+from scenarios.world import WorldSpec, build_world, engine_for
+
+pytestmark = pytest.mark.distributed
+
+MERGED = (
+    f"CREATE TABLE IF NOT EXISTS {MERGED_TABLE} (loser_id TEXT PRIMARY KEY, token TEXT, "
+    "object TEXT, master_id TEXT)"
+)
+
+
+def test_messages_raised_by_many_processes_fold_into_one_record_per_job_and_code(
+    database: str,
+) -> None:
+    world = build_world(WorldSpec(seed=3, clients=1, lists_per_client=1, subscribers_per_list=2))
+    try:
+        engine = engine_for(world)
+        run_id = "run-fold"
+        journals = [PgJournal(database) for _ in range(4)]
+        logs = [
+            SharedMaintenanceLog(engine.gateway(), Settings(), world.clock, run_id, journal)
+            for journal in journals
+        ]
+
+        def raise_twice(log: SharedMaintenanceLog) -> None:
+            for n in range(2):
+                log.raise_message("Error", "subscribers", "CMSF-JOB-FAILED", "failed", f"#{n}")
+
+        threads = [threading.Thread(target=raise_twice, args=(log,)) for log in logs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        logs[0].raise_message("Warning", "campaigns", "CMSF-REC-WRITE", "refused", "x")
+        folded = run_messages(journals[0], run_id)
+        records = world.org.client().query_all(
+            "SELECT Job__c, Support_Code__c, Occurrences__c FROM CMSF_Maintenance_Message__c "
+            f"WHERE Run_Id__c = '{run_id}'"
+        )["records"]
+        for journal in journals:
+            journal.close()
+    finally:
+        world.close()
+    assert [(m.job, m.code, m.occurrences) for m in folded] == [
+        ("subscribers", "CMSF-JOB-FAILED", 8),
+        ("campaigns", "CMSF-REC-WRITE", 1),
+    ]
+    assert sorted((r["Job__c"], r["Support_Code__c"], r["Occurrences__c"]) for r in records) == [
+        ("campaigns", "CMSF-REC-WRITE", 1),
+        ("subscribers", "CMSF-JOB-FAILED", 8),
+    ]  # one record each, however many processes raised it
+
+
+def test_a_coordinator_table_reaches_the_workers_in_order_and_changes_follow(
+    database: str, tmp_path: Path
+) -> None:
+    coordinator = PgJournal(database, side=tmp_path / "journal.db")
+    worker = PgJournal(database)
+    try:
+        for journal in (coordinator, worker):
+            journal.execute_script(MERGED)
+        worker.receive_table(MERGED_TABLE)  # nothing shared yet: empty
+        assert worker.db.execute(f"SELECT count(*) FROM {MERGED_TABLE}").fetchone()[0] == 0
+        rows = [("003B", "t1", "Contact", "003M"), ("003A", "t1", "Contact", "003N")]
+        coordinator.executemany(f"INSERT INTO {MERGED_TABLE} VALUES (?, ?, ?, ?)", rows)
+        coordinator.share_table(MERGED_TABLE)
+        worker.receive_table(MERGED_TABLE)
+        got = worker.db.execute(f"SELECT * FROM {MERGED_TABLE} ORDER BY rowid").fetchall()
+        assert got == rows  # insertion order kept: the latest merge wins
+        coordinator.executemany(f"DELETE FROM {MERGED_TABLE} WHERE loser_id = ?", [("003B",)])
+        coordinator.share_table(MERGED_TABLE)
+        worker.receive_table(MERGED_TABLE)
+        assert worker.db.execute(f"SELECT loser_id FROM {MERGED_TABLE}").fetchall() == [("003A",)]
+        worker.share_table(MERGED_TABLE)  # a worker's scratch is never published
+        coordinator.receive_table(MERGED_TABLE)
+    finally:
+        coordinator.close()
+        worker.close()
+
+
+def test_worker_writes_reach_the_coordinators_push_ledger_as_tokens_once(
+    database: str, tmp_path: Path
+) -> None:
+    coordinator = PgJournal(database, side=tmp_path / "journal.db")
+    worker = PgJournal(database)
+    try:
+        tokens = {"003X": {"Email": "tok-email", "HasOptedOutOfEmail": "tok-true"}}
+        assert worker.forward_engine_write("Contact", tokens, True) is True
+        assert coordinator.forward_engine_write("Contact", tokens, True) is False  # its own
+        raw = worker._q("SELECT tokens FROM dist_engine_writes")[0][0]
+        assert "@" not in raw  # value tokens only, never an address
+        with coordinator.transaction():
+            taken = coordinator.take_engine_writes()
+        assert taken == [("Contact", tokens, True)]
+        assert coordinator.take_engine_writes() == []  # recorded once
+    finally:
+        coordinator.close()
+        worker.close()
