@@ -79,6 +79,7 @@ __all__ = [
     "LocalRuntime",
     "RunReport",
     "configure_platforms",
+    "raise_job_failure",
     "report_splits",
     "stop",
 ]
@@ -156,6 +157,23 @@ def stop(log: MaintenanceLog, error: CmsfError) -> tuple[str, str]:
     else:
         log.raise_message("Error", "runtime", error.support_code or "CMSF-SF-ERROR", reason)
     return "failed", reason
+
+
+def raise_job_failure(ctx: JobContext, job: Job, error: CmsfError) -> None:
+    """The maintenance message of a job's own failure (the other jobs go on)."""
+    if isinstance(error, AccessError):
+        ctx.log.raise_message(
+            "Error",
+            job.name,
+            "CMSF-SF-ACCESS",
+            f"{job.title} failed: {error}",
+            "The other jobs went on; this one runs again once the sync user can see "
+            f"{error.object_name}{'.' + error.field_name if error.field_name else ''}.",
+        )
+    else:
+        ctx.log.raise_message(
+            "Error", job.name, "CMSF-JOB-FAILED", f"{job.title} failed", str(error)
+        )
 
 
 def report_splits(ctx: JobContext, job: Job, notes: list[SplitNote]) -> None:
@@ -596,19 +614,7 @@ class LocalRuntime:
             raise
         except CmsfError as error:
             ctx.pool.discard()
-            if isinstance(error, AccessError):
-                ctx.log.raise_message(
-                    "Error",
-                    job.name,
-                    "CMSF-SF-ACCESS",
-                    f"{job.title} failed: {error}",
-                    "The other jobs went on; this one runs again once the sync user can see "
-                    f"{error.object_name}{'.' + error.field_name if error.field_name else ''}.",
-                )
-            else:
-                ctx.log.raise_message(
-                    "Error", job.name, "CMSF-JOB-FAILED", f"{job.title} failed", str(error)
-                )
+            raise_job_failure(ctx, job, error)
             self._count_calls(run_id, job.name, sf_before, cm_before)
             self.journal.finish_job(run_id, job.name, "failed", self.clock.now(), str(error))
             event("failed")

@@ -42,14 +42,14 @@ from cmsf_core.distributed.budget import BrokerUnavailableError, SharedBudget, c
 from cmsf_core.distributed.config import RuntimeConfig
 from cmsf_core.distributed.messages import SharedMaintenanceLog, run_messages
 from cmsf_core.distributed.pgjournal import TERMINAL, PgJournal
-from cmsf_core.distributed.tasks import EXECUTE, STOPPING, configure, raise_failure
+from cmsf_core.distributed.tasks import EXECUTE, STOPPING, configure
 from cmsf_core.errors import CmsfError
 from cmsf_core.jobs import Job
 from cmsf_core.jobs.base import Scope
 from cmsf_core.jobs.context import JobContext, RunStats
 from cmsf_core.matching import MERGED_TABLE
 from cmsf_core.messages import MaintenanceLog
-from cmsf_core.runtime import JOB_GAP_SECONDS, LocalRuntime, RunReport
+from cmsf_core.runtime import JOB_GAP_SECONDS, LocalRuntime, RunReport, raise_job_failure
 from cmsf_core.salesforce import SalesforceGateway
 from cmsf_core.state import Run
 
@@ -221,7 +221,7 @@ class DistributedRuntime(LocalRuntime):
             self.pg.finish_job(run_id, job.name, "failed", self.clock.now(), str(error))
             return False
         except CmsfError as error:  # the job's start() on the coordinator
-            raise_failure(ctx, job, error)
+            raise_job_failure(ctx, job, error)
             self._count_calls(run_id, job.name, sf_before, cm_before)
             self.pg.finish_job(run_id, job.name, "failed", self.clock.now(), str(error))
             return False

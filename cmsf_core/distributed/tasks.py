@@ -39,7 +39,6 @@ from cmsf_core.distributed.config import RuntimeConfig
 from cmsf_core.distributed.messages import SharedMaintenanceLog
 from cmsf_core.distributed.pgjournal import PgJournal
 from cmsf_core.errors import (
-    AccessError,
     BudgetExhaustedError,
     CmsfError,
     FatalError,
@@ -49,11 +48,11 @@ from cmsf_core.errors import (
     WaitingError,
 )
 from cmsf_core.imports.runner import LOGIN_AS_KEY
-from cmsf_core.jobs import JOBS, Job
+from cmsf_core.jobs import JOBS
 from cmsf_core.jobs.context import Directory, JobContext, RunStats
 from cmsf_core.jobs.create_rule import CREATE_GUARD
 from cmsf_core.matching import MERGED_TABLE, PersonMatcher
-from cmsf_core.runtime import configure_platforms, report_splits
+from cmsf_core.runtime import configure_platforms, raise_job_failure, report_splits
 from cmsf_core.salesforce import SalesforceGateway
 from cmsf_core.settings import Settings
 from cmsf_core.settings_store import SettingsStore
@@ -297,7 +296,7 @@ def run_group(state: WorkerState, run_id: str, job_name: str, grp: str) -> str:
         except CmsfError as exc:
             ctx.pool.discard()
             status, error = "failed", _error(exc)
-            raise_failure(ctx, job, exc)  # the message the local runtime raises, once per job
+            raise_job_failure(ctx, job, exc)  # the message the local runtime raises, once per job
         except BaseException:
             ctx.pool.discard()
             raise
@@ -332,23 +331,6 @@ def run_group(state: WorkerState, run_id: str, job_name: str, grp: str) -> str:
 STOPPING = (RetriableError, FatalError, BudgetExhaustedError, SafetyError, StorageFullError,
             WaitingError)  # fmt: skip
 """A task's errors that stop the run (as in the local runtime; the coordinator re-raises)."""
-
-
-def raise_failure(ctx: JobContext, job: Job, error: CmsfError) -> None:
-    """The maintenance message of a job's own failure, worded as the local runtime's."""
-    if isinstance(error, AccessError):
-        ctx.log.raise_message(
-            "Error",
-            job.name,
-            "CMSF-SF-ACCESS",
-            f"{job.title} failed: {error}",
-            "The other jobs went on; this one runs again once the sync user can see "
-            f"{error.object_name}{'.' + error.field_name if error.field_name else ''}.",
-        )
-    else:
-        ctx.log.raise_message(
-            "Error", job.name, "CMSF-JOB-FAILED", f"{job.title} failed", str(error)
-        )
 
 
 @app.task(  # type: ignore[untyped-decorator]
