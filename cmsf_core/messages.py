@@ -126,20 +126,24 @@ class MaintenanceLog:
         self._by_key[key] = message
         self.messages.append(message)
         self._save(message)
+        self._announce(message)
+        return message
+
+    def _announce(self, message: Message) -> None:
+        """Tell of a new message: mail and bell (see :meth:`_notify`) and the run's event log."""
         self._notify(message)
         EVENTS.info(
             "maintenance message",
             extra={
                 "event": "message",
                 "run_id": self.run_id,
-                "severity": severity,
-                "job": job,
-                "code": code,
+                "severity": message.severity,
+                "job": message.job,
+                "code": message.code,
                 "summary": message.summary,
                 "saved": message.record_id is not None,
             },
         )
-        return message
 
     def _body(self, message: Message) -> str:
         help_ = guidance(message.code)

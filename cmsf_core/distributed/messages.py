@@ -91,19 +91,7 @@ class SharedMaintenanceLog(MaintenanceLog):
                 details=details,
             )
         if first:
-            self._notify(message)
-            EVENTS.info(
-                "maintenance message",
-                extra={
-                    "event": "message",
-                    "run_id": self.run_id,
-                    "severity": severity,
-                    "job": job,
-                    "code": code,
-                    "summary": message.summary,
-                    "saved": message.record_id is not None,
-                },
-            )
+            self._announce(message)
         key = (job, code, topic)
         mine = self._by_key.get(key)
         if mine is None:
