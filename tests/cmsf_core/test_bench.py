@@ -32,6 +32,10 @@ def test_bench_measures_every_process_against_the_floor() -> None:
         assert 0 < first["floor"][platform] <= first["calls"][platform]
     assert sum(first["written"].values()) > 200 and not sum((quiet["written"] or {}).values())
     assert first["engine_fsyncs"] is None  # --no-strace
+    for row in rows:  # every call of the run is some job's (or the runtime's own)
+        by_job = row["salesforce_calls_by_job"]
+        assert by_job and sum(by_job.values()) == row["calls"]["salesforce"]
+    assert "subscribers" in first["salesforce_calls_by_job"]
 
 
 @pytest.mark.parametrize(
