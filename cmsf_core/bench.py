@@ -3,7 +3,7 @@
 ``python -m cmsf_core.bench`` builds worlds of 10,000 and 100,000 subscribers (with sent
 campaigns and their activity, and an org whose Contacts and Leads share half the
 addresses), serves each with ``sf-sim serve`` and ``cm-sim serve`` processes, and runs a
-first sync and a quiet second sync with ``cmsf sync --json`` in a process of its own,
+first sync, a second and a quiet third sync with ``cmsf sync --json`` in a process of its own,
 reaching the simulators over HTTPS as it would real platforms. For each sync it prints,
 per process (engine, sf_sim, cm_sim):
 
@@ -58,6 +58,10 @@ PAGE = 1000
 QUERY_PAGE = 2000
 BULK_JOB_CALLS = 5
 """Calls of one Bulk API 2.0 ingest job at the least: create, upload, close, poll, results."""
+SYNCS = ("first sync", "second sync", "quiet third sync")
+"""The syncs measured, one after the other. The second reads back what the first wrote
+(the People it created, links it changed: the change capture and campaign members see them
+changed since their bookmarks); the third finds nothing new: what an hourly run costs."""
 WORLD_AGE = timedelta(days=1)
 """How long before the benchmark's syncs the world's records were saved."""
 FIXED_READS = 6
@@ -257,7 +261,7 @@ def campaign_monitor_floor(world: Any, *, first: bool) -> int:
 
 
 def measure(subscribers: int, *, seed: int = 7, trace: bool = True) -> list[Measurement]:
-    """Build a world of ``subscribers``, serve it, and measure a first and a quiet second sync.
+    """Build a world of ``subscribers``, serve it, and measure its three syncs (see SYNCS).
 
     Args:
         subscribers: Subscribers in the account (two lists).
@@ -284,7 +288,7 @@ def measure(subscribers: int, *, seed: int = 7, trace: bool = True) -> list[Meas
         org_db, account_db, journal = work / "org.db", work / "account.db", work / "journal.db"
         # The world's records were saved a day before the integration connects, as a real
         # org's are: built "now", every record would fall inside the change capture's
-        # overlap (two minutes) and a quiet second sync would read the whole org again.
+        # overlap (two minutes) and the second sync would read the whole org again.
         built = VirtualClock(SystemClock().now() - WORLD_AGE)
         build_world(spec, clock=built, org_path=org_db, account_path=account_db).close()
         runs: list[tuple[str, dict[str, Any], dict[str, ProcessFigures], int | None, float]] = []
@@ -318,7 +322,7 @@ def measure(subscribers: int, *, seed: int = 7, trace: bool = True) -> list[Meas
                 else:
                     os.environ["REQUESTS_CA_BUNDLE"] = saved
             sims = {"sf_sim": served.sf_pid, "cm_sim": served.cm_pid}
-            for label in ("first sync", "quiet second sync"):
+            for label in SYNCS:
                 before = {}
                 for name, pid in sims.items():
                     _reset_peak(pid)
