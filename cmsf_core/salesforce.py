@@ -502,14 +502,14 @@ class SalesforceGateway:
             }
             body = self._restful("composite/batch", "POST", json=payload) or {}
             results = list(body.get("results") or [])
-            # the floor: one call for the batch, plus each query's further pages
+            # the floor: one call for the batch, plus the further pages of each query that
+            # has more (a COUNT() query's totalSize is its count, not rows to page through)
             further = sum(
-                max(
-                    0,
-                    math.ceil(int((r.get("result") or {}).get("totalSize") or 0) / QUERY_PAGE) - 1,
-                )
+                max(0, math.ceil(int(r["result"].get("totalSize") or 0) / QUERY_PAGE) - 1)
                 for r in results
-                if isinstance(r, Mapping) and isinstance(r.get("result"), Mapping)
+                if isinstance(r, Mapping)
+                and isinstance(r.get("result"), Mapping)
+                and r["result"].get("done") is False
             )
             self._read(
                 "batch:" + "\n".join(f"{deleted}:{soql}" for soql, deleted in chunk),

@@ -49,3 +49,22 @@ def test_a_quiet_run_makes_no_more_salesforce_calls_than_pinned(
     # the run's own count (its report, and the journal's per job) is what the org saw
     assert quiet.calls["salesforce"] == len(seen)
     assert sum(c.get("salesforce", 0) for c in by_job.values()) == len(seen)
+
+
+def test_a_batch_of_reads_counts_one_call_toward_the_read_floor(
+    world: World, engine: Engine
+) -> None:
+    from sf_sim.dml import WriteContext
+
+    contacts = [{"LastName": f"Many{i}"} for i in range(2001)]
+    world.org.dml.insert("Contact", contacts, WriteContext(system=True, triggers=False))
+    gateway = engine.gateway()
+    results = gateway.query_batch(
+        [
+            # its totalSize is a count over one page's limit, not rows to page through
+            ("SELECT COUNT() FROM Contact", False),
+            ("SELECT Id FROM Contact LIMIT 5", False),
+        ]
+    )
+    assert results[0].total > 2000 and list(results[1].records())
+    assert gateway.calls == 1 and gateway.read_floor == 1
