@@ -36,6 +36,7 @@ from cmsf_core.jobs import pending
 from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.jobs.context import CampaignInfo
 from cmsf_core.jobs.writer import report_failures
+from cmsf_core.salesforce import BATCH_SUBREQUESTS
 from cmsf_core.settings import StatusMapping
 
 if TYPE_CHECKING:
@@ -130,10 +131,10 @@ class CampaignMembersJob(Job):
 
     def __init__(self, ctx: JobContext) -> None:
         super().__init__(ctx)
-        self._first: dict[str, BatchQuery] = {}
-        """First pages read ahead by :meth:`_prefetch`, by query."""
-        self._read_at = ""
-        """When :meth:`_prefetch` read them."""
+        self._campaigns: list[str] = []
+        """The campaigns of this run's scopes, in order."""
+        self._first: dict[str, tuple[BatchQuery, str]] = {}
+        """First pages read ahead by :meth:`_read_ahead`, by query, with when they were read."""
 
     def enabled(self) -> bool:
         settings = self.ctx.settings
@@ -159,30 +160,35 @@ class CampaignMembersJob(Job):
         self.ctx.journal.execute_script(  # feeds of earlier runs were read by them
             f"DELETE FROM member_feed WHERE run_id != '{self.ctx.run.run_id}'"
         )
-        self._prefetch([str(s["campaign"]) for s in scopes])
+        self._campaigns = [str(s["campaign"]) for s in scopes]
+        self._first = {}
         return scopes
 
-    def _prefetch(self, campaigns: list[str]) -> None:
-        """Read the new activity of every campaign in ``composite/batch`` requests (25 a call).
+    def _read_ahead(self, cm_id: str) -> None:
+        """Read the new activity of this campaign and the next ones in one request.
 
-        A quiet run then costs one call for up to 25 campaigns, not one each; each scope
-        takes its campaign's first page from here (further pages, if any, follow
-        ``nextRecordsUrl``) and bookmarks the time of this read.
+        One ``composite/batch`` call reads the first page of up to 25 campaigns (a quiet run
+        costs one call per 25 linked campaigns, not one each); their scopes take it from
+        here (further pages follow ``nextRecordsUrl``) and bookmark the time of this read.
+        Only 25 first pages are held at a time.
         """
-        self._first = {}
-        self._read_at = self.ctx.clock.now().isoformat().replace("+00:00", "Z")
-        if len(campaigns) < 2:
+        ctx = self.ctx
+        at = self._campaigns.index(cm_id) if cm_id in self._campaigns else len(self._campaigns)
+        group = self._campaigns[at : at + BATCH_SUBREQUESTS]
+        if len(group) < 2:
             return
+        read_at = ctx.clock.now().isoformat().replace("+00:00", "Z")
         reads: list[str] = []
-        for cm_id in campaigns:
-            campaign = self.ctx.directory.campaign_by_id(cm_id)
+        for other in group:
+            campaign = ctx.directory.campaign_by_id(other)
             if campaign is not None and campaign.salesforce_campaign_id:
                 reads.append(self._latest_soql(self._where(campaign), campaign))
         reads = list(dict.fromkeys(reads))
+        self._first = {}
         for soql, result in zip(
-            reads, self.ctx.sf.query_batch([(q, False) for q in reads]), strict=True
+            reads, ctx.sf.query_batch([(q, False) for q in reads]), strict=True
         ):
-            self._first[soql] = result
+            self._first[soql] = (result, read_at)
 
     def _where(self, campaign: CampaignInfo) -> str:
         """The condition on a campaign's tracking history changed since its bookmark."""
@@ -207,11 +213,12 @@ class CampaignMembersJob(Job):
     def _campaign(self, campaign: CampaignInfo) -> None:
         ctx = self.ctx
         where = self._where(campaign)
-        prefetched = self._latest_soql(where, campaign) in self._first
-        # read in the job's start (see _prefetch) or now
-        started = (
-            self._read_at if prefetched else ctx.clock.now().isoformat().replace("+00:00", "Z")
-        )
+        soql = self._latest_soql(where, campaign)
+        if soql not in self._first:
+            self._read_ahead(campaign.cm_id)
+        ahead = self._first.get(soql)
+        # read ahead (see _read_ahead) or now
+        started = ahead[1] if ahead else ctx.clock.now().isoformat().replace("+00:00", "Z")
         waiting = [e.locator for e in pending.waiting(ctx, self.name, campaign.cm_id) if e.locator]
         self._sync(campaign, where, feed=True)
         _feed_table(ctx)  # the scope may run in another process than start() (distributed)
@@ -298,9 +305,9 @@ class CampaignMembersJob(Job):
         )
         own = self._own_window() if feed is not None else None
         soql = self._latest_soql(where, feed)
-        first = self._first.pop(soql, None)
+        ahead = self._first.pop(soql, None)
         mapped = self.ctx.settings.status_map
-        for page in first.pages() if first is not None else self.ctx.sf.query_pages(soql):
+        for page in ahead[0].pages() if ahead is not None else self.ctx.sf.query_pages(soql):
             rows = []
             for row in page:
                 kind = str(row.get("Activity_Type__c") or "")
