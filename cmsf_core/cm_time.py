@@ -158,8 +158,11 @@ def time_zone(name: str | None) -> tzinfo:
 _PADDED = re.compile(r"\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}(?::\d{2})?)?\Z")
 
 
+@lru_cache(maxsize=65536)
 def parse_local(text: str, zone: tzinfo) -> datetime:
     """Parse a Campaign Monitor timestamp (``YYYY-MM-DD HH:MM[:SS]`` or a date) as UTC.
+
+    Cached: activity of a campaign repeats its minutes (a datetime is immutable).
 
     Raises:
         ValueError: If the text is not a Campaign Monitor timestamp.

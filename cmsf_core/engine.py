@@ -24,7 +24,7 @@ from cmsf_core.imports.session import ImportReport, run_imports
 from cmsf_core.imports.spec import due_record
 from cmsf_core.jobs.imports import ImportSelection
 from cmsf_core.retry import RetryPolicy
-from cmsf_core.runtime import LocalRuntime, RunReport
+from cmsf_core.runtime import LocalRuntime, ReadSettings, RunReport
 from cmsf_core.salesforce import SalesforceGateway
 from cmsf_core.settings import Settings
 from cmsf_core.settings_store import SettingsStore
@@ -93,26 +93,37 @@ class Engine:
         Raises:
             ConfigError: If the sync user is someone else and cannot be logged in as.
         """
+        return self._sync_login()[0]
+
+    def _sync_login(self) -> tuple[SalesforceGateway, ReadSettings | None]:
+        """The sync user's gateway, and the settings read to choose it when that gateway
+        read them (a run starts from them instead of reading them again).
+
+        Raises:
+            ConfigError: If the sync user is someone else and cannot be logged in as.
+        """
         gateway = self.gateway()
+        store = SettingsStore(gateway, self.clock)
+        calls = gateway.calls
         try:
-            settings = SettingsStore(gateway, self.clock).load()
+            settings = store.load()
         except CmsfError:
-            return gateway
+            return gateway, None
         wanted = settings.sync_user_id
         if not wanted or gateway.current_user_id()[:15] == wanted[:15]:
-            return gateway
+            return gateway, ReadSettings(store, settings, calls)
         rows = list(
             gateway.query(f"SELECT Username FROM User WHERE Id = '{wanted}' AND IsActive = true")
         )
         if not rows:  # an inactive sync user: the run reports it (CMSF-OWNER-INACTIVE)
-            return gateway
+            return gateway, ReadSettings(store, settings, calls)
         if self.as_user is None:
             raise ConfigError(
                 f"the sync user is {rows[0]['Username']} but cmsf logs in as another user; "
                 "log in as the sync user, or give JWT bearer credentials (CMSF_SF_CONSUMER_KEY, "
                 "CMSF_SF_PRIVATE_KEY_FILE) so runs switch to it"
             )
-        return self.gateway(self.as_user(str(rows[0]["Username"])))
+        return self.gateway(self.as_user(str(rows[0]["Username"]))), None
 
     def campaign_monitor(self) -> CampaignMonitorClient:
         """A new Campaign Monitor client."""
@@ -187,8 +198,10 @@ class Engine:
                     login_as=self.as_user,
                 )
             else:
+                gateway, settings = self._sync_login()
                 runtime = LocalRuntime(
-                    gateway=self.sync_gateway(),
+                    gateway=gateway,
+                    settings=settings,
                     cm=cm,
                     journal=self.journal,
                     clock=self.clock,

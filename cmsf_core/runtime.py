@@ -40,7 +40,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from cmsf_core.access import ObjectAccess
 from cmsf_core.budget import ApiBudget
@@ -70,6 +70,7 @@ from cmsf_core.org_health import storage
 from cmsf_core.safety import check_org_safety
 from cmsf_core.salesforce import SalesforceGateway, SplitNote
 from cmsf_core.salesforce_bulk import collect_open_jobs
+from cmsf_core.settings import Settings
 from cmsf_core.settings_store import SettingsStore
 from cmsf_core.shadow import Shadow
 from cmsf_core.state import Journal, Run
@@ -77,6 +78,7 @@ from cmsf_core.state import Journal, Run
 __all__ = [
     "STOPPING_ERRORS",
     "LocalRuntime",
+    "ReadSettings",
     "RunReport",
     "configure_platforms",
     "raise_job_failure",
@@ -213,6 +215,14 @@ def configure_platforms(
     cm.page_size = settings.limit("cm_page_size")
 
 
+class ReadSettings(NamedTuple):
+    """The settings a caller read just before a run, with the gateway's calls before it."""
+
+    store: SettingsStore
+    settings: Settings
+    calls_before: int
+
+
 class LocalRuntime:
     """Runs the primary sync in this process.
 
@@ -224,6 +234,9 @@ class LocalRuntime:
         progress: Told ``(job, scopes done, total or None)``.
         login_as: Given a username, a login as that user (JWT bearer on a real org): how
             imports read their sources as their owners.
+        settings: The settings ``gateway`` just read (the engine reads them to choose the
+            sync user's login); the run starts from them instead of reading them again,
+            and counts that read as its own. Read at the run's start when not given.
     """
 
     def __init__(
@@ -235,8 +248,10 @@ class LocalRuntime:
         clock: Clock,
         progress: Callable[[str, int, int | None], None] | None = None,
         login_as: Callable[[str], Callable[[], Any]] | None = None,
+        settings: ReadSettings | None = None,
     ) -> None:
         self.gateway = gateway
+        self._settings = settings
         self.login_as = login_as
         self.cm = cm
         self.journal = journal
@@ -277,8 +292,13 @@ class LocalRuntime:
         sf_calls, cm_calls = self.gateway.calls, self.cm.calls
         self._writes_start = self.cm.write_calls
         self._job_calls = Counter()
-        store = SettingsStore(self.gateway, self.clock)
-        settings = store.load()
+        if self._settings is not None and self._settings.store.gateway is self.gateway:
+            store, settings = self._settings.store, self._settings.settings
+            sf_calls = min(sf_calls, self._settings.calls_before)  # that read is the run's
+        else:
+            store = SettingsStore(self.gateway, self.clock)
+            settings = store.load()
+        self._settings = None  # read once: a second run of this runtime reads them again
         if not settings.connected:
             refusal = (
                 "the integration is not connected to a Campaign Monitor account; run "

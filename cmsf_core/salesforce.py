@@ -502,6 +502,19 @@ class SalesforceGateway:
             }
             body = self._restful("composite/batch", "POST", json=payload) or {}
             results = list(body.get("results") or [])
+            # the floor: one call for the batch, plus the further pages of each query that
+            # has more (a COUNT() query's totalSize is its count, not rows to page through)
+            further = sum(
+                max(0, math.ceil(int(r["result"].get("totalSize") or 0) / QUERY_PAGE) - 1)
+                for r in results
+                if isinstance(r, Mapping)
+                and isinstance(r.get("result"), Mapping)
+                and r["result"].get("done") is False
+            )
+            self._read(
+                "batch:" + "\n".join(f"{deleted}:{soql}" for soql, deleted in chunk),
+                QUERY_PAGE * (1 + further),
+            )
             for index, _ in enumerate(chunk):
                 item = results[index] if index < len(results) else {}
                 status = int(item.get("statusCode") or 0)

@@ -28,9 +28,13 @@ from cmsf_core.state import Journal
 __all__ = ["Shadow", "ShadowRow", "ShadowStore", "SqliteShadowStore", "digest"]
 
 
+_DIGEST_JSON = json.JSONEncoder(sort_keys=True, default=str, separators=(",", ":"))
+"""The encoder of :func:`digest`, made once (``json.dumps`` with options makes one a call)."""
+
+
 def digest(data: Mapping[str, Any]) -> str:
     """A stable digest of a record's source data (key order does not matter)."""
-    text = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+    text = _DIGEST_JSON.encode(data)
     return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 

@@ -25,6 +25,8 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -336,7 +338,8 @@ class BulkJobs:
             self.queue.remove(job)
             if kind == "ingest":
                 try:
-                    job.header, unprocessed = self._rows(job)
+                    job.header = self._header(job)
+                    unprocessed = list(self._rows(job))
                 except (SalesforceApiError, csv.Error):
                     job.header, unprocessed = [], []
                 job.uploads = []
@@ -360,30 +363,48 @@ class BulkJobs:
         del self.jobs[job_id]
         self._drop([job_id])
 
-    def _rows(self, job: Job) -> tuple[list[str], list[list[str]]]:
+    def _header(self, job: Job) -> list[str]:
+        """Check every upload (CSV that parses, no null character, one header); the header.
+
+        The whole data is checked before any record is written, as a job whose data does not
+        parse fails without processing any; the rows are then read again batch by batch
+        (:meth:`_rows`), so a job's records are never all in memory at once.
+        """
         header: list[str] = []
-        rows: list[list[str]] = []
         for text in job.uploads:
             if "\x00" in text:
                 raise _bad("Failed to parse CSV: the data contains a null character")
             reader = csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITERS[job.delimiter])
-            part = list(reader)
-            if not part:
+            first = next(reader, None)
+            if first is None:
                 continue
-            if header and part[0] != header:
+            if header and first != header:
                 raise _bad("InvalidBatch : All uploads must use the same header")
-            header = part[0]
-            rows.extend(row for row in part[1:] if row)
-        return header, rows
+            header = first
+            for _ in reader:  # every row must parse
+                pass
+        return header
+
+    def _rows(self, job: Job) -> Iterator[list[str]]:
+        """The data rows of every upload, in order (their headers left out)."""
+        for text in job.uploads:
+            reader = csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITERS[job.delimiter])
+            if next(reader, None) is None:
+                continue
+            yield from (row for row in reader if row)
 
     def _process(self, job: Job) -> None:
         try:
-            header, rows = self._rows(job)
+            self._process_uploads(job)
+        finally:
+            job.uploads = []  # processed (or refused): the data is not kept
+
+    def _process_uploads(self, job: Job) -> None:
+        try:
+            header = self._header(job)
         except (SalesforceApiError, csv.Error) as exc:
             self._fail(job, f"InvalidBatch : {getattr(exc, 'message', exc)}")
             return
-        finally:
-            job.uploads = []  # processed (or refused): the data is not kept
         job.header = header
         definition = self.org.schema.object(job.object)
         assert definition is not None
@@ -400,8 +421,8 @@ class BulkJobs:
             self._fail(job, "InvalidBatch : The 'delete' batch must contain only 'Id' column")
             return
         ctx = WriteContext(source="csv", apex_limits=BULK_LIMITS)
-        for start in range(0, len(rows), BATCH_RECORDS):
-            chunk = rows[start : start + BATCH_RECORDS]
+        rows = self._rows(job)
+        while chunk := list(itertools.islice(rows, BATCH_RECORDS)):
             self._batches.append(self.org.clock.now())
             for row in chunk:
                 if len(row) != len(header):
@@ -427,7 +448,6 @@ class BulkJobs:
                     failures.append([_id_of(header, row), text, *row])
             self._keep(job, "success", successes)
             self._keep(job, "failure", failures)
-        del rows
         job.state = "JobComplete"
         self.org.store.optimize()
 

@@ -114,17 +114,30 @@ def _members(
 
 
 def _existing_members(org: Org, inserts: dict[int, dict[str, Any]]) -> set[tuple[str, str]]:
+    """The ``(CampaignId, person)`` pairs of ``inserts`` that are members already.
+
+    Only the people being inserted are looked up (by the Contact and Lead indexes), not
+    every member of their campaigns: a chunk's cost does not grow with the campaign.
+    """
+    wanted = {
+        (str(row["CampaignId"]), str(person))
+        for row in inserts.values()
+        if row.get("CampaignId")
+        for person in (row.get("ContactId"), row.get("LeadId"))
+        if person
+    }
+    people = sorted({person for _, person in wanted})
     found: set[tuple[str, str]] = set()
-    campaign_ids = sorted({row["CampaignId"] for row in inserts.values() if row.get("CampaignId")})
-    for start in range(0, len(campaign_ids), 500):
-        chunk = campaign_ids[start : start + 500]
+    for start in range(0, len(people), 400):
+        chunk = people[start : start + 400]
         marks = ", ".join("?" for _ in chunk)
         for row in org.store.select(
-            f"SELECT CampaignId, ContactId, LeadId FROM CampaignMember WHERE +IsDeleted = 0 AND CampaignId IN ({marks})",
-            chunk,
+            "SELECT CampaignId, ContactId, LeadId FROM CampaignMember WHERE +IsDeleted = 0 "
+            f"AND (ContactId IN ({marks}) OR LeadId IN ({marks}))",
+            [*chunk, *chunk],
         ):
             for person in (row["ContactId"], row["LeadId"]):
-                if person:
+                if person and (row["CampaignId"], person) in wanted:
                     found.add((row["CampaignId"], person))
     return found
 
@@ -272,18 +285,29 @@ def after_delete(org: Org, definition: ObjectDef, rows: list[dict[str, Any]]) ->
 
 
 def recompute_rollups(org: Org, campaign_ids: set[str]) -> None:
-    """Recount members, leads, contacts and responses of the given campaigns."""
+    """Recount members, leads, contacts and responses of the given campaigns.
+
+    One pass over each campaign's members counts all four figures (not one pass each).
+    """
     ids = sorted(i for i in campaign_ids if i)
-    member = "SELECT COUNT(*) FROM CampaignMember m WHERE m.CampaignId = Campaign.Id AND +m.IsDeleted = 0"
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         marks = ", ".join("?" for _ in chunk)
-        org.store.conn.execute(
-            f"UPDATE {quote('Campaign')} SET "
-            f"NumberOfContacts = ({member} AND m.ContactId IS NOT NULL), "
-            f"NumberOfLeads = ({member} AND m.LeadId IS NOT NULL AND m.ContactId IS NULL), "
-            f"NumberOfResponses = ({member} AND m.HasResponded = 1), "
-            f"NumberOfConvertedLeads = ({member} AND m.LeadId IN (SELECT Id FROM Lead WHERE IsConverted = 1)) "
-            f"WHERE Id IN ({marks})",
-            chunk,
+        counts = {
+            row[0]: row[1:]
+            for row in org.store.conn.execute(
+                "SELECT m.CampaignId, "
+                "COALESCE(SUM(m.ContactId IS NOT NULL), 0), "
+                "COALESCE(SUM(m.LeadId IS NOT NULL AND m.ContactId IS NULL), 0), "
+                "COALESCE(SUM(m.HasResponded = 1), 0), "
+                "COALESCE(SUM(m.LeadId IN (SELECT Id FROM Lead WHERE IsConverted = 1)), 0) "
+                f"FROM CampaignMember m WHERE m.CampaignId IN ({marks}) AND +m.IsDeleted = 0 "
+                "GROUP BY m.CampaignId",
+                chunk,
+            )
+        }
+        org.store.conn.executemany(
+            f"UPDATE {quote('Campaign')} SET NumberOfContacts = ?, NumberOfLeads = ?, "
+            "NumberOfResponses = ?, NumberOfConvertedLeads = ? WHERE Id = ?",
+            [(*counts.get(cid, (0, 0, 0, 0)), cid) for cid in chunk],
         )

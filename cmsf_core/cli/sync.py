@@ -118,15 +118,28 @@ def sync(
             out.print(f"[bold]cmsf sync[/bold] on {where}")
         report = engine.engine.sync(full=full)
         run_calls = engine.engine.journal.run_calls(report.run.run_id)
+        job_calls = engine.engine.journal.calls(report.run.run_id)
     if as_json:
-        emit_json(report_json(report, run_calls))
+        emit_json(report_json(report, run_calls, job_calls))
     else:
         print_summary(out, report, run_calls)
     sys.exit(int(for_run_status(report.status)))
 
 
-def report_json(report: RunReport, run_calls: dict[str, int] | None = None) -> dict[str, Any]:
-    """A run report as JSON-ready values (what ``cmsf sync --json`` prints)."""
+def report_json(
+    report: RunReport,
+    run_calls: dict[str, int] | None = None,
+    job_calls: dict[str, dict[str, int]] | None = None,
+) -> dict[str, Any]:
+    """A run report as JSON-ready values (what ``cmsf sync --json`` prints).
+
+    Args:
+        report: The run's report.
+        run_calls: Calls of the whole run per platform (every resume); this invocation's
+            when not given.
+        job_calls: Calls of the whole run per job and platform (``runtime`` is the calls
+            made outside jobs), as the journal counts them; left out when not given.
+    """
     return {
         "run_id": report.run.run_id,
         "status": report.status,
@@ -136,6 +149,7 @@ def report_json(report: RunReport, run_calls: dict[str, int] | None = None) -> d
         "reason": report.reason,
         "calls": report.calls,
         "run_calls": run_calls if run_calls is not None else report.calls,
+        **({"job_calls": job_calls} if job_calls is not None else {}),
         "read": dict(report.stats.read),
         "written": dict(report.stats.written),
         "deleted": dict(report.stats.deleted),

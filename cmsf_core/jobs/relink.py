@@ -49,20 +49,31 @@ class RelinkJob(Job):
         bookmark = ctx.journal.bookmark(self.name, "people")
         started = ctx.clock.now().isoformat().replace("+00:00", "Z")
         if bookmark:
+            # The Contacts and the Leads changed since, in one request: new addresses to
+            # link, and conversions (Leads only while the sync user can read them).
+            reads = [
+                (
+                    f"SELECT Email FROM Contact WHERE LastModifiedDate >= {bookmark} "
+                    "AND Email != null",
+                    False,
+                )
+            ]
+            if ctx.sf.access.usable("Lead"):
+                reads.append(
+                    (
+                        "SELECT Id, Email, IsConverted, ConvertedContactId FROM Lead "
+                        f"WHERE LastModifiedDate >= {bookmark} "
+                        "AND (Email != null OR IsConverted = true)",
+                        False,
+                    )
+                )
+            results = ctx.sf.query_batch(reads)
             emails: set[str] = set()
-            for row in ctx.sf.query(
-                f"SELECT Email FROM Contact WHERE LastModifiedDate >= {bookmark} AND Email != null"
-            ):
+            for row in results[0].records():
                 emails.add(str(row["Email"]).lower())
             converted: dict[str, str] = {}
-            # One read of the Leads changed since: new addresses to link, and conversions.
             for row in ctx.sf.access.rows(
-                "Lead",
-                "following Lead conversions",
-                lambda: ctx.sf.query(
-                    "SELECT Id, Email, IsConverted, ConvertedContactId FROM Lead "
-                    f"WHERE LastModifiedDate >= {bookmark} AND (Email != null OR IsConverted = true)"
-                ),
+                "Lead", "following Lead conversions", lambda: results[-1].records()
             ):
                 if row.get("IsConverted"):
                     if row.get("ConvertedContactId"):

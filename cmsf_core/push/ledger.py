@@ -125,7 +125,7 @@ class PushLedger:
 
     def value_token(self, field: str, value: Any) -> str:
         """A short keyed token of one field's value (what baselines compare)."""
-        text = json.dumps(_plain(value), sort_keys=True, default=str)
+        text = _TOKEN_JSON.encode(_plain(value))
         return self.names.token(f"value:{field}={text}")[1:17]
 
     def email_token(self, address: str | None) -> str:
@@ -472,6 +472,10 @@ class PushLedger:
             self.db.conn.executemany(
                 "DELETE FROM push_items WHERE item_id = ?", [(i,) for i in item_ids]
             )
+
+
+_TOKEN_JSON = json.JSONEncoder(sort_keys=True, default=str)
+"""``json.dumps(value, sort_keys=True, default=str)``, the encoder made once (not per value)."""
 
 
 def _plain(value: Any) -> Any:

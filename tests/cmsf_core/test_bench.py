@@ -22,9 +22,9 @@ def test_bench_measures_every_process_against_the_floor() -> None:
     done = _bench("--sizes", "200", "--no-strace", "--json")
     assert done.returncode == 0, done.stderr[-3000:]
     rows = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
-    assert [r["sync"] for r in rows] == ["first sync", "quiet second sync"]
-    first, quiet = rows
-    assert first["status"] == "completed" and quiet["status"] == "completed"
+    assert [r["sync"] for r in rows] == ["first sync", "second sync", "quiet third sync"]
+    first, _, quiet = rows
+    assert all(r["status"] == "completed" for r in rows)
     assert set(first["processes"]) == {"engine", "sf_sim", "cm_sim"}
     for figures in first["processes"].values():
         assert figures["cpu_seconds"] > 0 and figures["peak_rss_mib"] > 0
@@ -32,6 +32,10 @@ def test_bench_measures_every_process_against_the_floor() -> None:
         assert 0 < first["floor"][platform] <= first["calls"][platform]
     assert sum(first["written"].values()) > 200 and not sum((quiet["written"] or {}).values())
     assert first["engine_fsyncs"] is None  # --no-strace
+    for row in rows:  # every call of the run is some job's (or the runtime's own)
+        by_job = row["salesforce_calls_by_job"]
+        assert by_job and sum(by_job.values()) == row["calls"]["salesforce"]
+    assert "subscribers" in first["salesforce_calls_by_job"]
 
 
 @pytest.mark.parametrize(

@@ -117,6 +117,16 @@ def test_first_sync_takes_the_activity_it_wrote_from_the_member_feed(world: Worl
                 yield page
 
         gateway.query_pages = counted  # type: ignore[attr-defined]
+        batch = gateway.query_batch  # type: ignore[attr-defined]
+
+        def batched(queries: list[tuple[str, bool]]) -> object:
+            results = batch(queries)
+            for (soql, _), result in zip(queries, results, strict=True):
+                if soql.startswith("SELECT Contact__c, Lead__c, Activity_Type__c"):
+                    rows_read.append(result.total)  # the campaigns' reads, read ahead
+            return results
+
+        gateway.query_batch = batched  # type: ignore[attr-defined]
 
     engine = engine_for(world, on_gateway=spy)
     engine.connect()
