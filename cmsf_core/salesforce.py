@@ -106,6 +106,22 @@ class WriteResult:
     created: list[bool] = field(default_factory=list)
     failures: list[RecordFailure] = field(default_factory=list)
 
+    def place(self, positions: list[int], part: WriteResult) -> None:
+        """Take the outcome of writing the records at ``positions`` (in that order)."""
+        for position, index in enumerate(positions):
+            self.ids[index] = part.ids[position]
+            self.created[index] = part.created[position]
+        self.failures.extend(
+            RecordFailure(
+                index=positions[f.index],
+                code=f.code,
+                message=f.message,
+                fields=f.fields,
+                record=f.record,
+            )
+            for f in part.failures
+        )
+
     @property
     def succeeded(self) -> int:
         """How many records were written."""
@@ -661,20 +677,7 @@ class SalesforceGateway:
                     )
                 )
         if rest:
-            written = write([records[i] for i in rest])
-            for position, index in enumerate(rest):
-                result.ids[index] = written.ids[position]
-                result.created[index] = written.created[position]
-            for failure in written.failures:
-                result.failures.append(
-                    RecordFailure(
-                        index=rest[failure.index],
-                        code=failure.code,
-                        message=failure.message,
-                        fields=failure.fields,
-                        record=failure.record,
-                    )
-                )
+            result.place(rest, write([records[i] for i in rest]))
         result.failures.sort(key=lambda f: f.index)
         return result
 
@@ -869,19 +872,7 @@ class SalesforceGateway:
             )
             still = set(failed)
             result.failures = [f for f in result.failures if f.index not in still]
-            for position, index in enumerate(failed):
-                result.ids[index] = again.ids[position]
-                result.created[index] = again.created[position]
-            for failure in again.failures:
-                result.failures.append(
-                    RecordFailure(
-                        index=failed[failure.index],
-                        code=failure.code,
-                        message=failure.message,
-                        fields=failure.fields,
-                        record=failure.record,
-                    )
-                )
+            result.place(failed, again)
             failed = [failed[f.index] for f in again.failures if splittable(diagnose(f.message))]
             size //= 2
         result.failures.sort(key=lambda f: f.index)
