@@ -28,16 +28,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import requests
 from requests.adapters import HTTPAdapter
 from simple_salesforce.api import Salesforce
 
 from cmsf_core.campaign_monitor import CampaignMonitorClient
 from cmsf_core.clock import Clock
+from cmsf_core.cm_oauth import TokenKeeper
 from cmsf_core.connection import CampaignMonitorCredentials, Connection, SalesforceCredentials
 from cmsf_core.engine import Engine
-from cmsf_core.errors import AuthenticationError, ConfigError
+from cmsf_core.errors import ConfigError
 from cmsf_core.local_errors import explain
 from cmsf_core.state import Journal
 
@@ -167,46 +167,42 @@ def salesforce_login(
     return login
 
 
-def _refresher(credentials: CampaignMonitorCredentials, verify: Any) -> Callable[[], str] | None:
+def _keeper(credentials: CampaignMonitorCredentials, verify: Any, store: Any) -> TokenKeeper | None:
+    """The OAuth grant's keeper, when a refresh token and the app's credentials are given."""
     if not (credentials.refresh_token and credentials.client_id and credentials.client_secret):
         return None
-    token_url = credentials.base_url.split("/api/")[0] + "/oauth/token"
-
-    def refresh() -> str:
-        response = httpx.post(
-            token_url,
-            data={"grant_type": "refresh_token", "refresh_token": credentials.refresh_token},
-            auth=(credentials.client_id or "", credentials.client_secret or ""),
-            verify=verify,
-            timeout=30,
-        )
-        if response.status_code != 200:
-            raise AuthenticationError(
-                "Campaign Monitor refused to refresh the OAuth token", platform="campaign_monitor"
-            )
-        return str(response.json()["access_token"])
-
-    return refresh
+    return TokenKeeper(
+        access_token=credentials.access_token,
+        refresh_token=credentials.refresh_token,
+        client_id=credentials.client_id,
+        client_secret=credentials.client_secret,
+        token_url=credentials.base_url.split("/api/")[0] + "/oauth/token",
+        store=store,
+        verify=verify,
+    )
 
 
 def campaign_monitor_login(
-    credentials: CampaignMonitorCredentials, clock: Clock
+    credentials: CampaignMonitorCredentials, clock: Clock, grants: Any = None
 ) -> Callable[[], CampaignMonitorClient]:
     """A function returning a client of the account the credentials describe.
 
     API key or OAuth token (refreshed when a refresh token and app credentials are
-    given), every certificate checked against ``ca_file`` when one is given.
+    given; the rotated grant is kept in ``grants``, the journal, for the next run: see
+    :mod:`cmsf_core.cm_oauth`), every certificate checked against ``ca_file`` when one is
+    given.
 
     Raises:
         ConfigError: If the CA file cannot be used.
     """
     verify = tls_verify(credentials.ca_file)
+    keeper = None if credentials.api_key else _keeper(credentials, verify, grants)
 
     def connect() -> CampaignMonitorClient:
         return CampaignMonitorClient(
             api_key=credentials.api_key,
-            access_token=credentials.access_token,
-            refresh_token=_refresher(credentials, verify),
+            access_token=keeper.access_token if keeper is not None else credentials.access_token,
+            refresh_token=keeper.refresh if keeper is not None else None,
             base_url=credentials.base_url,
             verify=verify,
             clock=clock,
@@ -252,7 +248,7 @@ def open_engine(
             journal.close()
             raise
     assert connection.salesforce is not None and connection.campaign_monitor is not None
-    campaign_monitor = campaign_monitor_login(connection.campaign_monitor, clock)
+    campaign_monitor = campaign_monitor_login(connection.campaign_monitor, clock, journal)
     sf_credentials = connection.salesforce
     jwt = bool(sf_credentials.consumer_key and sf_credentials.private_key_file)
     engine = Engine(

@@ -169,6 +169,8 @@ class Journal:
                 },
                 pk=("job", "token"),
             )
+        if "oauth_grants" not in db.table_names():
+            db.table("oauth_grants").create({"key": str, "sealed": str}, pk="key")
 
     # ------------------------------------------------------------------ transactions
 
@@ -624,6 +626,22 @@ class Journal:
         if "campaign_monitor" in totals:  # the writes are a part of those calls, even when 0
             totals.setdefault("campaign_monitor_writes", 0)
         return totals
+
+    # ------------------------------------------------------------------ OAuth grants
+
+    def oauth_grant(self, key: str) -> str | None:
+        """The sealed Campaign Monitor OAuth grant kept under ``key`` (:mod:`cmsf_core.cm_oauth`)."""
+        row = self.db.execute("SELECT sealed FROM oauth_grants WHERE key = ?", [key]).fetchone()
+        return str(row[0]) if row else None
+
+    def keep_oauth_grant(self, key: str, sealed: str) -> None:
+        """Keep a rotated grant (sealed) for the next run; survives a rebind to another org."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO oauth_grants (key, sealed) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET sealed = excluded.sealed",
+                [key, sealed],
+            )
 
     def close(self) -> None:
         """Close the database."""

@@ -96,6 +96,7 @@ SCHEMA = (
         tbl TEXT PRIMARY KEY, digest TEXT, columns TEXT, body TEXT)""",
     """CREATE TABLE IF NOT EXISTS dist_engine_writes (
         seq BIGSERIAL PRIMARY KEY, object TEXT, tokens TEXT, created INTEGER)""",
+    "CREATE TABLE IF NOT EXISTS oauth_grants (key TEXT PRIMARY KEY, sealed TEXT)",
     """CREATE TABLE IF NOT EXISTS dist_message_folds (
         run_id TEXT, job TEXT, code TEXT, topic TEXT, seq BIGSERIAL, body TEXT,
         PRIMARY KEY (run_id, job, code, topic))""",
@@ -587,6 +588,21 @@ class PgJournal(Journal):
                 [run_id],
             )
         }
+
+    # ------------------------------------------------------------------ OAuth grants
+
+    def oauth_grant(self, key: str) -> str | None:
+        """The sealed Campaign Monitor OAuth grant kept under ``key`` (shared by every worker)."""
+        rows = self._q("SELECT sealed FROM oauth_grants WHERE key = %s", [key])
+        return str(rows[0][0]) if rows else None
+
+    def keep_oauth_grant(self, key: str, sealed: str) -> None:
+        """Keep a rotated grant (sealed) for every process and the next run."""
+        self._x(
+            "INSERT INTO oauth_grants (key, sealed) VALUES (%s, %s) "
+            "ON CONFLICT (key) DO UPDATE SET sealed = EXCLUDED.sealed",
+            [key, sealed],
+        )
 
     # ------------------------------------------------------------------ distributed tasks
 

@@ -109,3 +109,26 @@ def test_worker_writes_reach_the_coordinators_push_ledger_as_tokens_once(
     finally:
         coordinator.close()
         worker.close()
+
+
+def test_a_rotated_oauth_grant_is_shared_by_every_process(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that meets an expired Campaign Monitor token takes the grant another rotated."""
+    from cmsf_core import cm_oauth
+    from tests.cmsf_core.test_cm_oauth import TokenEndpoint, keeper
+
+    endpoint = TokenEndpoint()
+    monkeypatch.setattr(cm_oauth.httpx, "post", endpoint.post)
+    coordinator, worker = PgJournal(database), PgJournal(database)
+    try:
+        assert keeper(coordinator).refresh() == "a1"
+        assert worker.oauth_grant("unknown") is None
+        late = keeper(worker)
+        assert late.access_token == "a1"  # a worker started after the rotation
+        assert late.refresh() == "a2"
+        assert keeper(coordinator).access_token == "a2"
+        assert [r["refresh_token"] for r in endpoint.requests] == ["r0", "r1"]
+    finally:
+        coordinator.close()
+        worker.close()
