@@ -200,9 +200,7 @@ class BulkLedger:
         if self._waiting is None:
             self._waiting = {
                 (str(row[0]), str(row[1]))
-                for row in self.db.execute(
-                    "SELECT DISTINCT sobject, operation FROM bulk_results"
-                )
+                for row in self.db.execute("SELECT DISTINCT sobject, operation FROM bulk_results")
             }
         return (sobject, operation) in self._waiting
 

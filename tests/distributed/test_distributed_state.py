@@ -15,6 +15,7 @@ from scenarios.world import WorldSpec, build_world, engine_for
 
 pytestmark = pytest.mark.distributed
 
+
 def test_messages_raised_by_many_processes_fold_into_one_record_per_job_and_code(
     database: str,
 ) -> None:
