@@ -1,5 +1,9 @@
 """Bulk API jobs the engine opened, kept in the journal until their results are in.
 
+The tables (``bulk_jobs``, ``bulk_results``) are the journal's ledger tables
+(:attr:`~cmsf_core.state.Journal.ledgers`): in the runner's SQLite file, or in PostgreSQL
+with the distributed runtime, where the coordinator and every worker share them.
+
 Salesforce writes a Bulk API 2.0 ingest job on its own time: in a busy org the job waits
 behind other apps' jobs (``UploadComplete``), then runs (``InProgress``). The engine
 never waits for it forever and never writes its records twice:
@@ -90,36 +94,16 @@ class BulkLedger:
         self.journal = journal
         self.shadow = shadow
         self._waiting: set[tuple[str, str]] | None = None
-        db = journal.db
-        with journal.transaction():
-            if "bulk_jobs" not in db.table_names():
-                db.table("bulk_jobs").create(
-                    {
-                        "job_id": str,
-                        "sobject": str,
-                        "operation": str,
-                        "key_fields": str,
-                        "opened_at": str,
-                        "state": str,
-                    },
-                    pk="job_id",
-                )
-            if "bulk_results" not in db.table_names():
-                db.table("bulk_results").create(
-                    {
-                        "job_id": str,
-                        "sobject": str,
-                        "operation": str,
-                        "token": str,
-                        "row": str,
-                        "sf_id": str,
-                        "created": int,
-                        "code": str,
-                        "message": str,
-                        "fields": str,
-                    },
-                )
-                db.table("bulk_results").create_index(["sobject", "operation", "token"])
+        self.db = journal.ledgers
+        self.db.create(
+            "CREATE TABLE IF NOT EXISTS bulk_jobs (job_id TEXT PRIMARY KEY, sobject TEXT, "
+            "operation TEXT, key_fields TEXT, opened_at TEXT, state TEXT)",
+            "CREATE TABLE IF NOT EXISTS bulk_results (job_id TEXT, sobject TEXT, "
+            "operation TEXT, token TEXT, row TEXT, sf_id TEXT, created INTEGER, code TEXT, "
+            "message TEXT, fields TEXT)",
+            "CREATE INDEX IF NOT EXISTS idx_bulk_results_sobject_operation_token "
+            "ON bulk_results (sobject, operation, token)",
+        )
 
     # ------------------------------------------------------------------ jobs
 
@@ -133,45 +117,42 @@ class BulkLedger:
     ) -> None:
         """Record a job before its data is uploaded."""
         with self.journal.transaction():
-            self.journal.db.table("bulk_jobs").insert(
-                {
-                    "job_id": job_id,
-                    "sobject": sobject,
-                    "operation": operation,
-                    "key_fields": json.dumps(list(key_fields)),
-                    "opened_at": now.isoformat(),
-                    "state": "open",
-                },
-                pk="job_id",
-                replace=True,
+            self.db.execute(
+                "INSERT INTO bulk_jobs (job_id, sobject, operation, key_fields, opened_at, "
+                "state) VALUES (?, ?, ?, ?, ?, 'open') ON CONFLICT (job_id) DO UPDATE SET "
+                "sobject = excluded.sobject, operation = excluded.operation, "
+                "key_fields = excluded.key_fields, opened_at = excluded.opened_at, "
+                "state = excluded.state",
+                [job_id, sobject, operation, json.dumps(list(key_fields)), now.isoformat()],
             )
 
     def closed(self, job_id: str) -> None:
         """Forget a job whose results were used (or that wrote nothing)."""
         with self.journal.transaction():
-            self.journal.db.execute("DELETE FROM bulk_jobs WHERE job_id = ?", [job_id])
-            self.journal.db.execute("DELETE FROM bulk_results WHERE job_id = ?", [job_id])
+            self.db.execute("DELETE FROM bulk_jobs WHERE job_id = ?", [job_id])
+            self.db.execute("DELETE FROM bulk_results WHERE job_id = ?", [job_id])
         self._waiting = None
 
     def open_jobs(self) -> list[OpenJob]:
         """Jobs whose results are not collected yet, oldest first."""
         return [
             OpenJob(
-                job_id=row["job_id"],
-                sobject=row["sobject"],
-                operation=row["operation"],
-                key_fields=tuple(json.loads(row["key_fields"])),
-                opened_at=row["opened_at"],
-                state=row["state"],
+                job_id=str(row[0]),
+                sobject=str(row[1]),
+                operation=str(row[2]),
+                key_fields=tuple(json.loads(row[3])),
+                opened_at=str(row[4]),
+                state=str(row[5]),
             )
-            for row in self.journal.db.table("bulk_jobs").rows_where(
-                "state = 'open'", order_by="opened_at, job_id"
-            )
+            for row in self.db.execute(
+                "SELECT job_id, sobject, operation, key_fields, opened_at, state FROM bulk_jobs "
+                "WHERE state = 'open' ORDER BY opened_at, job_id"
+            ).fetchall()
         ]
 
     def count(self) -> int:
         """How many jobs are open or hold results not yet claimed."""
-        return int(self.journal.db.table("bulk_jobs").count)
+        return int(self.db.execute("SELECT count(*) FROM bulk_jobs").fetchone()[0])
 
     # ------------------------------------------------------------------ results
 
@@ -190,7 +171,7 @@ class BulkLedger:
     def store(self, job: OpenJob, rows: Sequence[tuple[str, Mapping[str, str], Replay]]) -> None:
         """Keep a finished job's results: ``(key, cells written, outcome)`` per record."""
         with self.journal.transaction():
-            self.journal.db.conn.executemany(
+            self.db.executemany(
                 "INSERT INTO bulk_results (job_id, sobject, operation, token, row, sf_id, "
                 "created, code, message, fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -209,7 +190,7 @@ class BulkLedger:
                     for key, cells, outcome in rows
                 ],
             )
-            self.journal.db.execute(
+            self.db.execute(
                 "UPDATE bulk_jobs SET state = 'collected' WHERE job_id = ?", [job.job_id]
             )
         self._waiting = None
@@ -219,9 +200,7 @@ class BulkLedger:
         if self._waiting is None:
             self._waiting = {
                 (str(row[0]), str(row[1]))
-                for row in self.journal.db.execute(
-                    "SELECT DISTINCT sobject, operation FROM bulk_results"
-                )
+                for row in self.db.execute("SELECT DISTINCT sobject, operation FROM bulk_results")
             }
         return (sobject, operation) in self._waiting
 
@@ -230,7 +209,7 @@ class BulkLedger:
     ) -> Replay | None:
         """The kept outcome of ``record`` if a collected job wrote exactly it; it is used up."""
         token = self._token(sobject, operation, key)
-        row = self.journal.db.execute(
+        row = self.db.execute(
             "SELECT rowid, row, sf_id, created, code, message, fields FROM bulk_results "
             "WHERE sobject = ? AND operation = ? AND token = ? ORDER BY rowid DESC LIMIT 1",
             [sobject, operation, token],
@@ -238,7 +217,7 @@ class BulkLedger:
         if row is None or row[1] != self.record_digest(record):
             return None
         with self.journal.transaction():
-            self.journal.db.execute("DELETE FROM bulk_results WHERE rowid = ?", [row[0]])
+            self.db.execute("DELETE FROM bulk_results WHERE rowid = ?", [row[0]])
         message = self.shadow.names.unseal(row[5]) if row[5] else ""
         return Replay(
             sf_id=row[2] or None,
@@ -251,13 +230,13 @@ class BulkLedger:
     def forget_collected(self) -> int:
         """Drop results no write claimed (a completed run); returns how many jobs went."""
         with self.journal.transaction():
-            gone = self.journal.db.execute(
+            gone = self.db.execute(
                 "SELECT count(*) FROM bulk_jobs WHERE state = 'collected'"
             ).fetchone()[0]
-            self.journal.db.execute(
+            self.db.execute(
                 "DELETE FROM bulk_results WHERE job_id IN "
                 "(SELECT job_id FROM bulk_jobs WHERE state = 'collected')"
             )
-            self.journal.db.execute("DELETE FROM bulk_jobs WHERE state = 'collected'")
+            self.db.execute("DELETE FROM bulk_jobs WHERE state = 'collected'")
         self._waiting = None
         return int(gone)

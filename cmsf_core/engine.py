@@ -166,8 +166,8 @@ class Engine:
             self.runtime = config
             return
         side = current.side if isinstance(current, PgJournal) else current.path
-        # The coordinator keeps the ledgers of the jobs it runs itself (push, imports,
-        # Bulk API jobs) in the runner's journal file, as the local runtime does.
+        # The ledgers (push, imports, merges, Bulk API jobs) are in PostgreSQL; the runner's
+        # journal file holds the coordinator's working tables of one run.
         journal = PgJournal(config.database_url, lease_seconds=config.lease_seconds, side=side)
         current.close()
         self.journal = journal

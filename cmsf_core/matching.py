@@ -19,7 +19,8 @@ Merges: Salesforce moves a merged-away Contact's or Lead's related records (memb
 and tracking history included) to the surviving master, but the address of the loser
 lives on in Campaign Monitor. Change capture tells the matcher of every merge it sees
 (:meth:`PersonMatcher.remember_merges`); the journal keeps them (``merged_people``, by
-pseudonym, across runs), and an address no live Contact or Lead has is linked to the
+pseudonym, across runs, in its ledger tables: PostgreSQL's with the distributed runtime, so
+every worker reads them), and an address no live Contact or Lead has is linked to the
 master its record was merged into, as its membership already is.
 """
 
@@ -74,13 +75,16 @@ class PersonMatcher:
     ) -> None:
         self.gateway = gateway
         self.journal = journal
-        self.db = journal.db
+        self.db = journal.db  # the run's person index (working tables)
+        self.ledgers = journal.ledgers  # the merges, kept across runs
         self.names = Pseudonyms(key)
         self.strategy: str | None = None
         self.lookups = 0
         journal.execute_script(
             "DROP TABLE IF EXISTS person_index",
             "CREATE TABLE person_index (token TEXT PRIMARY KEY, contact_id TEXT, lead_id TEXT)",
+        )
+        self.ledgers.create(
             f"CREATE TABLE IF NOT EXISTS {MERGED_TABLE} (loser_id TEXT PRIMARY KEY, "
             "token TEXT, object TEXT, master_id TEXT)",
             f"CREATE INDEX IF NOT EXISTS {MERGED_TABLE}_token ON {MERGED_TABLE} (token)",
@@ -170,12 +174,21 @@ class PersonMatcher:
             for sobject, loser, email, master in merges
             if email and email.strip() and loser and master
         ]
+        latest: dict[str, tuple[str, str, str, str]] = {}
+        for row in rows:  # as INSERT OR REPLACE: a loser seen again moves to the end
+            latest.pop(row[0], None)
+            latest[row[0]] = row
+        rows = list(latest.values())
         if rows:
-            self.journal.executemany(
-                f"INSERT OR REPLACE INTO {MERGED_TABLE} (loser_id, token, object, master_id) "
-                "VALUES (?, ?, ?, ?)",
-                rows,
-            )
+            with self.journal.transaction():  # replaced, not updated: the latest merge wins
+                self.ledgers.executemany(
+                    f"DELETE FROM {MERGED_TABLE} WHERE loser_id = ?", [(r[0],) for r in rows]
+                )
+                self.ledgers.executemany(
+                    f"INSERT INTO {MERGED_TABLE} (loser_id, token, object, master_id) "
+                    "VALUES (?, ?, ?, ?)",
+                    rows,
+                )
 
     def _merged(self, emails: list[str]) -> dict[str, Person]:
         """The survivors of merged-away records of these addresses (the latest merge wins)."""
@@ -185,7 +198,7 @@ class PersonMatcher:
         for start in range(0, len(tokens), 500):
             chunk = tokens[start : start + 500]
             marks = ",".join("?" for _ in chunk)
-            for token, sobject, master in self.db.execute(
+            for token, sobject, master in self.ledgers.execute(
                 f"SELECT token, object, master_id FROM {MERGED_TABLE} WHERE token IN ({marks}) "
                 "ORDER BY rowid",
                 chunk,
@@ -202,7 +215,7 @@ class PersonMatcher:
     def _survivor(self, record_id: str) -> str:
         """Follow a master that was merged away itself to the record that survived."""
         for _ in range(MERGE_CHAIN):
-            row = self.db.execute(
+            row = self.ledgers.execute(
                 f"SELECT master_id FROM {MERGED_TABLE} WHERE loser_id = ?", (record_id,)
             ).fetchone()
             if row is None:

@@ -10,6 +10,12 @@ The local runtime records everything it needs to resume after a crash at any poi
   activity type, ...), read and written only through this module;
 - **api_calls**: calls per run, job and platform, for summaries and budgets.
 
+The jobs that remember things across runs (the push, the import wizard, merged-away
+people, open Bulk API jobs) keep their *ledger tables* through :attr:`Journal.ledgers`
+(:class:`LedgerStore`), one small SQL interface that the PostgreSQL journal implements too,
+so those ledgers live wherever the journal lives. :attr:`Journal.db` itself is for a job's
+working tables of one run.
+
 All writes go through :meth:`Journal.transaction` so a job can commit a batch's shadow
 rows (see :mod:`cmsf_core.shadow`) and its bookmark atomically.
 """
@@ -27,14 +33,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import sqlite_utils
 
 from cmsf_core.errors import ConfigError
 from cmsf_core.jsontext import to_json
 
-__all__ = ["Journal", "Run"]
+__all__ = ["Journal", "LedgerStore", "Rows", "Run"]
 
 RUNNING = "running"
 CACHE_KIB = 16 * 1024
@@ -64,6 +70,69 @@ class Run:
     resumed: bool = False
     finished_at: str | None = None
     reason: str | None = None
+
+
+class Rows(Protocol):
+    """What a ledger query returns (an SQLite or a psycopg cursor)."""
+
+    def fetchone(self) -> Any:
+        """The next row, or None."""
+
+    def fetchall(self) -> list[Any]:
+        """The remaining rows."""
+
+    def __iter__(self) -> Iterator[Any]:
+        """The remaining rows, one by one."""
+
+
+class LedgerStore:
+    """The journal's ledger tables: what jobs keep across runs, in the journal's database.
+
+    SQL here is the subset SQLite and PostgreSQL share: ``?`` placeholders, ``INSERT ...
+    ON CONFLICT``, ``rowid`` (every ledger table has one unless created ``WITHOUT ROWID``);
+    writes join :meth:`Journal.transaction`. This class keeps them in the SQLite journal;
+    the PostgreSQL journal's store is the same interface
+    (:class:`~cmsf_core.distributed.pgjournal.PgLedgerStore`).
+
+    Args:
+        journal: The journal whose database holds the tables.
+    """
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+
+    def create(self, *statements: str) -> None:
+        """Create tables and indexes (``CREATE ... IF NOT EXISTS``) in one transaction."""
+        with self.journal.transaction():
+            for statement in statements:
+                self.journal.db.execute(statement)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
+        """Run one statement; the cursor of its rows."""
+        return self.journal.db.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run ``sql`` for every row in one transaction."""
+        with self.journal.transaction():
+            self.journal.db.conn.executemany(sql, rows)
+
+    def clear(self, tables: Iterable[str]) -> None:
+        """Delete every row of those tables that exist."""
+        names = set(self.journal.db.table_names())
+        with self.journal.transaction():
+            for table in tables:
+                if table in names:
+                    self.journal.db.execute(f"DELETE FROM {table}")
+
+
+def ledger_tables() -> tuple[str, ...]:
+    """The ledger tables cleared when the journal is bound to another org or connection
+    (open Bulk API jobs are not: they are collected from the org that ran them)."""
+    from cmsf_core.imports.ledger import IMPORT_TABLES  # the imports' ledgers
+    from cmsf_core.matching import MERGED_TABLE  # merges seen in the previous org
+    from cmsf_core.push.ledger import PUSH_TABLES  # the push's ledgers
+
+    return (*PUSH_TABLES, *IMPORT_TABLES, MERGED_TABLE)
 
 
 class Journal:
@@ -96,6 +165,8 @@ class Journal:
         else:
             conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         self.db = sqlite_utils.Database(conn)
+        self.ledgers = LedgerStore(self)
+        """The ledger tables of the jobs that remember across runs."""
         self._lock = threading.RLock()
         self._depth = 0
         self._create()
@@ -402,21 +473,10 @@ class Journal:
 
     def _clear_state(self, now: datetime) -> None:
         """Forget everything that describes the previous org and connection."""
-        from cmsf_core.imports.ledger import IMPORT_TABLES  # and the imports theirs
-        from cmsf_core.matching import MERGED_TABLE  # merges seen in the previous org
-        from cmsf_core.push.ledger import PUSH_TABLES  # the push keeps its state here too
-
-        for table in (
-            "bookmarks",
-            "shadow",
-            "pending",
-            "scopes",
-            *PUSH_TABLES,
-            *IMPORT_TABLES,
-            MERGED_TABLE,
-        ):
+        for table in ("bookmarks", "shadow", "pending", "scopes"):
             if table in self.db.table_names():
                 self.db.execute(f"DELETE FROM {table}")
+        self.ledgers.clear(ledger_tables())
         self.db.execute(
             "UPDATE runs SET status = 'abandoned', resumable = 0, finished_at = ? "
             "WHERE status = ? OR resumable = 1",

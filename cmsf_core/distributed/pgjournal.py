@@ -14,28 +14,27 @@ their own connection; PostgreSQL's transactions and row locks keep them consiste
 - **dist_written**, **dist_counts**: what the workers' tasks wrote and read, for the run's
   summary; **dist_message_folds**: the run's maintenance messages folded across processes
   (:mod:`cmsf_core.distributed.messages`);
-- **dist_shared**: tables of the coordinator's journal file that workers read (the people
-  merged away, which change capture records and matching follows);
 - **dist_engine_writes**: the push's notes of what workers wrote to Contacts and Leads
-  (value tokens), for the coordinator's push ledger.
+  (value tokens), for the push ledger;
+- the **ledger tables** of the jobs that remember across runs (the push's, the import
+  wizard's, the people merged away, open Bulk API jobs): :attr:`PgJournal.ledgers`
+  (:class:`PgLedgerStore`), the same SQL interface as the SQLite journal's, so whichever
+  machine coordinates the next run (or resumes this one) finds them, and every worker
+  reads the merges change capture recorded.
 
-``db`` is an SQLite database of this process only (:attr:`PgJournal.tables_private`):
-
-- on a worker it is a *scratch* file: jobs keep per-scope working tables there (the
-  person index, campaign-member joins, reconciliation seen-sets), rebuilt by whichever
-  worker runs the scope;
-- on the coordinator (``side`` given: the runner's own journal file) it is durable: the
-  jobs that keep ledgers in the journal's tables across runs (the push, the import wizard,
-  Bulk API jobs awaiting collection) run on the coordinator and keep them there.
-
-Data passed between jobs through ``db`` (the member feed) is not shared with workers;
-jobs check :attr:`tables_private` and read from the platforms instead.
+``db`` is an SQLite database of this process only (:attr:`PgJournal.tables_private`), for
+working tables of one run: the person index, campaign-member joins, reconciliation
+seen-sets, rebuilt by whichever process runs a scope. On a worker it is a scratch file; on
+the coordinator (``side`` given) the runner's journal file, which holds nothing a later
+run needs. Data passed between jobs through ``db`` (the member feed) is not shared with
+workers; jobs check :attr:`tables_private` and read from the platforms instead.
 """
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import json
+import re
 import sqlite3
 import tempfile
 import threading
@@ -51,9 +50,9 @@ import sqlite_utils
 
 from cmsf_core.errors import ConfigError
 from cmsf_core.jsontext import to_json
-from cmsf_core.state import RUNNING, Journal, Run
+from cmsf_core.state import RUNNING, Journal, LedgerStore, Rows, Run, ledger_tables
 
-__all__ = ["SCHEMA", "TERMINAL", "PgJournal", "PgShadowStore"]
+__all__ = ["SCHEMA", "TERMINAL", "PgJournal", "PgLedgerStore", "PgShadowStore"]
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS runs (
@@ -92,8 +91,6 @@ SCHEMA = (
         run_id TEXT, object TEXT, sf_id TEXT, PRIMARY KEY (run_id, object, sf_id))""",
     """CREATE TABLE IF NOT EXISTS dist_counts (
         run_id TEXT, kind TEXT, object TEXT, n BIGINT, PRIMARY KEY (run_id, kind, object))""",
-    """CREATE TABLE IF NOT EXISTS dist_shared (
-        tbl TEXT PRIMARY KEY, digest TEXT, columns TEXT, body TEXT)""",
     """CREATE TABLE IF NOT EXISTS dist_engine_writes (
         seq BIGSERIAL PRIMARY KEY, object TEXT, tokens TEXT, created INTEGER)""",
     "CREATE TABLE IF NOT EXISTS oauth_grants (key TEXT PRIMARY KEY, sealed TEXT)",
@@ -151,9 +148,8 @@ class PgJournal(Journal):
             for statement in SCHEMA:
                 self.pg.execute(statement)
         self._scratch_file: Any = None
-        self._received: dict[str, str] = {}
         self.side = side
-        if side is not None:  # the coordinator: its ledgers last (see the module's docstring)
+        if side is not None:  # the coordinator's runner file (working tables only)
             Path(side).parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
                 str(side), check_same_thread=False, isolation_level=None, timeout=60.0
@@ -168,6 +164,8 @@ class PgJournal(Journal):
             conn.execute("PRAGMA journal_mode=OFF")
             conn.execute("PRAGMA synchronous=OFF")
         self.db = sqlite_utils.Database(conn)
+        self.ledgers: LedgerStore = PgLedgerStore(self)
+        """The ledger tables of the jobs that remember across runs, in PostgreSQL."""
 
     # ------------------------------------------------------------------ plumbing
 
@@ -403,6 +401,7 @@ class PgJournal(Journal):
     def _clear_state(self, now: datetime) -> None:
         for table in ("bookmarks", "shadow", "pending", "scopes", "dist_groups"):
             self._x(f"DELETE FROM {table}")
+        self.ledgers.clear(ledger_tables())
         self._x(
             "UPDATE runs SET status = 'abandoned', resumable = 0, finished_at = %s "
             "WHERE status = %s OR resumable = 1",
@@ -798,42 +797,6 @@ class PgJournal(Journal):
         )
         return [(str(r[1]), json.loads(r[2]), bool(r[3])) for r in sorted(rows)]
 
-    # ------------------------------------------------------------------ shared tables
-
-    def share_table(self, table: str) -> None:
-        """On the coordinator, publish a table of its journal file that workers read (the
-        merged-away people change capture keeps), rows in insertion order."""
-        if self.side is None or table not in self.db.table_names():
-            return
-        cursor = self.db.execute(f"SELECT * FROM [{table}] ORDER BY rowid")
-        columns = [c[0] for c in cursor.description]
-        body = to_json([list(row) for row in cursor.fetchall()])
-        digest = hashlib.sha256(body.encode()).hexdigest()
-        self._x(
-            "INSERT INTO dist_shared (tbl, digest, columns, body) VALUES (%s, %s, %s, %s) "
-            "ON CONFLICT (tbl) DO UPDATE SET digest = excluded.digest, "
-            "columns = excluded.columns, body = excluded.body "
-            "WHERE dist_shared.digest != excluded.digest",
-            [table, digest, to_json(columns), body],
-        )
-
-    def receive_table(self, table: str) -> None:
-        """On a worker, make a table (created by the caller) what the coordinator shared."""
-        rows = self._q("SELECT digest, columns, body FROM dist_shared WHERE tbl = %s", [table])
-        digest = rows[0][0] if rows else ""
-        if self._received.get(table) == digest:
-            return
-        with self.transaction():
-            self.db.execute(f"DELETE FROM [{table}]")
-            if rows:
-                columns = json.loads(rows[0][1])
-                names = ", ".join(f"[{c}]" for c in columns)
-                marks = ", ".join("?" for _ in columns)
-                self.db.conn.executemany(
-                    f"INSERT INTO [{table}] ({names}) VALUES ({marks})", json.loads(rows[0][2])
-                )
-        self._received[table] = digest
-
     # ------------------------------------------------------------------ shadow
 
     def shadow_store(self) -> PgShadowStore:
@@ -848,6 +811,57 @@ class PgJournal(Journal):
             self.db.close()
             if self._scratch_file is not None:
                 self._scratch_file.close()
+
+
+class PgLedgerStore(LedgerStore):
+    """The journal's ledger tables in PostgreSQL: the SQL of :class:`~cmsf_core.state.LedgerStore`
+    (``?`` placeholders become ``%s``; a table has a ``rowid`` column, a ``BIGSERIAL``, unless
+    it is created ``WITHOUT ROWID``, as in SQLite), run on the journal's connection inside
+    its transactions. Every process of a distributed run sees the same rows."""
+
+    journal: PgJournal
+
+    def __init__(self, journal: PgJournal) -> None:
+        super().__init__(journal)
+
+    def create(self, *statements: str) -> None:
+        """Create tables and indexes (``IF NOT EXISTS``), serialised between processes."""
+        with self.journal.transaction():
+            self.journal._q("SELECT pg_advisory_xact_lock(%s)", [_SCHEMA_LOCK])
+            for statement in statements:
+                self.journal._x(_pg_ddl(statement))
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
+        """Run one statement; the cursor of its rows (fetched whole)."""
+        with self.journal._lock:
+            return self.journal.pg.execute(_pg_sql(sql), list(params))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run ``sql`` for every row in one transaction."""
+        self.journal._many(_pg_sql(sql), rows)
+
+    def clear(self, tables: Iterable[str]) -> None:
+        """Delete every row of those tables that exist."""
+        with self.journal.transaction():
+            for table in tables:
+                if self.journal._q("SELECT to_regclass(%s)", [table])[0][0] is not None:
+                    self.journal._x(f"DELETE FROM {table}")
+
+
+@functools.lru_cache(maxsize=512)
+def _pg_sql(sql: str) -> str:
+    """A ledger statement with PostgreSQL's placeholders (a literal ``%`` escaped)."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+_CREATE_TABLE = re.compile(r"^\s*CREATE TABLE IF NOT EXISTS (\w+) \(", re.IGNORECASE)
+
+
+def _pg_ddl(statement: str) -> str:
+    """A ledger table's DDL for PostgreSQL: SQLite's implicit ``rowid`` made a column."""
+    if statement.rstrip().upper().endswith("WITHOUT ROWID"):
+        return statement.rstrip()[: -len("WITHOUT ROWID")].rstrip()
+    return _CREATE_TABLE.sub(r"CREATE TABLE IF NOT EXISTS \1 (rowid BIGSERIAL, ", statement)
 
 
 class PgShadowStore:

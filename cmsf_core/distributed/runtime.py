@@ -47,7 +47,6 @@ from cmsf_core.errors import CmsfError
 from cmsf_core.jobs import Job
 from cmsf_core.jobs.base import Scope
 from cmsf_core.jobs.context import JobContext, RunStats
-from cmsf_core.matching import MERGED_TABLE
 from cmsf_core.messages import MaintenanceLog
 from cmsf_core.runtime import JOB_GAP_SECONDS, LocalRuntime, RunReport, raise_job_failure
 from cmsf_core.salesforce import SalesforceGateway
@@ -197,7 +196,6 @@ class DistributedRuntime(LocalRuntime):
         sf_before, cm_before = self.gateway.calls, self.cm.calls
         self._job_writes = self.cm.write_calls
         try:
-            self.pg.share_table(MERGED_TABLE)  # workers match merged-away people as here
             scopes = list(job.start())
             waves = group_scopes(ctx, scopes)
             total = len(scopes)

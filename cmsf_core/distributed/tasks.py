@@ -51,7 +51,7 @@ from cmsf_core.imports.runner import LOGIN_AS_KEY
 from cmsf_core.jobs import JOBS
 from cmsf_core.jobs.context import Directory, JobContext, RunStats
 from cmsf_core.jobs.create_rule import CREATE_GUARD
-from cmsf_core.matching import MERGED_TABLE, PersonMatcher
+from cmsf_core.matching import PersonMatcher
 from cmsf_core.runtime import configure_platforms, raise_job_failure, report_splits
 from cmsf_core.salesforce import SalesforceGateway
 from cmsf_core.settings import Settings
@@ -275,7 +275,6 @@ def run_group(state: WorkerState, run_id: str, job_name: str, grp: str) -> str:
     claim.start()
     try:
         ctx = state.context(run_id, job_name)
-        journal.receive_table(MERGED_TABLE)  # the merges the coordinator's capture knows
         sf_before, cm_before, writes_before = ctx.sf.calls, ctx.cm.calls, ctx.cm.write_calls
         job = JOBS[job_name](ctx)
         splits_before = len(ctx.sf.splits)

@@ -1,5 +1,8 @@
 """What imports remember in the runner's journal, so a crashed run resumes exactly.
 
+The tables are the journal's ledger tables (:attr:`~cmsf_core.state.Journal.ledgers`): in
+the runner's SQLite file, or in PostgreSQL with the distributed runtime.
+
 Nothing here is personal data (see :mod:`cmsf_core.pseudonyms`): addresses are kept as
 keyed tokens; the few a check needs after a crash (the batch in flight, the subscribers
 to remove) are sealed.
@@ -70,25 +73,18 @@ class ImportLedger:
 
     def __init__(self, journal: Journal, names: Pseudonyms) -> None:
         self.journal = journal
-        self.db = journal.db
+        self.db = journal.ledgers
         self.names = names
-        with journal.transaction():
-            self.db.execute(
-                "CREATE TABLE IF NOT EXISTS import_state (import_id TEXT PRIMARY KEY, "
-                "run_key TEXT, started TEXT, phase TEXT, passes INTEGER, data TEXT)"
-            )
-            self.db.execute(
-                "CREATE TABLE IF NOT EXISTS import_rows (import_id TEXT, address TEXT, "
-                "digest TEXT, pass INTEGER, state TEXT, PRIMARY KEY (import_id, address)) "
-                "WITHOUT ROWID"
-            )
-            self.db.execute(
-                "CREATE TABLE IF NOT EXISTS import_flight (import_id TEXT PRIMARY KEY, sealed TEXT)"
-            )
-            self.db.execute(
-                "CREATE TABLE IF NOT EXISTS import_removals (import_id TEXT, address TEXT, "
-                "sealed TEXT, state TEXT, PRIMARY KEY (import_id, address)) WITHOUT ROWID"
-            )
+        self.db.create(
+            "CREATE TABLE IF NOT EXISTS import_state (import_id TEXT PRIMARY KEY, "
+            "run_key TEXT, started TEXT, phase TEXT, passes INTEGER, data TEXT)",
+            "CREATE TABLE IF NOT EXISTS import_rows (import_id TEXT, address TEXT, "
+            "digest TEXT, pass INTEGER, state TEXT, PRIMARY KEY (import_id, address)) "
+            "WITHOUT ROWID",
+            "CREATE TABLE IF NOT EXISTS import_flight (import_id TEXT PRIMARY KEY, sealed TEXT)",
+            "CREATE TABLE IF NOT EXISTS import_removals (import_id TEXT, address TEXT, "
+            "sealed TEXT, state TEXT, PRIMARY KEY (import_id, address)) WITHOUT ROWID",
+        )
 
     # ------------------------------------------------------------------ tokens
 
@@ -175,7 +171,7 @@ class ImportLedger:
     def see(self, import_id: str, rows: Mapping[str, tuple[str, int, str]]) -> None:
         """Record addresses seen in a pass: ``token -> (digest, pass, state)``."""
         with self.journal.transaction():
-            self.db.conn.executemany(
+            self.db.executemany(
                 "INSERT INTO import_rows (import_id, address, digest, pass, state) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (import_id, address) DO UPDATE SET "
                 "digest = excluded.digest, pass = excluded.pass, state = excluded.state",
@@ -220,7 +216,7 @@ class ImportLedger:
         """A batch was answered: its rows' states (``sent``/``refused``) and the run's
         counts, in one transaction."""
         with self.journal.transaction():
-            self.db.conn.executemany(
+            self.db.executemany(
                 "UPDATE import_rows SET state = ? WHERE import_id = ? AND address = ?",
                 [(value, import_id, token) for token, value in rows.items()],
             )
@@ -230,7 +226,7 @@ class ImportLedger:
     def drop_rows(self, import_id: str, tokens: Iterable[str]) -> None:
         """Forget rows whose sending is not known to have happened (they are sent again)."""
         with self.journal.transaction():
-            self.db.conn.executemany(
+            self.db.executemany(
                 "DELETE FROM import_rows WHERE import_id = ? AND address = ?",
                 [(import_id, t) for t in tokens],
             )
@@ -240,9 +236,9 @@ class ImportLedger:
     def add_removals(self, import_id: str, addresses: Mapping[str, str]) -> None:
         """Record subscribers to remove (token -> address); ones known stay as they are."""
         with self.journal.transaction():
-            self.db.conn.executemany(
-                "INSERT OR IGNORE INTO import_removals (import_id, address, sealed, state) "
-                "VALUES (?, ?, ?, 'pending')",
+            self.db.executemany(
+                "INSERT INTO import_removals (import_id, address, sealed, state) "
+                "VALUES (?, ?, ?, 'pending') ON CONFLICT DO NOTHING",
                 [(import_id, t, self.names.seal(a)) for t, a in addresses.items()],
             )
 
@@ -271,7 +267,7 @@ class ImportLedger:
     def mark_removed(self, import_id: str, tokens: Iterable[str], state: str = "removed") -> None:
         """Record subscribers as removed (or ``gone``: not on the list any more)."""
         with self.journal.transaction():
-            self.db.conn.executemany(
+            self.db.executemany(
                 "UPDATE import_removals SET state = ? WHERE import_id = ? AND address = ?",
                 [(state, import_id, t) for t in tokens],
             )

@@ -1,5 +1,8 @@
 """What the Salesforce -> Campaign Monitor push remembers in the runner's journal.
 
+The tables are the journal's ledger tables (:attr:`~cmsf_core.state.Journal.ledgers`): in
+the runner's SQLite file, or in PostgreSQL with the distributed runtime.
+
 Everything here is about Salesforce records and Campaign Monitor writes, kept so that a
 quiet run reads little and writes nothing, and a crashed run sends nothing twice. Nothing
 is personal data (see :mod:`cmsf_core.pseudonyms`): record Ids and rule Ids are kept in
@@ -86,40 +89,27 @@ class PushLedger:
 
     def __init__(self, journal: Journal, names: Pseudonyms) -> None:
         self.journal = journal
-        self.db = journal.db
+        self.db = journal.ledgers
         self.names = names
         self._create()
 
     def _create(self) -> None:
-        with self.journal.transaction():
-            self.db.execute(
-                "CREATE TABLE IF NOT EXISTS push_window (object TEXT PRIMARY KEY, value TEXT)"
-            )
-            self.db.execute(
-                "CREATE TABLE IF NOT EXISTS push_fields (object TEXT PRIMARY KEY, fields TEXT)"
-            )
-            self.db.execute(
-                "CREATE TABLE IF NOT EXISTS push_baseline (record_id TEXT PRIMARY KEY, "
-                "object TEXT, fields TEXT, complete INTEGER)"
-            )
-            self.db.execute(
-                "CREATE TABLE IF NOT EXISTS push_met (rule_id TEXT, record_id TEXT, mark TEXT, "
-                "PRIMARY KEY (rule_id, record_id))"
-            )
-            self.db.execute("CREATE INDEX IF NOT EXISTS push_met_record ON push_met (record_id)")
-            self.db.execute(
-                "CREATE TABLE IF NOT EXISTS push_rules (rule_id TEXT PRIMARY KEY, "
-                "applied TEXT, pending TEXT, cursor TEXT)"
-            )
-            self.db.execute(
-                "CREATE TABLE IF NOT EXISTS push_memory (record_id TEXT, list_id TEXT, "
-                "address TEXT, digest TEXT, PRIMARY KEY (record_id, list_id, address))"
-            )
-            self.db.execute(
-                "CREATE TABLE IF NOT EXISTS push_actions (key TEXT PRIMARY KEY, state TEXT, "
-                "locator TEXT)"
-            )
-            self.db.execute("CREATE TABLE IF NOT EXISTS push_items (item_id TEXT PRIMARY KEY)")
+        self.db.create(
+            "CREATE TABLE IF NOT EXISTS push_window (object TEXT PRIMARY KEY, value TEXT)",
+            "CREATE TABLE IF NOT EXISTS push_fields (object TEXT PRIMARY KEY, fields TEXT)",
+            "CREATE TABLE IF NOT EXISTS push_baseline (record_id TEXT PRIMARY KEY, "
+            "object TEXT, fields TEXT, complete INTEGER)",
+            "CREATE TABLE IF NOT EXISTS push_met (rule_id TEXT, record_id TEXT, mark TEXT, "
+            "PRIMARY KEY (rule_id, record_id))",
+            "CREATE INDEX IF NOT EXISTS push_met_record ON push_met (record_id)",
+            "CREATE TABLE IF NOT EXISTS push_rules (rule_id TEXT PRIMARY KEY, "
+            "applied TEXT, pending TEXT, cursor TEXT)",
+            "CREATE TABLE IF NOT EXISTS push_memory (record_id TEXT, list_id TEXT, "
+            "address TEXT, digest TEXT, PRIMARY KEY (record_id, list_id, address))",
+            "CREATE TABLE IF NOT EXISTS push_actions (key TEXT PRIMARY KEY, state TEXT, "
+            "locator TEXT)",
+            "CREATE TABLE IF NOT EXISTS push_items (item_id TEXT PRIMARY KEY)",
+        )
 
     # ------------------------------------------------------------------ tokens
 
@@ -176,7 +166,7 @@ class PushLedger:
         """Merge field tokens into the complete baselines of existing records."""
         known = self.baselines(rows)
         with self.journal.transaction():
-            self.db.conn.executemany(
+            self.db.executemany(
                 "UPDATE push_baseline SET fields = ? WHERE record_id = ? AND complete = 1",
                 [
                     (json.dumps({**known[k].fields, **v}, sort_keys=True), k)
@@ -205,7 +195,7 @@ class PushLedger:
         if not rows:
             return
         with self.journal.transaction():
-            self.db.conn.executemany(
+            self.db.executemany(
                 "INSERT INTO push_baseline (record_id, object, fields, complete) "
                 "VALUES (?, ?, ?, 1) ON CONFLICT (record_id) DO UPDATE SET "
                 "fields = excluded.fields, complete = 1, object = excluded.object",
@@ -299,8 +289,9 @@ class PushLedger:
                     + (f" AND rule_id NOT IN ({marks})" if listed else ""),
                     [record_id, *listed],
                 )
-                self.db.conn.executemany(
-                    "INSERT OR IGNORE INTO push_met (rule_id, record_id, mark) VALUES (?, ?, '')",
+                self.db.executemany(
+                    "INSERT INTO push_met (rule_id, record_id, mark) VALUES (?, ?, '') "
+                    "ON CONFLICT DO NOTHING",
                     [(rule_id, record_id) for rule_id in listed],
                 )
 
@@ -308,7 +299,7 @@ class PushLedger:
         """Tag the records that meet ``rule_id`` in the pass ``mark`` (mark and sweep)."""
         ids = list(record_ids)
         with self.journal.transaction():
-            self.db.conn.executemany(
+            self.db.executemany(
                 "INSERT INTO push_met (rule_id, record_id, mark) VALUES (?, ?, ?) "
                 "ON CONFLICT (rule_id, record_id) DO UPDATE SET mark = excluded.mark",
                 [(rule_id, record_id, mark) for record_id in ids],
@@ -383,7 +374,7 @@ class PushLedger:
         if not rows:
             return
         with self.journal.transaction():
-            self.db.conn.executemany(
+            self.db.executemany(
                 "INSERT INTO push_memory (record_id, list_id, address, digest) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (record_id, list_id, address) "
                 "DO UPDATE SET digest = excluded.digest",
@@ -393,7 +384,7 @@ class PushLedger:
     def forget_memory(self, keys: Iterable[tuple[str, str, str]]) -> None:
         """Forget what was sent to these addresses (renamed or unsubscribed)."""
         with self.journal.transaction():
-            self.db.conn.executemany(
+            self.db.executemany(
                 "DELETE FROM push_memory WHERE record_id = ? AND list_id = ? AND address = ?",
                 list(keys),
             )
@@ -414,7 +405,7 @@ class PushLedger:
     def mark_sending(self, rows: Mapping[str, Mapping[str, Any]]) -> None:
         """Record writes about to be sent, with sealed locators to check them later."""
         with self.journal.transaction():
-            self.db.conn.executemany(
+            self.db.executemany(
                 "INSERT INTO push_actions (key, state, locator) VALUES (?, 'sending', ?) "
                 "ON CONFLICT (key) DO UPDATE SET state = 'sending', locator = excluded.locator",
                 [
@@ -426,7 +417,7 @@ class PushLedger:
     def mark_sent(self, keys: Iterable[str]) -> None:
         """Record writes Campaign Monitor answered (or that turned out to be done)."""
         with self.journal.transaction():
-            self.db.conn.executemany(
+            self.db.executemany(
                 "UPDATE push_actions SET state = 'sent' WHERE key = ?", [(k,) for k in keys]
             )
 
@@ -442,7 +433,7 @@ class PushLedger:
     def forget_actions(self, keys: Iterable[str]) -> None:
         """Drop finished actions."""
         with self.journal.transaction():
-            self.db.conn.executemany("DELETE FROM push_actions WHERE key = ?", [(k,) for k in keys])
+            self.db.executemany("DELETE FROM push_actions WHERE key = ?", [(k,) for k in keys])
 
     # ------------------------------------------------------------------ items
 
@@ -462,14 +453,15 @@ class PushLedger:
     def mark_processed(self, item_ids: Iterable[str]) -> None:
         """Record that the work of these items is done."""
         with self.journal.transaction():
-            self.db.conn.executemany(
-                "INSERT OR IGNORE INTO push_items (item_id) VALUES (?)", [(i,) for i in item_ids]
+            self.db.executemany(
+                "INSERT INTO push_items (item_id) VALUES (?) ON CONFLICT DO NOTHING",
+                [(i,) for i in item_ids],
             )
 
     def forget_items(self, item_ids: Iterable[str]) -> None:
         """Forget items the org now shows as Done."""
         with self.journal.transaction():
-            self.db.conn.executemany(
+            self.db.executemany(
                 "DELETE FROM push_items WHERE item_id = ?", [(i,) for i in item_ids]
             )
 

@@ -1,5 +1,5 @@
-"""Shared state of the celery runtime on a real PostgreSQL: message folds, shared tables,
-the push's notes of worker writes (processes stand in as separate journals)."""
+"""Shared state of the celery runtime on a real PostgreSQL: message folds, the push's notes
+of worker writes (processes stand in as separate journals)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,10 @@ import pytest
 
 from cmsf_core.distributed.messages import SharedMaintenanceLog, run_messages
 from cmsf_core.distributed.pgjournal import PgJournal
-from cmsf_core.matching import MERGED_TABLE
 from cmsf_core.settings import Settings
 from scenarios.world import WorldSpec, build_world, engine_for
 
 pytestmark = pytest.mark.distributed
-
-MERGED = (
-    f"CREATE TABLE IF NOT EXISTS {MERGED_TABLE} (loser_id TEXT PRIMARY KEY, token TEXT, "
-    "object TEXT, master_id TEXT)"
-)
 
 
 def test_messages_raised_by_many_processes_fold_into_one_record_per_job_and_code(
@@ -62,33 +56,6 @@ def test_messages_raised_by_many_processes_fold_into_one_record_per_job_and_code
         ("campaigns", "CMSF-REC-WRITE", 1),
         ("subscribers", "CMSF-JOB-FAILED", 8),
     ]  # one record each, however many processes raised it
-
-
-def test_a_coordinator_table_reaches_the_workers_in_order_and_changes_follow(
-    database: str, tmp_path: Path
-) -> None:
-    coordinator = PgJournal(database, side=tmp_path / "journal.db")
-    worker = PgJournal(database)
-    try:
-        for journal in (coordinator, worker):
-            journal.execute_script(MERGED)
-        worker.receive_table(MERGED_TABLE)  # nothing shared yet: empty
-        assert worker.db.execute(f"SELECT count(*) FROM {MERGED_TABLE}").fetchone()[0] == 0
-        rows = [("003B", "t1", "Contact", "003M"), ("003A", "t1", "Contact", "003N")]
-        coordinator.executemany(f"INSERT INTO {MERGED_TABLE} VALUES (?, ?, ?, ?)", rows)
-        coordinator.share_table(MERGED_TABLE)
-        worker.receive_table(MERGED_TABLE)
-        got = worker.db.execute(f"SELECT * FROM {MERGED_TABLE} ORDER BY rowid").fetchall()
-        assert got == rows  # insertion order kept: the latest merge wins
-        coordinator.executemany(f"DELETE FROM {MERGED_TABLE} WHERE loser_id = ?", [("003B",)])
-        coordinator.share_table(MERGED_TABLE)
-        worker.receive_table(MERGED_TABLE)
-        assert worker.db.execute(f"SELECT loser_id FROM {MERGED_TABLE}").fetchall() == [("003A",)]
-        worker.share_table(MERGED_TABLE)  # a worker's scratch is never published
-        coordinator.receive_table(MERGED_TABLE)
-    finally:
-        coordinator.close()
-        worker.close()
 
 
 def test_worker_writes_reach_the_coordinators_push_ledger_as_tokens_once(
