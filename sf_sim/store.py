@@ -240,6 +240,31 @@ class Store:
             finally:
                 self._depth -= 1
 
+    @contextmanager
+    def grouped(self) -> Iterator[None]:
+        """One commit for the transactions inside: each still rolls back on its own.
+
+        Every :meth:`transaction` opened inside becomes a SAVEPOINT of one SQLite
+        transaction, committed when the block ends, on an exception too: what the inner
+        transactions committed is kept, as if each had committed on its own (the
+        exception then goes on). A Bulk API batch runs its chunks (each its own Apex
+        transaction) this way: one commit per 10,000 records instead of one per 200.
+        Another process reading the file sees the batch when it ends (WAL readers keep
+        their snapshot); one that writes waits for it (``BUSY_TIMEOUT_SECONDS``). Inside
+        an open transaction it adds nothing.
+        """
+        with self.lock:
+            if self._depth > 0 or self.conn.in_transaction:
+                yield
+                return
+            self._depth += 1
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                self.conn.execute("COMMIT")
+
     # ------------------------------------------------------------------ rows
 
     def insert_many(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
