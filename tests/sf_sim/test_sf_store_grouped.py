@@ -72,3 +72,41 @@ def test_a_bulk_job_commits_once_per_batch_and_a_bad_chunk_fails_alone(tmp_path:
     with sqlite3.connect(tmp_path / "org.sqlite") as other:
         assert other.execute("SELECT COUNT(*) FROM Contact").fetchone()[0] == total - 1
     org.close()
+
+
+def test_campaign_rollups_are_recounted_once_per_batch_and_end_right(tmp_path: Path) -> None:
+    org = Org(tmp_path / "org.sqlite")
+    campaign = org.create("Campaign", {"Name": "Spring"})
+    contacts = [
+        result.id
+        for result in org.dml.insert(
+            "Contact", [{"LastName": f"C{i}"} for i in range(3 * CHUNK_RECORDS)]
+        )
+    ]
+    leads = [
+        result.id
+        for result in org.dml.insert(
+            "Lead", [{"LastName": f"L{i}", "Company": "Acme"} for i in range(CHUNK_RECORDS)]
+        )
+    ]
+    recounts: list[str] = []
+    org.store.conn.set_trace_callback(
+        lambda sql: recounts.append(sql) if "SUM(m.ContactId IS NOT NULL)" in sql else None
+    )
+    members = [{"CampaignId": campaign, "ContactId": person} for person in contacts]
+    members += [
+        {"CampaignId": campaign, "LeadId": person, "Status": "Responded"} for person in leads
+    ]
+    results = org.client().bulk2.CampaignMember.insert(records=members, wait=0)
+    org.store.conn.set_trace_callback(None)
+    assert sum(r["numberRecordsFailed"] for r in results) == 0
+    row = org.get("Campaign", campaign)
+    assert row["NumberOfContacts"] == 3 * CHUNK_RECORDS
+    assert row["NumberOfLeads"] == CHUNK_RECORDS
+    assert row["NumberOfResponses"] == CHUNK_RECORDS
+    assert len(recounts) == 1  # four chunks, one batch: one recount (was one per chunk)
+    # Outside a batch the recount follows each write at once.
+    extra = org.create("Contact", {"LastName": "Late"})
+    org.create("CampaignMember", {"CampaignId": campaign, "ContactId": extra})
+    assert org.get("Campaign", campaign)["NumberOfContacts"] == 3 * CHUNK_RECORDS + 1
+    org.close()
