@@ -391,7 +391,7 @@ class BulkJobs:
             reader = csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITERS[job.delimiter])
             if next(reader, None) is None:
                 continue
-            yield from (row for row in reader if row)
+            yield from filter(None, reader)  # blank lines (empty rows) left out
 
     def _process(self, job: Job) -> None:
         try:
@@ -424,10 +424,14 @@ class BulkJobs:
         rows = self._rows(job)
         while chunk := list(itertools.islice(rows, BATCH_RECORDS)):
             self._batches.append(self.org.clock.now())
+            width = len(header)
             for row in chunk:
-                if len(row) != len(header):
-                    row.extend([""] * (len(header) - len(row)))
-            records = [dict(zip(header, row[: len(header)], strict=True)) for row in chunk]
+                if len(row) != width:
+                    row.extend([""] * (width - len(row)))
+            records = [
+                dict(zip(header, row if len(row) == width else row[:width], strict=True))
+                for row in chunk
+            ]
             with self.org.store.grouped():  # one commit for the batch, its records and results
                 self._tally(job, header, chunk, self._run(job, records, ctx))
         job.state = "JobComplete"
