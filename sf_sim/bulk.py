@@ -391,7 +391,7 @@ class BulkJobs:
             reader = csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITERS[job.delimiter])
             if next(reader, None) is None:
                 continue
-            yield from (row for row in reader if row)
+            yield from filter(None, reader)  # blank lines (empty rows) left out
 
     def _process(self, job: Job) -> None:
         try:
@@ -424,32 +424,41 @@ class BulkJobs:
         rows = self._rows(job)
         while chunk := list(itertools.islice(rows, BATCH_RECORDS)):
             self._batches.append(self.org.clock.now())
+            width = len(header)
             for row in chunk:
-                if len(row) != len(header):
-                    row.extend([""] * (len(header) - len(row)))
-            records = [dict(zip(header, row[: len(header)], strict=True)) for row in chunk]
-            with self.org.store.lock:
-                results = self._run(job, records, ctx)
-            successes: list[list[str]] = []
-            failures: list[list[str]] = []
-            for row, result in zip(chunk, results, strict=True):
-                job.processed += 1
-                if result.success:
-                    created = (
-                        "true"
-                        if result.created or (result.created is None and job.operation == "insert")
-                        else "false"
-                    )
-                    successes.append([result.id or "", created, *row])
-                else:
-                    job.failed += 1
-                    error = result.errors[0]
-                    text = f"{error.error_code}:{error.message}:{','.join(error.fields)} --"
-                    failures.append([_id_of(header, row), text, *row])
-            self._keep(job, "success", successes)
-            self._keep(job, "failure", failures)
+                if len(row) != width:
+                    row.extend([""] * (width - len(row)))
+            records = [
+                dict(zip(header, row if len(row) == width else row[:width], strict=True))
+                for row in chunk
+            ]
+            with self.org.store.grouped():  # one commit for the batch, its records and results
+                self._tally(job, header, chunk, self._run(job, records, ctx))
         job.state = "JobComplete"
         self.org.store.optimize()
+
+    def _tally(
+        self, job: Job, header: list[str], chunk: list[list[str]], results: list[SaveResult]
+    ) -> None:
+        """Count one internal batch's outcomes and keep its result rows."""
+        successes: list[list[str]] = []
+        failures: list[list[str]] = []
+        for row, result in zip(chunk, results, strict=True):
+            job.processed += 1
+            if result.success:
+                created = (
+                    "true"
+                    if result.created or (result.created is None and job.operation == "insert")
+                    else "false"
+                )
+                successes.append([result.id or "", created, *row])
+            else:
+                job.failed += 1
+                error = result.errors[0]
+                text = f"{error.error_code}:{error.message}:{','.join(error.fields)} --"
+                failures.append([_id_of(header, row), text, *row])
+        self._keep(job, "success", successes)
+        self._keep(job, "failure", failures)
 
     def _run(self, job: Job, records: list[dict[str, Any]], ctx: WriteContext) -> list[SaveResult]:
         """One internal batch: each chunk of 200 records is its own Apex transaction."""

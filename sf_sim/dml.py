@@ -31,7 +31,16 @@ from typing import TYPE_CHECKING, Any
 from sf_sim import campaigns
 from sf_sim.exceptions import RecordError, SalesforceApiError
 from sf_sim.records import RecordChecker, SaveResult, normalise_id
-from sf_sim.schema import FieldDef, ObjectDef, format_datetime, from_storage, to_storage
+from sf_sim.schema import (
+    BOOLEAN_TYPES,
+    DATE_TYPES,
+    NUMBER_TYPES,
+    FieldDef,
+    ObjectDef,
+    format_datetime,
+    from_storage,
+    to_storage,
+)
 from sf_sim.upsert import upsert
 from sf_sim.values import check_value
 from sf_sim.writes import Rollback, WriteContext, rolled_back
@@ -51,6 +60,8 @@ _SYSTEM_SET = {
     "LastModifiedById",
     "SystemModstamp",
 }
+_CONVERTED = BOOLEAN_TYPES | NUMBER_TYPES | DATE_TYPES
+"""Types whose storage value is not the API string itself (see :func:`to_storage`)."""
 _CANONICAL = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$")
 
 
@@ -107,7 +118,11 @@ class Dml:
             item = by_name.get(name) or definition.field(name)
             if item is None:
                 continue
-            if item.type == "datetime" and isinstance(value, str) and _CANONICAL.match(value):
+            if value is None:
+                row[item.name] = None
+            elif type(value) is str and item.type not in _CONVERTED:
+                row[item.name] = value  # what to_storage gives: text is stored as it is
+            elif item.type == "datetime" and isinstance(value, str) and _CANONICAL.match(value):
                 row[item.name] = value
             else:
                 row[item.name] = to_storage(item, value)

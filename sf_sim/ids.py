@@ -75,15 +75,50 @@ class IdGenerator:
             raise IdError(f"instance code must be two alphanumerics, got {instance!r}")
         self.instance = instance
         self.serial = start
+        self._high = -1
+        self._head = ""
+        self._head_bits = (0, 0)
 
     def next(self, key_prefix: str) -> str:
         """Return a new 18-character Id with the given three-character key prefix."""
         if len(key_prefix) != 3:
             raise IdError(f"key prefix must be three characters, got {key_prefix!r}")
-        number, digits = self.serial, []
+        high, low = divmod(self.serial, _PAIR_SPAN)
         self.serial += 1
-        for _ in range(9):
-            number, remainder = divmod(number, 62)
-            digits.append(_BASE62[remainder])
-        id15 = key_prefix + self.instance + "0" + "".join(reversed(digits))
-        return id15 + _suffix(id15)
+        if high != self._high:
+            # The serial's first seven digits change once every 3,844 Ids: rendered once.
+            self._high, self._head = high, _base62(high, 7)
+            self._head_bits = (_upper_bits("0" + self._head[:4]), _upper_bits(self._head[4:]))
+        pair = _PAIRS[low]
+        lead = key_prefix + self.instance
+        suffix = (
+            _SUFFIX[_upper_bits(lead)]
+            + _SUFFIX[self._head_bits[0]]
+            + _SUFFIX[self._head_bits[1] | _PAIR_BITS[low] << 3]
+        )
+        return lead + "0" + self._head + pair + suffix
+
+
+_PAIR_SPAN = 62 * 62
+_PAIRS = [a + b for a in _BASE62 for b in _BASE62]
+"""The serial's last two base-62 digits, by value."""
+_PAIR_BITS = [("A" <= a <= "Z") | ("A" <= b <= "Z") << 1 for a in _BASE62 for b in _BASE62]
+"""Which of those two digits are upper-case (the checksum's bits 3 and 4 of the third chunk)."""
+
+
+def _base62(number: int, width: int) -> str:
+    digits = []
+    for _ in range(width):
+        number, remainder = divmod(number, 62)
+        digits.append(_BASE62[remainder])
+    return "".join(reversed(digits))
+
+
+@lru_cache(maxsize=4096)
+def _upper_bits(chunk: str) -> int:
+    """Bit ``i`` set when character ``i`` of an Id chunk is upper-case (A-Z)."""
+    bits = 0
+    for position, char in enumerate(chunk):
+        if "A" <= char <= "Z":
+            bits |= 1 << position
+    return bits

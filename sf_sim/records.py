@@ -96,6 +96,7 @@ class RecordChecker:
         self.system = system
         # A batch's records carry the same field names: resolve each name once per checker.
         self._names: dict[tuple[str, bool], tuple[FieldDef | None, bool, bool]] = {}
+        self._required: list[str] | None = None  # required field names, once per checker
 
     def _resolve(self, raw_name: str, creating: bool) -> tuple[FieldDef | None, bool, bool]:
         """``(field, visible, writable)`` of a field name as a record gives it."""
@@ -177,11 +178,9 @@ class RecordChecker:
 
     def require(self, row: dict[str, Any]) -> None:
         """Raise ``REQUIRED_FIELD_MISSING`` if a required field of the final row is empty."""
-        missing = [
-            item.name
-            for item in self.definition.iter_fields()
-            if item.required and (row.get(item.name) is None or row.get(item.name) == "")
-        ]
+        if self._required is None:
+            self._required = [item.name for item in self.definition.iter_fields() if item.required]
+        missing = [name for name in self._required if row.get(name) is None or row.get(name) == ""]
         if missing:
             raise RecordError(
                 "REQUIRED_FIELD_MISSING",

@@ -230,6 +230,7 @@ class Schema:
 
     def __init__(self, objects: Iterable[ObjectDef] = ()) -> None:
         self._objects: dict[str, ObjectDef] = {}
+        self._prefixes: dict[str, ObjectDef] | None = None  # by_key_prefix's index
         for definition in objects:
             self.add(definition)
 
@@ -241,6 +242,7 @@ class Schema:
         objects is added first.
         """
         self._objects[definition.name.lower()] = definition
+        self._prefixes = None
         for other in self._objects.values():
             self._link_children(other)
 
@@ -263,6 +265,7 @@ class Schema:
     def remove(self, name: str) -> None:
         """Remove an object and the child relationships other objects had to it."""
         self._objects.pop(name.lower(), None)
+        self._prefixes = None
         for other in self._objects.values():
             for key, relationship in list(other.child_relationships.items()):
                 if relationship.child_object.lower() == name.lower():
@@ -273,9 +276,21 @@ class Schema:
         return self._objects.get(name.lower())
 
     def by_key_prefix(self, prefix: str) -> ObjectDef | None:
-        """Find the object whose Ids start with ``prefix``."""
-        for definition in self._objects.values():
+        """Find the object whose Ids start with ``prefix`` (the first added, if several do).
+
+        Every reference value of every record written asks this: an index by prefix,
+        rebuilt when objects are added or removed, instead of a pass over every object.
+        """
+        if self._prefixes is None:
+            self._prefixes = {}
+            for definition in self._objects.values():
+                self._prefixes.setdefault(definition.key_prefix, definition)
+        found = self._prefixes.get(prefix)
+        if found is not None and found.key_prefix == prefix:
+            return found
+        for definition in self._objects.values():  # a prefix changed since: look again
             if definition.key_prefix == prefix:
+                self._prefixes = None
                 return definition
         return None
 

@@ -4,8 +4,11 @@ Tables follow the storage convention of :mod:`sf_sim.schema`: one table per obje
 named by its API name, one column per field, ``Id`` the primary key, ``IsDeleted`` on
 every table. Text columns are declared ``COLLATE NOCASE`` so that the platform's
 case-insensitive comparisons (``=``, ``IN``, ``LIKE``, ``ORDER BY``) can use the indexes.
-Indexes exist on reference fields, external-Id and unique fields, ``Email``, ``Name``,
-``CreatedDate``, ``LastModifiedDate``, ``SystemModstamp`` and ``IsDeleted``.
+Indexes exist on reference fields (but ``CreatedById`` and ``LastModifiedById``),
+external-Id and unique fields, ``Email``, ``Name``, ``CreatedDate``, ``LastModifiedDate`` and
+``SystemModstamp``. Every index costs each insert a B-tree descent: the audit users and
+``IsDeleted`` (a handful of distinct values, nearly every row the same) narrow no query,
+so they have none (an org file made before keeps them; they change no result).
 
 Besides the object tables the store keeps ``_sf_meta`` (org settings as JSON: org Id,
 Id serial, limits, users' credentials, custom schema), ``_sf_api_calls`` (the rolling
@@ -19,7 +22,7 @@ import contextlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -31,7 +34,8 @@ from sf_sim.schema import FieldDef, ObjectDef
 
 __all__ = ["Store", "StoreError", "dump_object", "load_object", "quote"]
 
-_INDEXED = {"email", "name", "createddate", "lastmodifieddate", "systemmodstamp", "isdeleted"}
+_INDEXED = {"email", "name", "createddate", "lastmodifieddate", "systemmodstamp"}
+_UNINDEXED = {"createdbyid", "lastmodifiedbyid", "isdeleted"}
 
 
 CACHE_KIB = 32 * 1024
@@ -113,6 +117,7 @@ class Store:
         self.db = sqlite_utils.Database(self.conn)
         self.lock = threading.RLock()
         self._depth = 0
+        self._deferred: dict[str, tuple[set[str], Callable[[set[str]], None]]] | None = None
         self.conn.execute("CREATE TABLE IF NOT EXISTS _sf_meta (key TEXT PRIMARY KEY, value TEXT)")
         self.conn.execute(
             "CREATE TABLE IF NOT EXISTS _sf_api_calls (at TEXT NOT NULL, cost INTEGER NOT NULL)"
@@ -173,8 +178,6 @@ class Store:
                     self.conn.execute(f"ALTER TABLE {quote(table)} ADD COLUMN {_column_sql(item)}")
         existing = {index.name for index in self.db.table(table).indexes}
         wanted = [item.name for item in fields if self._indexed(item)]
-        if definition.field("IsDeleted") is None:
-            wanted.append("IsDeleted")
         for column in wanted:
             name = f"idx_{table}_{column}"
             if name not in existing:
@@ -182,6 +185,8 @@ class Store:
 
     @staticmethod
     def _indexed(definition: FieldDef) -> bool:
+        if definition.name.lower() in _UNINDEXED:
+            return False
         return (
             definition.is_reference
             or definition.external_id
@@ -239,6 +244,54 @@ class Store:
                 self.conn.execute("COMMIT" if outer else f"RELEASE {name}")
             finally:
                 self._depth -= 1
+
+    @contextmanager
+    def grouped(self) -> Iterator[None]:
+        """One commit for the transactions inside: each still rolls back on its own.
+
+        Every :meth:`transaction` opened inside becomes a SAVEPOINT of one SQLite
+        transaction, committed when the block ends, on an exception too: what the inner
+        transactions committed is kept, as if each had committed on its own (the
+        exception then goes on). A Bulk API batch runs its chunks (each its own Apex
+        transaction) this way: one commit per 10,000 records instead of one per 200.
+        Another process reading the file sees the batch when it ends (WAL readers keep
+        their snapshot); one that writes waits for it (``BUSY_TIMEOUT_SECONDS``). Inside
+        an open transaction it adds nothing.
+        """
+        with self.lock:
+            if self._depth > 0 or self.conn.in_transaction:
+                yield
+                return
+            self._depth += 1
+            self._deferred = {}
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            finally:
+                try:
+                    while self._deferred:
+                        _key, (items, flush) = self._deferred.popitem()
+                        flush(items)
+                finally:
+                    self._deferred = None
+                    self._depth -= 1
+                    self.conn.execute("COMMIT")
+
+    def defer(self, key: str, items: Iterable[str], flush: Callable[[set[str]], None]) -> bool:
+        """Inside :meth:`grouped`, collect ``items`` under ``key`` for one ``flush`` at its end.
+
+        For derived values that depend only on what is stored (a recount), so that running
+        them once for the whole group equals running them after each inner transaction:
+        the group's end runs ``flush`` with every item collected, before its commit.
+
+        Returns:
+            False outside a group: the caller does the work now.
+        """
+        if self._deferred is None:
+            return False
+        held = self._deferred.setdefault(key, (set(), flush))
+        held[0].update(items)
+        return True
 
     # ------------------------------------------------------------------ rows
 
@@ -311,8 +364,9 @@ class Store:
         """Refresh the query planner's statistics where they are stale (``PRAGMA optimize``).
 
         Without statistics SQLite takes any equality on an indexed column as selective and
-        may pick the ``IsDeleted`` index (nearly every row is 0) over an external Id's;
-        with them it picks the index that narrows the rows. ``analysis_limit`` keeps each
+        may pick an index that narrows nothing (``OwnerId`` of a one-user org, the
+        ``IsDeleted`` index of an org file made before it was dropped) over an external
+        Id's; with them it picks the index that narrows the rows. ``analysis_limit`` keeps each
         analysis to a sample, so the cost does not grow with the table. Called after
         large writes (Bulk API jobs) and when the store closes.
         """

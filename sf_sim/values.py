@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from sf_sim.exceptions import RecordError, SalesforceApiError
-from sf_sim.ids import is_valid_id, to_18
+from sf_sim.ids import IdError, to_18
 from sf_sim.schema import FieldDef, format_datetime, parse_datetime
 
 __all__ = ["Source", "check_value", "coerce_value", "is_valid_email"]
@@ -204,13 +204,14 @@ def check_value(definition: FieldDef, value: Any) -> Any:
     if not isinstance(value, str):
         return value
     if kind in ("reference", "id"):
-        if not is_valid_id(value):
+        try:
+            return to_18(value)  # checks the Id once (its form and checksum)
+        except IdError:
             raise RecordError(
                 "MALFORMED_ID",
                 f"{definition.label}: id value of incorrect type: {value}",
                 fields=[definition.name],
-            )
-        return to_18(value)
+            ) from None
     if kind == "multipicklist":
         parts = [part.strip() for part in value.split(";") if part.strip()]
         value = ";".join(_picklist_value(definition, part) for part in parts)
