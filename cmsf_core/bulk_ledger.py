@@ -38,7 +38,11 @@ if TYPE_CHECKING:
     from cmsf_core.shadow import Shadow
     from cmsf_core.state import Journal
 
-__all__ = ["BulkLedger", "OpenJob", "Replay", "cell"]
+__all__ = ["BULK_TABLES", "BulkLedger", "OpenJob", "Replay", "cell"]
+
+BULK_TABLES = ("bulk_jobs", "bulk_results")
+"""The ledger's tables (cleared when the journal is bound to another org: a job of the old
+org can never be collected in the new one)."""
 
 
 def cell(value: Any) -> str:

@@ -166,15 +166,11 @@ class Storage:
 
 
 def synced_records(journal: Journal) -> int:
-    """Records of the sync's own objects the journal knows it wrote (its shadow index)."""
-    if "shadow" not in journal.db.table_names():
-        return 0
-    return int(
-        journal.db.execute(
-            "SELECT count(*) FROM shadow WHERE object LIKE 'CMSF!_%' ESCAPE '!' "
-            "AND object NOT LIKE '%#%'"
-        ).fetchone()[0]
-    )
+    """Records of the sync's own objects the journal knows it wrote (its shadow index,
+    wherever the journal keeps it: PostgreSQL with the distributed runtime)."""
+    from cmsf_core.shadow import Shadow
+
+    return Shadow(journal).store.count_synced()
 
 
 def storage(limits: dict[str, Any], journal: Journal, warn_percent: int) -> Storage:

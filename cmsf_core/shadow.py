@@ -25,7 +25,14 @@ from typing import Any, Protocol
 from cmsf_core.pseudonyms import Pseudonyms, scope_of
 from cmsf_core.state import Journal
 
-__all__ = ["Shadow", "ShadowRow", "ShadowStore", "SqliteShadowStore", "digest"]
+__all__ = [
+    "SYNCED_OBJECTS",
+    "Shadow",
+    "ShadowRow",
+    "ShadowStore",
+    "SqliteShadowStore",
+    "digest",
+]
 
 
 _DIGEST_JSON = json.JSONEncoder(sort_keys=True, default=str, separators=(",", ":"))
@@ -52,6 +59,11 @@ class ShadowRow:
     version: str = ""
 
 
+SYNCED_OBJECTS = ("CMSF!_%", "%#%")
+"""``LIKE`` patterns (escape ``!``) of the shadow rows of the sync's own objects
+(``CMSF_...``) and of the sub-indexes (``object#...``) left out of their count."""
+
+
 class ShadowStore(Protocol):
     """Where the shadow index's rows live: the journal's database (SQLite or PostgreSQL).
 
@@ -76,6 +88,9 @@ class ShadowStore(Protocol):
 
     def count(self, sobject: str) -> int:
         """Rows of ``sobject``."""
+
+    def count_synced(self) -> int:
+        """Rows of the sync's own objects (:data:`SYNCED_OBJECTS`, sub-indexes left out)."""
 
     def clear(self, sobject: str | None) -> None:
         """Delete everything, or everything of one object."""
@@ -160,6 +175,14 @@ class SqliteShadowStore:
         """Rows of ``sobject``."""
         row = self.journal.db.execute(
             "SELECT count(*) FROM shadow WHERE object = ?", [sobject]
+        ).fetchone()
+        return int(row[0])
+
+    def count_synced(self) -> int:
+        """Rows of the sync's own objects (:data:`SYNCED_OBJECTS`, sub-indexes left out)."""
+        row = self.journal.db.execute(
+            "SELECT count(*) FROM shadow WHERE object LIKE ? ESCAPE '!' AND object NOT LIKE ?",
+            SYNCED_OBJECTS,
         ).fetchone()
         return int(row[0])
 

@@ -125,14 +125,19 @@ class LedgerStore:
                     self.journal.db.execute(f"DELETE FROM {table}")
 
 
-def ledger_tables() -> tuple[str, ...]:
-    """The ledger tables cleared when the journal is bound to another org or connection
-    (open Bulk API jobs are not: they are collected from the org that ran them)."""
+def ledger_tables(*, other_org: bool = False) -> tuple[str, ...]:
+    """The ledger tables cleared when the journal is bound to another org or connection.
+
+    Open Bulk API jobs are cleared only with ``other_org``: after a new connection to the
+    same org they are still collected there (what they wrote is not written again), but
+    a job of another org can never be collected in this one.
+    """
+    from cmsf_core.bulk_ledger import BULK_TABLES  # Bulk API jobs of the previous org
     from cmsf_core.imports.ledger import IMPORT_TABLES  # the imports' ledgers
     from cmsf_core.matching import MERGED_TABLE  # merges seen in the previous org
     from cmsf_core.push.ledger import PUSH_TABLES  # the push's ledgers
 
-    return (*PUSH_TABLES, *IMPORT_TABLES, MERGED_TABLE)
+    return (*PUSH_TABLES, *IMPORT_TABLES, MERGED_TABLE, *(BULK_TABLES if other_org else ()))
 
 
 class Journal:
@@ -463,7 +468,7 @@ class Journal:
                     if row[0][:15] != org_id[:15]
                     else f"an earlier connection of org {row[0][:15]} (made before {row[2]})"
                 )
-                self._clear_state(now)
+                self._clear_state(now, other_org=row[0][:15] != org_id[:15])
             self.db.table("binding").insert(
                 {"id": 1, "org_id": org_id, "generation": generation, "bound_at": now.isoformat()},
                 pk="id",
@@ -471,12 +476,12 @@ class Journal:
             )
             return before
 
-    def _clear_state(self, now: datetime) -> None:
-        """Forget everything that describes the previous org and connection."""
+    def _clear_state(self, now: datetime, *, other_org: bool) -> None:
+        """Forget everything that describes the previous org (``other_org``) or connection."""
         for table in ("bookmarks", "shadow", "pending", "scopes"):
             if table in self.db.table_names():
                 self.db.execute(f"DELETE FROM {table}")
-        self.ledgers.clear(ledger_tables())
+        self.ledgers.clear(ledger_tables(other_org=other_org))
         self.db.execute(
             "UPDATE runs SET status = 'abandoned', resumable = 0, finished_at = ? "
             "WHERE status = ? OR resumable = 1",

@@ -19,6 +19,9 @@ from pathlib import Path
 
 __all__ = ["ServedWorld", "serve_world"]
 
+SF_PROGRAM = "from sf_sim.cli import main; main()"
+"""The code that runs ``sf-sim`` (``python -c``)."""
+
 _SF = re.compile(r"instance URL:\s+(\S+)|session id:\s+(\S+)|trust CA file:\s+(\S+)")
 _CM = re.compile(r"cm-sim serving\s+(\S+)|API key:\s+(\S+)|CA file:\s+(\S+)")
 
@@ -74,17 +77,21 @@ def _start(
 
 
 @contextmanager
-def serve_world(org_db: Path, account_db: Path, work_dir: Path) -> Iterator[ServedWorld]:
+def serve_world(
+    org_db: Path, account_db: Path, work_dir: Path, *, sf_program: str = SF_PROGRAM
+) -> Iterator[ServedWorld]:
     """Serve the world kept in ``org_db`` and ``account_db`` until the block ends.
 
     Args:
         org_db: The org file (sf_sim).
         account_db: The account file (cm_sim).
         work_dir: Where the CA files are written.
+        sf_program: The Python code that runs ``sf-sim`` (a test's variant may set the
+            org up first, as a timeline event would).
     """
     sf, (instance_url, session_id, sf_ca) = _start(
         [
-            "from sf_sim.cli import main; main()",
+            sf_program,
             "serve",
             "--port",
             "0",

@@ -51,6 +51,7 @@ class SharedMaintenanceLog(MaintenanceLog):
     ) -> None:
         super().__init__(gateway, settings, clock, run_id)
         self.journal = journal
+        self.fold_key = journal.fold_key(run_id)
 
     def raise_message(
         self,
@@ -66,7 +67,7 @@ class SharedMaintenanceLog(MaintenanceLog):
         topic whichever process raised that (see the module's docstring)."""
         if severity not in SEVERITIES:
             raise ValueError(f"severity must be one of {SEVERITIES}")
-        with self.journal.message_fold(self.run_id, job, code, topic) as fold:
+        with self.journal.message_fold(self.fold_key, job, code, topic) as fold:
             first = not fold
             details = list(fold.get("details") or [])
             if detail and len(details) < DETAILS_KEPT:
@@ -107,7 +108,8 @@ class SharedMaintenanceLog(MaintenanceLog):
 
 
 def run_messages(journal: PgJournal, run_id: str) -> list[Message]:
-    """Every message of a run, one per job, code and topic, in the order first raised."""
+    """Every message of a run's latest invocation, one per job, code and topic, in the
+    order first raised."""
     return [
         Message(
             str(fold["severity"]),
@@ -119,5 +121,5 @@ def run_messages(journal: PgJournal, run_id: str) -> list[Message]:
             record_id=fold.get("record_id"),
             details=list(fold.get("details") or []),
         )
-        for fold in journal.message_folds(run_id)
+        for fold in journal.message_folds(journal.fold_key(run_id))
     ]

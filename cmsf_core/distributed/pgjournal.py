@@ -50,6 +50,7 @@ import sqlite_utils
 
 from cmsf_core.errors import ConfigError
 from cmsf_core.jsontext import to_json
+from cmsf_core.shadow import SYNCED_OBJECTS
 from cmsf_core.state import RUNNING, Journal, LedgerStore, Rows, Run, ledger_tables
 
 __all__ = ["SCHEMA", "TERMINAL", "PgJournal", "PgLedgerStore", "PgShadowStore"]
@@ -389,7 +390,7 @@ class PgJournal(Journal):
                     if row[0][:15] != org_id[:15]
                     else f"an earlier connection of org {row[0][:15]} (made before {row[2]})"
                 )
-                self._clear_state(now)
+                self._clear_state(now, other_org=row[0][:15] != org_id[:15])
             self._x(
                 "INSERT INTO binding (id, org_id, generation, bound_at) VALUES (1, %s, %s, %s) "
                 "ON CONFLICT (id) DO UPDATE SET org_id = excluded.org_id, "
@@ -398,10 +399,10 @@ class PgJournal(Journal):
             )
             return before
 
-    def _clear_state(self, now: datetime) -> None:
+    def _clear_state(self, now: datetime, *, other_org: bool) -> None:
         for table in ("bookmarks", "shadow", "pending", "scopes", "dist_groups"):
             self._x(f"DELETE FROM {table}")
-        self.ledgers.clear(ledger_tables())
+        self.ledgers.clear(ledger_tables(other_org=other_org))
         self._x(
             "UPDATE runs SET status = 'abandoned', resumable = 0, finished_at = %s "
             "WHERE status = %s OR resumable = 1",
@@ -737,6 +738,14 @@ class PgJournal(Journal):
             out.setdefault(str(kind), {})[str(sobject)] = int(n)
         return out
 
+    def fold_key(self, run_id: str) -> str:
+        """What a run's messages are folded under in this invocation: a resumed run (one
+        that waited for a Bulk API job, or stopped) folds afresh, as the local runtime's
+        log of each invocation does, so its report lists what this invocation raised."""
+        rows = self._q("SELECT resumes FROM runs WHERE run_id = %s", [run_id])
+        resumes = int(rows[0][0] or 0) if rows else 0
+        return run_id if resumes == 0 else f"{run_id}~{resumes}"
+
     @contextmanager
     def message_fold(
         self, run_id: str, job: str, code: str, topic: str
@@ -916,6 +925,16 @@ class PgShadowStore:
         """Rows of ``sobject``."""
         return int(
             self.journal._q("SELECT count(*) FROM shadow WHERE object = %s", [sobject])[0][0]
+        )
+
+    def count_synced(self) -> int:
+        """Rows of the sync's own objects (:data:`~cmsf_core.shadow.SYNCED_OBJECTS`)."""
+        return int(
+            self.journal._q(
+                "SELECT count(*) FROM shadow WHERE object LIKE %s ESCAPE '!' "
+                "AND object NOT LIKE %s",
+                list(SYNCED_OBJECTS),
+            )[0][0]
         )
 
     def clear(self, sobject: str | None) -> None:

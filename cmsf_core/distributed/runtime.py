@@ -28,6 +28,7 @@ import json
 import math
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -337,6 +338,13 @@ class PoisonError(TaskFailed):
 
 def _rebuild(kind: type[CmsfError], info: dict[str, Any]) -> CmsfError:
     message = str(info.get("message") or kind.__name__)
+    if issubclass(kind, errors.WaitingError):
+        return kind(
+            message,
+            job_id=str(info.get("job_id") or ""),
+            state=str(info.get("state") or ""),
+            sobject=str(info.get("sobject") or ""),
+        )
     try:
         error = kind(message, platform=info.get("platform"), support_code=info.get("support_code"))
     except TypeError:
@@ -352,6 +360,8 @@ def _merged(local: RunStats, journal: PgJournal, run_id: str) -> RunStats:
         counter = getattr(merged, kind)
         counter.update(getattr(local, kind))
         counter.update(shared.get(kind, {}))
+    # the import wizard's jobs run on the coordinator (COORDINATOR_JOBS): theirs are all here
+    merged.imports = {name: Counter(counts) for name, counts in local.imports.items()}
     return merged
 
 

@@ -31,6 +31,7 @@ from typing import Any
 import redis
 from celery import Celery
 
+from cmsf_core.bulk_ledger import BulkLedger
 from cmsf_core.campaign_monitor import CampaignMonitorClient
 from cmsf_core.clock import Clock, SystemClock
 from cmsf_core.connection import Connection
@@ -190,6 +191,10 @@ class WorkerState:
             directory = self._directories[job]
         shadow = Shadow(journal)
         shadow.use_key(self._settings.connection_key)
+        # Bulk API jobs this task opens are recorded in the shared ledger and waited for
+        # within bulk_wait_minutes (a job still running ends the run waiting, exit 5); a
+        # resumed run's writes take the results the coordinator collected (replays).
+        self._gateway.bulk_ledger = BulkLedger(journal, shadow)
         ctx = JobContext(
             run=run,
             settings=self._settings,
@@ -220,12 +225,15 @@ WORKER: WorkerState | None = None
 
 
 def _error(error: BaseException) -> dict[str, Any]:
-    return {
+    info = {
         "type": type(error).__name__,
         "message": str(error),
         "support_code": getattr(error, "support_code", None),
         "platform": getattr(error, "platform", None),
     }
+    if isinstance(error, WaitingError):  # the Bulk API job the run waits for
+        info.update(job_id=error.job_id, state=error.state, sobject=error.sobject)
+    return info
 
 
 class _Claim(threading.Thread):

@@ -205,3 +205,36 @@ def test_a_waiting_run_is_due_at_once_for_cron(world: World) -> None:
     assert engine.sync().status == "waiting"
     due, why = engine.due()
     assert due and why == "a run waits for a Bulk API job: this run collects its results"
+
+
+def _bulk_rows(journal: Journal) -> tuple[int, int]:
+    rows = journal.ledgers
+    return (
+        int(rows.execute("SELECT count(*) FROM bulk_jobs").fetchone()[0]),
+        int(rows.execute("SELECT count(*) FROM bulk_results").fetchone()[0]),
+    )
+
+
+def test_bulk_jobs_of_another_org_are_forgotten_when_the_journal_is_bound_to_this_one(
+    tmp_path: Path,
+) -> None:
+    from datetime import UTC, datetime
+
+    from cmsf_core.bulk_ledger import OpenJob, Replay
+
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    journal = Journal(tmp_path / "journal.db")
+    journal.bind("00D000000000001AAA", "gen-1", now)
+    ledger = BulkLedger(journal, Shadow(journal, "ab" * 32))
+    ledger.opened("750A", MEMBER, "upsert", ["Key__c"], now)
+    ledger.opened("750B", MEMBER, "upsert", ["Key__c"], now)
+    job = OpenJob("750B", MEMBER, "upsert", ("Key__c",), now.isoformat(), "open")
+    ledger.store(job, [("k1", {"Key__c": "k1"}, Replay("a0X1", True, None, "", ()))])
+    # a new connection to the same org: its jobs are still collected there
+    assert journal.bind("00D000000000001AAA", "gen-2", now) is not None
+    assert _bulk_rows(journal) == (2, 1)
+    # another org: they can never be collected in it
+    assert journal.bind("00D000000000002AAA", "gen-2", now) is not None
+    assert _bulk_rows(journal) == (0, 0)
+    assert ledger.open_jobs() == [] and ledger.count() == 0
+    journal.close()

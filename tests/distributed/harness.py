@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cmsf_core.clock import SystemClock
-from scenarios.served import ServedWorld, serve_world
+from scenarios.served import SF_PROGRAM, ServedWorld, serve_world
 from scenarios.world import EVERY_OPTION, WorldSpec, build_world
 
 BIN = Path(sys.executable).parent
@@ -111,10 +111,17 @@ class Cluster:
 
 @contextmanager
 def cluster(
-    folder: Path, org: Path, account: Path, broker_url: str, database_url: str, **extra: Any
+    folder: Path,
+    org: Path,
+    account: Path,
+    broker_url: str,
+    database_url: str,
+    *,
+    sf_program: str = SF_PROGRAM,
+    **extra: Any,
 ) -> Iterator[Cluster]:
     """Serve the world and point cmsf at it, the broker and the database."""
-    with serve_world(org, account, folder) as served:
+    with serve_world(org, account, folder, sf_program=sf_program) as served:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CMSF_")}
         env.update(served.environment())
         env.update(CMSF_BROKER_URL=broker_url, CMSF_DATABASE_URL=database_url,

@@ -80,12 +80,13 @@ def _sync(env: dict[str, str], folder: Path, *args: str) -> dict[str, Any]:
 
 
 def _figures(report: dict[str, Any]) -> dict[str, Any]:
-    """What a run pushed, and the Campaign Monitor calls of the push and import jobs (the
-    celery summary has no per-import table yet: the imports' calls stand for it)."""
+    """What a run pushed and imported (the summary's per-import table), and the Campaign
+    Monitor calls of the push and import jobs."""
     jobs = ("subscriber_rules", "push", "imports", "import_replace")
     calls = report.get("job_calls", {})
     return {  # zero counts left out (the local summary lists some, the celery one not)
         "pushed": {kind: n for kind, n in report["pushed"].items() if n},
+        "imports": report["imports"],
         "cm_writes": {
             job: {k: v for k, v in calls.get(job, {}).items() if k.startswith("campaign")}
             for job in jobs
@@ -138,5 +139,6 @@ def test_a_run_coordinated_from_another_folder_pushes_and_imports_nothing_twice(
         assert (tmp_path / "elsewhere" / ".cmsf" / "journal.db").exists()
     assert local[1]["pushed"] and local[2]["pushed"]  # the rule pushed, then changes came
     assert any(counts for counts in local[1]["imports"].values())  # the import ran
+    assert any(counts for counts in dist[1]["imports"].values())  # and the summary says so
     assert [_figures(r) for r in dist] == [_figures(r) for r in local]
     assert _state(dist_org) == reference

@@ -177,3 +177,20 @@ def test_hostile_values_are_kept_as_they_are(database: str, tmp_path: Path, valu
         }
     finally:
         journal.close()
+
+
+def test_rebinding_to_another_org_forgets_its_bulk_api_jobs_in_postgresql(
+    database: str, tmp_path: Path
+) -> None:
+    journal = PgJournal(database, side=tmp_path / "journal.db")
+    try:
+        journal.bind("00D000000000001AAA", "gen-1", NOW)
+        _write(journal)
+        bulk = BulkLedger(journal, Shadow(journal, KEY))
+        assert journal.bind("00D000000000001AAA", "gen-2", NOW) is not None  # same org
+        assert [job.job_id for job in bulk.open_jobs()] == ["750A"] and bulk.count() == 2
+        assert journal.bind("00D000000000002AAA", "gen-2", NOW) is not None  # another org
+        assert bulk.open_jobs() == [] and bulk.count() == 0
+        assert journal.ledgers.execute("SELECT count(*) FROM bulk_results").fetchone()[0] == 0
+    finally:
+        journal.close()

@@ -99,3 +99,30 @@ def test_a_rotated_oauth_grant_is_shared_by_every_process(
     finally:
         coordinator.close()
         worker.close()
+
+
+def test_the_storage_check_counts_the_shadow_index_in_postgresql(
+    database: str, tmp_path: Path
+) -> None:
+    """The coordinator's journal file holds no shadow rows: the sync's share of the org's
+    storage is read from PostgreSQL, where every process recorded what it wrote."""
+    from cmsf_core.org_health import storage
+    from cmsf_core.shadow import Shadow, ShadowRow
+
+    coordinator = PgJournal(database, side=tmp_path / "journal.db")
+    worker = PgJournal(database)
+    try:
+        shadow = Shadow(worker, "ab" * 32)
+        members = [ShadowRow(f"L1:m{n}@example.com", f"a0X{n}", "d") for n in range(3)]
+        shadow.record("CMSF_List_Member__c", members)
+        shadow.record("CMSF_List_Member__c#seen", [ShadowRow("L1:x", "a0Y1", "d")])
+        shadow.record("Contact", [ShadowRow("c@example.com", "003A", "d")])
+        assert (
+            not (tmp_path / "journal.db").exists() or "shadow" not in coordinator.db.table_names()
+        )
+        limits = {"DataStorageMB": {"Max": 200, "Remaining": 150}}
+        assert storage(limits, coordinator, 80).synced_records == 3
+        assert storage(limits, worker, 80).synced_records == 3
+    finally:
+        coordinator.close()
+        worker.close()
