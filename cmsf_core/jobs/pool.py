@@ -18,8 +18,9 @@ skips what did reach Salesforce). A job that fails discards its pool the same wa
 
 from __future__ import annotations
 
+import contextlib
 import pickle
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, overload
@@ -105,12 +106,22 @@ class _Target:
     columns: set[str] = field(default_factory=set)
 
 
+@dataclass
+class _InFlight:
+    """A flush whose last writes Salesforce is still processing (see :meth:`WritePool.flush`)."""
+
+    finishes: list[Callable[[], object]]
+    keys: dict[str, set[str]]
+    actions: list[Callable[[], None]]
+
+
 class WritePool:
     """The pooled writes of one run (see the module docstring)."""
 
     def __init__(self) -> None:
         self._targets: dict[tuple[str, str, str, str, str | None, Written | None], _Target] = {}
         self._after: list[Callable[[], None]] = []
+        self._inflight: _InFlight | None = None
 
     def __len__(self) -> int:
         return sum(len(target.records) for target in self._targets.values())
@@ -133,7 +144,8 @@ class WritePool:
     ) -> None:
         """Pool changed records; write the pool once it holds the job's limit of records.
 
-        A key pooled twice keeps its newer version (the last one among equals).
+        A key pooled twice keeps its newer version (the last one among equals). A full
+        pool's write is left running (:meth:`flush` with ``wait=False``).
         """
         ident = (job, sobject, external_id, failure_code, retry_job, on_written)
         target = self._targets.get(ident)
@@ -148,38 +160,93 @@ class WritePool:
             target.records[item.key] = item
         target.columns |= columns
         if len(target.records) >= ctx.batch_size(job):
-            self.flush(ctx)
+            self.flush(ctx, wait=False)
 
     def after_writes(self, action: Callable[[], None]) -> None:
         """Run ``action`` once every record pooled so far is written (now, if none waits)."""
         if self:
             self._after.append(action)
+        elif self._inflight is not None:
+            self._inflight.actions.append(action)
         else:
             action()
 
-    def flush(self, ctx: JobContext) -> None:
-        """Write every pooled record, then run the actions that waited for them."""
-        from cmsf_core.jobs.writer import write_pooled
+    def flush(self, ctx: JobContext, *, wait: bool = True) -> None:
+        """Write every pooled record, then run the actions that waited for them.
 
+        With ``wait`` False the write's Bulk API jobs are left running
+        (:func:`~cmsf_core.jobs.writer.submit_pooled`): Salesforce processes them while
+        the job reads and builds what comes next, and they are collected — their records
+        entered in the shadow, then the waiting actions run (scopes marked done, bookmarks
+        moved) — before the next flush, before the shadow is read for one of their
+        records or for their object as a whole (:meth:`settle`), and at the job's end (the
+        runtime's own flush waits). One flush is in flight at most.
+        """
+        from cmsf_core.jobs.writer import submit_pooled
+
+        self.collect()
         targets, self._targets = list(self._targets.values()), {}
+        finishes: list[Callable[[], object]] = []
+        keys: dict[str, set[str]] = {}
         for target in targets:
             if target.records:
-                write_pooled(
-                    ctx,
-                    target.job,
-                    target.sobject,
-                    list(target.records.values()),
-                    external_id=target.external_id,
-                    failure_code=target.failure_code,
-                    retry_job=target.retry_job,
-                    columns=sorted(target.columns),
-                    on_written=target.on_written,
+                keys.setdefault(target.sobject, set()).update(target.records)
+                finishes.append(
+                    submit_pooled(
+                        ctx,
+                        target.job,
+                        target.sobject,
+                        list(target.records.values()),
+                        external_id=target.external_id,
+                        failure_code=target.failure_code,
+                        retry_job=target.retry_job,
+                        columns=sorted(target.columns),
+                        on_written=target.on_written,
+                    )
                 )
         actions, self._after = self._after, []
-        for action in actions:
+        self._inflight = _InFlight(finishes, keys, actions)
+        ctx.shadow.settle = self.settle
+        if wait:
+            self.collect()
+
+    def collect(self) -> None:
+        """Collect the flush in flight, if any: its writes end, then its actions run."""
+        inflight, self._inflight = self._inflight, None
+        if inflight is None:
+            return
+        for finish in inflight.finishes:
+            finish()
+        for action in inflight.actions:
             action()
 
-    def discard(self) -> None:
-        """Forget pooled records and the actions waiting for them (a failed job)."""
+    def settle(self, sobject: str | None, keys: Collection[str] | None) -> None:
+        """Collect the flush in flight before the shadow is read or changed where it
+        writes: ``keys`` of ``sobject``, the whole object (``keys`` None) or every object
+        (``sobject`` None)."""
+        inflight = self._inflight
+        if inflight is None:
+            return
+        if sobject is None or (
+            sobject in inflight.keys
+            and (keys is None or not inflight.keys[sobject].isdisjoint(keys))
+        ):
+            self.collect()
+
+    def discard(self, *, collect: bool = True) -> None:
+        """Forget pooled records and the actions waiting for them (a failed job).
+
+        A flush still in flight is collected first (its records did reach Salesforce)
+        unless ``collect`` is False (the run waits for the org's bulk queue, or was
+        interrupted), and as far as the platform lets: one not collected stays open in
+        the bulk ledger, and the next run collects it.
+        """
+        from cmsf_core.errors import CmsfError
+
         self._targets.clear()
         self._after.clear()
+        if not collect:
+            self._inflight = None
+            return
+        with contextlib.suppress(CmsfError):  # else left open in the ledger for the next run
+            self.collect()
