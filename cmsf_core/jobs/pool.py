@@ -70,8 +70,7 @@ PIPELINE_RECORDS = 50_000
 A large job's records then go to Salesforce in Bulk API jobs of about this size, each
 processed while the job reads and builds the next (:meth:`WritePool.flush`), instead of
 one job processed after everything was read. Each further Bulk API job costs about five
-calls: at 50,000 a 300,000-subscriber first sync stays within 1.5 times the calls its
-writes need at the platform's 100,000 records a job."""
+calls, so the size stays well above the Bulk API's internal batch of 10,000 records."""
 
 Written = Callable[[Sequence[tuple[PooledRecord, str]], datetime], None]
 """Told the records of a batch Salesforce accepted (with their Ids) and when the batch's
