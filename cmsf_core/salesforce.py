@@ -729,21 +729,20 @@ class SalesforceGateway:
         *,
         columns: Sequence[str] | None = None,
         keys: Sequence[str] | None = None,
-    ) -> Callable[[], WriteResult]:
-        """:meth:`upsert`, with Bulk API jobs left running: the returned call collects them.
+    ) -> WriteResult | Callable[[], WriteResult]:
+        """:meth:`upsert`, with Bulk API jobs left running: a call that collects them.
 
         A write that goes through Bulk API 2.0 has its jobs created, filled and closed now
         and collected (with the same outcome :meth:`upsert` gives) when the returned
         function is called, so the caller can do other work while Salesforce processes
         them. Smaller writes, and writes that take a collected job's results (the ledger
-        holds some for ``sobject``), are made now.
+        holds some for ``sobject``), are made now: their result is returned.
         """
         ledger = self.bulk_ledger
         if len(records) <= self.bulk_threshold or (
             ledger is not None and ledger.has_results(sobject, "upsert")
         ):
-            done = self.upsert(sobject, external_id, records, columns=columns, keys=keys)
-            return lambda: done
+            return self.upsert(sobject, external_id, records, columns=columns, keys=keys)
         from cmsf_core.salesforce_bulk import submit_write
 
         collect = submit_write(

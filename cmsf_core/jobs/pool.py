@@ -206,30 +206,27 @@ class WritePool:
         targets, self._targets = list(self._targets.values()), {}
         finishes: list[Callable[[], object]] = []
         keys: dict[str, set[str]] = {}
+        running = False
         for target in targets:
             if target.records:
                 keys.setdefault(target.sobject, set()).update(target.records)
-                finishes.append(
-                    submit_pooled(
-                        ctx,
-                        target.job,
-                        target.sobject,
-                        list(target.records.values()),
-                        external_id=target.external_id,
-                        failure_code=target.failure_code,
-                        retry_job=target.retry_job,
-                        columns=sorted(target.columns),
-                        on_written=target.on_written,
-                    )
+                finish, left = submit_pooled(
+                    ctx,
+                    target.job,
+                    target.sobject,
+                    list(target.records.values()),
+                    external_id=target.external_id,
+                    failure_code=target.failure_code,
+                    retry_job=target.retry_job,
+                    columns=sorted(target.columns),
+                    on_written=target.on_written,
                 )
+                finishes.append(finish)
+                running = running or left
         actions, self._after = self._after, []
-        if not finishes:
-            for action in actions:
-                action()
-            return
         self._inflight = _InFlight(finishes, keys, actions)
         ctx.shadow.settle = self.settle
-        if wait:
+        if wait or not running:  # nothing left running (sObject Collections): end it now
             self.collect()
 
     def collect(self) -> None:

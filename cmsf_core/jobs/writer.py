@@ -193,7 +193,7 @@ def write_pooled(
     pending retries of ``retry_job``; refused ones join them (when ``retry_job`` is set)
     and are folded into one maintenance message.
     """
-    return submit_pooled(
+    finish, _ = submit_pooled(
         ctx,
         job,
         sobject,
@@ -203,7 +203,8 @@ def write_pooled(
         retry_job=retry_job,
         columns=columns,
         on_written=on_written,
-    )()
+    )
+    return finish()
 
 
 def submit_pooled(
@@ -217,13 +218,14 @@ def submit_pooled(
     retry_job: str | None,
     columns: Sequence[str],
     on_written: Written | None = None,
-) -> Callable[[], WriteOutcome]:
-    """:func:`write_pooled`, with its last batch left running: the returned call ends it.
+) -> tuple[Callable[[], WriteOutcome], bool]:
+    """:func:`write_pooled`, with its last batch left running: a call that ends it.
 
     Every batch but the last is written now; the last is submitted
     (:meth:`~cmsf_core.salesforce.SalesforceGateway.submit_upsert`: a Bulk API write is
-    processed by Salesforce while the caller goes on) and the returned function collects
-    it, then records, counts and reports the whole write as :func:`write_pooled` does.
+    processed by Salesforce while the caller goes on). The returned function collects
+    it, then records, counts and reports the whole write as :func:`write_pooled` does;
+    the flag tells whether anything is left running (False: the write was made now).
     """
     outcome = WriteOutcome()
     batches = list(_batches(entries, ctx.batch_size(job)))
@@ -237,27 +239,27 @@ def submit_pooled(
             keys=[item.key for item in batch],
         )
         _record(ctx, sobject, batch, result, began, outcome, retry_job, on_written)
-    collect: Callable[[], WriteResult] | None = None
+    submitted: WriteResult | Callable[[], WriteResult] | None = None
     if batches:
-        last = batches[-1]
         began = ctx.clock.now()
-        collect = ctx.sf.submit_upsert(
+        submitted = ctx.sf.submit_upsert(
             sobject,
             external_id,
-            LazyRecords([item.record for item in last]),
+            LazyRecords([item.record for item in batches[-1]]),
             columns=columns,
-            keys=[item.key for item in last],
+            keys=[item.key for item in batches[-1]],
         )
 
     def finish() -> WriteOutcome:
-        if collect is not None:
-            _record(ctx, sobject, batches[-1], collect(), began, outcome, retry_job, on_written)
+        if submitted is not None:
+            result = submitted() if callable(submitted) else submitted
+            _record(ctx, sobject, batches[-1], result, began, outcome, retry_job, on_written)
         if outcome.failures:
             ctx.stats.failed[sobject] += len(outcome.failures)
             report_failures(ctx, job, sobject, outcome.failures, code=failure_code)
         return outcome
 
-    return finish
+    return finish, callable(submitted)
 
 
 def _record(
