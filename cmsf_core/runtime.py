@@ -615,7 +615,7 @@ class LocalRuntime:
                     self.progress(job.name, done, len(scopes))
             ctx.pool.flush(ctx)
         except WaitingError:
-            ctx.pool.discard()
+            ctx.pool.discard(collect=False)
             self._count_calls(run_id, job.name, sf_before, cm_before)
             self.journal.finish_job(run_id, job.name, "waiting", self.clock.now(), "waiting")
             event("waiting")
@@ -640,7 +640,7 @@ class LocalRuntime:
             event("failed")
             return False
         except KeyboardInterrupt:
-            ctx.pool.discard()
+            ctx.pool.discard(collect=False)
             self._count_calls(run_id, job.name, sf_before, cm_before)
             raise
         self._count_calls(run_id, job.name, sf_before, cm_before)

@@ -721,6 +721,36 @@ class SalesforceGateway:
 
         return self._replayed("upsert", sobject, records, (external_id,), write)
 
+    def submit_upsert(
+        self,
+        sobject: str,
+        external_id: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        columns: Sequence[str] | None = None,
+        keys: Sequence[str] | None = None,
+    ) -> WriteResult | Callable[[], WriteResult]:
+        """:meth:`upsert`, with Bulk API jobs left running: a call that collects them.
+
+        A write that goes through Bulk API 2.0 has its jobs created, filled and closed now
+        and collected (with the same outcome :meth:`upsert` gives) when the returned
+        function is called, so the caller can do other work while Salesforce processes
+        them. Smaller writes, and writes that take a collected job's results (the ledger
+        holds some for ``sobject``), are made now: their result is returned.
+        """
+        ledger = self.bulk_ledger
+        if len(records) <= self.bulk_threshold or (
+            ledger is not None and ledger.has_results(sobject, "upsert")
+        ):
+            return self.upsert(sobject, external_id, records, columns=columns, keys=keys)
+        from cmsf_core.salesforce_bulk import submit_write
+
+        collect = submit_write(
+            self, "upsert", sobject, records, external_id=external_id, columns=columns, keys=keys
+        )
+        path = f"composite/sobjects/{sobject}/{external_id}"
+        return lambda: self._split_retry("PATCH", path, sobject, records, collect())
+
     def create(
         self,
         sobject: str,

@@ -12,6 +12,10 @@ names as identifying a record (a CampaignMember is one per campaign and person).
 2.0 echoes every submitted cell in its result files, so the key is read the way it was
 written.
 
+A write may be left running (:func:`submit_write`): its jobs are created, filled and
+closed, Salesforce processes them in its queue while the engine reads and builds what
+comes next, and their results are collected later, as a real integration does.
+
 A job may wait behind the org's other bulk work. When the gateway has a ledger
 (:mod:`cmsf_core.bulk_ledger`, the runtime gives it one), every job is recorded there
 before its data is uploaded, the wait is bounded (``bulk_wait_minutes``), and a job
@@ -41,7 +45,7 @@ from cmsf_core.errors import NotFoundError, PlatformError, WaitingError
 if TYPE_CHECKING:
     from cmsf_core.salesforce import SalesforceGateway, WriteResult
 
-__all__ = ["bulk_query", "bulk_write", "collect_open_jobs", "record_key"]
+__all__ = ["bulk_query", "bulk_write", "collect_open_jobs", "record_key", "submit_write"]
 
 JOB_RECORDS = 100_000
 """Records per ingest job at most (the job's internal governor limit usually decides first)."""
@@ -127,8 +131,8 @@ def _ingest(
     data: io.BytesIO,
     external_id: str | None,
     fields: tuple[str, ...],
-) -> tuple[str, dict[str, Any]]:
-    """Create, fill, close and wait for one ingest job; return its id and final state.
+) -> str:
+    """Create, fill and close one ingest job (Salesforce queues it); return its id.
 
     The CSV is uploaded from ``data`` as it is (never copied into another string). With a
     ledger the job is recorded before its data goes up, so a run that stops waiting (or
@@ -146,7 +150,7 @@ def _ingest(
         gateway.bulk_ledger.opened(job_id, sobject, operation.value, fields, gateway.clock.now())
     gateway._call(lambda sf: _upload(_client(sf, sobject), job_id, data))
     gateway._call(lambda sf: _client(sf, sobject).close_job(job_id))
-    return job_id, _wait(gateway, sobject, job_id, is_query=False)
+    return job_id
 
 
 def _upload(client: _Bulk2Client, job_id: str, data: io.BytesIO) -> None:
@@ -239,6 +243,33 @@ def bulk_write(
 ) -> WriteResult:
     """Write records through Bulk 2.0 ingest jobs and match the results to the input.
 
+    Each job is waited for before the next one is created (see :func:`submit_write` for
+    jobs left to run while the caller goes on). Arguments as :func:`submit_write`'s.
+    """
+    return _write(
+        gateway, operation, sobject, records, external_id, match_on, columns, keys, wait=True
+    )()
+
+
+def submit_write(
+    gateway: SalesforceGateway,
+    operation: str,
+    sobject: str,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    external_id: str | None = None,
+    match_on: tuple[str, ...] = (),
+    columns: Sequence[str] | None = None,
+    keys: Sequence[str] | None = None,
+) -> Callable[[], WriteResult]:
+    """Submit records to Bulk 2.0 ingest jobs; the returned call collects their results.
+
+    The jobs are created, filled and closed now; Salesforce processes them in its queue
+    while the caller goes on with other work, and calling the returned function waits
+    for them and matches their results to the input (as :func:`bulk_write` returns
+    them). With a ledger, jobs a run never collects (it ended or crashed first) are
+    gathered by the next run (:func:`collect_open_jobs`).
+
     Records are cut into jobs of at most :data:`JOB_RECORDS` records and
     :data:`JOB_BYTES` of CSV (the platform's upload limit as its clients enforce it).
     A job's result files are only downloaded when they hold something: successes when
@@ -255,11 +286,29 @@ def bulk_write(
         keys: For an upsert, the records' external Id values, when the caller knows them.
 
     Returns:
-        Per-record ids and failures, in input order.
+        What collects the results: per-record ids and failures, in input order.
 
     Raises:
         ValueError: If an upsert has no external Id or an insert no ``match_on``.
     """
+    return _write(
+        gateway, operation, sobject, records, external_id, match_on, columns, keys, wait=False
+    )
+
+
+def _write(
+    gateway: SalesforceGateway,
+    operation: str,
+    sobject: str,
+    records: Sequence[Mapping[str, Any]],
+    external_id: str | None,
+    match_on: tuple[str, ...],
+    columns: Sequence[str] | None,
+    keys: Sequence[str] | None,
+    *,
+    wait: bool,
+) -> Callable[[], WriteResult]:
+    """Cut ``records`` into jobs and submit them; collect each at once (``wait``) or later."""
     from cmsf_core.salesforce import WriteResult
 
     if operation == "upsert":
@@ -285,6 +334,15 @@ def bulk_write(
     job = _JobData(ordered)
     cells: list[list[str]] = []
     places: list[tuple[str, int]] = []
+    submitted: list[tuple[str, _JobData]] = []
+
+    def submit(job: _JobData) -> None:
+        job_id = _ingest(gateway, bulk_operation, sobject, job.data, external_id, fields)
+        job.data = io.BytesIO()  # uploaded: let the CSV go
+        if wait:
+            _fold(gateway, sobject, fields, job_id, job, records, result)
+        else:
+            submitted.append((job_id, job))
 
     def add_block(job: _JobData) -> _JobData:
         """Add the rows gathered to ``job`` (whole when they fit), submitting full jobs."""
@@ -295,9 +353,7 @@ def bulk_write(
             for row_cells, (key, index) in zip(cells, places, strict=True):
                 row = job.lines([row_cells])
                 if not job.fits(row):
-                    _submit(
-                        gateway, bulk_operation, sobject, external_id, fields, job, records, result
-                    )
+                    submit(job)
                     job = _JobData(ordered)
                 job.add(row, key, index)
         cells.clear()
@@ -316,8 +372,15 @@ def bulk_write(
     if cells:
         job = add_block(job)
     if job.rows:
-        _submit(gateway, bulk_operation, sobject, external_id, fields, job, records, result)
-    return result
+        submit(job)
+
+    def collect() -> WriteResult:
+        while submitted:
+            job_id, done = submitted.pop(0)
+            _fold(gateway, sobject, fields, job_id, done, records, result)
+        return result
+
+    return collect
 
 
 class _JobData:
@@ -360,21 +423,19 @@ class _JobData:
             self.positions.setdefault(key, []).append(index)
 
 
-def _submit(
+def _fold(
     gateway: SalesforceGateway,
-    operation: Operation,
     sobject: str,
-    external_id: str | None,
     fields: tuple[str, ...],
+    job_id: str,
     job: _JobData,
     records: Sequence[Mapping[str, Any]],
     result: WriteResult,
 ) -> None:
-    """Run one ingest job and fold its results into ``result``."""
+    """Wait for one submitted ingest job and fold its results into ``result``."""
     from cmsf_core.salesforce import RecordFailure
 
-    job_id, info = _ingest(gateway, operation, sobject, job.data, external_id, fields)
-    job.data = io.BytesIO()  # uploaded: let the CSV go
+    info = _wait(gateway, sobject, job_id, is_query=False)
     processed = int(info.get("numberRecordsProcessed") or 0)
     failed = int(info.get("numberRecordsFailed") or 0)
     if processed > failed:

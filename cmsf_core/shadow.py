@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -209,6 +209,9 @@ class Shadow:
         self.names = Pseudonyms(key)
         provider = getattr(journal, "shadow_store", None)
         self.store: ShadowStore = provider() if provider is not None else SqliteShadowStore(journal)
+        self.settle: Callable[[str | None, Collection[str] | None], None] | None = None
+        """Called before rows of an object (of some keys, or all: None) are read or changed:
+        the write pool collects a write still in flight there (:meth:`WritePool.settle`)."""
 
     def use_key(self, key: str | None) -> None:
         """Pseudonymise under ``key`` (the connection key of the run)."""
@@ -224,7 +227,10 @@ class Shadow:
     def get(self, sobject: str, keys: Iterable[str]) -> dict[str, ShadowRow]:
         """The shadow rows of ``keys`` that exist, by the key as given."""
         found: dict[str, ShadowRow] = {}
-        by_token = {self.token(k): k for k in dict.fromkeys(keys)}
+        wanted = list(dict.fromkeys(keys))
+        if self.settle is not None:
+            self.settle(sobject, wanted)
+        by_token = {self.token(k): k for k in wanted}
         tokens = list(by_token)
         for row in self.store.get(sobject, tokens):
             key = by_token[row[0]]
@@ -257,6 +263,9 @@ class Shadow:
 
     def record(self, sobject: str, rows: Iterable[ShadowRow]) -> None:
         """Remember rows Salesforce accepted."""
+        if self.settle is not None:
+            rows = list(rows)
+            self.settle(sobject, [r.key for r in rows])
         payload = [
             (
                 sobject,
@@ -273,10 +282,15 @@ class Shadow:
 
     def forget(self, sobject: str, keys: Iterable[str]) -> None:
         """Drop rows whose records were deleted in Salesforce."""
+        if self.settle is not None:
+            keys = list(keys)
+            self.settle(sobject, keys)
         self.store.forget(sobject, [self.token(k) for k in keys])
 
     def forget_prefix(self, sobject: str, prefix: str) -> None:
         """Drop every row of ``sobject`` whose key starts with ``prefix`` (``<id>:``)."""
+        if self.settle is not None:
+            self.settle(sobject, None)
         self.store.forget_scope(sobject, _scope_of_prefix(prefix))
 
     def keys(self, sobject: str, prefix: str = "") -> Iterator[ShadowRow]:
@@ -284,6 +298,8 @@ class Shadow:
 
         The rows carry tokens, not keys: compare them with :meth:`token` of a key.
         """
+        if self.settle is not None:
+            self.settle(sobject, None)
         scope = _scope_of_prefix(prefix) if prefix else None
         for row in self.store.rows(sobject, scope):
             yield ShadowRow(row[0], row[1], row[2], row[3] or "")
@@ -296,6 +312,8 @@ class Shadow:
             scope: The scope (a list or client id).
             seen: A table of the journal's ``db`` with a ``key`` column of tokens seen.
         """
+        if self.settle is not None:
+            self.settle(sobject, None)
         db = self.journal.db
         if isinstance(self.store, SqliteShadowStore):
             return [
@@ -319,10 +337,14 @@ class Shadow:
 
     def count(self, sobject: str) -> int:
         """How many records of ``sobject`` the shadow knows."""
+        if self.settle is not None:
+            self.settle(sobject, None)
         return self.store.count(sobject)
 
     def clear(self, sobject: str | None = None) -> None:
         """Forget everything (full sync), or everything about one object."""
+        if self.settle is not None:
+            self.settle(sobject, None)
         self.store.clear(sobject)
 
 

@@ -152,6 +152,7 @@ class SalesforceApp:
         cost = 0
         reply: Reply
         route: Route | None = None
+        org.bulk.settle()  # a job closed by an earlier request is processed first
         with org.store.lock:
             outage = org.control.take_outage()
             if outage is not None:

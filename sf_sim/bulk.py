@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from sf_sim.apex_limits import BULK_LIMITS
 from sf_sim.bulk_queue import BulkQueue
+from sf_sim.bulk_worker import BulkWorker
 from sf_sim.dml import WriteContext
 from sf_sim.exceptions import SalesforceApiError
 from sf_sim.records import SaveResult
@@ -139,6 +140,7 @@ class BulkJobs:
         self.jobs: dict[str, Job] = {}
         self._batches: list[Any] = []
         self.queue = BulkQueue(org)
+        self.worker: BulkWorker | None = None
         store = org.store
         with store.lock:
             # One row per internal batch and kind: its result rows as the CSV text the
@@ -209,6 +211,17 @@ class BulkJobs:
             with store.transaction():
                 store.conn.execute("DELETE FROM _sf_bulk_results WHERE finished < ?", (cutoff,))
         return len(old)
+
+    def process_in_background(self) -> None:
+        """Process closed ingest jobs after the close request answered (a served org)."""
+        if self.worker is None:
+            self.worker = BulkWorker(self)
+
+    def settle(self) -> None:
+        """Wait until closed jobs being processed in the background are (the barrier every
+        request passes first; see :mod:`sf_sim.bulk_worker`)."""
+        if self.worker is not None:
+            self.worker.settle()
 
     def advance(self) -> int:
         """Bring the org's bulk queue up to the clock (see :mod:`sf_sim.bulk_queue`).
@@ -331,7 +344,10 @@ class BulkJobs:
             job.state = "UploadComplete"
             job.modstamp = format_datetime(self.org.clock.now())
             self.queue.enqueue(job, sum(max(text.count("\n"), 1) for text in job.uploads))
-            self.advance()
+            if self.worker is not None:
+                self.worker.schedule()  # after this request answered (sf_sim.bulk_worker)
+            else:
+                self.advance()
             return job
         if state == "Aborted" and job.state in ("Open", "UploadComplete", "InProgress"):
             job.state = "Aborted"

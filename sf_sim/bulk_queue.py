@@ -14,7 +14,9 @@ nightly load, a data migration) makes a job wait in ``UploadComplete``, then sit
 
 A job's state follows the clock: ``UploadComplete`` until its turn, ``InProgress`` while
 it runs; at its end the work is done (records written, query results fixed) and the job
-is ``JobComplete`` or ``Failed``. Nothing runs in the background: the queue is brought up
+is ``JobComplete`` or ``Failed``. Nothing runs in the background (save a served org's
+just-closed job, processed after its close request answered, with every later request
+waiting for it: :mod:`sf_sim.bulk_worker`): the queue is brought up
 to the clock's current time whenever the org answers a request or a job is read
 (:meth:`BulkQueue.advance`), so the same timeline always gives the same states.
 """

@@ -109,6 +109,7 @@ def serve(
     ca_path = None if plain else (ca_file or Path(tempfile.mkdtemp(prefix="sf-sim-")) / "ca.pem")
     server = LoopbackServer(SalesforceApp(org), port=port, tls=not plain, ca_path=ca_path)
     org.base_url_override = server.url
+    org.bulk.process_in_background()  # closed jobs answer at once, as the platform's do
     # Data and ids follow the org's seed; credentials are new at every start unless fixed.
     org.credential_random = random.SystemRandom()
     password = password or secrets.token_urlsafe(12)
@@ -127,6 +128,7 @@ def serve(
     try:
         server.serve_forever()
     finally:
+        org.bulk.settle()
         org.close()
 
 

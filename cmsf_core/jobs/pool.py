@@ -4,8 +4,14 @@ A job such as ``subscribers`` reads many small scopes (a list and a state each) 
 large ones in pages; writing each scope or page on its own costs a Bulk API 2.0 job (five
 calls) or a handful of sObject Collections calls per scope. The pool gathers the changed
 records of a job per object and writes them together once they reach the job's internal
-governor limit, or when the job ends: the limit caps a write batch, and ``bulk_threshold``
-decides whether that batch goes through Bulk API 2.0 or sObject Collections.
+governor limit (or :data:`PIPELINE_RECORDS`), or when the job ends: the limit caps a write
+batch, and ``bulk_threshold`` decides whether that batch goes through Bulk API 2.0 or sObject
+Collections.
+
+Pipelining: a write made because the pool was full is left running (:meth:`WritePool.flush`
+with ``wait=False``): Salesforce processes its Bulk API jobs while the job reads and builds
+the next records, and it is collected before the next write, before the shadow is read or
+changed where it writes, and at the job's end, whose own write the runtime waits for.
 
 Durability: the pool lives in memory (each record serialised, so its size is bounded by the
 job's limit, never by the account) and holds no personal data on disk. What depends on pooled
@@ -13,13 +19,17 @@ records reaching Salesforce is *deferred* until they have: the scopes the runtim
 done and the bookmarks jobs move (:meth:`WritePool.after_writes`). A process that dies
 with records in the pool therefore loses nothing: their scopes are not marked done and
 their bookmarks did not move, so the resumed run reads them again (the shadow index
-skips what did reach Salesforce). A job that fails discards its pool the same way.
+skips what did reach Salesforce). A job that fails discards its pool the same way. A write
+left running is in the same state until collected: the resumed run collects its Bulk API
+jobs from the ledger (:func:`cmsf_core.salesforce_bulk.collect_open_jobs`) and takes their
+results instead of writing the records again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import pickle
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, overload
@@ -27,7 +37,7 @@ from typing import TYPE_CHECKING, Any, overload
 if TYPE_CHECKING:
     from cmsf_core.jobs.context import JobContext
 
-__all__ = ["LazyRecords", "PooledRecord", "WritePool", "Written", "pack"]
+__all__ = ["PIPELINE_RECORDS", "LazyRecords", "PooledRecord", "WritePool", "Written", "pack"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +63,14 @@ class PooledRecord:
     locator: str | None = None
     extra: tuple[Any, ...] = ()
 
+
+PIPELINE_RECORDS = 50_000
+"""Records of one object the pool submits as a write of their own, below the job's limit.
+
+A large job's records then go to Salesforce in Bulk API jobs of about this size, each
+processed while the job reads and builds the next (:meth:`WritePool.flush`), instead of
+one job processed after everything was read. Each further Bulk API job costs about five
+calls, so the size stays well above the Bulk API's internal batch of 10,000 records."""
 
 Written = Callable[[Sequence[tuple[PooledRecord, str]], datetime], None]
 """Told the records of a batch Salesforce accepted (with their Ids) and when the batch's
@@ -105,12 +123,22 @@ class _Target:
     columns: set[str] = field(default_factory=set)
 
 
+@dataclass
+class _InFlight:
+    """A flush whose last writes Salesforce is still processing (see :meth:`WritePool.flush`)."""
+
+    finishes: list[Callable[[], object]]
+    keys: dict[str, set[str]]
+    actions: list[Callable[[], None]]
+
+
 class WritePool:
     """The pooled writes of one run (see the module docstring)."""
 
     def __init__(self) -> None:
         self._targets: dict[tuple[str, str, str, str, str | None, Written | None], _Target] = {}
         self._after: list[Callable[[], None]] = []
+        self._inflight: _InFlight | None = None
 
     def __len__(self) -> int:
         return sum(len(target.records) for target in self._targets.values())
@@ -133,7 +161,9 @@ class WritePool:
     ) -> None:
         """Pool changed records; write the pool once it holds the job's limit of records.
 
-        A key pooled twice keeps its newer version (the last one among equals).
+        A key pooled twice keeps its newer version (the last one among equals). A pool
+        that holds the job's limit, or :data:`PIPELINE_RECORDS`, of one object's records
+        is written, and the write left running (:meth:`flush` with ``wait=False``).
         """
         ident = (job, sobject, external_id, failure_code, retry_job, on_written)
         target = self._targets.get(ident)
@@ -147,24 +177,40 @@ class WritePool:
                 continue
             target.records[item.key] = item
         target.columns |= columns
-        if len(target.records) >= ctx.batch_size(job):
-            self.flush(ctx)
+        if len(target.records) >= min(ctx.batch_size(job), PIPELINE_RECORDS):
+            self.flush(ctx, wait=False)
 
     def after_writes(self, action: Callable[[], None]) -> None:
         """Run ``action`` once every record pooled so far is written (now, if none waits)."""
         if self:
             self._after.append(action)
+        elif self._inflight is not None:
+            self._inflight.actions.append(action)
         else:
             action()
 
-    def flush(self, ctx: JobContext) -> None:
-        """Write every pooled record, then run the actions that waited for them."""
-        from cmsf_core.jobs.writer import write_pooled
+    def flush(self, ctx: JobContext, *, wait: bool = True) -> None:
+        """Write every pooled record, then run the actions that waited for them.
 
+        With ``wait`` False the write's Bulk API jobs are left running
+        (:func:`~cmsf_core.jobs.writer.submit_pooled`): Salesforce processes them while
+        the job reads and builds what comes next, and they are collected — their records
+        entered in the shadow, then the waiting actions run (scopes marked done, bookmarks
+        moved) — before the next flush, before the shadow is read for one of their
+        records or for their object as a whole (:meth:`settle`), and at the job's end (the
+        runtime's own flush waits). One flush is in flight at most.
+        """
+        from cmsf_core.jobs.writer import submit_pooled
+
+        self.collect()
         targets, self._targets = list(self._targets.values()), {}
+        finishes: list[Callable[[], object]] = []
+        keys: dict[str, set[str]] = {}
+        running = False
         for target in targets:
             if target.records:
-                write_pooled(
+                keys.setdefault(target.sobject, set()).update(target.records)
+                finish, left = submit_pooled(
                     ctx,
                     target.job,
                     target.sobject,
@@ -175,11 +221,51 @@ class WritePool:
                     columns=sorted(target.columns),
                     on_written=target.on_written,
                 )
+                finishes.append(finish)
+                running = running or left
         actions, self._after = self._after, []
-        for action in actions:
+        self._inflight = _InFlight(finishes, keys, actions)
+        ctx.shadow.settle = self.settle
+        if wait or not running:  # nothing left running (sObject Collections): end it now
+            self.collect()
+
+    def collect(self) -> None:
+        """Collect the flush in flight, if any: its writes end, then its actions run."""
+        inflight, self._inflight = self._inflight, None
+        if inflight is None:
+            return
+        for finish in inflight.finishes:
+            finish()
+        for action in inflight.actions:
             action()
 
-    def discard(self) -> None:
-        """Forget pooled records and the actions waiting for them (a failed job)."""
+    def settle(self, sobject: str | None, keys: Collection[str] | None) -> None:
+        """Collect the flush in flight before the shadow is read or changed where it
+        writes: ``keys`` of ``sobject``, the whole object (``keys`` None) or every object
+        (``sobject`` None)."""
+        inflight = self._inflight
+        if inflight is None:
+            return
+        if sobject is None or (
+            sobject in inflight.keys
+            and (keys is None or not inflight.keys[sobject].isdisjoint(keys))
+        ):
+            self.collect()
+
+    def discard(self, *, collect: bool = True) -> None:
+        """Forget pooled records and the actions waiting for them (a failed job).
+
+        A flush still in flight is collected first (its records did reach Salesforce)
+        unless ``collect`` is False (the run waits for the org's bulk queue, or was
+        interrupted), and as far as the platform lets: one not collected stays open in
+        the bulk ledger, and the next run collects it.
+        """
+        from cmsf_core.errors import CmsfError
+
         self._targets.clear()
         self._after.clear()
+        if not collect:
+            self._inflight = None
+            return
+        with contextlib.suppress(CmsfError):  # else left open in the ledger for the next run
+            self.collect()

@@ -23,9 +23,11 @@ from cmsf_core.salesforce import COLLECTION_SIZE
 from cmsf_core.shadow import ShadowRow, digest
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from cmsf_core.jobs.context import JobContext
     from cmsf_core.messages import MaintenanceLog
-    from cmsf_core.salesforce import RecordFailure
+    from cmsf_core.salesforce import RecordFailure, WriteResult
 
 T = TypeVar("T")
 
@@ -191,58 +193,123 @@ def write_pooled(
     pending retries of ``retry_job``; refused ones join them (when ``retry_job`` is set)
     and are folded into one maintenance message.
     """
+    finish, _ = submit_pooled(
+        ctx,
+        job,
+        sobject,
+        entries,
+        external_id=external_id,
+        failure_code=failure_code,
+        retry_job=retry_job,
+        columns=columns,
+        on_written=on_written,
+    )
+    return finish()
+
+
+def submit_pooled(
+    ctx: JobContext,
+    job: str,
+    sobject: str,
+    entries: Sequence[PooledRecord],
+    *,
+    external_id: str,
+    failure_code: str,
+    retry_job: str | None,
+    columns: Sequence[str],
+    on_written: Written | None = None,
+) -> tuple[Callable[[], WriteOutcome], bool]:
+    """:func:`write_pooled`, with its last batch left running: a call that ends it.
+
+    Every batch but the last is written now; the last is submitted
+    (:meth:`~cmsf_core.salesforce.SalesforceGateway.submit_upsert`: a Bulk API write is
+    processed by Salesforce while the caller goes on). The returned function collects
+    it, then records, counts and reports the whole write as :func:`write_pooled` does;
+    the flag tells whether anything is left running (False: the write was made now).
+    """
     outcome = WriteOutcome()
-    for batch in _batches(entries, ctx.batch_size(job)):
+    batches = list(_batches(entries, ctx.batch_size(job)))
+    for batch in batches[:-1]:
         began = ctx.clock.now()
-        records = LazyRecords([item.record for item in batch])
         result = ctx.sf.upsert(
             sobject,
             external_id,
-            records,
+            LazyRecords([item.record for item in batch]),
             columns=columns,
             keys=[item.key for item in batch],
         )
-        accepted: list[ShadowRow] = []
-        written_keys: list[str] = []
-        written: list[tuple[PooledRecord, str]] = []
-        for index, item in enumerate(batch):
-            sf_id = result.ids[index]
-            if sf_id is None:
-                continue
-            written_keys.append(item.key)
-            written.append((item, sf_id))
-            if item.remember:
-                accepted.append(ShadowRow(item.key, sf_id, item.digest, item.version))
-            outcome.ids[item.key] = sf_id
-        kept = forgotten(batch)
-        with ctx.journal.transaction():
-            ctx.shadow.record(sobject, accepted)
-            if kept:
-                ctx.shadow.forget(sobject, [k for k in written_keys if k in kept])
-            if on_written is not None and written:
-                on_written(written, began)
-            if retry_job is not None:
-                pending.resolved(ctx, retry_job, [k for k in written_keys if k not in kept])
-                pending.refused(
-                    ctx,
-                    retry_job,
-                    [
-                        (
-                            batch[f.index].key,
-                            batch[f.index].locator or "",
-                            batch[f.index].version,
-                            f.code,
-                        )
-                        for f in result.failures
-                    ],
-                )
-        outcome.written += len(written_keys)
-        outcome.failures.extend(result.failures)
-        ctx.stats.wrote(sobject, result.ids)
-    if outcome.failures:
-        ctx.stats.failed[sobject] += len(outcome.failures)
-        report_failures(ctx, job, sobject, outcome.failures, code=failure_code)
-    return outcome
+        _record(ctx, sobject, batch, result, began, outcome, retry_job, on_written)
+    submitted: WriteResult | Callable[[], WriteResult] | None = None
+    if batches:
+        began = ctx.clock.now()
+        submitted = ctx.sf.submit_upsert(
+            sobject,
+            external_id,
+            LazyRecords([item.record for item in batches[-1]]),
+            columns=columns,
+            keys=[item.key for item in batches[-1]],
+        )
+
+    def finish() -> WriteOutcome:
+        if submitted is not None:
+            result = submitted() if callable(submitted) else submitted
+            _record(ctx, sobject, batches[-1], result, began, outcome, retry_job, on_written)
+        if outcome.failures:
+            ctx.stats.failed[sobject] += len(outcome.failures)
+            report_failures(ctx, job, sobject, outcome.failures, code=failure_code)
+        return outcome
+
+    return finish, callable(submitted)
+
+
+def _record(
+    ctx: JobContext,
+    sobject: str,
+    batch: Sequence[PooledRecord],
+    result: WriteResult,
+    began: datetime,
+    outcome: WriteOutcome,
+    retry_job: str | None,
+    on_written: Written | None,
+) -> None:
+    """Record one written batch: the shadow, the job's hook, pending retries, the stats."""
+    accepted: list[ShadowRow] = []
+    written_keys: list[str] = []
+    written: list[tuple[PooledRecord, str]] = []
+    for index, item in enumerate(batch):
+        sf_id = result.ids[index]
+        if sf_id is None:
+            continue
+        written_keys.append(item.key)
+        written.append((item, sf_id))
+        if item.remember:
+            accepted.append(ShadowRow(item.key, sf_id, item.digest, item.version))
+        outcome.ids[item.key] = sf_id
+    kept = forgotten(batch)
+    with ctx.journal.transaction():
+        ctx.shadow.record(sobject, accepted)
+        if kept:
+            ctx.shadow.forget(sobject, [k for k in written_keys if k in kept])
+        if on_written is not None and written:
+            on_written(written, began)
+        if retry_job is not None:
+            pending.resolved(ctx, retry_job, [k for k in written_keys if k not in kept])
+            pending.refused(
+                ctx,
+                retry_job,
+                [
+                    (
+                        batch[f.index].key,
+                        batch[f.index].locator or "",
+                        batch[f.index].version,
+                        f.code,
+                    )
+                    for f in result.failures
+                ],
+            )
+    outcome.written += len(written_keys)
+    outcome.failures.extend(result.failures)
+    ctx.stats.wrote(sobject, result.ids)
 
 
 def forgotten(batch: Sequence[PooledRecord]) -> set[str]:

@@ -18,6 +18,7 @@ import os
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -195,3 +196,66 @@ def test_a_full_sync_killed_again_and_again_ends_as_an_unbroken_one(tmp_path: Pa
     _sync(tmp_path / "start")
     moments = _check(tmp_path / "start", tmp_path, 3, "--full")
     assert len(moments) == KILLS, moments
+
+
+BULK_SPEC = WorldSpec(
+    seed=23, clients=1, lists_per_client=2, subscribers_per_list=300, campaigns_per_client=1
+)
+BULK_LIMITS = {"governor_limits": {"subscribers": 250, "bulk_threshold": 200}}
+"""Memberships written by Bulk API jobs left running while the next lists are read."""
+
+
+def _open_jobs(journal: Path) -> set[str]:
+    """Bulk API jobs the journal's ledger holds open (submitted, not collected)."""
+    if not journal.exists():
+        return set()
+    try:
+        with sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=5) as db:
+            return {row[0] for row in db.execute("SELECT job_id FROM bulk_jobs")}
+    except sqlite3.OperationalError:
+        return set()  # the table is not there yet
+
+
+def test_a_first_sync_killed_with_bulk_jobs_in_flight_ends_as_an_unbroken_one(
+    tmp_path: Path,
+) -> None:
+    start = tmp_path / "start"
+    start.mkdir()
+    build_world(
+        BULK_SPEC, clock=SystemClock(), org_path=start / "org.db", account_path=start / "account.db"
+    ).close()
+    with _opened(start) as world:
+        engine = engine_for(world, journal=Journal(start / "journal.db"))
+        engine.connect(test_account=True)
+        engine.change_settings({**EVERY_OPTION, **BULK_LIMITS})
+    reference = _copy(start, tmp_path / "reference")
+    _sync(reference)
+    killed = _copy(start, tmp_path / "killed")
+    journal = killed / "journal.db"
+    rng = random.Random(4)
+    in_flight = 0
+    with serve_world(killed / "org.db", killed / "account.db", killed) as served:
+        env = _environment(served.environment(), killed)
+        for attempt in range(3):
+            before = _open_jobs(journal)
+            process = subprocess.Popen(
+                [CMSF, "--journal", str(journal), "--log-file", str(killed / f"bulk-{attempt}.jsonl"),
+                 "sync", "--quiet"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=killed,
+            )  # fmt: skip
+            # Kill once this attempt submitted a Bulk API job (the ledger records it before
+            # its upload) and a moment passed: the job is closed, not collected yet.
+            while process.poll() is None and not _open_jobs(journal) - before:
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0.0, 0.05))
+            if process.poll() is not None:
+                break
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+            in_flight += bool(_open_jobs(journal) - before)
+        done = _cmsf(killed, env, "sync", "--json")
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert json.loads(done.stdout)["status"] == "completed"
+    assert in_flight >= 1  # at least one kill left a submitted job for the next run
+    assert not _open_jobs(journal)  # every one was collected
+    assert _state(killed) == _state(reference)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -118,10 +119,10 @@ def test_crash_before_the_pool_is_written_reads_its_scopes_again(
 
     real_flush = pool.WritePool.flush
 
-    def dying_flush(self: pool.WritePool, ctx: object) -> None:
+    def dying_flush(self: pool.WritePool, ctx: Any, *, wait: bool = True) -> None:
         if self and any(t.job == "subscribers" for t in self._targets.values()):
             raise Crash("killed with memberships pooled")
-        real_flush(self, ctx)  # type: ignore[arg-type]
+        real_flush(self, ctx, wait=wait)
 
     pool.WritePool.flush = dying_flush  # type: ignore[method-assign]
     try:
@@ -159,3 +160,117 @@ def test_journal_executemany_is_one_transaction(tmp_path: Path) -> None:
     journal.executemany("INSERT INTO t VALUES (?)", [(str(i),) for i in range(500)])
     journal.db.conn.set_trace_callback(None)
     assert [c for c in commits if c.upper().startswith("COMMIT")] == ["COMMIT"]
+
+
+def _pipelined_world(clock: VirtualClock) -> World:
+    """Four lists of 150 subscribers: a full pool (300) is written through Bulk API (> 200)."""
+    return build_world(
+        WorldSpec(seed=5, clients=1, lists_per_client=4, subscribers_per_list=150,
+                  campaigns_per_client=0),
+        clock=clock,
+    )  # fmt: skip
+
+
+def _member_jobs(world: World) -> list[tuple[str, int]]:
+    """``(id, records processed)`` of every Bulk API ingest job that wrote memberships."""
+    return [
+        (job.id, job.processed)
+        for job in world.org.bulk.jobs.values()
+        if job.kind == "ingest" and job.object == MEMBER
+    ]
+
+
+def _limits(engine: Engine) -> None:
+    engine.change_settings(
+        {**EVERY_OPTION, "governor_limits": {"subscribers": 300, "bulk_threshold": 200}}
+    )
+
+
+def test_a_full_pools_bulk_job_runs_while_the_job_reads_on(
+    clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cmsf_core.jobs import pool
+
+    monkeypatch.setattr(pool, "PIPELINE_RECORDS", 300)  # below the job's limit (100,000)
+    world = _pipelined_world(clock)
+    account = world.account
+    submitted: list[int] = []  # Campaign Monitor calls made when a membership job was submitted
+    collected: list[tuple[int, int]] = []  # (memberships in the org, CM calls) at its collection
+    real_flush, real_collect = pool.WritePool.flush, pool.WritePool.collect
+
+    def watching_flush(self: pool.WritePool, ctx: Any, *, wait: bool = True) -> None:
+        real_flush(self, ctx, wait=wait)
+        if self._inflight is not None and MEMBER in self._inflight.keys:
+            submitted.append(account.api_call_count())
+
+    def watching_collect(self: pool.WritePool) -> None:
+        if self._inflight is not None and MEMBER in self._inflight.keys:
+            collected.append((world.org.count(MEMBER), account.api_call_count()))
+        real_collect(self)
+
+    pool.WritePool.flush = watching_flush  # type: ignore[method-assign]
+    pool.WritePool.collect = watching_collect  # type: ignore[method-assign]
+    try:
+        engine = engine_for(world)
+        engine.connect()
+        engine.change_settings({**EVERY_OPTION, "governor_limits": {"bulk_threshold": 200}})
+        report = engine.sync()
+    finally:
+        pool.WritePool.flush = real_flush  # type: ignore[method-assign]
+        pool.WritePool.collect = real_collect  # type: ignore[method-assign]
+        world.close()
+    assert report.status == "completed", report.reason
+    # 600 memberships in Bulk API jobs of 300 or more, each submitted when the pool was
+    # full and collected later (before the next write, or at the job's end).
+    sizes = [n for _, n in _member_jobs(world)]
+    assert len(sizes) >= 2 and sum(sizes) == 600 and min(sizes[:-1]) >= 300, sizes
+    assert [count for count, _ in collected] == [sum(sizes[: i + 1]) for i in range(len(sizes))]
+    # The first job was left running while the next lists were read from Campaign Monitor.
+    assert len(submitted) == len(sizes) and collected[0][1] > submitted[0], (submitted, collected)
+    assert report.stats.written[MEMBER] == 600
+
+
+def test_a_run_killed_with_a_bulk_job_submitted_not_collected_writes_nothing_twice(
+    clock: VirtualClock, tmp_path: Path
+) -> None:
+    from cmsf_core.jobs import pool
+
+    world = _pipelined_world(clock)
+    journal = Journal(tmp_path / "journal.db")
+    real_collect = pool.WritePool.collect
+
+    def dying_collect(self: pool.WritePool) -> None:
+        if self._inflight is not None and MEMBER in self._inflight.keys:
+            raise Crash("killed with a Bulk API job submitted, not collected")
+        real_collect(self)
+
+    try:
+        engine = engine_for(world, journal)
+        engine.connect()
+        _limits(engine)
+        pool.WritePool.collect = dying_collect  # type: ignore[method-assign]
+        try:
+            with pytest.raises(Crash):
+                engine.sync()
+        finally:
+            pool.WritePool.collect = real_collect  # type: ignore[method-assign]
+        # Salesforce wrote the job's memberships; the run recorded nothing about them.
+        (first,) = [n for _, n in _member_jobs(world)]
+        assert first >= 300 and world.org.count(MEMBER) == first
+        run = journal.unfinished_run()
+        assert run is not None
+        assert journal.bookmarks("subscribers") == {}
+        assert not journal.db.execute(
+            "SELECT 1 FROM scopes WHERE run_id = ? AND job = 'subscribers'", [run.run_id]
+        ).fetchall()
+        report = engine.sync()
+        assert report.status == "completed" and report.run.resumed, report.reason
+        # The resumed run collected the open job and took its results: its memberships were
+        # not sent again, only the others were written.
+        sizes = [n for _, n in _member_jobs(world)]
+        assert sizes[0] == first and sum(sizes) == 600, sizes
+        assert world.org.count(MEMBER) == 600
+        assert engine.sync().write_calls.get(MEMBER, 0) == 0  # every Id reached the shadow
+    finally:
+        world.close()
+        journal.close()
