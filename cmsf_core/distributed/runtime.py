@@ -106,8 +106,8 @@ def _client_of(ctx: JobContext, scope: Scope) -> str | None:
 
 
 def _part_number(part: Scope) -> int:
-    """A list partition's place among its scope's parts (``<scope>#<i>/<n>``)."""
-    return int(str(part["key"]).rsplit("#", 1)[1].split("/", 1)[0])
+    """A list partition's place among its scope's parts (as the job planned them)."""
+    return int(part.get("part") or 0)
 
 
 class _Lease(threading.Thread):

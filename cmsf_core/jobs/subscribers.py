@@ -229,6 +229,7 @@ class SubscribersJob(Job):
                 "list": lst.cm_id,
                 "state": state,
                 "part_of": key,
+                "part": i + 1,
                 "rows": total // (len(cuts) + 1),
             }
             low, high = bounds[i], bounds[i + 1]

@@ -98,7 +98,12 @@ def test_one_probe_page_asks_its_own_page_and_size(clock: VirtualClock) -> None:
     assert params["orderdirection"] == "asc" and params["date"] == "2026-01-05 10:00:00"
 
 
-@pytest.mark.parametrize("body", [[], {"Results": []}, "text"], ids=["list", "no-envelope", "str"])
+@pytest.mark.parametrize(
+    "body",
+    [[], {"Results": []}, "text", {"Results": "x", "PageNumber": 1},
+     {"Results": [], "PageNumber": "one"}, {"Results": [], "PageNumber": 1, "NumberOfPages": [2]}],
+    ids=["list", "no-envelope", "str", "results-not-a-list", "page-not-a-number", "pages-hostile"],
+)  # fmt: skip
 def test_a_probe_without_a_paged_envelope_is_a_platform_error(
     clock: VirtualClock, body: object
 ) -> None:

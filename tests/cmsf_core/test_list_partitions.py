@@ -1,4 +1,5 @@
-"""List partitions of the subscribers job, in process (the celery lane runs them on workers).
+"""List partitions of the subscribers and tracking history jobs, in process (the celery
+lane runs them on workers).
 
 :class:`PartitionedSubscribers` plays what the celery coordinator does with the job, on
 the local runtime: every scope split with ``partition()``, the parts run last first (the
@@ -18,6 +19,7 @@ from cmsf_core.engine import Engine
 from cmsf_core.jobs import JOBS
 from cmsf_core.jobs.base import Scope
 from cmsf_core.jobs.subscribers import SubscribersJob
+from cmsf_core.jobs.tracking_history import TrackingHistoryJob
 from scenarios.compare import compare, org_state
 from scenarios.world import EVERY_OPTION, World, WorldSpec, build_world, engine_for
 
@@ -152,3 +154,53 @@ def test_a_read_within_the_size_or_one_minute_is_not_split(
         assert compare(world, engine.settings()) == []
     finally:
         world.close()
+
+
+class PartitionedTracking(TrackingHistoryJob):
+    """Tracking history with its campaigns split as the celery coordinator splits them."""
+
+    size: ClassVar[int] = 15
+    plans: ClassVar[list[tuple[Scope, list[Scope]]]] = []
+
+    def start(self) -> Iterable[Scope]:
+        out: list[Scope] = []
+        for scope in super().start():
+            parts = self.partition(scope, self.size)
+            if parts:
+                self.plans.append((scope, parts))
+                out.extend(reversed(parts))
+            else:
+                out.append(scope)
+        return out
+
+    def finish(self) -> list[str]:
+        self.ctx.pool.flush(self.ctx)
+        for scope, parts in self.plans:
+            self.merge_partitions(scope, parts)
+        return super().finish()
+
+
+def test_a_campaigns_activity_in_parts_ends_in_the_whole_reads_state(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reference_world = build_world(SPEC, clock=VirtualClock())
+    reference = _synced(reference_world)
+    monkeypatch.setitem(JOBS, "tracking_history", PartitionedTracking)
+    monkeypatch.setattr(PartitionedTracking, "plans", [])
+    world = build_world(SPEC, clock=VirtualClock())
+    engine = _synced(world)
+    try:
+        parts = [p for _, ps in PartitionedTracking.plans for p in ps]
+        kinds = {str(p["kind"]) for p in parts if p.get("kind")}
+        assert "Open" in kinds and len(parts) >= 4, parts
+        assert org_state(world) == org_state(reference_world)
+        assert engine.journal.bookmarks("tracking_history") == reference.journal.bookmarks(
+            "tracking_history"
+        )  # each type's date and counter, as a whole read leaves them; no part mark left
+        world.clock.advance(hours=1)
+        again = engine.sync()
+        assert again.status == "completed"
+        assert again.stats.written.get("CMSF_Email_Activity__c", 0) == 0
+    finally:
+        world.close()
+        reference_world.close()
