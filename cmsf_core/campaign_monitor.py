@@ -415,16 +415,34 @@ class CampaignMonitorClient:
         Yields:
             Pages ordered by ``Date`` ascending.
         """
-        endpoint = SUBSCRIBER_STATES[state]
-        params: dict[str, Any] = {
-            "orderfield": "date",
-            "orderdirection": "asc",
-            "includetrackingpreference": True,
-            "includesmspreference": True,
-        }
-        if since:
-            params["date"] = since
-        return self._paged(f"lists/{_seg(list_id)}/{endpoint}.json", params)
+        return self._paged(*_subscriber_query(list_id, state, since))
+
+    def subscriber_page(
+        self, list_id: str, state: str, since: str | None, *, page: int, pagesize: int
+    ) -> Page:
+        """One page of :meth:`subscriber_pages` in a page size of its own (10-1000).
+
+        The distributed runtime's list partitions probe a list with it: how many rows a
+        read has, and the ``Date`` at a given offset.
+        """
+        return self._one_page(*_subscriber_query(list_id, state, since), page, pagesize)
+
+    def _one_page(self, path: str, params: Mapping[str, Any], page: int, pagesize: int) -> Page:
+        body = self._request("GET", path, params={**params, "page": page, "pagesize": pagesize})
+        results = body.get("Results") or [] if isinstance(body, dict) else None
+        try:
+            if not isinstance(body, dict) or not isinstance(results, list):
+                raise TypeError("not a paged envelope")
+            return Page(
+                results=list(results),
+                number=int(body["PageNumber"]),
+                pages=int(body.get("NumberOfPages") or 0),
+                total=int(body.get("TotalNumberOfRecords") or 0),
+            )
+        except (KeyError, TypeError, ValueError):
+            raise PlatformError(
+                f"Campaign Monitor returned no paged envelope for {path}", platform=PLATFORM
+            ) from None
 
     def suppression_pages(self, client_id: str) -> Iterator[Page]:
         """A client's suppression list, by email ascending."""
@@ -467,15 +485,13 @@ class CampaignMonitorClient:
                 which take no date filter).
             since: Client-local timestamp (inclusive); ignored for recipients.
         """
-        endpoint = ACTIVITY_ENDPOINTS[activity]
-        params: dict[str, Any] = {}
-        if endpoint == "recipients":
-            params = {"orderfield": "email", "orderdirection": "asc"}
-        else:
-            params = {"orderfield": "date", "orderdirection": "asc"}
-            if since:
-                params["date"] = since
-        return self._paged(f"campaigns/{_seg(campaign_id)}/{endpoint}.json", params)
+        return self._paged(*_activity_query(campaign_id, activity, since))
+
+    def activity_page(
+        self, campaign_id: str, activity: str, since: str | None, *, page: int, pagesize: int
+    ) -> Page:
+        """One page of :meth:`activity_pages` in a page size of its own (a partition probe)."""
+        return self._one_page(*_activity_query(campaign_id, activity, since), page, pagesize)
 
     # ------------------------------------------------------------------ transactional
 
@@ -679,3 +695,31 @@ def _retry_after(response: httpx.Response) -> float | None:
         return float(reset) if reset is not None else None
     except ValueError:
         return None
+
+
+def _subscriber_query(list_id: str, state: str, since: str | None) -> tuple[str, dict[str, Any]]:
+    """The path and query of a list's subscribers in one state, oldest change first."""
+    params: dict[str, Any] = {
+        "orderfield": "date",
+        "orderdirection": "asc",
+        "includetrackingpreference": True,
+        "includesmspreference": True,
+    }
+    if since:
+        params["date"] = since
+    return f"lists/{_seg(list_id)}/{SUBSCRIBER_STATES[state]}.json", params
+
+
+def _activity_query(
+    campaign_id: str, activity: str, since: str | None
+) -> tuple[str, dict[str, Any]]:
+    """The path and query of one kind of a campaign's activity, oldest first."""
+    endpoint = ACTIVITY_ENDPOINTS[activity]
+    params: dict[str, Any] = {}
+    if endpoint == "recipients":
+        params = {"orderfield": "email", "orderdirection": "asc"}
+    else:
+        params = {"orderfield": "date", "orderdirection": "asc"}
+        if since:
+            params["date"] = since
+    return f"campaigns/{_seg(campaign_id)}/{endpoint}.json", params

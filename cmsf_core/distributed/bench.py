@@ -13,6 +13,11 @@ worker`` processes). For each it prints:
 - **tasks** run and how many **workers** ran at least one;
 - whether the org ends **equal** to the local runtime's (``scenarios.compare.org_state``).
 
+With ``--big-list N`` the world is instead one client with one list of N subscribers: the
+case only *list partitions* spread over workers (without them the client's scopes are one
+task); ``--partition-size`` (``CMSF_PARTITION_SIZE`` of the celery syncs; 0 turns them off)
+sets how many subscribers a part reads, and the figures count the **parts** run.
+
 With ``--kills N`` each celery sync is also the issue's acceptance run: while it goes on, a
 random worker is SIGKILLed at a random moment N times (each replaced by a new one), and
 the end state must still equal the local runtime's, with no record written twice (rows are
@@ -20,7 +25,7 @@ compared whole, so a duplicate is a difference) and the shared API budget respec
 run's Salesforce calls within its share).
 
 Usage: ``python -m cmsf_core.distributed.bench [--clients 8] [--workers 1,2,4] [--kills N]
-[--subscribers 100] [--seed N] [--json]``. Exit code 1 when an end state differs.
+[--subscribers 100] [--big-list N [--partition-size N]] [--seed N] [--json]``. Exit code 1 when an end state differs.
 """
 
 from __future__ import annotations
@@ -38,17 +43,20 @@ import time
 import uuid
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import redis
 
-from cmsf_core.clock import SystemClock
+from cmsf_core.clock import SystemClock, VirtualClock
 from cmsf_core.distributed.services import start_postgres, start_redis, unavailable
 
 __all__ = ["Figures", "main", "measure"]
 
 BIN = Path(sys.executable).parent
+WORLD_AGE_DAYS = 30
+"""How long ago the benchmark's world is built (its activity is complete by then)."""
 
 
 @dataclass
@@ -62,6 +70,7 @@ class Figures:
     salesforce_calls: int
     campaign_monitor_calls: int
     tasks: int = 0
+    partitions: int = 0
     busy_workers: int = 0
     kills: int = 0
     redelivered: int = 0
@@ -116,13 +125,18 @@ def _database(server_url: str) -> str:
     return server_url.replace("/postgres?", f"/{name}?")
 
 
-def _tasks(database: str) -> tuple[int, int, int]:
-    """Tasks, distinct workers that ran one, tasks delivered more than once."""
+def _tasks(database: str) -> tuple[int, int, int, int]:
+    """Tasks, distinct workers that ran one, tasks delivered more than once, list parts."""
     import psycopg
 
     with psycopg.connect(database) as conn:
-        rows = conn.execute("SELECT attempts, ran_by FROM dist_groups").fetchall()
-    return len(rows), len({r[1] for r in rows if r[1]}), sum(1 for r in rows if r[0] > 1)
+        rows = conn.execute("SELECT attempts, ran_by, grp FROM dist_groups").fetchall()
+    return (
+        len(rows),
+        len({r[1] for r in rows if r[1]}),
+        sum(1 for r in rows if r[0] > 1),
+        sum(1 for r in rows if "|" in str(r[2])),  # runtime.group_scopes names parts so
+    )
 
 
 def _local(seed: Path, work: Path) -> tuple[Figures, dict[str, list[tuple[Any, ...]]]]:
@@ -157,6 +171,7 @@ def _celery(
     postgres_url: str,
     kills: int,
     rng: random.Random,
+    partition_size: int | None = None,
 ) -> tuple[Figures, dict[str, list[tuple[Any, ...]]]]:
     from scenarios.served import serve_world
 
@@ -175,6 +190,8 @@ def _celery(
             CMSF_CLAIM_SECONDS="5",
             PYTHONUNBUFFERED="1",
         )
+        if partition_size is not None:
+            env["CMSF_PARTITION_SIZE"] = str(partition_size)
         _setup(env, folder)
 
         def start_worker() -> None:
@@ -224,7 +241,7 @@ def _celery(
                     process.wait()
     report = json.loads(out)
     calls = report.get("run_calls") or report.get("calls") or {}
-    tasks, busy, redelivered = _tasks(database)
+    tasks, busy, redelivered, parts = _tasks(database)
     figures = Figures(
         runtime="celery",
         workers=workers,
@@ -233,6 +250,7 @@ def _celery(
         salesforce_calls=int(calls.get("salesforce", 0)),
         campaign_monitor_calls=int(calls.get("campaign_monitor", 0)),
         tasks=tasks,
+        partitions=parts,
         busy_workers=busy,
         kills=killed,
         redelivered=redelivered,
@@ -248,8 +266,13 @@ def measure(
     kills: int = 0,
     seed: int = 17,
     budget: int = 15_000,
+    big_list: int = 0,
+    partition_size: int | None = None,
 ) -> list[Figures]:
     """Run the benchmark; return the local run's figures, then each worker count's.
+
+    ``big_list`` > 0 replaces the agency world by one client with one list of that many
+    subscribers; ``partition_size`` is the celery syncs' ``CMSF_PARTITION_SIZE``.
 
     Raises:
         RuntimeError: When Redis or PostgreSQL cannot run here.
@@ -267,16 +290,20 @@ def measure(
         seed_dir.mkdir()
         spec = WorldSpec(
             seed=seed,
-            clients=clients,
-            lists_per_client=2,
-            subscribers_per_list=max(1, subscribers // 2),
+            clients=1 if big_list else clients,
+            lists_per_client=1 if big_list else 2,
+            subscribers_per_list=big_list or max(1, subscribers // 2),
             campaigns_per_client=1,
             days=10,
             api_limit=budget,
         )
+        # built a month ago: the simulators serve on the system clock, and a campaign sent
+        # in the last days still gains opens as minutes pass, so syncs made one after the
+        # other would see different activity; a month on, every event has happened
+        built = SystemClock().now() - timedelta(days=WORLD_AGE_DAYS)
         build_world(
             spec,
-            clock=SystemClock(),
+            clock=VirtualClock(built),
             org_path=seed_dir / "org.db",
             account_path=seed_dir / "account.db",
         ).close()
@@ -286,7 +313,9 @@ def measure(
             local, reference = _local(seed_dir, work)
             out.append(local)
             for count in workers:
-                figures, state = _celery(seed_dir, work, count, broker, postgres.url, kills, rng)
+                figures, state = _celery(
+                    seed_dir, work, count, broker, postgres.url, kills, rng, partition_size
+                )
                 figures.equal_to_local = state == reference
                 if not figures.equal_to_local:
                     figures.notes.append(
@@ -317,6 +346,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--kills", type=int, default=0, help="workers SIGKILLed at random during each sync"
     )
+    parser.add_argument(
+        "--big-list",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead: one client with one list of N subscribers (list partitions)",
+    )
+    parser.add_argument(
+        "--partition-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="subscribers per list partition in the celery syncs (0: off; default: the runtime's)",
+    )
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--json", action="store_true", help="one JSON object per sync")
     args = parser.parse_args(argv)
@@ -326,6 +369,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--workers takes comma-separated whole numbers, e.g. 1,2,4")
     if not counts or min(counts) < 1 or args.clients < 1 or args.subscribers < 1 or args.kills < 0:
         parser.error("--workers, --clients and --subscribers must be positive, --kills >= 0")
+    if args.big_list < 0:
+        parser.error("--big-list must be 0 (an agency world) or a number of subscribers")
+    if args.partition_size is not None:
+        from cmsf_core.distributed.config import MIN_PARTITION
+
+        if args.partition_size != 0 and args.partition_size < MIN_PARTITION:
+            parser.error(f"--partition-size must be 0 (off) or at least {MIN_PARTITION}")
     try:
         results = measure(
             clients=args.clients,
@@ -333,6 +383,8 @@ def main(argv: list[str] | None = None) -> int:
             workers=counts,
             kills=args.kills,
             seed=args.seed,
+            big_list=args.big_list,
+            partition_size=args.partition_size,
         )
     except RuntimeError as exc:
         print(f"cannot run the benchmark here: {exc}", file=sys.stderr)
@@ -343,13 +395,14 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(
             f"{'runtime':8} {'workers':>7} {'wall s':>8} {'speed-up':>8} {'SF calls':>8} "
-            f"{'CM calls':>8} {'tasks':>6} {'busy':>5} {'kills':>5} {'redeliv.':>8} "
+            f"{'CM calls':>8} {'tasks':>6} {'parts':>5} {'busy':>5} {'kills':>5} {'redeliv.':>8} "
             f"{'= local':>7} {'budget':>6}"
         )
         for f in results:
             print(
                 f"{f.runtime:8} {f.workers:>7} {f.wall_seconds:>8.2f} {f.speedup:>8.2f} "
                 f"{f.salesforce_calls:>8} {f.campaign_monitor_calls:>8} {f.tasks:>6} "
+                f"{f.partitions:>5} "
                 f"{f.busy_workers:>5} {f.kills:>5} {f.redelivered:>8} "
                 f"{'yes' if f.equal_to_local else 'NO':>7} {'ok' if f.within_budget else 'OVER':>6}"
                 + (f"  ({'; '.join(f.notes)})" if f.notes else "")

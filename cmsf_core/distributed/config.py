@@ -12,6 +12,7 @@ The settings come from ``CMSF_BROKER_URL`` / ``CMSF_DATABASE_URL`` (and the othe
     visibility_timeout = 300             # seconds before an unacknowledged task is redelivered
     claim_seconds = 60                   # a task's claim on its scopes, renewed while it runs
     broker_outage_seconds = 120          # how long a Redis outage is waited out before a run stops
+    partition_size = 50000               # subscribers of one list and state per task (0: never split)
 
 A password inside a URL is never printed: :func:`redact` replaces it with ``***``.
 """
@@ -29,6 +30,9 @@ from typing import Any
 from cmsf_core.errors import ConfigError
 
 __all__ = ["RUNTIME_VARIABLES", "RuntimeConfig", "load_runtime", "redact"]
+
+MIN_PARTITION = 100
+"""The smallest ``partition_size``: a part is read in pages and probed in pages of 10."""
 
 _PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@?#]*:)(?P<secret>[^@/?#]*)@", re.I)
 _QUERY_PASSWORD = re.compile(r"(?P<head>[?&]password=)(?P<secret>[^&]*)", re.I)
@@ -57,6 +61,9 @@ class RuntimeConfig:
         wait_seconds: How long a run waits for one job's tasks before it stops.
         broker_outage_seconds: How long a process waits out a Redis outage (reconnecting
             with back-off) before the call that needed it fails and the run stops.
+        partition_size: A list's subscribers in one state are read by several tasks at
+            once (*list partitions*, by change date) when there are more than this many
+            to read; each part has about this many. 0 never splits a list.
     """
 
     kind: str = "local"
@@ -69,6 +76,7 @@ class RuntimeConfig:
     lease_seconds: float = 60.0
     wait_seconds: float = 3600.0
     broker_outage_seconds: float = 120.0
+    partition_size: int = 50_000
 
     def validate(self) -> RuntimeConfig:
         """Check the values; return self.
@@ -102,6 +110,11 @@ class RuntimeConfig:
                      "wait_seconds", "broker_outage_seconds"):  # fmt: skip
             if getattr(self, name) <= 0:
                 raise ConfigError(f"[runtime] {name} must be positive")
+        if self.partition_size != 0 and self.partition_size < MIN_PARTITION:
+            raise ConfigError(
+                f"[runtime] partition_size must be 0 (never split a list) or at least "
+                f"{MIN_PARTITION}, not {self.partition_size}"
+            )
         return self
 
 
@@ -116,6 +129,7 @@ RUNTIME_VARIABLES: dict[str, str] = {
     "CMSF_LEASE_SECONDS": "lease_seconds",
     "CMSF_WAIT_SECONDS": "wait_seconds",
     "CMSF_BROKER_OUTAGE_SECONDS": "broker_outage_seconds",
+    "CMSF_PARTITION_SIZE": "partition_size",
 }
 """Environment variables of the runtime and the ``[runtime]`` key each sets."""
 

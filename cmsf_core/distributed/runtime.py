@@ -30,6 +30,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import redis
@@ -73,6 +74,7 @@ def group_scopes(ctx: JobContext, scopes: list[Scope]) -> list[dict[str, list[di
 
     A scope belongs to the client it names (``client``, ``deselected``, ``gone``), or to
     the client of the list or campaign it names; scopes keep their order within a task.
+    A list partition (a scope with ``part_of``) is a task of its own in the first wave.
     """
     clients: dict[str, list[dict[str, Any]]] = {}
     rest: list[dict[str, Any]] = []
@@ -80,6 +82,8 @@ def group_scopes(ctx: JobContext, scopes: list[Scope]) -> list[dict[str, list[di
         owner = _client_of(ctx, scope)
         if owner is None:
             rest.append(dict(scope))
+        elif scope.get("part_of"):  # a list partition: a task of its own
+            clients[f"client:{owner}|{scope['key']}"] = [dict(scope)]
         else:
             clients.setdefault(f"client:{owner}", []).append(dict(scope))
     waves = [clients] if clients else []
@@ -99,6 +103,11 @@ def _client_of(ctx: JobContext, scope: Scope) -> str | None:
         campaign = ctx.directory.campaign_by_id(str(scope["campaign"]))
         return campaign.client.cm_id if campaign is not None else None
     return None
+
+
+def _part_number(part: Scope) -> int:
+    """A list partition's place among its scope's parts (as the job planned them)."""
+    return int(part.get("part") or 0)
 
 
 class _Lease(threading.Thread):
@@ -197,12 +206,15 @@ class DistributedRuntime(LocalRuntime):
         sf_before, cm_before = self.gateway.calls, self.cm.calls
         self._job_writes = self.cm.write_calls
         try:
-            scopes = list(job.start())
+            scopes, plans = self._partitioned(run_id, job, list(job.start()))
             waves = group_scopes(ctx, scopes)
             total = len(scopes)
             done_before = 0
             for wave in waves:
-                done_before += self._wave(run_id, job.name, wave, done_before, total)
+                done_before += self._wave(
+                    run_id, job.name, wave, done_before, total,
+                    on_end=partial(self._merge, run_id, job, plans),
+                )  # fmt: skip
         except errors.WaitingError:
             self._count_calls(run_id, job.name, sf_before, cm_before)
             self.pg.finish_job(run_id, job.name, "waiting", self.clock.now(), "waiting")
@@ -228,6 +240,51 @@ class DistributedRuntime(LocalRuntime):
         self.pg.finish_job(run_id, job.name, "completed", self.clock.now())
         ctx.directory.refresh()
         return True
+
+    def _partitioned(
+        self, run_id: str, job: Job, scopes: list[Scope]
+    ) -> tuple[list[Scope], dict[str, tuple[Scope, list[Scope]]]]:
+        """The job's scopes with big ones replaced by their list partitions.
+
+        A run plans its partitions once: a resumed run finds them in its tasks and
+        reuses them (parts already done stay done; a re-plan could cut elsewhere). A
+        scope already done (its parts merged) is not split again.
+
+        Returns:
+            The scopes to run, and each split scope with its parts by the scope's key.
+        """
+        size = self.config.partition_size
+        if size <= 0:
+            return scopes, {}
+        planned: dict[str, list[Scope]] = {}
+        for row in self.pg.groups(run_id, job.name):
+            for part in json.loads(row["scopes"] or "[]"):
+                if part.get("part_of"):
+                    planned.setdefault(str(part["part_of"]), []).append(part)
+        out: list[Scope] = []
+        plans: dict[str, tuple[Scope, list[Scope]]] = {}
+        for scope in scopes:
+            key = str(scope["key"])
+            if self.pg.scope_done(run_id, job.name, key):
+                out.append(scope)
+                continue
+            parts = sorted(planned.get(key, []), key=_part_number) or job.partition(scope, size)
+            if parts:
+                plans[key] = (scope, parts)
+                out.extend(parts)
+            else:
+                out.append(scope)
+        return out, plans
+
+    def _merge(self, run_id: str, job: Job, plans: dict[str, tuple[Scope, list[Scope]]]) -> None:
+        """Each split scope whose parts are all done advances its bookmark and is done."""
+        for key, (scope, parts) in plans.items():
+            if self.pg.scope_done(run_id, job.name, key):
+                continue
+            if all(self.pg.scope_done(run_id, job.name, str(p["key"])) for p in parts):
+                with self.pg.transaction():
+                    job.merge_partitions(scope, parts)
+                    self.pg.mark_scope_done(run_id, job.name, key)
 
     def _take_engine_writes(self, ctx: JobContext) -> None:
         """Record what workers wrote to Contacts and Leads in the push's ledger (as the
@@ -265,9 +322,20 @@ class DistributedRuntime(LocalRuntime):
                 raise BrokerUnavailableError("send a task", exc) from None
 
     def _wave(
-        self, run_id: str, job: str, groups: dict[str, list[dict[str, Any]]], done: int, total: int
+        self,
+        run_id: str,
+        job: str,
+        groups: dict[str, list[dict[str, Any]]],
+        done: int,
+        total: int,
+        *,
+        on_end: Callable[[], None] | None = None,
     ) -> int:
-        """Send one wave of tasks and wait until each has ended; return its scopes."""
+        """Send one wave of tasks and wait until each has ended; return its scopes.
+
+        ``on_end`` is called once every task has ended, before a failed one is raised
+        (list partitions that all completed are merged even when another task failed).
+        """
         self.pg.publish_groups(run_id, job, groups, self.clock.now())
         states = {g["grp"]: g for g in self.pg.groups(run_id, job) if g["grp"] in groups}
         self._send(run_id, job, [g for g, row in states.items() if row["status"] not in TERMINAL])
@@ -299,6 +367,8 @@ class DistributedRuntime(LocalRuntime):
                     support_code="CMSF-TASK-WAIT",
                 )
             time.sleep(POLL_SECONDS)
+        if on_end is not None:
+            on_end()
         self._raise_for(job, [states[g] for g in groups])
         return sum(len(scopes) for scopes in groups.values())
 

@@ -12,7 +12,7 @@ Jobs register themselves by ``name`` in :data:`JOBS` (see :func:`register`).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 if TYPE_CHECKING:
@@ -71,6 +71,20 @@ class Job(ABC):
     @abstractmethod
     def execute(self, scope: Scope) -> None:
         """Do the bounded work of one scope."""
+
+    def partition(self, scope: Scope, size: int) -> list[Scope]:
+        """``scope`` split into parts of about ``size`` records that may run at once.
+
+        The distributed runtime asks this of every scope of a job (its *list
+        partitions*); the local runtime never does. Parts have keys of their own and
+        name their scope in ``part_of``; a part advances no bookmark of the scope, only
+        :meth:`merge_partitions` does, once every part is done. Empty: not split.
+        """
+        return []
+
+    def merge_partitions(self, scope: Scope, parts: Sequence[Scope]) -> None:
+        """Every part of ``scope`` is done: move the scope's bookmark where they reached."""
+        return None
 
     def finish(self) -> list[str]:
         """Names of the jobs that follow this one."""

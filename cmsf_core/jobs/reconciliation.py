@@ -37,6 +37,10 @@ class ReconciliationJob(SubscribersJob):
     def start(self) -> Iterable[Scope]:
         return [{"key": lst.cm_id, "list": lst.cm_id} for lst in self.ctx.directory.lists()]
 
+    def partition(self, scope: Scope, size: int) -> list[Scope]:
+        """Never split: a list's whole read marks what it saw, then removes the rest."""
+        return []
+
     def execute(self, scope: Scope) -> None:
         ctx = self.ctx
         lst = ctx.directory.list_by_id(str(scope["list"]))

@@ -16,8 +16,9 @@ the end of the run (:mod:`cmsf_core.jobs.relink`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 from cmsf_core.campaign_monitor import SUBSCRIBER_STATES
@@ -44,6 +45,8 @@ limit, when smaller, caps this too)."""
 RETRY_LOOKUPS = 50
 """Refused addresses of a list fetched one by one; above this the list's changes are read."""
 CONSENT = {"Yes", "No", "Unchanged"}
+PROBE_ROWS = 10
+"""Rows of a partition probe's page (Campaign Monitor's smallest page size)."""
 
 
 def membership_key(list_id: str, email: str) -> str:
@@ -147,18 +150,109 @@ class SubscribersJob(Job):
         state = str(scope["state"])
         key = str(scope["key"])
         since = since_filter(self.ctx.journal.bookmark(self.name, key), lst)
+        low = high = None
+        if scope.get("part_of"):
+            low, high = _edge(scope.get("from")), _edge(scope.get("to"))
+            if since is None and low is not None:  # a part not begun: from its lower edge
+                since = date_filter(low, lst.client.zone)
+            elif since is None:  # the first part: from the list's bookmark
+                since = since_filter(self.ctx.journal.bookmark(self.name, scope["part_of"]), lst)
         buffer: list[dict[str, Any]] = []
         try:
             for page in self.ctx.cm.subscriber_pages(lst.cm_id, state, since):
                 self.ctx.stats.read["CM subscribers"] += len(page.results)
                 if page.number == 1:
-                    self.ctx.matcher.plan(page.total)
-                buffer.extend(page.results)
-                if len(buffer) >= min(self.batch_size, READ_BATCH) or page.is_last:
+                    self.ctx.matcher.plan(int(scope.get("rows") or page.total))
+                rows, beyond = page.results, False
+                if scope.get("part_of"):
+                    rows, beyond = _within(rows, low, high, lst.client.zone)
+                buffer.extend(rows)
+                if len(buffer) >= min(self.batch_size, READ_BATCH) or page.is_last or beyond:
                     self._flush(lst, state, key, buffer)
                     buffer = []
+                if beyond:
+                    break  # the rest is the next part's
         except NotFoundError:
             return  # list deleted in Campaign Monitor since configuration; removed next run
+
+    def partition(self, scope: Scope, size: int) -> list[Scope]:
+        """A list's subscribers in one state, split by ``Date`` into parts of ~``size``.
+
+        Campaign Monitor pages a read by offset, so a page range would shift when the
+        list changes between the parts' reads (an unsubscribe removes a row, every later
+        row moves up one and a row at a range's edge is read by neither part). A part is
+        therefore a range of *change dates*, ``[from, to)``: each part reads with
+        ``date=from`` (oldest first) and stops at the first row of ``to`` or later, so
+        what one part reads never depends on another's rows. The edges are found with
+        one probe page of :data:`PROBE_ROWS` rows per edge (the ``Date`` at offsets
+        ``total * i / parts``); dates are minutes, so rows of one minute stay in one part
+        and a read whose rows share a few minutes is not split. The first part starts at
+        the scope's bookmark, the last reads to the end (as the whole read would).
+        """
+        if scope.get("key") == "retry" or not scope.get("list") or size <= 0:
+            return []
+        lst = self.ctx.directory.list_by_id(str(scope["list"]))
+        if lst is None:
+            return []
+        key, state, zone = str(scope["key"]), str(scope["state"]), lst.client.zone
+        self.ctx.journal.clear_bookmarks(self.name, f"{key}#")  # parts of an unfinished run
+        stored = self.ctx.journal.bookmark(self.name, key)
+        since = since_filter(stored, lst)
+        cm = self.ctx.cm
+        try:
+            total = cm.subscriber_page(lst.cm_id, state, since, page=1, pagesize=PROBE_ROWS).total
+            if total <= size:
+                return []
+            count = math.ceil(total / size)
+            edges: set[datetime] = set()
+            for i in range(1, count):
+                offset = i * total // count
+                page = cm.subscriber_page(
+                    lst.cm_id, state, since, page=offset // PROBE_ROWS + 1, pagesize=PROBE_ROWS
+                )
+                if not page.results:
+                    break  # the list shrank since the first probe: fewer parts
+                row = page.results[min(offset % PROBE_ROWS, len(page.results) - 1)]
+                if row.get("Date"):
+                    edges.add(parse_local(str(row["Date"]), zone))
+        except NotFoundError:
+            return []  # the list is gone: the scope itself finds that out
+        floor = bookmark_instant(str(stored), zone) if stored else None
+        cuts = sorted(e for e in edges if floor is None or e > floor)
+        if not cuts:
+            return []
+        bounds: list[datetime | None] = [None, *cuts, None]
+        parts: list[Scope] = []
+        for i in range(len(cuts) + 1):
+            part: dict[str, Any] = {
+                "key": f"{key}#{i + 1}/{len(cuts) + 1}",
+                "list": lst.cm_id,
+                "state": state,
+                "part_of": key,
+                "part": i + 1,
+                "rows": total // (len(cuts) + 1),
+            }
+            low, high = bounds[i], bounds[i + 1]
+            if low is not None:
+                part["from"] = low.isoformat()
+            if high is not None:
+                part["to"] = high.isoformat()
+            parts.append(part)
+        return parts
+
+    def merge_partitions(self, scope: Scope, parts: Sequence[Scope]) -> None:
+        """Every part is written: the list's bookmark moves to the latest part's mark
+        (each is already capped at the run's start, so this is the whole read's mark)."""
+        lst = self.ctx.directory.list_by_id(str(scope["list"]))
+        key = str(scope["key"])
+        if lst is not None:
+            zone = lst.client.zone
+            marks = [self.ctx.journal.bookmark(self.name, str(part["key"])) for part in parts]
+            reached = [bookmark_instant(str(mark), zone) for mark in marks if mark]
+            stored = self.ctx.journal.bookmark(self.name, key)
+            if reached and (stored is None or max(reached) > bookmark_instant(str(stored), zone)):
+                self.ctx.journal.set_bookmark(self.name, key, max(reached).isoformat())
+        self.ctx.journal.clear_bookmarks(self.name, f"{key}#")
 
     def _flush(self, lst: ListInfo, state: str, key: str, rows: list[dict[str, Any]]) -> None:
         """Pool a batch of rows for writing, then bookmark it once it is written.
@@ -328,6 +422,30 @@ class SubscribersJob(Job):
                 ]
                 if rows:
                     self._write(lst, state, rows)
+
+
+def _edge(value: Any) -> datetime | None:
+    return datetime.fromisoformat(str(value)) if value else None
+
+
+def _within(
+    rows: list[dict[str, Any]], low: datetime | None, high: datetime | None, zone: tzinfo
+) -> tuple[list[dict[str, Any]], bool]:
+    """A part's rows of a page (``Date`` in ``[low, high)``), and whether the page went
+    past ``high`` (the part is read). A row without a date belongs to the last part."""
+    kept: list[dict[str, Any]] = []
+    beyond = False
+    for row in rows:
+        if not row.get("Date"):
+            if high is None:
+                kept.append(row)
+            continue
+        moment = parse_local(str(row["Date"]), zone)
+        if high is not None and moment >= high:
+            beyond = True
+        elif low is None or moment >= low:
+            kept.append(row)
+    return kept, beyond
 
 
 def _email_of(item: Desired) -> str:

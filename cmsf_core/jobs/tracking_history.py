@@ -25,6 +25,7 @@ skips the read when it has not moved.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
@@ -65,6 +66,11 @@ when smaller, caps this too)."""
 EVENT: dict[str, Any] = {"event": True}
 """Events never change once they happened: every event has the same source digest."""
 EVENT_DIGEST = digest(EVENT)
+SPLIT_KINDS = ("Open", "Click", "Bounce", "Spam")
+"""Activity the celery runtime may read in parts by date (``partition``): dated, and not
+judged in bursts across events (unsubscribes are; recipients have no date filter)."""
+PROBE_ROWS = 10
+"""Rows of a partition probe's page (Campaign Monitor's smallest page size)."""
 
 
 def watch_horizon(now: datetime, settings: Settings) -> datetime:
@@ -91,6 +97,10 @@ def activity_key(
     ]
     token = hashlib.sha1("|".join(parts).encode(), usedforsecurity=False).hexdigest()[:31]
     return f"{campaign_id}:{token}"
+
+
+def _edge(value: Any) -> datetime | None:
+    return datetime.fromisoformat(str(value)) if value else None
 
 
 def _instants(rows: Iterable[tuple[Mapping[str, Any], int]], zone: tzinfo) -> list[datetime]:
@@ -144,6 +154,10 @@ class TrackingHistoryJob(Job):
         campaign = ctx.directory.campaign_by_id(str(scope["campaign"]))
         if campaign is None:
             return
+        if scope.get("kind"):  # one date range of one activity type (a partition)
+            self._read_part(campaign, scope)
+            return
+        skipped = set(scope.get("skip") or ())  # the types read in parts
         summary = summaries(ctx).get(campaign.cm_id)
         if summary is None:
             try:
@@ -152,7 +166,7 @@ class TrackingHistoryJob(Job):
                 return
             summaries(ctx)[campaign.cm_id] = summary
         for kind in ACTIVITY_ENDPOINTS:
-            if not ctx.settings.keeps_activity(kind):
+            if not ctx.settings.keeps_activity(kind) or kind in skipped:
                 continue
             count = int(summary.get(SUMMARY_COUNTERS[kind]) or 0)
             key = f"{campaign.cm_id}:{kind}"
@@ -168,6 +182,147 @@ class TrackingHistoryJob(Job):
                 watch.report()
             ctx.pool.after_writes(partial(self._count_read, key, count))
         self._retry(campaign)
+
+    def partition(self, scope: Scope, size: int) -> list[Scope]:
+        """A campaign's big activity reads split by date into parts of about ``size``.
+
+        As for list partitions (:meth:`SubscribersJob.partition
+        <cmsf_core.jobs.subscribers.SubscribersJob.partition>`), a part is a range of event
+        dates ``[from, to)`` cut at minutes, so the occurrence numbers of identical events
+        (counted per minute) are those of the whole read. Only :data:`SPLIT_KINDS` are
+        split, and only when the summary counter moved by more than ``size`` since the
+        type was last read whole (then a probe counts the read exactly); the campaign's
+        other types and its retries stay in one part (``#0``).
+        """
+        ctx = self.ctx
+        if size <= 0 or not scope.get("campaign"):
+            return []
+        campaign = ctx.directory.campaign_by_id(str(scope["campaign"]))
+        if campaign is None:
+            return []
+        try:
+            summary = summaries(ctx).get(campaign.cm_id) or ctx.cm.campaign_summary(campaign.cm_id)
+            summaries(ctx)[campaign.cm_id] = summary
+            planned = [
+                (kind, count, cuts, total)
+                for kind, count in self._moved(campaign, summary, size)
+                for cuts, total in [self._cuts(campaign, kind, size)]
+                if cuts
+            ]
+        except NotFoundError:
+            return []  # the campaign is gone: the scope itself finds that out
+        if not planned:
+            return []
+        key = str(scope["key"])
+        parts: list[Scope] = [
+            {"key": f"{key}#0", "campaign": campaign.cm_id, "part_of": key, "part": 0,
+             "skip": [kind for kind, _, _, _ in planned]}
+        ]  # fmt: skip
+        for kind, count, cuts, total in planned:
+            bounds: list[datetime | None] = [None, *cuts, None]
+            n = len(cuts) + 1
+            for i in range(n):
+                part: dict[str, Any] = {
+                    "key": f"{key}#{kind}:{i + 1}/{n}",
+                    "campaign": campaign.cm_id,
+                    "kind": kind,
+                    "part_of": key,
+                    "part": len(parts),
+                    "mark": f"{campaign.cm_id}:{kind}#{i + 1}/{n}",
+                    "count": count,
+                    "rows": total // n,
+                }
+                low, high = bounds[i], bounds[i + 1]
+                if low is not None:
+                    part["from"] = low.isoformat()
+                if high is not None:
+                    part["to"] = high.isoformat()
+                parts.append(part)
+        return parts
+
+    def _moved(
+        self, campaign: CampaignInfo, summary: Mapping[str, Any], size: int
+    ) -> list[tuple[str, int]]:
+        """The splittable types whose counter moved by more than ``size`` since last read."""
+        ctx = self.ctx
+        out = []
+        for kind in SPLIT_KINDS:
+            if not ctx.settings.keeps_activity(kind):
+                continue
+            count = int(summary.get(SUMMARY_COUNTERS[kind]) or 0)
+            key = f"{campaign.cm_id}:{kind}"
+            ctx.journal.clear_bookmarks(self.name, f"{key}#")  # parts of an unfinished run
+            bookmark = ctx.journal.bookmark(self.name, key) or {}
+            if bookmark.get("count") != count and count - int(bookmark.get("count") or 0) > size:
+                out.append((kind, count))
+        return out
+
+    def _start(self, campaign: CampaignInfo, bookmark: Mapping[str, Any]) -> datetime:
+        """Where a dated type's read starts: its bookmark, never before the horizon."""
+        stored = bookmark.get("date")
+        start = bookmark_instant(str(stored), campaign.client.zone) if stored else None
+        return max(start or self.horizon, self.horizon)
+
+    def _cuts(self, campaign: CampaignInfo, kind: str, size: int) -> tuple[list[datetime], int]:
+        """The dates a type's read is cut at (probed), and how many events it has."""
+        ctx = self.ctx
+        zone = campaign.client.zone
+        start = self._start(
+            campaign, ctx.journal.bookmark(self.name, f"{campaign.cm_id}:{kind}") or {}
+        )
+        since = date_filter(start, zone)
+        total = ctx.cm.activity_page(campaign.cm_id, kind, since, page=1, pagesize=PROBE_ROWS).total
+        if total <= size:
+            return [], total
+        count = math.ceil(total / size)
+        edges: set[datetime] = set()
+        for i in range(1, count):
+            offset = i * total // count
+            page = ctx.cm.activity_page(
+                campaign.cm_id, kind, since, page=offset // PROBE_ROWS + 1, pagesize=PROBE_ROWS
+            )
+            if not page.results:
+                break  # fewer events than the first probe counted
+            row = page.results[min(offset % PROBE_ROWS, len(page.results) - 1)]
+            if row.get("Date"):
+                edges.add(parse_local(str(row["Date"]), zone))
+        return sorted(e for e in edges if e > start), total
+
+    def _read_part(self, campaign: CampaignInfo, part: Scope) -> None:
+        """Read one date range of one type, advancing the part's own mark."""
+        ctx = self.ctx
+        kind, mark = str(part["kind"]), str(part["mark"])
+        low, high = _edge(part.get("from")), _edge(part.get("to"))
+        bookmark = ctx.journal.bookmark(self.name, mark)
+        if bookmark is None and low is not None:
+            bookmark = {"date": low.isoformat()}
+        elif bookmark is None:  # the first part: from the type's bookmark
+            bookmark = ctx.journal.bookmark(self.name, f"{campaign.cm_id}:{kind}") or {}
+        try:
+            self._read(campaign, kind, mark, bookmark, low=low, high=high, rows=part.get("rows"))
+        except NotFoundError:
+            return
+
+    def merge_partitions(self, scope: Scope, parts: Sequence[Scope]) -> None:
+        """Every part is written: each split type's bookmark moves to its latest part's
+        mark and remembers the counter it was planned at (a whole read, as locally)."""
+        ctx = self.ctx
+        campaign = ctx.directory.campaign_by_id(str(scope["campaign"]))
+        for kind in sorted({str(p["kind"]) for p in parts if p.get("kind")}):
+            mine = [p for p in parts if p.get("kind") == kind]
+            key = f"{mine[0]['campaign']}:{kind}"
+            if campaign is not None:
+                zone = campaign.client.zone
+                marks = [(ctx.journal.bookmark(self.name, str(p["mark"])) or {}).get("date")
+                         for p in mine]  # fmt: skip
+                reached = [bookmark_instant(str(m), zone) for m in marks if m]
+                current = ctx.journal.bookmark(self.name, key) or {}
+                merged = {**current, "count": int(mine[0]["count"])}
+                held = current.get("date")
+                if reached and (not held or max(reached) > bookmark_instant(str(held), zone)):
+                    merged["date"] = max(reached).isoformat()
+                ctx.journal.set_bookmark(self.name, key, merged)
+            ctx.journal.clear_bookmarks(self.name, f"{key}#")
 
     def _count_read(self, key: str, count: int) -> None:
         """Remember the summary counter an activity type was read completely at."""
@@ -208,7 +363,13 @@ class TrackingHistoryJob(Job):
         key: str,
         bookmark: Mapping[str, Any],
         watch: ScannerWatch | None = None,
+        *,
+        low: datetime | None = None,
+        high: datetime | None = None,
+        rows: Any = None,
     ) -> None:
+        """Read one type's events from ``bookmark`` on (within ``[low, high)`` for a part:
+        the read stops at its first event of ``high`` or later)."""
         ctx = self.ctx
         zone = campaign.client.zone
         horizon = self.horizon  # once per read, not per event
@@ -226,9 +387,20 @@ class TrackingHistoryJob(Job):
         for page in ctx.cm.activity_pages(campaign.cm_id, kind, since):
             ctx.stats.read[f"CM {kind.lower()} events"] += len(page.results)
             if page.number == 1:
-                ctx.matcher.plan(page.total)
+                ctx.matcher.plan(int(rows or page.total))
+            beyond = False
             for row in page.results:
                 date = str(row.get("Date") or "")
+                if high is not None or low is not None:  # a part: its date range only
+                    moment = parse_local(date, zone) if date else None
+                    if moment is None:
+                        if high is not None:
+                            continue  # an undated event belongs to the last part
+                    elif high is not None and moment >= high:
+                        beyond = True  # oldest first: the rest is the next part's
+                        break
+                    elif low is not None and moment < low:
+                        continue
                 if date != minute:  # rows come oldest first: earlier minutes never recur
                     occurrences.clear()
                     minute = date
@@ -261,7 +433,7 @@ class TrackingHistoryJob(Job):
                             )
                         ]
                     )
-            if len(buffer) >= min(self.batch_size, READ_BATCH) or page.is_last:
+            if len(buffer) >= min(self.batch_size, READ_BATCH) or page.is_last or beyond:
                 waiting: list[tuple[dict[str, Any], int]] = []
                 if watch is not None and not page.is_last:
                     cut = len(buffer) - watch.held([row for row, _ in buffer])
@@ -274,6 +446,8 @@ class TrackingHistoryJob(Job):
                         mark = min([mark, *_instants(waiting, zone)])
                     ctx.pool.after_writes(partial(self._advance, key, mark, zone))
                 buffer, dates = waiting, []
+            if beyond:
+                break
 
     def _advance(self, key: str, mark: datetime, zone: tzinfo) -> None:
         """Move an activity type's date bookmark to ``mark`` (its events are written)."""

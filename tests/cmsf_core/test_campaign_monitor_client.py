@@ -80,6 +80,39 @@ def test_paged_read_follows_pages_and_sends_filters(clock: VirtualClock) -> None
     assert client.calls == 3
 
 
+def test_one_probe_page_asks_its_own_page_and_size(clock: VirtualClock) -> None:
+    seen: list[httpx.QueryParams] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.params)
+        assert request.url.path.endswith("/lists/list-1/active.json")
+        return page([{"EmailAddress": "a@x.com", "Date": "2026-01-05 10:07:00"}], 4, 9)
+
+    probe = make_client(handler, clock).subscriber_page(
+        "list-1", "Active", "2026-01-05 10:00:00", page=4, pagesize=10
+    )
+    assert (probe.number, probe.pages, probe.total) == (4, 9, 3)
+    assert probe.results[0]["Date"] == "2026-01-05 10:07:00"
+    (params,) = seen
+    assert (params["page"], params["pagesize"], params["orderfield"]) == ("4", "10", "date")
+    assert params["orderdirection"] == "asc" and params["date"] == "2026-01-05 10:00:00"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [[], {"Results": []}, "text", {"Results": "x", "PageNumber": 1},
+     {"Results": [], "PageNumber": "one"}, {"Results": [], "PageNumber": 1, "NumberOfPages": [2]}],
+    ids=["list", "no-envelope", "str", "results-not-a-list", "page-not-a-number", "pages-hostile"],
+)  # fmt: skip
+def test_a_probe_without_a_paged_envelope_is_a_platform_error(
+    clock: VirtualClock, body: object
+) -> None:
+    client = make_client(lambda request: httpx.Response(200, json=body), clock)
+    with pytest.raises(PlatformError, match="no paged envelope") as caught:
+        client.subscriber_page("list-1", "Active", None, page=1, pagesize=10)
+    assert SECRET not in str(caught.value)
+
+
 def test_a_repeated_page_number_stops_the_loop(clock: VirtualClock) -> None:
     client = make_client(lambda request: page([{"EmailAddress": "a@x.com"}], 1, 5), clock)
     with pytest.raises(PlatformError, match="twice"):

@@ -11,10 +11,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from cmsf_core.clock import SystemClock
+from cmsf_core.clock import SystemClock, VirtualClock
 from scenarios.served import SF_PROGRAM, ServedWorld, serve_world
 from scenarios.world import EVERY_OPTION, WorldSpec, build_world
 
@@ -28,11 +29,14 @@ SETUP = (["connect"], ["settings", "set", *(f"{name}=true" for name in EVERY_OPT
 """How both twins are set up: connected, every optional job on (campaigns, members, ...)."""
 
 
-def make_world(folder: Path, spec: WorldSpec = SMALL) -> tuple[Path, Path]:
-    """Build a world into two files."""
+def make_world(folder: Path, spec: WorldSpec = SMALL, *, age_days: int = 0) -> tuple[Path, Path]:
+    """Build a world into two files (``age_days`` ago: the served simulators run on the
+    system clock, and a campaign sent in the last days gains opens minute by minute, so
+    twins synced one after the other differ unless its activity is over)."""
     folder.mkdir(parents=True, exist_ok=True)
     org, account = folder / "org.db", folder / "account.db"
-    build_world(spec, clock=SystemClock(), org_path=org, account_path=account).close()
+    clock = VirtualClock(SystemClock().now() - timedelta(days=age_days)) if age_days else None
+    build_world(spec, clock=clock or SystemClock(), org_path=org, account_path=account).close()
     return org, account
 
 

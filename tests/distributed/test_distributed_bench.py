@@ -38,6 +38,19 @@ def test_the_benchmark_compares_workers_with_the_local_runtime_and_survives_a_ki
     assert celery["salesforce_calls"] > 0 and celery["campaign_monitor_calls"] > 0
 
 
+def test_the_benchmark_splits_one_big_list_over_workers() -> None:
+    reason = unavailable()
+    if reason:
+        pytest.skip(f"distributed lane: {reason}")
+    done = _bench("--big-list", "800", "--partition-size", "150", "--workers", "2", "--json")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    local, celery = rows
+    assert local["status"] == celery["status"] == "completed"
+    assert celery["equal_to_local"] and celery["within_budget"]
+    assert celery["partitions"] >= 2 and celery["busy_workers"] == 2
+
+
 @pytest.mark.parametrize(
     ("args", "says"),
     [
@@ -45,6 +58,9 @@ def test_the_benchmark_compares_workers_with_the_local_runtime_and_survives_a_ki
         (["--workers", "one,two"], "comma-separated whole numbers"),
         (["--kills", "-1"], "--kills >= 0"),
         (["--clients", "x"], "invalid int value"),
+        (["--big-list", "-5"], "--big-list must be 0"),
+        (["--partition-size", "20"], "--partition-size must be 0 (off) or at least 100"),
+        (["--partition-size", "many"], "invalid int value"),
     ],
 )
 def test_bad_options_are_refused_with_the_reason(args: list[str], says: str) -> None:

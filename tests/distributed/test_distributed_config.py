@@ -72,6 +72,10 @@ def test_variables_win_over_the_runtime_table(tmp_path: Path) -> None:
         ({"CMSF_RUNTIME": "kubernetes"}, "'local' or 'celery'"),
         ({"CMSF_MAX_ATTEMPTS": "many"}, "must be a number"),
         ({"CMSF_MAX_ATTEMPTS": "0"}, "must be positive"),
+        ({"CMSF_PARTITION_SIZE": "50"}, "at least 100"),
+        ({"CMSF_PARTITION_SIZE": "-1"}, "0 (never split a list)"),
+        ({"CMSF_PARTITION_SIZE": "10k"}, "must be a number"),
+        ({"CMSF_PARTITION_SIZE": "9" * 5000}, "must be a number"),
     ],
     ids=[
         "no-broker",
@@ -81,6 +85,10 @@ def test_variables_win_over_the_runtime_table(tmp_path: Path) -> None:
         "unknown-kind",
         "not-a-number",
         "not-positive",
+        "partition-too-small",
+        "partition-negative",
+        "partition-not-a-number",
+        "partition-oversized",
     ],
 )
 def test_mistakes_are_refused_with_the_fix_and_no_password(env: dict[str, str], says: str) -> None:
@@ -94,4 +102,15 @@ def test_an_unknown_runtime_key_is_refused(tmp_path: Path) -> None:
     config = tmp_path / "cmsf.toml"
     config.write_text('[runtime]\nkind = "celery"\nbrokerurl = "redis://a/0"\n')
     with pytest.raises(ConfigError, match="unknown key"):
+        load_runtime(config, {})
+
+
+def test_the_partition_size_comes_from_the_table_or_its_variable(tmp_path: Path) -> None:
+    config = tmp_path / "cmsf.toml"
+    config.write_text("[runtime]\npartition_size = 20000\n")
+    assert load_runtime(None, {}).partition_size == 50_000  # the default
+    assert load_runtime(config, {}).partition_size == 20_000
+    assert load_runtime(config, {"CMSF_PARTITION_SIZE": "0"}).partition_size == 0
+    config.write_text('[runtime]\npartition_size = "lots"\n')
+    with pytest.raises(ConfigError, match="partition_size must be a number"):
         load_runtime(config, {})
