@@ -14,6 +14,11 @@ from typing import Any
 __all__ = ["to_json"]
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+"""Made once: ``json.dumps`` with options makes an encoder per call (every membership
+with custom fields goes through here)."""
+
+
 def to_json(value: Any) -> str:
     """``value`` as compact-enough JSON text: keys sorted, non-ASCII kept as itself."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return _ENCODER.encode(value)

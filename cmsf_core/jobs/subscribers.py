@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import tzinfo
+from functools import lru_cache
 from typing import Any
 
 from cmsf_core.campaign_monitor import SUBSCRIBER_STATES
@@ -72,7 +73,14 @@ def member_source(row: Mapping[str, Any], state: str, zone: tzinfo) -> dict[str,
 
 
 def _instant(value: Any, zone: tzinfo) -> str | None:
-    return parse_local(str(value), zone).isoformat() if value else None
+    return _instant_text(str(value), zone) if value else None
+
+
+@lru_cache(maxsize=65536)
+def _instant_text(text: str, zone: tzinfo) -> str:
+    """A Campaign Monitor timestamp as UTC ISO text (cached like :func:`parse_local`:
+    subscribers share their minutes, and ``isoformat`` costs as much as the parse)."""
+    return parse_local(text, zone).isoformat()
 
 
 def member_record(
@@ -206,6 +214,7 @@ class SubscribersJob(Job):
                 member_source(row, state, lst.client.zone),
             )
         candidates = [(k, digest(src), str(src["Date"] or "")) for k, (_, src) in sources.items()]
+        digests = {k: dig for k, dig, _ in candidates}
         changed = [k for k, _, _ in ctx.shadow.changed(MEMBER, candidates)]
         if not changed:
             return
@@ -242,7 +251,15 @@ class SubscribersJob(Job):
             if k not in previous or previous[k].version != version:
                 # a new state change: a link-scanner verdict on the old one no longer applies
                 record.update(CLEARED)
-            desired.append(Desired(key=k, source=source, record=record, version=version))
+            desired.append(
+                Desired(
+                    key=k,
+                    source=source,
+                    record=record,
+                    version=version,
+                    source_digest=digests[k],
+                )
+            )
         write_changed(
             ctx,
             self.name,

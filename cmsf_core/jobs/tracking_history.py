@@ -361,6 +361,7 @@ class TrackingHistoryJob(Job):
                     record=record,
                     version=when.isoformat() if when else "",
                     extra=feed_entry(ctx, record, campaign.salesforce_campaign_id),
+                    source_digest=EVENT_DIGEST,
                 )
             )
         write_changed(
