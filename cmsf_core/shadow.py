@@ -19,8 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from cmsf_core.pseudonyms import Pseudonyms, scope_of
 from cmsf_core.state import Journal
@@ -38,12 +37,14 @@ def digest(data: Mapping[str, Any]) -> str:
     return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
-@dataclass(frozen=True)
-class ShadowRow:
+class ShadowRow(NamedTuple):
     """One record as last written: key, Salesforce Id, digest of its source, version.
 
     Rows read back from the journal (:meth:`Shadow.keys`) carry the key's *token*, a
     pseudonym that every method of :class:`Shadow` accepts in place of the key.
+
+    A named tuple (immutable like a frozen dataclass, made at a quarter of its cost: a
+    write makes one per record).
     """
 
     key: str
