@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import tzinfo
-from functools import lru_cache
 from typing import Any
 
 from cmsf_core.campaign_monitor import SUBSCRIBER_STATES
-from cmsf_core.cm_time import bookmark_instant, date_filter, parse_local
+from cmsf_core.cm_time import bookmark_instant, date_filter, parse_local, parse_local_iso
 from cmsf_core.errors import NotFoundError, SkippableRecordError
 from cmsf_core.jobs import pending
 from cmsf_core.jobs.base import Job, Scope, register
@@ -73,14 +72,7 @@ def member_source(row: Mapping[str, Any], state: str, zone: tzinfo) -> dict[str,
 
 
 def _instant(value: Any, zone: tzinfo) -> str | None:
-    return _instant_text(str(value), zone) if value else None
-
-
-@lru_cache(maxsize=65536)
-def _instant_text(text: str, zone: tzinfo) -> str:
-    """A Campaign Monitor timestamp as UTC ISO text (cached like :func:`parse_local`:
-    subscribers share their minutes, and ``isoformat`` costs as much as the parse)."""
-    return parse_local(text, zone).isoformat()
+    return parse_local_iso(str(value), zone) if value else None
 
 
 def member_record(
