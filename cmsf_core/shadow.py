@@ -202,7 +202,8 @@ class Shadow:
     def get(self, sobject: str, keys: Iterable[str]) -> dict[str, ShadowRow]:
         """The shadow rows of ``keys`` that exist, by the key as given."""
         found: dict[str, ShadowRow] = {}
-        by_token = {self.token(k): k for k in dict.fromkeys(keys)}
+        token = self.names.token  # per key: one call, not two
+        by_token = {token(k): k for k in dict.fromkeys(keys)}
         tokens = list(by_token)
         for row in self.store.get(sobject, tokens):
             key = by_token[row[0]]
@@ -235,10 +236,11 @@ class Shadow:
 
     def record(self, sobject: str, rows: Iterable[ShadowRow]) -> None:
         """Remember rows Salesforce accepted."""
+        token = self.names.token
         payload = [
             (
                 sobject,
-                self.token(r.key),
+                token(r.key),
                 scope_of(r.key),
                 r.sf_id,
                 self._digest(r.digest),
