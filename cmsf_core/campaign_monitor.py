@@ -34,6 +34,7 @@ from cmsf_core.errors import (
     SafetyError,
     SkippableRecordError,
 )
+from cmsf_core.jsontext import from_json
 from cmsf_core.pagination import PageNumberPaginator
 from cmsf_core.retry import RetryPolicy, call_with_retries
 
@@ -282,7 +283,7 @@ class CampaignMonitorClient:
         data: Any = None
         if text.strip():
             try:
-                data = json.loads(text)
+                data = from_json(text, response.content)
             except json.JSONDecodeError as exc:
                 if status < 300 or status >= 500:
                     raise RetriableError(

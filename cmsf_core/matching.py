@@ -28,8 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from cmsf_core.pseudonyms import Pseudonyms
 
@@ -53,12 +52,18 @@ def soql_quote(value: str) -> str:
     return f"'{escaped}'"
 
 
-@dataclass(frozen=True)
-class Person:
-    """The Contact and Lead an email matches (either may be None)."""
+class Person(NamedTuple):
+    """The Contact and Lead an email matches (either may be None).
+
+    A named tuple (immutable, and cheap to make: a run matches every address it writes).
+    """
 
     contact_id: str | None
     lead_id: str | None
+
+
+NOBODY = Person(None, None)
+"""An email that matches no one."""
 
 
 class PersonMatcher:
@@ -162,10 +167,10 @@ class PersonMatcher:
             for start in range(0, len(missing), BATCH):
                 self._lookup(missing[start : start + BATCH])
         found = self._known(wanted)
-        orphans = [e for e in wanted if found.get(e, Person(None, None)) == Person(None, None)]
+        orphans = [e for e in wanted if found.get(e, NOBODY) == NOBODY]
         if orphans:
             found.update(self._merged(orphans))
-        return {e: found.get(e, Person(None, None)) for e in wanted}
+        return {e: found.get(e, NOBODY) for e in wanted}
 
     def remember_merges(self, merges: Iterable[tuple[str, str, str, str]]) -> None:
         """Remember merged-away records: ``(object, loser Id, its email, master Id)`` each."""
@@ -204,7 +209,7 @@ class PersonMatcher:
                 chunk,
             ):
                 survivor = self._survivor(str(master))
-                person = out.get(by_token[token], Person(None, None))
+                person = out.get(by_token[token], NOBODY)
                 if sobject == "Contact":
                     person = Person(survivor, person.lead_id)
                 else:

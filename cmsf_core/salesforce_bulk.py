@@ -186,9 +186,29 @@ def _result_rows(
 
     response = gateway._call(fetch)
     try:
-        yield from csv.DictReader(_lines(response.iter_content(chunk_size=1 << 16)))
+        yield from _dict_rows(csv.reader(_lines(response.iter_content(chunk_size=1 << 16))))
     finally:
         response.close()
+
+
+def _dict_rows(reader: Iterator[list[str]]) -> Iterator[dict[str, str]]:
+    """Rows by header name, as ``csv.DictReader`` gives them (blank lines skipped, a short
+    row filled with None, a long row's extra cells under None) at a third of its cost: a
+    result file has a row per record written."""
+    header = next(reader, None)
+    if header is None:
+        return
+    width = len(header)
+    for row in reader:
+        if len(row) == width:
+            yield dict(zip(header, row, strict=True))
+        elif row:
+            out: dict[Any, Any] = dict(zip(header, row, strict=False))
+            if len(row) > width:
+                out[None] = row[width:]
+            else:
+                out.update(dict.fromkeys(header[len(row) :]))
+            yield out
 
 
 def _lines(chunks: Iterator[bytes]) -> Iterator[str]:

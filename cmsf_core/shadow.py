@@ -19,8 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from cmsf_core.pseudonyms import Pseudonyms, scope_of
 from cmsf_core.state import Journal
@@ -45,12 +44,14 @@ def digest(data: Mapping[str, Any]) -> str:
     return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
-@dataclass(frozen=True)
-class ShadowRow:
+class ShadowRow(NamedTuple):
     """One record as last written: key, Salesforce Id, digest of its source, version.
 
     Rows read back from the journal (:meth:`Shadow.keys`) carry the key's *token*, a
     pseudonym that every method of :class:`Shadow` accepts in place of the key.
+
+    A named tuple (immutable like a frozen dataclass, made at a quarter of its cost: a
+    write makes one per record).
     """
 
     key: str
@@ -230,7 +231,8 @@ class Shadow:
         wanted = list(dict.fromkeys(keys))
         if self.settle is not None:
             self.settle(sobject, wanted)
-        by_token = {self.token(k): k for k in wanted}
+        token = self.names.token  # per key: one call, not two
+        by_token = {token(k): k for k in wanted}
         tokens = list(by_token)
         for row in self.store.get(sobject, tokens):
             key = by_token[row[0]]
@@ -266,10 +268,11 @@ class Shadow:
         if self.settle is not None:
             rows = list(rows)
             self.settle(sobject, [r.key for r in rows])
+        token = self.names.token
         payload = [
             (
                 sobject,
-                self.token(r.key),
+                token(r.key),
                 scope_of(r.key),
                 r.sf_id,
                 self._digest(r.digest),

@@ -53,7 +53,10 @@ def test_readme_coverage_table_lists_every_route(simulator: str) -> None:
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
     out: list[tuple[str, click.Command]] = []
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):  # lazy commands too (cmsf's scenario, dashboard)
+        command = group.get_command(context, name)
+        assert command is not None, name
         out.append((f"{prefix}{name}", command))
         if isinstance(command, click.Group):
             out.extend(_commands(command, f"{prefix}{name} "))

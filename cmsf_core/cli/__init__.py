@@ -32,7 +32,6 @@ from cmsf_core.cli.admin import (
     sync_user,
 )
 from cmsf_core.cli.base import CmsfGroup, global_options
-from cmsf_core.cli.dashboard import dashboard
 from cmsf_core.cli.imports import import_group, imports_alias
 from cmsf_core.cli.org import doctor, setup, uninstall
 from cmsf_core.cli.scanners import scanners
@@ -40,7 +39,6 @@ from cmsf_core.cli.sync import sync
 from cmsf_core.cli.transactional import delete_process, send_smart_email, watch
 from cmsf_core.cli.views import clients, lists, messages, status
 from cmsf_core.cli.worker import worker
-from scenarios.cli import scenario
 
 __all__ = ["main"]
 
@@ -95,8 +93,9 @@ for command in (
     watch,
     delete_process,
     uninstall,
-    dashboard,
     worker,
-    scenario,
 ):
     main.add_command(command)
+# Imported when named (see CmsfGroup): Flask, and the simulators with the catalogue.
+main.add_lazy("dashboard", "cmsf_core.cli.dashboard:dashboard")
+main.add_lazy("scenario", "scenarios.cli:scenario")

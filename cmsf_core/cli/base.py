@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import sqlite3
@@ -216,7 +217,34 @@ def _log_command(ctx: click.Context, code: int) -> None:
 
 
 class CmsfGroup(click.Group):
-    """The ``cmsf`` group: every ending is an exit code of the contract, never a traceback."""
+    """The ``cmsf`` group: every ending is an exit code of the contract, never a traceback.
+
+    Commands that pull in much the others never need (``scenario`` loads the simulators
+    and the catalogue, ``dashboard`` Flask) are registered with :meth:`add_lazy` and
+    imported when named: every ``cmsf sync`` would otherwise pay for importing them.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy: dict[str, str] = {}
+        """Command name -> ``module:attribute`` of commands not imported yet."""
+
+    def add_lazy(self, name: str, target: str) -> None:
+        """Register command ``name``, found at ``target`` (``module:attribute``) when used."""
+        self.lazy[name] = target
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command's name, the lazy ones too."""
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command ``cmd_name`` (imported now if it was lazy), or None."""
+        target = self.lazy.pop(cmd_name, None)
+        if target is not None:
+            module, _, attribute = target.partition(":")
+            command = getattr(importlib.import_module(module), attribute)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; turn errors and Ctrl-C into one line and their exit code."""

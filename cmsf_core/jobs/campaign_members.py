@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from cmsf_core.clock import parse_instant
@@ -468,7 +469,12 @@ def _normal(value: Any) -> str:
     Salesforce answers ``...T10:00:00.000+0000``, the engine writes ``...T10:00:00+00:00``;
     both become ``...T10:00:00.000+00:00``.
     """
-    text = str(value or "")
+    return _normal_text(str(value or ""))
+
+
+@lru_cache(maxsize=4096)
+def _normal_text(text: str) -> str:
+    """:func:`_normal` of text, cached: the events of a campaign share their minutes."""
     if not text:
         return ""
     if text.endswith("+0000"):

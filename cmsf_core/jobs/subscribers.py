@@ -22,7 +22,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from cmsf_core.campaign_monitor import SUBSCRIBER_STATES
-from cmsf_core.cm_time import bookmark_instant, date_filter, parse_local
+from cmsf_core.cm_time import bookmark_instant, date_filter, parse_local, parse_local_iso
 from cmsf_core.errors import NotFoundError, SkippableRecordError
 from cmsf_core.jobs import pending
 from cmsf_core.jobs.base import Job, Scope, register
@@ -75,7 +75,7 @@ def member_source(row: Mapping[str, Any], state: str, zone: tzinfo) -> dict[str,
 
 
 def _instant(value: Any, zone: tzinfo) -> str | None:
-    return parse_local(str(value), zone).isoformat() if value else None
+    return parse_local_iso(str(value), zone) if value else None
 
 
 def member_record(
@@ -300,6 +300,7 @@ class SubscribersJob(Job):
                 member_source(row, state, lst.client.zone),
             )
         candidates = [(k, digest(src), str(src["Date"] or "")) for k, (_, src) in sources.items()]
+        digests = {k: dig for k, dig, _ in candidates}
         changed = [k for k, _, _ in ctx.shadow.changed(MEMBER, candidates)]
         if not changed:
             return
@@ -336,7 +337,15 @@ class SubscribersJob(Job):
             if k not in previous or previous[k].version != version:
                 # a new state change: a link-scanner verdict on the old one no longer applies
                 record.update(CLEARED)
-            desired.append(Desired(key=k, source=source, record=record, version=version))
+            desired.append(
+                Desired(
+                    key=k,
+                    source=source,
+                    record=record,
+                    version=version,
+                    source_digest=digests[k],
+                )
+            )
         write_changed(
             ctx,
             self.name,

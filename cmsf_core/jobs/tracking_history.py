@@ -33,7 +33,7 @@ from functools import partial
 from typing import Any
 
 from cmsf_core.campaign_monitor import ACTIVITY_ENDPOINTS
-from cmsf_core.cm_time import bookmark_instant, date_filter, parse_local
+from cmsf_core.cm_time import bookmark_instant, date_filter, parse_local, parse_local_iso
 from cmsf_core.errors import NotFoundError
 from cmsf_core.jobs import pending
 from cmsf_core.jobs.base import Job, Scope, register
@@ -91,7 +91,7 @@ def activity_key(
         kind,
         str(row.get("ListID") or ""),
         str(row.get("EmailAddress") or "").lower(),
-        "" if kind == "Sent" or not date else parse_local(str(date), zone).isoformat(),
+        "" if kind == "Sent" or not date else parse_local_iso(str(date), zone),
         str(row.get("URL") or ""),
         str(occurrence),
     ]
@@ -490,6 +490,7 @@ class TrackingHistoryJob(Job):
         emails = [str(row.get("EmailAddress") or "") for k, row in keyed if k in fresh]
         people = ctx.matcher.match(emails)
         desired = []
+        sent = campaign.sent_date.isoformat() if campaign.sent_date else None
         for k, row in keyed:
             if k not in fresh:
                 continue
@@ -497,9 +498,9 @@ class TrackingHistoryJob(Job):
             person = people.get(email.lower())
             lst = ctx.directory.list_by_id(str(row.get("ListID") or ""))
             when = (
-                campaign.sent_date
+                sent
                 if kind == "Sent"
-                else parse_local(str(row["Date"]), zone)
+                else parse_local_iso(str(row["Date"]), zone)
                 if row.get("Date")
                 else None
             )
@@ -509,7 +510,7 @@ class TrackingHistoryJob(Job):
                 "List__c": lst.sf_id if lst else None,
                 "Email__c": email or None,
                 "Activity_Type__c": kind,
-                "Activity_Date__c": when.isoformat() if when else None,
+                "Activity_Date__c": when,
                 "Url__c": (str(row.get("URL") or "")[:255]) or None,
                 "Bounce_Type__c": row.get("BounceType")
                 if row.get("BounceType") in {"Soft", "Hard"}
@@ -533,8 +534,9 @@ class TrackingHistoryJob(Job):
                     key=k,
                     source=EVENT,
                     record=record,
-                    version=when.isoformat() if when else "",
+                    version=when or "",
                     extra=feed_entry(ctx, record, campaign.salesforce_campaign_id),
+                    source_digest=EVENT_DIGEST,
                 )
             )
         write_changed(

@@ -55,6 +55,8 @@ class Desired:
         record: Field values to write (the external Id field included).
         version: The source's own change time; an older version never overwrites a newer.
         extra: Passed to the write's ``on_written`` hook once the record is written.
+        source_digest: :func:`~cmsf_core.shadow.digest` of ``source``, when the job made
+            it already (its own shadow check); made from ``source`` when empty.
     """
 
     key: str
@@ -62,6 +64,11 @@ class Desired:
     record: Mapping[str, Any]
     version: str = ""
     extra: tuple[Any, ...] = ()
+    source_digest: str = ""
+
+    def digest(self) -> str:
+        """The digest of ``source`` (the one given, or made now)."""
+        return self.source_digest or digest(self.source)
 
 
 @dataclass
@@ -118,7 +125,7 @@ def write_changed(
     unique: dict[str, Desired] = {}
     for item in desired:
         unique[item.key] = item  # the last occurrence of a key wins
-    rows = [(d.key, digest(d.source), d.version) for d in unique.values()]
+    rows = [(d.key, d.digest(), d.version) for d in unique.values()]
     changed = {key: (dig, version) for key, dig, version in ctx.shadow.changed(sobject, rows)}
     known = ctx.shadow.get(sobject, [k for k in unique if k not in changed])
     for key, row in known.items():
@@ -342,7 +349,7 @@ def update_changed(
         How many records were updated.
     """
     shadow_object = f"{sobject}#{aspect}"
-    rows = [(d.key, digest(d.source), d.version) for d in desired]
+    rows = [(d.key, d.digest(), d.version) for d in desired]
     changed = {key for key, _, _ in ctx.shadow.changed(shadow_object, rows)}
     items = [d for d in desired if d.key in changed]
     if not items:
@@ -354,7 +361,7 @@ def update_changed(
         records = [{**d.record, stamp_field: now} if stamp_field else dict(d.record) for d in batch]
         result = ctx.sf.update(sobject, records)
         accepted = [
-            ShadowRow(d.key, str(result.ids[i]), digest(d.source), d.version)
+            ShadowRow(d.key, str(result.ids[i]), d.digest(), d.version)
             for i, d in enumerate(batch)
             if result.ids[i] is not None
         ]

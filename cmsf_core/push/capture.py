@@ -94,10 +94,12 @@ def tokens_of(
     """The value tokens of a record's push-relevant fields."""
     from cmsf_core.push.mappings import field_value
 
-    out = {f: ledger.value_token(f, field_value(record, f)) for f in fields}
-    if "Email" in out:
-        out["Email"] = ledger.email_token(record.get("Email"))
-    return out
+    return {
+        f: ledger.email_token(record.get("Email"))
+        if f == "Email"
+        else ledger.value_token(f, field_value(record, f))
+        for f in fields
+    }
 
 
 def bulk_followers(rows: Sequence[Mapping[str, Any]]) -> set[str]:

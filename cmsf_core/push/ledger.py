@@ -169,7 +169,7 @@ class PushLedger:
             self.db.executemany(
                 "UPDATE push_baseline SET fields = ? WHERE record_id = ? AND complete = 1",
                 [
-                    (json.dumps({**known[k].fields, **v}, sort_keys=True), k)
+                    (_SORTED_JSON.encode({**known[k].fields, **v}), k)
                     for k, v in rows.items()
                     if k in known
                 ],
@@ -200,7 +200,7 @@ class PushLedger:
                 "VALUES (?, ?, ?, 1) ON CONFLICT (record_id) DO UPDATE SET "
                 "fields = excluded.fields, complete = 1, object = excluded.object",
                 [
-                    (record_id, sobject, json.dumps(dict(fields), sort_keys=True))
+                    (record_id, sobject, _SORTED_JSON.encode(dict(fields)))
                     for record_id, fields in rows.items()
                 ],
             )
@@ -468,6 +468,8 @@ class PushLedger:
 
 _TOKEN_JSON = json.JSONEncoder(sort_keys=True, default=str)
 """``json.dumps(value, sort_keys=True, default=str)``, the encoder made once (not per value)."""
+_SORTED_JSON = json.JSONEncoder(sort_keys=True)
+"""``json.dumps(value, sort_keys=True)`` made once (a baseline per Contact and Lead)."""
 
 
 def _plain(value: Any) -> Any:

@@ -196,7 +196,11 @@ def field_value(record: Mapping[str, Any], path: str) -> Any:
     for part in path.split("."):
         if not isinstance(value, Mapping):
             return None
-        value = next((v for k, v in value.items() if k.lower() == part.lower()), None)
+        if part in value:  # spelt as Salesforce spells it (a record has one spelling)
+            value = value[part]
+            continue
+        lowered = part.lower()
+        value = next((v for k, v in value.items() if k.lower() == lowered), None)
     return value
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -116,6 +117,11 @@ def test_reset_settings_disconnects_and_sync_then_says_to_connect(tmp_path: Path
 
 
 def test_every_command_has_help_with_an_example() -> None:
-    for name, command in main.commands.items():
+    context = click.Context(main)
+    names = main.list_commands(context)
+    assert {"sync", "dashboard", "scenario"} <= set(names)
+    for name in names:
+        command = main.get_command(context, name)
+        assert command is not None, name
         text = CliRunner().invoke(main, [name, "--help"]).output
         assert command.help and ("Example" in text or name in {"settings", "scenario"}), name

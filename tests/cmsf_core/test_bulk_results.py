@@ -1,0 +1,40 @@
+"""Bulk API result files read row by row: the same rows as ``csv.DictReader``, whatever
+the file holds (blank lines, short and long rows, quoted line ends, chunks cut anywhere)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from cmsf_core.salesforce_bulk import _dict_rows, _lines
+
+FILES = [
+    '"sf__Id","sf__Created",Name\n"003000000000001AAA","true","Ann"\n',
+    "sf__Id,sf__Error,CM_Id__c\n,DUPLICATE_VALUE:dup,a:1\n,INVALID_FIELD:bad,a:2\n",
+    "a,b\n1,2\n\n3\n4,5,6,7\n",  # a blank line, a short row, a long row
+    'a,b\n"line one\nline two",x\n"say ""hi""",y\n',  # quoted line end and quotes
+    "a,b\r\n1,2\r\n3,4\r\n",  # CRLF line ends
+    "Name,City\nJosé,Zürich\n名前,東京\n",  # non-ASCII
+    "a,a\n1,2\n",  # a repeated column: the last cell wins
+    "only,header\n",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", FILES)
+def test_result_rows_are_dict_reader_rows(text: str) -> None:
+    expected = list(csv.DictReader(io.StringIO(text)))
+    assert list(_dict_rows(csv.reader(io.StringIO(text)))) == expected
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 64])
+def test_result_rows_streamed_in_chunks_cut_anywhere(size: int) -> None:
+    text = 'Id,Name\r\n1,"Zoë\r\nSecond line"\n2,Ann\n\n3\n'
+    data = text.encode("utf-8")
+    chunks = iter([data[i : i + size] for i in range(0, len(data), size)])
+    rows = list(_dict_rows(csv.reader(_lines(chunks))))
+    assert rows == list(csv.DictReader(io.StringIO(text, newline="")))
+    assert rows[0]["Name"] == "Zoë\r\nSecond line"
+    assert rows[-1] == {"Id": "3", "Name": None}
