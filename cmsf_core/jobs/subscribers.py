@@ -28,6 +28,7 @@ from cmsf_core.jobs import pending
 from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.jobs.context import ListInfo
 from cmsf_core.jobs.create_rule import create_guard, create_people, custom_field_values
+from cmsf_core.jobs.partition_bounds import PROBE_ROWS, edge, with_bounds
 from cmsf_core.jobs.relink import repair_lead_gap
 from cmsf_core.jobs.writer import Desired, write_changed
 from cmsf_core.jsontext import to_json
@@ -45,8 +46,6 @@ limit, when smaller, caps this too)."""
 RETRY_LOOKUPS = 50
 """Refused addresses of a list fetched one by one; above this the list's changes are read."""
 CONSENT = {"Yes", "No", "Unchanged"}
-PROBE_ROWS = 10
-"""Rows of a partition probe's page (Campaign Monitor's smallest page size)."""
 
 
 def membership_key(list_id: str, email: str) -> str:
@@ -152,7 +151,7 @@ class SubscribersJob(Job):
         since = since_filter(self.ctx.journal.bookmark(self.name, key), lst)
         low = high = None
         if scope.get("part_of"):
-            low, high = _edge(scope.get("from")), _edge(scope.get("to"))
+            low, high = edge(scope.get("from")), edge(scope.get("to"))
             if since is None and low is not None:  # a part not begun: from its lower edge
                 since = date_filter(low, lst.client.zone)
             elif since is None:  # the first part: from the list's bookmark
@@ -232,12 +231,7 @@ class SubscribersJob(Job):
                 "part": i + 1,
                 "rows": total // (len(cuts) + 1),
             }
-            low, high = bounds[i], bounds[i + 1]
-            if low is not None:
-                part["from"] = low.isoformat()
-            if high is not None:
-                part["to"] = high.isoformat()
-            parts.append(part)
+            parts.append(with_bounds(part, bounds[i], bounds[i + 1]))
         return parts
 
     def merge_partitions(self, scope: Scope, parts: Sequence[Scope]) -> None:
@@ -431,10 +425,6 @@ class SubscribersJob(Job):
                 ]
                 if rows:
                     self._write(lst, state, rows)
-
-
-def _edge(value: Any) -> datetime | None:
-    return datetime.fromisoformat(str(value)) if value else None
 
 
 def _within(

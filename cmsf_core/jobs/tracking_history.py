@@ -40,6 +40,7 @@ from cmsf_core.jobs.base import Job, Scope, register
 from cmsf_core.jobs.campaign_members import feed_entry, record_feed
 from cmsf_core.jobs.campaign_stats import summaries
 from cmsf_core.jobs.context import CampaignInfo
+from cmsf_core.jobs.partition_bounds import PROBE_ROWS, edge, with_bounds
 from cmsf_core.jobs.pool import PooledRecord
 from cmsf_core.jobs.scanner_watch import CONTEXT, ScannerWatch
 from cmsf_core.jobs.writer import Desired, write_changed
@@ -69,8 +70,6 @@ EVENT_DIGEST = digest(EVENT)
 SPLIT_KINDS = ("Open", "Click", "Bounce", "Spam")
 """Activity the celery runtime may read in parts by date (``partition``): dated, and not
 judged in bursts across events (unsubscribes are; recipients have no date filter)."""
-PROBE_ROWS = 10
-"""Rows of a partition probe's page (Campaign Monitor's smallest page size)."""
 
 
 def watch_horizon(now: datetime, settings: Settings) -> datetime:
@@ -97,10 +96,6 @@ def activity_key(
     ]
     token = hashlib.sha1("|".join(parts).encode(), usedforsecurity=False).hexdigest()[:31]
     return f"{campaign_id}:{token}"
-
-
-def _edge(value: Any) -> datetime | None:
-    return datetime.fromisoformat(str(value)) if value else None
 
 
 def _instants(rows: Iterable[tuple[Mapping[str, Any], int]], zone: tzinfo) -> list[datetime]:
@@ -232,12 +227,7 @@ class TrackingHistoryJob(Job):
                     "count": count,
                     "rows": total // n,
                 }
-                low, high = bounds[i], bounds[i + 1]
-                if low is not None:
-                    part["from"] = low.isoformat()
-                if high is not None:
-                    part["to"] = high.isoformat()
-                parts.append(part)
+                parts.append(with_bounds(part, bounds[i], bounds[i + 1]))
         return parts
 
     def _moved(
@@ -292,7 +282,7 @@ class TrackingHistoryJob(Job):
         """Read one date range of one type, advancing the part's own mark."""
         ctx = self.ctx
         kind, mark = str(part["kind"]), str(part["mark"])
-        low, high = _edge(part.get("from")), _edge(part.get("to"))
+        low, high = edge(part.get("from")), edge(part.get("to"))
         bookmark = ctx.journal.bookmark(self.name, mark)
         if bookmark is None and low is not None:
             bookmark = {"date": low.isoformat()}
