@@ -16,23 +16,10 @@ from typing import Any
 
 from cmsf_core.errors import NotFoundError
 from cmsf_core.jobs.base import Job, Scope, register
+from cmsf_core.jobs.counters import SUMMARY_FIELDS
 from cmsf_core.jobs.writer import Desired, update_changed
 
 __all__ = ["CampaignStatsJob", "summaries"]
-
-SUMMARY_FIELDS: dict[str, str] = {
-    "Recipients": "Recipients__c",
-    "TotalOpened": "Total_Opened__c",
-    "UniqueOpened": "Unique_Opened__c",
-    "Clicks": "Clicks__c",
-    "Unsubscribed": "Unsubscribed__c",
-    "Bounced": "Bounced__c",
-    "SpamComplaints": "Spam_Complaints__c",
-    "Forwards": "Forwards__c",
-    "Likes": "Likes__c",
-    "Mentions": "Mentions__c",
-}
-"""Campaign summary counter -> ``CMSF_Campaign__c`` field."""
 
 LINKED_FIELDS: dict[str, str] = {
     "Recipients": "CMSF_Num_Recipients__c",

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from cmsf_core.clock import parse_instant
 from cmsf_core.cm_time import time_zone
+from cmsf_core.jobs.counters import SUMMARY_FIELDS
 from cmsf_core.jobs.pool import WritePool
 
 if TYPE_CHECKING:
@@ -81,6 +82,9 @@ class CampaignInfo:
     client: ClientInfo
     sent_date: datetime | None
     salesforce_campaign_id: str | None
+    counters: Mapping[str, int] = field(default_factory=dict, compare=False)
+    """The campaign's summary counters as ``campaign_stats`` last stored them
+    (``TotalOpened``, ``Clicks``...); empty while it never did."""
 
 
 class Directory:
@@ -216,7 +220,8 @@ class Directory:
             by_sf_id = {c.sf_id: c for c in self.clients(selected_only=False)}
             self._campaigns = {}
             for row in self.gateway.query(
-                "SELECT Id, Name, CM_Id__c, Client__c, Sent_Date__c, Salesforce_Campaign__c "
+                "SELECT Id, Name, CM_Id__c, Client__c, Sent_Date__c, Salesforce_Campaign__c, "
+                f"Stats_Updated__c, {', '.join(SUMMARY_FIELDS.values())} "
                 "FROM CMSF_Campaign__c ORDER BY CM_Id__c"
             ):
                 client = by_sf_id.get(row.get("Client__c") or "")
@@ -230,6 +235,7 @@ class Directory:
                     client=client,
                     sent_date=parse_instant(_iso(sent)) if sent else None,
                     salesforce_campaign_id=row.get("Salesforce_Campaign__c"),
+                    counters=_counters(row),
                 )
         return [entry for entry in self._campaigns.values() if entry.client.selected]
 
@@ -239,6 +245,14 @@ class Directory:
         assert self._campaigns is not None
         entry = self._campaigns.get(cm_id)
         return entry if entry is not None and entry.client.selected else None
+
+
+def _counters(row: Mapping[str, Any]) -> Mapping[str, int]:
+    """A campaign record's stored summary counters by Campaign Monitor name (empty: never
+    stored)."""
+    if not row.get("Stats_Updated__c"):
+        return {}
+    return {name: int(row.get(name_field) or 0) for name, name_field in SUMMARY_FIELDS.items()}
 
 
 def _iso(value: str) -> str:

@@ -46,6 +46,13 @@ limit, when smaller, caps this too)."""
 RETRY_LOOKUPS = 50
 """Refused addresses of a list fetched one by one; above this the list's changes are read."""
 CONSENT = {"Yes", "No", "Unchanged"}
+STATE_COUNTERS: dict[str, str] = {
+    "Active": "TotalActiveSubscribers",
+    "Unsubscribed": "TotalUnsubscribes",
+    "Bounced": "TotalBounces",
+    "Deleted": "TotalDeleted",
+}
+"""Subscriber state -> the list counter that counts its subscribers (Unconfirmed has none)."""
 
 
 def membership_key(list_id: str, email: str) -> str:
@@ -187,6 +194,10 @@ class SubscribersJob(Job):
         ``total * i / parts``); dates are minutes, so rows of one minute stay in one part
         and a read whose rows share a few minutes is not split. The first part starts at
         the scope's bookmark, the last reads to the end (as the whole read would).
+
+        The list's counters bound the read: a state they show within ``size`` is not
+        probed (:func:`_may_exceed`), so planning a list of small reads costs one call
+        (its statistics, asked once per run), not a probe per state.
         """
         if scope.get("key") == "retry" or not scope.get("list") or size <= 0:
             return []
@@ -199,6 +210,8 @@ class SubscribersJob(Job):
         since = since_filter(stored, lst)
         cm = self.ctx.cm
         try:
+            if not _may_exceed(self._counters(lst.cm_id), state, size):
+                return []
             total = cm.subscriber_page(lst.cm_id, state, since, page=1, pagesize=PROBE_ROWS).total
             if total <= size:
                 return []
@@ -233,6 +246,13 @@ class SubscribersJob(Job):
             }
             parts.append(with_bounds(part, bounds[i], bounds[i + 1]))
         return parts
+
+    def _counters(self, list_id: str) -> Mapping[str, Any]:
+        """A list's counters, from Campaign Monitor once per run (the planner's bound)."""
+        known: dict[str, Mapping[str, Any]] = self.ctx.extras.setdefault("list_counters", {})
+        if list_id not in known:
+            known[list_id] = self.ctx.cm.list_stats(list_id)
+        return known[list_id]
 
     def merge_partitions(self, scope: Scope, parts: Sequence[Scope]) -> None:
         """Every part is written: the list's bookmark moves to the latest part's mark
@@ -425,6 +445,29 @@ class SubscribersJob(Job):
                 ]
                 if rows:
                     self._write(lst, state, rows)
+
+
+def _may_exceed(counters: Mapping[str, Any], state: str, size: int) -> bool:
+    """Whether a list's read of one state may hold more than ``size`` subscribers.
+
+    ``counters`` are the list's statistics: a counted state holds at most its counter (a
+    read since the bookmark holds fewer). Unconfirmed subscribers are not counted; they
+    are probed only on a list whose counted states together exceed a part (an
+    unconfirmed backlog bigger than a part on a smaller list is read by one task, as the
+    local runtime reads it).
+    """
+    counter = STATE_COUNTERS.get(state)
+    if counter is not None:
+        return _count(counters, counter) > size
+    return sum(_count(counters, c) for c in STATE_COUNTERS.values()) > size
+
+
+def _count(counters: Mapping[str, Any], name: str) -> float:
+    """One counter; one that is not a number bounds nothing (infinite: the read is probed)."""
+    try:
+        return int(counters.get(name) or 0)
+    except (TypeError, ValueError):
+        return math.inf
 
 
 def _within(

@@ -187,7 +187,10 @@ class TrackingHistoryJob(Job):
         (counted per minute) are those of the whole read. Only :data:`SPLIT_KINDS` are
         split, and only when the summary counter moved by more than ``size`` since the
         type was last read whole (then a probe counts the read exactly); the campaign's
-        other types and its retries stay in one part (``#0``).
+        other types and its retries stay in one part (``#0``). The counters
+        ``campaign_stats`` stored (earlier in the run for a campaign sent within
+        ``campaign_stats_days``) answer that without a call; the summary is asked only
+        when they show a type that may be split, or were never stored.
         """
         ctx = self.ctx
         if size <= 0 or not scope.get("campaign"):
@@ -195,6 +198,8 @@ class TrackingHistoryJob(Job):
         campaign = ctx.directory.campaign_by_id(str(scope["campaign"]))
         if campaign is None:
             return []
+        if campaign.counters and not self._moved(campaign, campaign.counters, size):
+            return []  # the counters stored earlier in the run: nothing big to split
         try:
             summary = summaries(ctx).get(campaign.cm_id) or ctx.cm.campaign_summary(campaign.cm_id)
             summaries(ctx)[campaign.cm_id] = summary

@@ -18,7 +18,7 @@ from cmsf_core.clock import VirtualClock
 from cmsf_core.engine import Engine
 from cmsf_core.jobs import JOBS
 from cmsf_core.jobs.base import Scope
-from cmsf_core.jobs.subscribers import SubscribersJob
+from cmsf_core.jobs.subscribers import STATE_COUNTERS, SubscribersJob, _may_exceed
 from cmsf_core.jobs.tracking_history import TrackingHistoryJob
 from scenarios.compare import compare, org_state
 from scenarios.world import EVERY_OPTION, World, WorldSpec, build_world, engine_for
@@ -34,6 +34,8 @@ class PartitionedSubscribers(SubscribersJob):
     after_part: ClassVar[Callable[[Scope], None] | None] = None
 
     def start(self) -> Iterable[Scope]:
+        self.ctx.pool.flush(self.ctx)  # each earlier job's task wrote what it pooled...
+        self.ctx.directory.refresh()  # ...and the coordinator reads the directory again
         out: list[Scope] = []
         for scope in super().start():
             parts = self.partition(scope, self.size)
@@ -163,6 +165,8 @@ class PartitionedTracking(TrackingHistoryJob):
     plans: ClassVar[list[tuple[Scope, list[Scope]]]] = []
 
     def start(self) -> Iterable[Scope]:
+        self.ctx.pool.flush(self.ctx)  # each earlier job's task wrote what it pooled...
+        self.ctx.directory.refresh()  # ...and the coordinator reads the directory again
         out: list[Scope] = []
         for scope in super().start():
             parts = self.partition(scope, self.size)
@@ -204,3 +208,97 @@ def test_a_campaigns_activity_in_parts_ends_in_the_whole_reads_state(
     finally:
         world.close()
         reference_world.close()
+
+
+class CountedSubscribers(PartitionedSubscribers):
+    """The split subscribers job, counting the Campaign Monitor calls each plan made."""
+
+    planning_calls: ClassVar[dict[str, int]] = {}
+
+    def partition(self, scope: Scope, size: int) -> list[Scope]:
+        before = self.ctx.cm.calls
+        parts = super().partition(scope, size)
+        self.planning_calls[str(scope["key"])] = self.ctx.cm.calls - before
+        return parts
+
+
+class CountedTracking(PartitionedTracking):
+    """The split tracking history job, counting the Campaign Monitor calls each plan made."""
+
+    planning_calls: ClassVar[dict[str, int]] = {}
+
+    def partition(self, scope: Scope, size: int) -> list[Scope]:
+        before = self.ctx.cm.calls
+        parts = super().partition(scope, size)
+        self.planning_calls[str(scope["key"])] = self.ctx.cm.calls - before
+        return parts
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(JOBS, "subscribers", CountedSubscribers)
+    monkeypatch.setitem(JOBS, "tracking_history", CountedTracking)
+    for job in (CountedSubscribers, CountedTracking):
+        monkeypatch.setattr(job, "plans", [])
+        monkeypatch.setattr(job, "planning_calls", {})
+
+
+def test_planning_small_reads_costs_one_call_per_list_and_none_per_campaign(
+    counted: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(CountedSubscribers, "size", 1_000)  # lists of 300
+    monkeypatch.setattr(CountedTracking, "size", 1_000)
+    world = build_world(SPEC, clock=VirtualClock())
+    try:
+        engine = _synced(world)
+        calls = CountedSubscribers.planning_calls
+        assert len(calls) == 5 and sum(calls.values()) == 1, calls  # the list's statistics
+        assert CountedTracking.planning_calls  # campaigns were planned from the counters
+        assert set(CountedTracking.planning_calls.values()) == {0}, CountedTracking.planning_calls
+        assert not CountedSubscribers.plans and not CountedTracking.plans
+        assert compare(world, engine.settings()) == []
+    finally:
+        world.close()
+
+
+def test_planning_probes_only_what_the_counters_show_may_be_split(
+    counted: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(CountedSubscribers, "size", 40)
+    monkeypatch.setattr(CountedTracking, "size", 15)
+    world = build_world(SPEC, clock=VirtualClock())
+    try:
+        engine = _synced(world)
+        list_id = world.summary["lists"][0]
+        stats = world.account.client().get(f"/lists/{list_id}/stats.json").json()
+        calls = dict(CountedSubscribers.planning_calls)
+        calls[f"{list_id}:Active"] -= 1  # the first state planned also asked the statistics
+        for state, counter in STATE_COUNTERS.items():
+            probed = calls[f"{list_id}:{state}"] > 0
+            assert probed == (stats[counter] > 40), (state, stats, calls)
+        assert calls[f"{list_id}:Unconfirmed"] == 1  # not counted; the list is big: probed
+        assert CountedSubscribers.plans  # the Active read was split
+        opened = [k for k, n in CountedTracking.planning_calls.items() if n > 0]
+        assert opened and CountedTracking.plans
+        assert compare(world, engine.settings()) == []
+    finally:
+        world.close()
+
+
+@pytest.mark.parametrize(
+    ("counters", "state", "probed"),
+    [
+        ({"TotalActiveSubscribers": 41}, "Active", True),
+        ({"TotalActiveSubscribers": 40}, "Active", False),  # a part holds exactly 40
+        ({"TotalActiveSubscribers": 40, "TotalBounces": 1}, "Bounced", False),
+        ({"TotalActiveSubscribers": 40, "TotalBounces": 1}, "Unconfirmed", True),
+        ({"TotalActiveSubscribers": 20, "TotalDeleted": 20}, "Unconfirmed", False),
+        ({"TotalActiveSubscribers": 20}, "Deleted", False),  # a counter not given: 0
+        ({"TotalActiveSubscribers": "many"}, "Active", True),  # not a number: probed
+        ({"TotalActiveSubscribers": None, "TotalDeleted": {"n": 1}}, "Unconfirmed", True),
+    ],
+)
+def test_a_state_is_probed_when_its_counter_may_exceed_a_part(
+    counters: dict[str, object], state: str, probed: bool
+) -> None:
+    assert _may_exceed(counters, state, 40) is probed
