@@ -174,6 +174,61 @@ def test_a_worker_killed_mid_partition_loses_nothing_and_writes_nothing_twice(
     assert org_snapshot(org) == reference  # nothing lost, no record twice (rows compared whole)
 
 
+def test_a_coordinator_killed_mid_partition_resumes_with_its_plan(
+    tmp_path: Path, broker, database: str
+) -> None:
+    org, account = make_world(tmp_path / "dist", BIG)
+    with cluster(tmp_path / "dist", org, account, broker.url, database,
+                 CMSF_PARTITION_SIZE=PART) as c:  # fmt: skip
+        c.connect()
+        for _ in range(2):
+            c.start_worker()
+        sync = _sync(c)
+        planned: dict[str, str] = {}
+        deadline = time.monotonic() + 240
+        while not planned and time.monotonic() < deadline and sync.poll() is None:
+            parts = _parts(_groups(database))
+            states = {str(p["status"]) for p in parts}
+            if "completed" in states and states - {"completed"}:
+                sync.kill()  # the coordinator dies with some parts done, others not
+                planned = {str(p["grp"]): str(p["scopes"]) for p in parts}
+            time.sleep(0.02)
+        assert planned, "no run was seen between two parts"
+        sync.wait()
+        with _cm(c) as http:  # the list grows before the run resumes: a new plan would differ
+            client = http.get("clients.json").json()[0]["ClientID"]
+            list_id = http.get(f"clients/{client}/lists.json").json()[0]["ListID"]
+            joined = [{"EmailAddress": f"joined.{i}@example.com", "Name": f"Joined {i}",
+                       "ConsentToTrack": "Yes"} for i in range(300)]  # fmt: skip
+            done = http.post(f"subscribers/{list_id}/import.json",
+                             json={"Subscribers": joined, "Resubscribe": True})  # fmt: skip
+            assert done.status_code == 200, done.text
+        refused = 0
+        while True:  # the dead coordinator's lease lasts CMSF_LEASE_SECONDS unrenewed
+            again = c.cmsf("sync", "--runtime", "celery", "--json")
+            if again.returncode == 0 or refused > 60:
+                break
+            assert "lease" in again.stdout + again.stderr, again.stdout + again.stderr
+            refused += 1
+            time.sleep(0.5)
+        assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:] + c.logs()[-3000:]
+        report = json.loads(again.stdout)
+        assert report["status"] == "completed" and report["resumed"], report
+        after = {str(g["grp"]): str(g["scopes"]) for g in _parts(_groups(database))}
+        assert after == planned  # the same parts, no others: the plan was not made again
+        assert all(g["status"] == "completed" for g in _groups(database))
+        assert not [k for k in _bookmarks(database) if "#" in k]  # parts merged
+        _finished(_sync(c), c)  # as locally, the next run reads what changed after the pages
+        expected = _members(c, list_id)
+    rows = [
+        row for row in org_snapshot(org)["CMSF_List_Member__c"] if row[0].startswith(f"{list_id}:")
+    ]
+    synced = {row[0].split(":", 1)[1]: row[1] for row in rows}
+    assert len(synced) == len(rows)  # no membership twice
+    assert synced == expected  # every membership, each in its current state (the joined too)
+    assert sum(1 for e in synced if e.startswith("joined.")) == 300
+
+
 def _cm(c: Cluster) -> httpx.Client:
     served = c.served
     return httpx.Client(
