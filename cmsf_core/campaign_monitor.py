@@ -415,8 +415,47 @@ class CampaignMonitorClient:
 
         Yields:
             Pages ordered by ``Date`` ascending.
+
+        Campaign Monitor pages a listing by offset, and a subscriber who leaves the state
+        while it is read (an unsubscribe, a deletion) takes its row out of it: every later
+        row moves up one, and the row that was first on the next page would be on no page
+        read. So after the first page the read goes on *by date*: the next request asks
+        for the rows changed on or after the last row's ``Date`` (the ``date`` filter;
+        dates are whole minutes), from its first page, and drops the rows of that minute
+        already yielded. Only a minute with more rows than a page goes on by offset
+        (within that minute). Pages are numbered as read; ``total`` is the first answer's,
+        and the last page is the one that reaches the end of the listing.
         """
-        return self._paged(*_subscriber_query(list_id, state, since))
+        return self._dated_pages(*_subscriber_query(list_id, state, since))
+
+    def _dated_pages(self, path: str, params: Mapping[str, Any]) -> Iterator[Page]:
+        """A date-ordered listing read on by date, not offset (:meth:`subscriber_pages`)."""
+        edge: str | None = params.get("date")
+        offset, number, total = 1, 0, 0
+        seen: set[str] = set()  # addresses already yielded with the edge's Date
+        while True:
+            query = {**params, "date": edge} if edge else dict(params)
+            page = self._one_page(path, query, offset, self.page_size)
+            number += 1
+            if number == 1:
+                total = page.total
+            end = page.is_last or not page.results
+            rows = [
+                row for row in page.results
+                if edge is None or row.get("Date") != edge or _address(row) not in seen
+            ]  # fmt: skip
+            if not end:
+                last = str(page.results[-1].get("Date") or "")
+                if last and (edge is None or last > edge):  # on from the last row's minute
+                    edge, offset = last, 1
+                    seen = {_address(row) for row in page.results if row.get("Date") == last}
+                else:  # the whole page is one minute (or undated): on by offset within it
+                    seen |= {_address(row) for row in page.results if row.get("Date") == edge}
+                    offset += 1
+            yield Page(results=rows, number=number, pages=number if end else number + 1,
+                       total=total)  # fmt: skip
+            if end:
+                return
 
     def subscriber_page(
         self, list_id: str, state: str, since: str | None, *, page: int, pagesize: int
@@ -696,6 +735,10 @@ def _retry_after(response: httpx.Response) -> float | None:
         return float(reset) if reset is not None else None
     except ValueError:
         return None
+
+
+def _address(row: Mapping[str, Any]) -> str:
+    return str(row.get("EmailAddress") or "").lower()
 
 
 def _subscriber_query(list_id: str, state: str, since: str | None) -> tuple[str, dict[str, Any]]:

@@ -236,3 +236,80 @@ def test_post_bodies_are_json(clock: VirtualClock) -> None:
         == "a@x.com"
     )
     assert bodies == [{"EmailAddress": "a@x.com", "ConsentToTrack": "Yes"}]
+
+
+class Listing:
+    """A subscriber listing served as Campaign Monitor serves one: ordered by ``Date``, the
+    ``date`` filter "on or after", offset pages; ``on_page`` may change it between pages."""
+
+    def __init__(self, rows: list[tuple[str, str]]) -> None:
+        self.rows = list(rows)  # (email, date), in listing order
+        self.requests: list[httpx.QueryParams] = []
+        self.on_page: Callable[[int], None] = lambda n: None
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        self.requests.append(params)
+        since = params.get("date")
+        rows = [r for r in self.rows if since is None or r[1] >= since]
+        size, number = int(params["pagesize"]), int(params["page"])
+        chunk = rows[(number - 1) * size : number * size]
+        body = {
+            "Results": [{"EmailAddress": e, "Date": d, "State": "Active"} for e, d in chunk],
+            "PageNumber": number, "PageSize": size, "RecordsOnThisPage": len(chunk),
+            "TotalNumberOfRecords": len(rows), "NumberOfPages": -(-len(rows) // size),
+        }  # fmt: skip
+        self.on_page(len(self.requests))
+        return httpx.Response(200, json=body)
+
+
+def _minute(i: int) -> str:
+    return f"2026-01-05 {10 + i // 60:02d}:{i % 60:02d}:00"
+
+
+def _read(listing: Listing, clock: VirtualClock) -> list[str]:
+    client = make_client(listing.handler, clock, page_size=10)
+    return [
+        str(r["EmailAddress"]) for p in client.subscriber_pages("l", "Active") for r in p.results
+    ]
+
+
+def test_a_row_leaving_mid_read_moves_no_row_past_the_reader(clock: VirtualClock) -> None:
+    listing = Listing([(f"s{i}@x.com", _minute(i)) for i in range(35)])
+
+    def leave(requests: int) -> None:
+        if requests == 1:  # after page 1 was answered, its oldest row leaves the state
+            listing.rows.pop(0)
+
+    listing.on_page = leave
+    read = _read(listing, clock)
+    assert read == [f"s{i}@x.com" for i in range(35)]  # s10 (first of page 2) is not lost
+    assert len(listing.requests) == 4  # pages of 10 rows: one more for the edges' overlap
+
+
+def test_a_minute_with_more_rows_than_a_page_is_read_on_by_offset(clock: VirtualClock) -> None:
+    rows = [(f"a{i}@x.com", _minute(0)) for i in range(3)]
+    rows += [(f"b{i:02d}@x.com", _minute(1)) for i in range(25)]  # 25 rows in one minute
+    rows += [(f"c{i}@x.com", _minute(2 + i)) for i in range(4)]
+    listing = Listing(rows)
+    read = _read(listing, clock)
+    assert read == [e for e, _ in rows]  # every row once, in order
+    dated = [(p.get("date"), p["page"]) for p in listing.requests]
+    assert dated[0] == (None, "1")
+    assert (_minute(1), "2") in dated  # inside the minute: on by offset
+
+
+def test_a_listing_that_ends_on_a_page_edge_or_is_empty_ends(clock: VirtualClock) -> None:
+    listing = Listing([(f"s{i}@x.com", _minute(i)) for i in range(20)])
+    assert _read(listing, clock) == [f"s{i}@x.com" for i in range(20)]
+    empty = Listing([])
+    assert _read(empty, clock) == [] and len(empty.requests) == 1
+
+
+def test_pages_of_a_dated_read_keep_their_first_total_and_end_once(clock: VirtualClock) -> None:
+    listing = Listing([(f"s{i}@x.com", _minute(i)) for i in range(25)])
+    client = make_client(listing.handler, clock, page_size=10)
+    pages = list(client.subscriber_pages("l", "Active"))
+    assert [p.number for p in pages] == list(range(1, len(pages) + 1))
+    assert [p.is_last for p in pages] == [False] * (len(pages) - 1) + [True]
+    assert {p.total for p in pages} == {25}

@@ -1,0 +1,101 @@
+"""A subscriber leaving a state while that state's listing is read page by page.
+
+Campaign Monitor pages a listing by offset. When a subscriber near the start of the
+Active listing unsubscribes after page 1 was read, every later row moves up one: the row
+that was first on page 2 is now last on page 1, and a reader asking for page 2 never sees
+it. An incremental read would then move its bookmark past that row (never read again
+until reconciliation), and reconciliation, which removes the memberships it did not see,
+would delete the membership of a subscriber who is still Active. The client continues a
+subscriber read by date instead (:meth:`CampaignMonitorClient.subscriber_pages`), so a row
+leaving earlier in the listing moves nothing the reader still has to read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from cmsf_core.campaign_monitor import CampaignMonitorClient
+from cmsf_core.clock import VirtualClock
+from cmsf_core.engine import Engine
+from scenarios.compare import compare, org_state
+from scenarios.world import EVERY_OPTION, World, WorldSpec, build_world, engine_for
+
+SPEC = WorldSpec(seed=11, clients=1, lists_per_client=1, subscribers_per_list=300, days=10)
+PAGE = 50
+"""``cm_page_size`` of these runs: the Active listing (~180 rows) is four pages."""
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    built = build_world(SPEC, clock=VirtualClock())
+    yield built
+    built.close()
+
+
+def _engine(world: World) -> Engine:
+    engine = engine_for(world)
+    engine.connect()
+    engine.change_settings({**EVERY_OPTION, "governor_limits": {"cm_page_size": PAGE}})
+    return engine
+
+
+def _leave_after_first_page(
+    monkeypatch: pytest.MonkeyPatch, world: World, *, whole: bool
+) -> list[str]:
+    """After the first page of a whole (``whole``) or dated Active read, its oldest row
+    unsubscribes. Returns who left (once)."""
+    left: list[str] = []
+    original = CampaignMonitorClient._request
+
+    def request(self: CampaignMonitorClient, method: str, path: str, **kwargs: Any) -> Any:
+        body = original(self, method, path, **kwargs)
+        params = kwargs.get("params") or {}
+        if (
+            not left
+            and path.endswith("/active.json")
+            and ("date" not in params) is whole
+            and int(params.get("pagesize") or 0) == PAGE
+            and isinstance(body, dict)
+            and int(body.get("NumberOfPages") or 0) > 1
+        ):
+            email = str(body["Results"][0]["EmailAddress"])
+            world.account.change_state(path.split("/")[1], email, "Unsubscribed")
+            left.append(email)
+        return body
+
+    monkeypatch.setattr(CampaignMonitorClient, "_request", request)
+    return left
+
+
+def test_a_subscriber_leaving_mid_read_hides_no_one_from_the_incremental_read(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = _engine(world)
+    left = _leave_after_first_page(monkeypatch, world, whole=True)
+    assert engine.sync().status == "completed"  # the first sync reads Active whole
+    assert left
+    world.clock.advance(minutes=30)
+    assert engine.sync().status == "completed"  # reads from its bookmark
+    assert compare(world, engine.settings()) == []
+    members = {r[0]: r[1] for r in org_state(world)["CMSF_List_Member__c"]}
+    assert members[f"{world.summary['lists'][0]}:{left[0].lower()}"] == "Unsubscribed"
+
+
+def test_a_subscriber_leaving_mid_reconciliation_deletes_no_membership(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = _engine(world)
+    assert engine.sync().status == "completed"
+    before = len(org_state(world)["CMSF_List_Member__c"])
+    world.clock.advance(hours=engine.settings().limit("reconcile_hours") + 1)
+    left = _leave_after_first_page(monkeypatch, world, whole=True)  # reconciliation reads whole
+    report = engine.sync()
+    assert report.status == "completed" and left
+    assert report.stats.deleted.get("CMSF_List_Member__c", 0) == 0
+    assert len(org_state(world)["CMSF_List_Member__c"]) == before
+    world.clock.advance(minutes=30)  # the next run reads what changed during this one
+    assert engine.sync().status == "completed"  # (the suppression list, for one)
+    assert compare(world, engine.settings()) == []
