@@ -485,11 +485,27 @@ class CampaignMonitorClient:
             ) from None
 
     def suppression_pages(self, client_id: str) -> Iterator[Page]:
-        """A client's suppression list, by email ascending."""
-        return self._paged(
-            f"clients/{_seg(client_id)}/suppressionlist.json",
-            {"orderfield": "email", "orderdirection": "asc"},
-        )
+        """A client's suppression list, by email ascending.
+
+        The list is paged by offset with no filter to go on from a row, and an address
+        taken off it while it is read moves every later row up one: the row first on the
+        next page would be on no page read (and the suppression job, which removes what it
+        did not see, would delete the record of an address still suppressed). So after
+        each page but the first the page before it is read again, and its rows not read
+        yet (moved up by removals, up to a page of them) join the page: one call more per
+        page of a list longer than one page.
+        """
+        path = f"clients/{_seg(client_id)}/suppressionlist.json"
+        params = {"orderfield": "email", "orderdirection": "asc"}
+        recent: list[set[str]] = []  # the addresses of the two pages read last
+        for page in self._paged(path, params):
+            rows = list(page.results)
+            if page.number > 1:
+                again = self._one_page(path, params, page.number - 1, self.page_size)
+                known = {_address(row) for row in rows}.union(*recent)
+                rows += [row for row in again.results if _address(row) not in known]
+            recent = [*recent[-1:], {_address(row) for row in rows}]
+            yield Page(results=rows, number=page.number, pages=page.pages, total=page.total)
 
     # ------------------------------------------------------------------ campaigns
 

@@ -313,3 +313,32 @@ def test_pages_of_a_dated_read_keep_their_first_total_and_end_once(clock: Virtua
     assert [p.number for p in pages] == list(range(1, len(pages) + 1))
     assert [p.is_last for p in pages] == [False] * (len(pages) - 1) + [True]
     assert {p.total for p in pages} == {25}
+
+
+def test_an_address_unsuppressed_mid_read_moves_no_row_past_the_reader(
+    clock: VirtualClock,
+) -> None:
+    suppressed = [f"s{i:02d}@x.com" for i in range(25)]  # by email, as the list is ordered
+    requests: list[httpx.QueryParams] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        requests.append(params)
+        size, number = int(params["pagesize"]), int(params["page"])
+        chunk = suppressed[(number - 1) * size : number * size]
+        body = {
+            "Results": [{"EmailAddress": e, "Date": "2026-01-05 10:00:07", "SuppressionReason":
+                         "Unsubscribed"} for e in chunk],
+            "PageNumber": number, "PageSize": size, "RecordsOnThisPage": len(chunk),
+            "TotalNumberOfRecords": len(suppressed), "NumberOfPages": -(-len(suppressed) // size),
+        }  # fmt: skip
+        if len(requests) == 1:
+            suppressed.remove("s01@x.com")  # taken off the list after page 1 was answered
+            suppressed.append("t00@x.com")  # and another added: the total stays 25
+        return httpx.Response(200, json=body)
+
+    client = make_client(handler, clock, page_size=10)
+    read = [str(r["EmailAddress"]) for p in client.suppression_pages("c1") for r in p.results]
+    assert sorted(read) == sorted({*suppressed, "s01@x.com"})  # s10 and every other, once
+    assert len(read) == len(set(read))
+    assert [p["page"] for p in requests] == ["1", "2", "1", "3", "2"]

@@ -1,4 +1,4 @@
-"""A subscriber leaving a state while that state's listing is read page by page.
+"""A subscriber leaving a listing (a state, the suppression list) while it is read page by page.
 
 Campaign Monitor pages a listing by offset. When a subscriber near the start of the
 Active listing unsubscribes after page 1 was read, every later row moves up one: the row
@@ -7,7 +7,9 @@ it. An incremental read would then move its bookmark past that row (never read a
 until reconciliation), and reconciliation, which removes the memberships it did not see,
 would delete the membership of a subscriber who is still Active. The client continues a
 subscriber read by date instead (:meth:`CampaignMonitorClient.subscriber_pages`), so a row
-leaving earlier in the listing moves nothing the reader still has to read.
+leaving earlier in the listing moves nothing the reader still has to read. A client's
+suppression list (by email, no filter to go on from) has the same edge: the client reads
+the page before each page again and keeps the rows moved into it.
 """
 
 from __future__ import annotations
@@ -98,4 +100,41 @@ def test_a_subscriber_leaving_mid_reconciliation_deletes_no_membership(
     assert len(org_state(world)["CMSF_List_Member__c"]) == before
     world.clock.advance(minutes=30)  # the next run reads what changed during this one
     assert engine.sync().status == "completed"  # (the suppression list, for one)
+    assert compare(world, engine.settings()) == []
+
+
+def test_an_address_unsuppressed_mid_read_deletes_no_other_record(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client_id = world.summary["clients"][0]
+    for i in range(120):  # a suppression list of several pages of PAGE
+        world.account.suppress_at(client_id, f"suppressed.{i:03d}@example.com")
+    engine = _engine(world)
+    assert engine.sync().status == "completed"
+    world.clock.advance(minutes=30)
+    left: list[str] = []
+    original = CampaignMonitorClient._request
+
+    first: list[str] = []
+
+    def request(self: CampaignMonitorClient, method: str, path: str, **kwargs: Any) -> Any:
+        page = int((kwargs.get("params") or {}).get("page") or 0)
+        if path.endswith("/suppressionlist.json") and page == 2 and first and not left:
+            world.account.unsuppress_at(client_id, first[0])  # between pages 1 and 2 of a
+            left.append(first[0])  # read, the first address read is taken off the list
+        body = original(self, method, path, **kwargs)
+        if path.endswith("/suppressionlist.json") and page == 1 and isinstance(body, dict):
+            first[:] = [str(body["Results"][0]["EmailAddress"])]
+        return body
+
+    monkeypatch.setattr(CampaignMonitorClient, "_request", request)
+    report = engine.sync()
+    assert report.status == "completed" and left
+    # the address taken off was read before it left: no suppression record is deleted
+    # (on offset pages the row moved past the reader was, though it is still suppressed)
+    assert report.stats.deleted.get("CMSF_Suppression__c", 0) == 0
+    monkeypatch.setattr(CampaignMonitorClient, "_request", original)
+    world.clock.advance(minutes=30)
+    again = engine.sync()  # the next run sees it gone
+    assert again.stats.deleted.get("CMSF_Suppression__c", 0) == 1
     assert compare(world, engine.settings()) == []
