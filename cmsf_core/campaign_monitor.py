@@ -487,24 +487,36 @@ class CampaignMonitorClient:
     def suppression_pages(self, client_id: str) -> Iterator[Page]:
         """A client's suppression list, by email ascending.
 
-        The list is paged by offset with no filter to go on from a row, and an address
-        taken off it while it is read moves every later row up one: the row first on the
-        next page would be on no page read (and the suppression job, which removes what it
-        did not see, would delete the record of an address still suppressed). So after
-        each page but the first the page before it is read again, and its rows not read
-        yet (moved up by removals, up to a page of them) join the page: one call more per
-        page of a list longer than one page.
+        An address taken off the list while it is read could hide another from the read
+        (the suppression job would then delete a record of an address still suppressed):
+        see :meth:`_edge_kept_pages`.
         """
-        path = f"clients/{_seg(client_id)}/suppressionlist.json"
-        params = {"orderfield": "email", "orderdirection": "asc"}
-        recent: list[set[str]] = []  # the addresses of the two pages read last
+        return self._edge_kept_pages(
+            f"clients/{_seg(client_id)}/suppressionlist.json",
+            {"orderfield": "email", "orderdirection": "asc"},
+            _address,
+        )
+
+    def _edge_kept_pages(
+        self, path: str, params: Mapping[str, Any], key: Callable[[Mapping[str, Any]], str]
+    ) -> Iterator[Page]:
+        """A listing read by offset pages that keeps the rows a removal moves across an edge.
+
+        For listings with no filter to go on from a row (:meth:`subscriber_pages` goes on by
+        date instead). A row taken out of the listing while it is read moves every later row
+        up one: the row first on the next page would be on no page read. So after each page
+        but the first the page before it is read again, and its rows not read yet (``key``
+        tells rows apart; up to a page of them) join the page: one call more per page of a
+        listing longer than one page.
+        """
+        recent: list[set[str]] = []  # the keys of the two pages read last
         for page in self._paged(path, params):
             rows = list(page.results)
             if page.number > 1:
                 again = self._one_page(path, params, page.number - 1, self.page_size)
-                known = {_address(row) for row in rows}.union(*recent)
-                rows += [row for row in again.results if _address(row) not in known]
-            recent = [*recent[-1:], {_address(row) for row in rows}]
+                known = {key(row) for row in rows}.union(*recent)
+                rows += [row for row in again.results if key(row) not in known]
+            recent = [*recent[-1:], {key(row) for row in rows}]
             yield Page(results=rows, number=page.number, pages=page.pages, total=page.total)
 
     # ------------------------------------------------------------------ campaigns
@@ -512,13 +524,22 @@ class CampaignMonitorClient:
     def campaign_pages(
         self, client_id: str, *, sent_from: date | None = None, tags: tuple[str, ...] = ()
     ) -> Iterator[Page]:
-        """A client's sent campaigns (hidden ones are never returned), newest first."""
+        """A client's sent campaigns (hidden ones are never returned), newest first.
+
+        A campaign deleted while they are read could hide another from the read (the
+        campaigns job would then remove a campaign still sent, with its tracking
+        history): see :meth:`_edge_kept_pages`.
+        """
         params: dict[str, Any] = {"orderdirection": "desc"}
         if sent_from is not None:
             params["sentfromdate"] = sent_from.isoformat()
         if tags:
             params["tags"] = ",".join(tags)
-        return self._paged(f"clients/{_seg(client_id)}/campaigns.json", params)
+        return self._edge_kept_pages(
+            f"clients/{_seg(client_id)}/campaigns.json",
+            params,
+            lambda row: str(row.get("CampaignID") or ""),
+        )
 
     def campaign_summary(self, campaign_id: str) -> dict[str, Any]:
         """A sent campaign's counters (``Recipients``, ``TotalOpened``, ``Clicks``, ...)."""

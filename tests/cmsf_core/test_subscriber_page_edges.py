@@ -1,4 +1,4 @@
-"""A subscriber leaving a listing (a state, the suppression list) while it is read page by page.
+"""A row leaving a listing (a subscriber state, a suppression list, sent campaigns) mid-read.
 
 Campaign Monitor pages a listing by offset. When a subscriber near the start of the
 Active listing unsubscribes after page 1 was read, every later row moves up one: the row
@@ -8,8 +8,8 @@ until reconciliation), and reconciliation, which removes the memberships it did 
 would delete the membership of a subscriber who is still Active. The client continues a
 subscriber read by date instead (:meth:`CampaignMonitorClient.subscriber_pages`), so a row
 leaving earlier in the listing moves nothing the reader still has to read. A client's
-suppression list (by email, no filter to go on from) has the same edge: the client reads
-the page before each page again and keeps the rows moved into it.
+suppression list and its sent campaigns (no filter to go on from) have the same edge: the
+client reads the page before each page again and keeps the rows moved into it.
 """
 
 from __future__ import annotations
@@ -138,3 +138,45 @@ def test_an_address_unsuppressed_mid_read_deletes_no_other_record(
     again = engine.sync()  # the next run sees it gone
     assert again.stats.deleted.get("CMSF_Suppression__c", 0) == 1
     assert compare(world, engine.settings()) == []
+
+
+def test_a_campaign_hidden_mid_read_removes_no_other_campaign(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spec = WorldSpec(seed=11, clients=1, lists_per_client=1, subscribers_per_list=20,
+                     campaigns_per_client=14, days=10)  # fmt: skip
+    world = build_world(spec, clock=VirtualClock())
+    try:
+        engine = engine_for(world)
+        engine.connect()
+        engine.change_settings({**EVERY_OPTION, "governor_limits": {"cm_page_size": 10}})
+        assert engine.sync().status == "completed"
+        world.clock.advance(minutes=30)
+        hidden: list[str] = []
+        first: list[str] = []
+        original = CampaignMonitorClient._request
+
+        def request(self: CampaignMonitorClient, method: str, path: str, **kwargs: Any) -> Any:
+            page = int((kwargs.get("params") or {}).get("page") or 0)
+            if path.endswith("/campaigns.json") and page == 2 and first and not hidden:
+                world.account.hide_campaign(first[0])  # between pages 1 and 2 of the read,
+                hidden.append(first[0])  # the newest campaign leaves the sent list
+            body = original(self, method, path, **kwargs)
+            if path.endswith("/campaigns.json") and page == 1 and isinstance(body, dict):
+                first[:] = [str(body["Results"][0]["CampaignID"])]
+            return body
+
+        monkeypatch.setattr(CampaignMonitorClient, "_request", request)
+        report = engine.sync()
+        assert report.status == "completed" and hidden
+        # the hidden campaign was read before it left: no campaign is removed, and no
+        # tracking history (on offset pages the campaign moved past the reader was)
+        assert report.stats.deleted.get("CMSF_Campaign__c", 0) == 0
+        assert report.stats.deleted.get("CMSF_Email_Activity__c", 0) == 0
+        monkeypatch.setattr(CampaignMonitorClient, "_request", original)
+        world.clock.advance(minutes=30)
+        again = engine.sync()  # the next run sees it gone
+        assert again.stats.deleted.get("CMSF_Campaign__c", 0) == 1
+        assert compare(world, engine.settings()) == []
+    finally:
+        world.close()
