@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -10,6 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cmsf_core.cli import main
+from cmsf_core.cli.base import COLLECTOR_THRESHOLDS
 
 
 @pytest.fixture
@@ -125,3 +128,31 @@ def test_every_command_has_help_with_an_example() -> None:
         assert command is not None, name
         text = CliRunner().invoke(main, [name, "--help"]).output
         assert command.help and ("Example" in text or name in {"settings", "scenario"}), name
+
+
+@pytest.fixture
+def thresholds() -> Iterator[None]:
+    """The cycle collector as it was before the test (``cmsf`` changes it for its process)."""
+    before, enabled = gc.get_threshold(), gc.isenabled()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        if enabled:
+            gc.enable()
+
+
+@pytest.mark.usefixtures("thresholds")
+def test_cmsf_collects_cycles_less_often_and_keeps_higher_thresholds(home: Path) -> None:
+    gc.set_threshold(700, 10, 10)  # Python's default
+    assert cmsf(home, "--help").exit_code == 0
+    assert gc.get_threshold() == COLLECTOR_THRESHOLDS
+    assert COLLECTOR_THRESHOLDS[0] > 700
+
+    gc.set_threshold(50_000, 5, 100)  # a process that set its own: the higher ones stay
+    assert cmsf(home, "--help").exit_code == 0
+    assert gc.get_threshold() == (50_000, COLLECTOR_THRESHOLDS[1], 100)
+
+    gc.disable()
+    assert cmsf(home, "--help").exit_code == 0
+    assert not gc.isenabled()  # turned off stays off
