@@ -38,12 +38,14 @@ from cmsf_core.cm_oauth import TokenKeeper
 from cmsf_core.connection import CampaignMonitorCredentials, Connection, SalesforceCredentials
 from cmsf_core.engine import Engine
 from cmsf_core.errors import ConfigError
+from cmsf_core.jsontext import from_json
 from cmsf_core.local_errors import explain
 from cmsf_core.state import Journal
 
 __all__ = [
     "LoginRouter",
     "OpenedEngine",
+    "OrgClient",
     "campaign_monitor_login",
     "open_engine",
     "salesforce_login",
@@ -111,6 +113,21 @@ def salesforce_session(credentials: SalesforceCredentials) -> requests.Session:
     return session
 
 
+class OrgClient(Salesforce):
+    """simple-salesforce's client, reading JSON response bodies with
+    :func:`~cmsf_core.jsontext.from_json` (the value ``json.loads`` gives, at a twentieth of
+    the cost of its ``OrderedDict`` pairs hook: a query page of 2,000 records is the
+    engine's largest Salesforce read). Records come back as plain dicts; a body that is not
+    JSON raises what simple-salesforce raises."""
+
+    def parse_result_to_json(self, result: requests.Response) -> Any:
+        """The JSON value of a response body."""
+        try:
+            return from_json(result.text, result.content)
+        except ValueError:
+            return super().parse_result_to_json(result)
+
+
 def salesforce_login(
     credentials: SalesforceCredentials, *, username: str | None = None
 ) -> Callable[[], Salesforce]:
@@ -133,7 +150,7 @@ def salesforce_login(
     def login() -> Salesforce:
         session = salesforce_session(credentials)
         if username is not None or (credentials.private_key_file and not credentials.session_id):
-            return Salesforce(
+            return OrgClient(
                 username=username or credentials.username,
                 consumer_key=credentials.consumer_key,
                 privatekey_file=credentials.private_key_file,
@@ -142,7 +159,7 @@ def salesforce_login(
                 session=session,
             )
         if credentials.session_id:
-            return Salesforce(
+            return OrgClient(
                 instance_url=credentials.instance_url,
                 session_id=credentials.session_id,
                 version=credentials.version,
@@ -162,7 +179,7 @@ def salesforce_login(
                 kwargs["password"] = f"{credentials.password}{credentials.security_token}"
         else:
             kwargs["security_token"] = credentials.security_token or ""
-        return Salesforce(**kwargs)
+        return OrgClient(**kwargs)
 
     return login
 
