@@ -223,7 +223,7 @@ class Shadow:
         return self.names.token(key)
 
     def _digest(self, value: str) -> str:
-        return self.names.token("digest:" + value)[1:]
+        return self.names.fresh_token("digest:" + value)[1:]
 
     def get(self, sobject: str, keys: Iterable[str]) -> dict[str, ShadowRow]:
         """The shadow rows of ``keys`` that exist, by the key as given."""
