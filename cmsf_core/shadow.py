@@ -245,15 +245,20 @@ class Shadow:
         return row.sf_id if row else None
 
     def changed(
-        self, sobject: str, rows: Sequence[tuple[str, str, str]]
+        self,
+        sobject: str,
+        rows: Sequence[tuple[str, str, str]],
+        known: Mapping[str, ShadowRow] | None = None,
     ) -> list[tuple[str, str, str]]:
         """Filter ``(key, digest, version)`` rows down to those that must be written.
 
         A row must be written when its key is unknown, or its digest differs and its
         version is not older than the recorded one (an older state never overwrites a
-        newer one).
+        newer one). ``known``: the rows :meth:`get` just gave for these keys, when the
+        caller read them already (they are not read again).
         """
-        known = self.get(sobject, (key for key, _, _ in rows))
+        if known is None:
+            known = self.get(sobject, (key for key, _, _ in rows))
         out = []
         for key, new_digest, version in rows:
             previous = known.get(key)

@@ -315,7 +315,8 @@ class SubscribersJob(Job):
             )
         candidates = [(k, digest(src), str(src["Date"] or "")) for k, (_, src) in sources.items()]
         digests = {k: dig for k, dig, _ in candidates}
-        changed = [k for k, _, _ in ctx.shadow.changed(MEMBER, candidates)]
+        previous = ctx.shadow.get(MEMBER, sources)  # read once: what changed, and its version
+        changed = [k for k, _, _ in ctx.shadow.changed(MEMBER, candidates, previous)]
         if not changed:
             return
         people = ctx.matcher.match(str(sources[k][0]["EmailAddress"]) for k in changed)
@@ -335,7 +336,6 @@ class SubscribersJob(Job):
                 for r in unmatched
                 if str(r["EmailAddress"]).lower() not in created
             }
-        previous = ctx.shadow.get(MEMBER, changed)
         desired = []
         for k in changed:
             row, source = sources[k]
@@ -369,6 +369,7 @@ class SubscribersJob(Job):
             retry_job=MEMBERSHIPS,
             pooled=True,
             forget=failed_creates,
+            fresh=True,
         )
         if failed_creates:
             # The membership is written unlinked (and not remembered in the shadow); the

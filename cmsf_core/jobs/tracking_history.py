@@ -542,6 +542,7 @@ class TrackingHistoryJob(Job):
             retry_locator=lambda _: kind,
             pooled=True,
             on_written=self._feed,
+            fresh=True,  # every event of ``desired`` is in ``fresh``
         )
 
     def _feed(self, written: Sequence[tuple[PooledRecord, str]], began: datetime) -> None:

@@ -94,6 +94,7 @@ def write_changed(
     pooled: bool = False,
     forget: Collection[str] = (),
     on_written: Written | None = None,
+    fresh: bool = False,
 ) -> WriteOutcome:
     """Upsert the records of ``desired`` that changed since they were last written.
 
@@ -116,6 +117,9 @@ def write_changed(
             writes them again (a membership whose person could not be created yet).
         on_written: Told the accepted records of each batch (see
             :data:`~cmsf_core.jobs.pool.Written`).
+        fresh: The caller has just found every record of ``desired`` changed
+            (:meth:`~cmsf_core.shadow.Shadow.changed` with the same digests and versions,
+            nothing written for these keys since): the shadow is not asked again.
 
     Returns:
         Ids of every record now in Salesforce by key (unchanged ones from the shadow;
@@ -126,8 +130,12 @@ def write_changed(
     for item in desired:
         unique[item.key] = item  # the last occurrence of a key wins
     rows = [(d.key, d.digest(), d.version) for d in unique.values()]
-    changed = {key: (dig, version) for key, dig, version in ctx.shadow.changed(sobject, rows)}
-    known = ctx.shadow.get(sobject, [k for k in unique if k not in changed])
+    if fresh:
+        changed = {key: (dig, version) for key, dig, version in rows}
+        known: dict[str, ShadowRow] = {}
+    else:
+        changed = {key: (dig, version) for key, dig, version in ctx.shadow.changed(sobject, rows)}
+        known = ctx.shadow.get(sobject, [k for k in unique if k not in changed])
     for key, row in known.items():
         outcome.ids[key] = row.sf_id
     outcome.unchanged = len(unique) - len(changed)

@@ -91,6 +91,17 @@ def test_shadow_reports_only_changed_rows_and_never_goes_back_in_time() -> None:
     newer = [("k1", digest({"s": "Unsubscribed"}), "2026-01-05 10:01")]
     assert shadow.changed("M", newer) == newer
 
+    # the rows read already are taken as given: the same answer, the journal not asked
+    known = shadow.get("M", ["k1", "k2"])
+    reads: list[object] = []
+    store_get = shadow.store.get
+    shadow.store.get = lambda *args: reads.append(args) or store_get(*args)  # type: ignore[method-assign]
+    assert shadow.changed("M", rows, known) == [rows[2]]
+    assert shadow.changed("M", newer, known) == newer
+    assert reads == []
+    assert shadow.changed("M", rows, {}) == rows  # nothing known: every row is new
+    assert shadow.changed("M", rows) == [rows[2]] and len(reads) == 1
+
 
 def test_digest_ignores_key_order() -> None:
     assert digest({"a": 1, "b": 2}) == digest({"b": 2, "a": 1})
