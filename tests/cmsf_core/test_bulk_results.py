@@ -7,8 +7,10 @@ import csv
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from cmsf_core.salesforce_bulk import _dict_rows, _lines
+from cmsf_core.salesforce_bulk import _dict_rows, _JobData, _lines, _plain_lines
 
 FILES = [
     '"sf__Id","sf__Created",Name\n"003000000000001AAA","true","Ann"\n',
@@ -38,3 +40,40 @@ def test_result_rows_streamed_in_chunks_cut_anywhere(size: int) -> None:
     assert rows == list(csv.DictReader(io.StringIO(text, newline="")))
     assert rows[0]["Name"] == "Zoë\r\nSecond line"
     assert rows[-1] == {"Id": "3", "Name": None}
+
+
+CELLS = st.text(alphabet=st.sampled_from('ab é,"\n\r\t\x00;|名'), max_size=6)
+
+
+def _written(rows: list[list[str]]) -> bytes:
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(rows)
+    return text.getvalue().encode("utf-8")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(1, 4).flatmap(lambda width: st.lists(st.lists(CELLS, min_size=width,
+       max_size=width), max_size=6)))  # fmt: skip
+def test_uploaded_csv_is_what_csv_writer_writes(rows: list[list[str]]) -> None:
+    assert _JobData(["Id", "Name"]).lines(rows) == _written(rows)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [["a", "b"], ["c", "d"]],  # nothing to quote: joined
+        [["a,b", "c"]],
+        [['say "hi"', "c"]],
+        [["two\nlines", "c"]],
+        [["cr\rhere", "c"]],
+        [[""], ["x"]],  # one empty cell: written ""
+        [["", ""], ["", ""]],
+        [["a", "b"], ["c"]],  # rows of different widths
+        [["a", "b", ""], ["", "b,", "c"]],  # a comma moved between cells
+    ],
+)
+def test_blocks_that_need_quoting_are_written_by_csv(rows: list[list[str]]) -> None:
+    assert _JobData(["Id", "Name"]).lines(rows) == _written(rows)
+    plain = _plain_lines(rows)
+    assert plain is None or plain.encode("utf-8") == _written(rows)
+    assert (plain is not None) == (rows == [["a", "b"], ["c", "d"]] or rows[0] == ["", ""])
