@@ -175,6 +175,13 @@ def _result_rows(
     gateway: SalesforceGateway, sobject: str, job_id: str, kind: str
 ) -> Iterator[dict[str, str]]:
     """Stream a job's result file row by row (never held whole in memory)."""
+    yield from _dict_rows(_result_table(gateway, sobject, job_id, kind))
+
+
+def _result_table(
+    gateway: SalesforceGateway, sobject: str, job_id: str, kind: str
+) -> Iterator[list[str]]:
+    """A job's result file as CSV rows, its header first, streamed."""
 
     def fetch(sf: Salesforce) -> requests.Response:
         client = _client(sf, sobject)
@@ -186,7 +193,7 @@ def _result_rows(
 
     response = gateway._call(fetch)
     try:
-        yield from _dict_rows(csv.reader(_lines(response.iter_content(chunk_size=1 << 16))))
+        yield from csv.reader(_lines(response.iter_content(chunk_size=1 << 16)))
     finally:
         response.close()
 
@@ -203,12 +210,48 @@ def _dict_rows(reader: Iterator[list[str]]) -> Iterator[dict[str, str]]:
         if len(row) == width:
             yield dict(zip(header, row, strict=True))
         elif row:
-            out: dict[Any, Any] = dict(zip(header, row, strict=False))
-            if len(row) > width:
-                out[None] = row[width:]
-            else:
-                out.update(dict.fromkeys(header[len(row) :]))
-            yield out
+            yield _uneven_row(header, row)
+
+
+def _uneven_row(header: list[str], row: list[str]) -> dict[Any, Any]:
+    """A row shorter or longer than the header, as ``csv.DictReader`` gives it."""
+    out: dict[Any, Any] = dict(zip(header, row, strict=False))
+    if len(row) > len(header):
+        out[None] = row[len(header) :]
+    else:
+        out.update(dict.fromkeys(header[len(row) :]))
+    return out
+
+
+def _successes(
+    reader: Iterator[list[str]], fields: tuple[str, ...]
+) -> Iterator[tuple[str, str | None, bool]]:
+    """``(match key, sf__Id, sf__Created)`` of each row of a successful-results file.
+
+    What :func:`_dict_rows` and :func:`_key` give, read by column position (a result
+    file has a row per record written; a dict per row cost more than the rest of the
+    fold): a row of the header's width is read in place, any other through its dict.
+    """
+    header = next(reader, None)
+    if header is None:
+        return
+    width = len(header)
+    at = {name: index for index, name in enumerate(header)}  # a repeated name: the last
+    id_at, created_at = at.get("sf__Id"), at.get("sf__Created")
+    key_at = [at.get(name) for name in fields]
+    for row in reader:
+        if len(row) == width:
+            key = "|".join(row[i] if i is not None else "" for i in key_at).lower()
+            sf_id = row[id_at] or None if id_at is not None else None
+            created = created_at is not None and row[created_at].lower() == "true"
+            yield key, sf_id, created
+        elif row:
+            values = _uneven_row(header, row)
+            yield (
+                _key(values, fields, cells=False),
+                values.get("sf__Id") or None,
+                str(values.get("sf__Created", "")).lower() == "true",
+            )
 
 
 def _lines(chunks: Iterator[bytes]) -> Iterator[str]:
@@ -494,10 +537,11 @@ def _fold(
     processed = int(info.get("numberRecordsProcessed") or 0)
     failed = int(info.get("numberRecordsFailed") or 0)
     if processed > failed:
-        for row in _result_rows(gateway, sobject, job_id, "successfulResults"):
-            for index in job.positions.get(_key(row, fields, cells=False), []):
-                result.ids[index] = row.get("sf__Id") or None
-                result.created[index] = str(row.get("sf__Created", "")).lower() == "true"
+        table = _result_table(gateway, sobject, job_id, "successfulResults")
+        for key, sf_id, created in _successes(table, fields):
+            for index in job.positions.get(key, ()):
+                result.ids[index] = sf_id
+                result.created[index] = created
     if failed:
         for row in _result_rows(gateway, sobject, job_id, "failedResults"):
             code, message, error_fields = parse_error(row.get("sf__Error") or "")

@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cmsf_core.salesforce_bulk import _dict_rows, _JobData, _lines, _plain_lines
+from cmsf_core.salesforce_bulk import (
+    _dict_rows,
+    _JobData,
+    _key,
+    _lines,
+    _plain_lines,
+    _successes,
+)
 
 FILES = [
     '"sf__Id","sf__Created",Name\n"003000000000001AAA","true","Ann"\n',
@@ -77,3 +84,28 @@ def test_blocks_that_need_quoting_are_written_by_csv(rows: list[list[str]]) -> N
     plain = _plain_lines(rows)
     assert plain is None or plain.encode("utf-8") == _written(rows)
     assert (plain is not None) == (rows == [["a", "b"], ["c", "d"]] or rows[0] == ["", ""])
+
+
+SUCCESS_FILES = [
+    *FILES,
+    '"sf__Id","sf__Created",CM_Id__c,Name\n"a0B1","true","L1:Ann@X.com","Ann"\n'
+    '"a0B2","false","l1:bob@x.com","Bob"\n',
+    "sf__Id,sf__Created,CM_Id__c\na0B1,TRUE,k1\n,false,k2\na0B3,true\na0B4,true,k4,extra\n",
+    "CM_Id__c,sf__Id\nk1,a0B1\n",  # no sf__Created column
+    "sf__Created,CM_Id__c,CM_Id__c\ntrue,first,second\n",  # a repeated column: the last wins
+    "Campaign,Contact,sf__Id,sf__Created\n701A,003B,00v1,true\n701A,,00v2,false\n",
+]
+
+
+@pytest.mark.parametrize("text", SUCCESS_FILES)
+@pytest.mark.parametrize("fields", [("CM_Id__c",), ("Campaign", "Contact"), ("Missing__c",)])
+def test_successes_are_read_as_their_dict_rows(text: str, fields: tuple[str, ...]) -> None:
+    expected = [
+        (
+            _key(row, fields, cells=False),
+            row.get("sf__Id") or None,
+            str(row.get("sf__Created", "")).lower() == "true",
+        )
+        for row in csv.DictReader(io.StringIO(text))
+    ]
+    assert list(_successes(csv.reader(io.StringIO(text)), fields)) == expected
