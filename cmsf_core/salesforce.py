@@ -299,13 +299,20 @@ def _first_error(content: Any) -> tuple[str | None, str | None]:
     return None, str(content)[:300] if content else None
 
 
+_FIELD_VALUES = frozenset({str, int, float, bool, type(None)})
+"""Types of a plain field's value (told apart from a relationship without asking the
+``Mapping`` ABC, whose check costs more than the rest of the copy)."""
+
+
 def strip_attributes(record: Mapping[str, Any]) -> dict[str, Any]:
     """Drop ``attributes`` from a record and its parent relationships."""
     out: dict[str, Any] = {}
     for key, value in record.items():
         if key == "attributes":
             continue
-        if isinstance(value, Mapping) and "records" not in value:
+        if type(value) in _FIELD_VALUES:
+            out[key] = value
+        elif isinstance(value, Mapping) and "records" not in value:
             out[key] = strip_attributes(value)
         else:
             out[key] = value

@@ -13,6 +13,7 @@ from simple_salesforce.api import Salesforce
 
 from cmsf_core.connection import SalesforceCredentials
 from cmsf_core.platforms import OrgClient, salesforce_login
+from cmsf_core.salesforce import strip_attributes
 
 CREDENTIALS = SalesforceCredentials(
     instance_url="https://acme.my.salesforce.com", session_id="00D000000000001!session"
@@ -58,3 +59,29 @@ def test_a_body_that_is_not_json_raises_what_simple_salesforce_raises(body: byte
     client = OrgClient(instance_url=CREDENTIALS.instance_url, session_id="x")
     with pytest.raises(requests.exceptions.JSONDecodeError):
         client.parse_result_to_json(_response(body))
+
+
+def test_records_lose_their_attributes_and_keep_every_value() -> None:
+    record = {
+        "attributes": {"type": "Contact", "url": "/services/data/v59.0/sobjects/Contact/003"},
+        "Id": "003000000000001AAA",
+        "HasOptedOutOfEmail": False,
+        "Score__c": 12.5,
+        "Visits__c": 3,
+        "Phone": None,
+        "Account": {"attributes": {"type": "Account"}, "Name": "Acme", "Owner": None},
+        "Parent": OrderedDict([("attributes", {"type": "Account"}), ("Name", "Top")]),
+        "CampaignMembers": {"totalSize": 1, "done": True, "records": [{"Id": "00v"}]},
+        "Tags__c": ["a", "b"],
+    }
+    assert strip_attributes(record) == {
+        "Id": "003000000000001AAA",
+        "HasOptedOutOfEmail": False,
+        "Score__c": 12.5,
+        "Visits__c": 3,
+        "Phone": None,
+        "Account": {"Name": "Acme", "Owner": None},
+        "Parent": {"Name": "Top"},
+        "CampaignMembers": {"totalSize": 1, "done": True, "records": [{"Id": "00v"}]},
+        "Tags__c": ["a", "b"],
+    }
