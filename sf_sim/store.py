@@ -41,6 +41,12 @@ _UNINDEXED = {"createdbyid", "lastmodifiedbyid", "isdeleted"}
 CACHE_KIB = 32 * 1024
 """Page cache of a file store's connection, in KiB: bounded, so memory stays flat."""
 
+PAGE_BYTES = 16 * 1024
+"""Page size of a new org file (SQLite's default is 4 KiB). An insert into a table of
+100,000s of rows descends a B-tree per index; bigger pages make them shallower and each
+descent cheaper (a page's size changes no query's result or order). An existing file keeps
+the page size it was made with."""
+
 BUSY_TIMEOUT_SECONDS = 60.0
 """How long a write waits for another process's transaction on the same org file (the
 dashboard and a sync, or two tools): the platform never refuses a request for that."""
@@ -106,6 +112,8 @@ class Store:
                 timeout=BUSY_TIMEOUT_SECONDS,
             )
             if path is not None:
+                # Only a new (empty) file takes it; it must come before WAL mode is set.
+                self.conn.execute(f"PRAGMA page_size={PAGE_BYTES}")
                 self.conn.execute("PRAGMA journal_mode=WAL")
                 self.conn.execute("PRAGMA synchronous=NORMAL")
                 # Index pages of a large org stay in memory (SQLite's default is 2 MiB):
