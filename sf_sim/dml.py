@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from sf_sim import campaigns
 from sf_sim.exceptions import RecordError, SalesforceApiError
-from sf_sim.records import RecordChecker, SaveResult, normalise_id
+from sf_sim.records import KnownValues, RecordChecker, SaveResult, normalise_id
 from sf_sim.schema import (
     BOOLEAN_TYPES,
     DATE_TYPES,
@@ -208,12 +208,17 @@ class Dml:
         ids: list[str | None],
         ctx: WriteContext,
         created_flags: list[bool | None] | None = None,
+        known: KnownValues | None = None,
     ) -> list[SaveResult]:
-        """Insert (``ids[i]`` None) or update records of one object; results by position."""
+        """Insert (``ids[i]`` None) or update records of one object; results by position.
+
+        ``known``: an upsert's match, which the uniqueness check reuses where it still holds
+        (see :meth:`~sf_sim.records.RecordChecker.check_unique`).
+        """
         self.org.control.count_apex("dml")
         self.org.control.count_apex("dml_rows", len(records))
         with self.org.control.apex_scope(ctx.apex_limits):
-            return self._run_in_scope(definition, records, ids, ctx, created_flags)
+            return self._run_in_scope(definition, records, ids, ctx, created_flags, known)
 
     def _run_in_scope(
         self,
@@ -222,6 +227,7 @@ class Dml:
         ids: list[str | None],
         ctx: WriteContext,
         created_flags: list[bool | None] | None,
+        known: KnownValues | None,
     ) -> list[SaveResult]:
         results: list[SaveResult | None] = [None] * len(records)
         excluded: set[int] = set()
@@ -231,7 +237,7 @@ class Dml:
             try:
                 with self.org.store.transaction():
                     errors = self._attempt(
-                        definition, records, ids, creating, ctx, excluded, results
+                        definition, records, ids, creating, ctx, excluded, results, known
                     )
                     if errors:
                         raise Rollback
@@ -262,6 +268,7 @@ class Dml:
         ctx: WriteContext,
         excluded: set[int],
         results: list[SaveResult | None],
+        known: KnownValues | None = None,
     ) -> dict[int, RecordError]:
         """One pass of the pipeline; returns errors that need a rollback (after-save ones)."""
         checker = RecordChecker(self.org, definition, system=ctx.system)
@@ -359,7 +366,7 @@ class Dml:
         ref_errors: dict[int, RecordError] = {}
         checker.check_references(pending, ref_errors)
         checker.check_active_users(pending, old, ref_errors)
-        checker.check_unique(pending, ref_errors, lambda p: ids[p] or "")
+        checker.check_unique(pending, ref_errors, lambda p: ids[p] or "", known)
         for position, error in ref_errors.items():
             self._fail(position, error, results, excluded, ids)
         live = [p for p in sorted(new) if p not in excluded]

@@ -22,7 +22,14 @@ from sf_sim.values import Source, check_value, coerce_value
 if TYPE_CHECKING:
     from sf_sim.models import Org
 
-__all__ = ["ROLLED_BACK", "RecordChecker", "SaveResult", "no_such_column", "normalise_id"]
+__all__ = [
+    "ROLLED_BACK",
+    "KnownValues",
+    "RecordChecker",
+    "SaveResult",
+    "no_such_column",
+    "normalise_id",
+]
 
 ROLLED_BACK = (
     "ALL_OR_NONE_OPERATION_ROLLED_BACK",
@@ -60,6 +67,24 @@ class SaveResult:
         if self.created is not None:
             body["created"] = self.created
         return body
+
+
+@dataclass(frozen=True)
+class KnownValues:
+    """What an upsert's match read of one field's values, for the uniqueness check to reuse.
+
+    Attributes:
+        field: The field matched on.
+        queried: The exact values the match looked up.
+        found: Live records by lower-cased value, as the match found them.
+        changes: :meth:`~sf_sim.store.Store.data_changes` when the match read them (inside
+            a write transaction).
+    """
+
+    field: str
+    queried: frozenset[str]
+    found: dict[str, list[str]]
+    changes: int
 
 
 def no_such_column(definition: ObjectDef, name: str) -> RecordError:
@@ -296,6 +321,7 @@ class RecordChecker:
         rows: list[dict[str, Any]],
         errors: dict[int, RecordError],
         ids: Callable[[int], str],
+        known: KnownValues | None = None,
     ) -> None:
         """Fail records whose unique or external-Id values clash with live rows or each other.
 
@@ -303,11 +329,22 @@ class RecordChecker:
             rows: Final API values per record, by position.
             errors: Position → error; new failures are added.
             ids: Position → the record's Id (existing or about to be assigned).
+            known: An upsert's match of one field. A value it looked up, for which it found
+                no live record or only the record itself, needs no second look when no
+                record changed since (the live records that could clash are a subset of
+                those it found); any other value is looked up.
         """
         table = quote(self.definition.name)
         for item in self.definition.iter_fields():
             if not (item.unique or item.external_id) or item.name == "Id":
                 continue
+            reuse = (
+                known
+                if known is not None
+                and known.field == item.name
+                and known.changes == self.org.store.data_changes()
+                else None
+            )
             seen: dict[str, str] = {}
             values: dict[int, Any] = {}
             for position, row in enumerate(rows):
@@ -319,7 +356,15 @@ class RecordChecker:
                     errors[position] = _duplicate(item, seen[key])
                     continue
                 seen[key] = ids(position)
-                values[position] = to_storage(item, value)
+                stored = to_storage(item, value)
+                if (
+                    reuse is not None
+                    and isinstance(stored, str)
+                    and stored in reuse.queried
+                    and reuse.found.get(stored.lower(), []) in ([], [ids(position)])
+                ):
+                    continue
+                values[position] = stored
             column = quote(item.name)
             collate = " COLLATE BINARY" if item.case_sensitive else ""
             distinct = list({value for value in values.values()})

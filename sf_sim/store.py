@@ -125,6 +125,7 @@ class Store:
         self.db = sqlite_utils.Database(self.conn)
         self.lock = threading.RLock()
         self._depth = 0
+        self._meta_changes = 0  # rows written by set_meta (see data_changes)
         self._deferred: dict[str, tuple[set[str], Callable[[set[str]], None]]] | None = None
         self.conn.execute("CREATE TABLE IF NOT EXISTS _sf_meta (key TEXT PRIMARY KEY, value TEXT)")
         self.conn.execute(
@@ -160,11 +161,22 @@ class Store:
 
     def set_meta(self, key: str, value: Any) -> None:
         """Write one org setting."""
+        before = self.conn.total_changes
         self.conn.execute(
             "INSERT INTO _sf_meta (key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, json.dumps(value, sort_keys=True)),
         )
+        self._meta_changes += self.conn.total_changes - before
+
+    def data_changes(self) -> int:
+        """Rows this connection has inserted, updated or deleted, but org settings.
+
+        Two equal readings inside one write transaction (no other process can write then)
+        prove that no record changed in between: what a query read before still holds. A
+        write of an org setting (an Id serial, an auto-number counter) changes no record.
+        """
+        return self.conn.total_changes - self._meta_changes
 
     # ------------------------------------------------------------------ tables
 

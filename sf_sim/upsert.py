@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sf_sim.exceptions import RecordError, SalesforceApiError
-from sf_sim.records import SaveResult, normalise_id
+from sf_sim.records import KnownValues, SaveResult, normalise_id
 from sf_sim.schema import FieldDef, ObjectDef
 from sf_sim.store import quote
 from sf_sim.writes import Rollback, WriteContext, rolled_back
@@ -67,7 +67,22 @@ def upsert(
     for record in records:
         raw = next((v for k, v in record.items() if k.lower() == key.name.lower()), None)
         values.append(raw if raw not in ("", None) else None)
+    store = dml.org.store
+    # Inside a write transaction (a Bulk API batch) no other process can write: while no
+    # record changes, the match's answer is the uniqueness check's answer for this field.
+    held = store.conn.in_transaction and key.name != "Id"
+    changes = store.data_changes()
     matches = _match(dml, definition, key.name, values)
+    known = (
+        KnownValues(
+            field=key.name,
+            queried=frozenset(str(value) for value in values if value is not None),
+            found=matches,
+            changes=changes,
+        )
+        if held and store.data_changes() == changes
+        else None
+    )
     counts: dict[str, int] = {}
     for value in values:
         if value is not None:
@@ -123,7 +138,14 @@ def upsert(
                 ]
                 for position, result in zip(
                     inserts,
-                    dml.run(definition, payload, [None] * len(inserts), ctx, [True] * len(inserts)),
+                    dml.run(
+                        definition,
+                        payload,
+                        [None] * len(inserts),
+                        ctx,
+                        [True] * len(inserts),
+                        known,
+                    ),
                     strict=True,
                 ):
                     results[position] = result
@@ -136,7 +158,9 @@ def upsert(
                     }
                     for p in updates
                 ]
-                ran = dml.run(definition, payload, list(update_ids), ctx, [False] * len(updates))
+                ran = dml.run(
+                    definition, payload, list(update_ids), ctx, [False] * len(updates), known
+                )
                 for position, result in zip(updates, ran, strict=True):
                     results[position] = result
             if ctx.all_or_none and any(r is None or not r.success for r in results):
