@@ -63,9 +63,28 @@ def upsert(
     definition = dml.object(name)
     key = external_id_field(dml.org, definition, external_field)
     results: list[SaveResult | None] = [None] * len(records)
+    key_lower = key.name.lower()
+    # The records of one call mostly share their keys in the same order (a CSV header):
+    # which key is the match's (the first spelled like the field), and which are kept for
+    # an insert and for an update, are worked out once per such shape.
+    shapes: dict[tuple[str, ...], tuple[str | None, tuple[str, ...], tuple[str, ...]]] = {}
+
+    def shape_of(record: dict[str, Any]) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
+        names = tuple(record)
+        found = shapes.get(names)
+        if found is None:
+            pairs = [(name, name.lower()) for name in names]
+            found = shapes[names] = (
+                next((name for name, low in pairs if low == key_lower), None),
+                tuple(name for name, low in pairs if low != "id"),
+                tuple(name for name, low in pairs if low not in ("id", key_lower)),
+            )
+        return found
+
     values: list[Any] = []
     for record in records:
-        raw = next((v for k, v in record.items() if k.lower() == key.name.lower()), None)
+        first = shape_of(record)[0]
+        raw = None if first is None else record[first]
         values.append(raw if raw not in ("", None) else None)
     store = dml.org.store
     # Inside a write transaction (a Bulk API batch) no other process can write: while no
@@ -133,9 +152,7 @@ def upsert(
         # One API call is one Apex transaction: the inserts and the updates share its limits.
         with control.apex_scope(ctx.apex_limits), dml.org.store.transaction():
             if inserts:
-                payload = [
-                    {k: v for k, v in records[p].items() if k.lower() != "id"} for p in inserts
-                ]
+                payload = [{k: records[p][k] for k in shape_of(records[p])[1]} for p in inserts]
                 for position, result in zip(
                     inserts,
                     dml.run(
@@ -150,14 +167,7 @@ def upsert(
                 ):
                     results[position] = result
             if updates:
-                payload = [
-                    {
-                        k: v
-                        for k, v in records[p].items()
-                        if k.lower() not in ("id", key.name.lower())
-                    }
-                    for p in updates
-                ]
+                payload = [{k: records[p][k] for k in shape_of(records[p])[2]} for p in updates]
                 ran = dml.run(
                     definition, payload, list(update_ids), ctx, [False] * len(updates), known
                 )

@@ -18,6 +18,7 @@ import math
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, Literal
 
 from sf_sim.exceptions import RecordError, SalesforceApiError
@@ -157,16 +158,24 @@ def _coerce_text(definition: FieldDef, text: str) -> Any:
         except ValueError as exc:
             raise _csv_error(definition, text) from exc
     if kind == "datetime":
-        stripped = text.strip()
         try:
-            if len(stripped) == 10:
-                parsed = datetime.fromisoformat(stripped + "T00:00:00+00:00")
-            else:
-                parsed = parse_datetime(stripped)
+            return _datetime_text(text.strip())
         except ValueError as exc:
             raise _csv_error(definition, text) from exc
-        return format_datetime(parsed)
     return text
+
+
+@lru_cache(maxsize=4096)
+def _datetime_text(stripped: str) -> str:
+    """A datetime's text in API form (a Bulk API upload repeats the same instants: the
+    minute of an activity, a batch's own timestamps); a bad one raises, and is not kept.
+
+    Raises:
+        ValueError: If the text is not a datetime.
+    """
+    if len(stripped) == 10:
+        return format_datetime(datetime.fromisoformat(stripped + "T00:00:00+00:00"))
+    return format_datetime(parse_datetime(stripped))
 
 
 def _number_in_range(definition: FieldDef, value: float | int) -> bool:
@@ -205,7 +214,7 @@ def check_value(definition: FieldDef, value: Any) -> Any:
         return value
     if kind in ("reference", "id"):
         try:
-            return to_18(value)  # checks the Id once (its form and checksum)
+            return _id_18(value)  # checks the Id once (its form and checksum)
         except IdError:
             raise RecordError(
                 "MALFORMED_ID",
@@ -231,6 +240,17 @@ def check_value(definition: FieldDef, value: Any) -> Any:
             fields=[definition.name],
         )
     return value
+
+
+@lru_cache(maxsize=65_536)
+def _id_18(value: str) -> str:
+    """:func:`~sf_sim.ids.to_18`, remembered: a batch names the same parents again and
+    again (its list, its campaign, its owner). A bad Id raises, and is not kept.
+
+    Raises:
+        IdError: If ``value`` is not a well-formed Id.
+    """
+    return to_18(value)
 
 
 def _picklist_value(definition: FieldDef, value: str) -> str:

@@ -114,3 +114,38 @@ def test_a_record_written_after_the_match_is_still_a_clash(metadata_dir: Path) -
         assert len(seen) >= 2  # the record changed: the check looked again
     assert outcomes[0] == outcomes[1]
     assert outcomes[1][0]["errors"] == ["DUPLICATE_VALUE"]
+
+
+def test_records_of_several_shapes_in_one_call(metadata_dir: Path) -> None:
+    org = _org(metadata_dir)
+    records: list[dict[str, Any]] = [
+        {"LastName": "Lower key", KEY.lower(): "k-0"},  # the field spelled in lower case
+        {KEY.upper(): "k-5", "LastName": "Upper key first"},
+        {"LastName": "Third shape", KEY: "k-6", "Email": "third@example.com"},
+        {"LastName": "No key at all"},
+    ]
+    results = _upsert(org, records, grouped=True)
+    assert [(r["success"], r["created"], r["errors"]) for r in results] == [
+        (True, False, []),
+        (True, True, []),
+        (True, True, []),
+        (False, None, ["MISSING_ARGUMENT"]),
+    ]
+    rows = org.query(f"SELECT LastName, Email, {KEY} FROM Contact ORDER BY {KEY}")
+    assert [(r["LastName"], r["Email"], r[KEY]) for r in rows] == [
+        ("Lower key", None, "k-0"),
+        ("Upper key first", None, "k-5"),
+        ("Third shape", "third@example.com", "k-6"),
+    ]
+
+
+def test_an_upsert_on_id_leaves_the_id_out_of_what_it_writes(metadata_dir: Path) -> None:
+    org = _org(metadata_dir)
+    known = org.query("SELECT Id FROM Contact")[0]["Id"]
+    results = org.dml.upsert(
+        "Contact", "Id", [{"id": known, "LastName": "Renamed"}, {"LastName": "Fresh"}]
+    )
+    assert [(r.success, r.created) for r in results] == [(True, False), (True, True)]
+    assert results[0].id == known
+    names = sorted(r["LastName"] for r in org.query("SELECT LastName FROM Contact"))
+    assert names == ["Fresh", "Renamed"]
