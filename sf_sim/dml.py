@@ -63,6 +63,18 @@ _SYSTEM_SET = {
 _CONVERTED = BOOLEAN_TYPES | NUMBER_TYPES | DATE_TYPES
 """Types whose storage value is not the API string itself (see :func:`to_storage`)."""
 _CANONICAL = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$")
+_AS_TEXT, _AS_DATETIME, _AS_FLAG, _CONVERT = range(4)
+"""How :meth:`Dml._storage_row` stores a field's value (see :meth:`Dml._storage_plan`)."""
+
+
+def _storing(item: FieldDef) -> int:
+    if item.type not in _CONVERTED:
+        return _AS_TEXT
+    if item.type == "datetime":
+        return _AS_DATETIME
+    if item.type in BOOLEAN_TYPES:
+        return _AS_FLAG
+    return _CONVERT
 
 
 @dataclass(frozen=True)
@@ -82,7 +94,7 @@ class Dml:
 
     def __init__(self, org: Org) -> None:
         self.org = org
-        self._field_maps: dict[tuple[str, int], dict[str, FieldDef]] = {}
+        self._storage_plans: dict[tuple[str, int], dict[str, tuple[str, int, FieldDef]]] = {}
         self._create_plans: dict[tuple[str, int], _CreatePlan] = {}
 
     # ------------------------------------------------------------------ helpers
@@ -102,30 +114,41 @@ class Dml:
                 out[item.name] = from_storage(item, row[item.name])
         return out
 
-    def _by_name(self, definition: ObjectDef) -> dict[str, FieldDef]:
-        """Fields by canonical name (cached until the object gains fields)."""
+    def _storage_plan(self, definition: ObjectDef) -> dict[str, tuple[str, int, FieldDef]]:
+        """Per field name: ``(canonical name, how its value is stored, field)`` (cached until
+        the object gains fields). How: ``_AS_TEXT`` text as it is, ``_AS_DATETIME`` a
+        datetime's text as it is when canonical, ``_AS_FLAG`` 1 or 0, else
+        :func:`~sf_sim.schema.to_storage`."""
         key = (definition.name, len(definition.fields))
-        cached = self._field_maps.get(key)
+        cached = self._storage_plans.get(key)
         if cached is None:
-            cached = {item.name: item for item in definition.iter_fields()}
-            self._field_maps[key] = cached
+            cached = {
+                item.name: (item.name, _storing(item), item) for item in definition.iter_fields()
+            }
+            self._storage_plans[key] = cached
         return cached
 
     def _storage_row(self, definition: ObjectDef, values: dict[str, Any]) -> dict[str, Any]:
         row: dict[str, Any] = {}
-        by_name = self._by_name(definition)
+        plan = self._storage_plan(definition)
         for name, value in values.items():
-            item = by_name.get(name) or definition.field(name)
-            if item is None:
-                continue
+            entry = plan.get(name)
+            if entry is None:
+                item = definition.field(name)
+                if item is None:
+                    continue
+                entry = (item.name, _storing(item), item)
+            column, how, item = entry
             if value is None:
-                row[item.name] = None
-            elif type(value) is str and item.type not in _CONVERTED:
-                row[item.name] = value  # what to_storage gives: text is stored as it is
-            elif item.type == "datetime" and isinstance(value, str) and _CANONICAL.match(value):
-                row[item.name] = value
+                row[column] = None
+            elif how == _AS_TEXT and type(value) is str:
+                row[column] = value  # what to_storage gives: text is stored as it is
+            elif how == _AS_DATETIME and isinstance(value, str) and _CANONICAL.match(value):
+                row[column] = value
+            elif how == _AS_FLAG:
+                row[column] = 1 if value else 0  # what to_storage gives for a boolean
             else:
-                row[item.name] = to_storage(item, value)
+                row[column] = to_storage(item, value)
         return row
 
     # ------------------------------------------------------------------ public API

@@ -319,8 +319,8 @@ class Store:
         """Insert rows (storage values) with one ``executemany`` per column set."""
         groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
         for row in rows:
-            columns = tuple(row)
-            groups.setdefault(columns, []).append(tuple(row[column] for column in columns))
+            # A dict's values come in the order of its keys: the row's values by column.
+            groups.setdefault(tuple(row), []).append(tuple(row.values()))
         for columns, values in groups.items():
             names = ", ".join(quote(column) for column in columns)
             marks = ", ".join("?" for _ in columns)
