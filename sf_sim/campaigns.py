@@ -57,6 +57,13 @@ def before_save(
     return {}
 
 
+_PEOPLE = (
+    ("Contact", "ContactId", ("FirstName", "LastName", "Email", "AccountId")),
+    ("Lead", "LeadId", ("FirstName", "LastName", "Email", "Company")),
+)
+"""Where a member's person is, and what :func:`_copy_person` copies from it."""
+
+
 def _members(
     org: Org, new: dict[int, dict[str, Any]], old: dict[int, dict[str, Any]]
 ) -> dict[int, RecordError]:
@@ -64,12 +71,12 @@ def _members(
     statuses = _statuses(org, {row["CampaignId"] for row in new.values() if row.get("CampaignId")})
     today = org.today().isoformat()
     people: dict[str, dict[str, Any]] = {}
-    for table, column in (("Contact", "ContactId"), ("Lead", "LeadId")):
+    for table, column, copied in _PEOPLE:
         ids = [row[column] for row in new.values() if row.get(column)]
-        for key, row in org.store.get_many(table, ids).items():
+        for key, row in org.store.get_many(table, ids, copied).items():
             people[key] = row
     accounts = org.store.get_many(
-        "Account", [p["AccountId"] for p in people.values() if p.get("AccountId")]
+        "Account", [p["AccountId"] for p in people.values() if p.get("AccountId")], ("Name",)
     )
     seen: set[tuple[str, str]] = set()
     inserts = {p: row for p, row in new.items() if p not in old}

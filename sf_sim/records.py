@@ -17,7 +17,7 @@ from sf_sim.exceptions import RecordError
 from sf_sim.ids import is_valid_id, to_18
 from sf_sim.schema import FieldDef, ObjectDef, to_storage
 from sf_sim.store import quote
-from sf_sim.values import Source, check_value, coerce_value
+from sf_sim.values import CSV_TYPED, Source, check_value, coerce_value
 
 if TYPE_CHECKING:
     from sf_sim.models import Org
@@ -174,7 +174,10 @@ class RecordChecker:
             if not writable:
                 blocked.append(definition.name)
                 continue
-            values[definition.name] = coerce_value(definition, raw_value, source)
+            if source == "csv" and type(raw_value) is str and definition.type not in CSV_TYPED:
+                values[definition.name] = raw_value  # what coerce_value gives: the text itself
+            else:
+                values[definition.name] = coerce_value(definition, raw_value, source)
         if blocked:
             raise _not_writable(blocked)
         return values

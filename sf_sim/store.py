@@ -344,14 +344,18 @@ class Store:
         rows = self.get_many(table, [record_id])
         return rows.get(record_id)
 
-    def get_many(self, table: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """Rows by Id (18 characters), deleted or not."""
+    def get_many(
+        self, table: str, ids: Sequence[str], columns: Sequence[str] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Rows by Id (18 characters), deleted or not: every column, or ``Id`` and ``columns``."""
         found: dict[str, dict[str, Any]] = {}
         unique = list(dict.fromkeys(ids))
+        wanted = "*" if columns is None else ", ".join(quote(c) for c in ("Id", *columns))
         for start in range(0, len(unique), 500):
             chunk = unique[start : start + 500]
             marks = ", ".join("?" for _ in chunk)
-            for row in self.select(f"SELECT * FROM {quote(table)} WHERE Id IN ({marks})", chunk):
+            sql = f"SELECT {wanted} FROM {quote(table)} WHERE Id IN ({marks})"
+            for row in self.select(sql, chunk):
                 found[row["Id"]] = row
         return found
 

@@ -218,8 +218,8 @@ def _match(
         chunk = wanted[start : start + 500]
         marks = ", ".join("?" for _ in chunk)
         sql = f"SELECT Id, {column} AS v FROM {quote(definition.name)} WHERE +IsDeleted = 0 AND {column} IN ({marks})"
-        for row in dml.org.store.select(sql, chunk):
-            found.setdefault(str(row["v"]).lower(), []).append(row["Id"])
+        for record_id, value in dml.org.store.conn.execute(sql, chunk):
+            found.setdefault(str(value).lower(), []).append(record_id)
     if field_name == "Id":
         return {
             str(value).lower(): found.get((normalise_id(value) or "").lower(), [])

@@ -23,9 +23,16 @@ from typing import Any, Literal
 
 from sf_sim.exceptions import RecordError, SalesforceApiError
 from sf_sim.ids import IdError, to_18
-from sf_sim.schema import FieldDef, format_datetime, parse_datetime
+from sf_sim.schema import (
+    BOOLEAN_TYPES,
+    DATE_TYPES,
+    NUMBER_TYPES,
+    FieldDef,
+    format_datetime,
+    parse_datetime,
+)
 
-__all__ = ["Source", "check_value", "coerce_value", "is_valid_email"]
+__all__ = ["CSV_TYPED", "Source", "check_value", "coerce_value", "is_valid_email"]
 
 Source = Literal["json", "csv"]
 
@@ -133,6 +140,10 @@ def coerce_value(definition: FieldDef, value: Any, source: Source = "json") -> A
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+CSV_TYPED = BOOLEAN_TYPES | NUMBER_TYPES | DATE_TYPES
+"""Types whose CSV text :func:`coerce_value` converts; of any other type the text is the value."""
 
 
 def _coerce_text(definition: FieldDef, text: str) -> Any:

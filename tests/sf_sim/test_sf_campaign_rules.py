@@ -36,6 +36,37 @@ def test_member_defaults_to_default_status_and_copies_person(sf_org: Org, campai
     )
 
 
+def test_members_copy_their_contacts_account_and_their_leads_company(
+    sf_org: Org, campaign: str
+) -> None:
+    account = sf_org.create("Account", {"Name": "Acme Ltd"})
+    contact = sf_org.create(
+        "Contact",
+        {"FirstName": "Ann", "LastName": "Lee", "Email": "ann@example.com", "AccountId": account},
+    )
+    lead = sf_org.create(
+        "Lead", {"LastName": "Bo", "Company": "Bo & Co", "Email": "bo@example.com"}
+    )
+    loner = sf_org.create("Contact", {"LastName": "Solo"})
+    created = sf_org.insert(
+        "CampaignMember",
+        [
+            {"CampaignId": campaign, "ContactId": contact},
+            {"CampaignId": campaign, "LeadId": lead},
+            {"CampaignId": campaign, "ContactId": loner},
+        ],
+    )
+    rows = [sf_org.get("CampaignMember", str(result.id)) for result in created]
+    assert [
+        (r["Type"], r["FirstName"], r["LastName"], r["Email"], r["Name"], r["CompanyOrAccount"])
+        for r in rows
+    ] == [
+        ("Contact", "Ann", "Lee", "ann@example.com", "Ann Lee", "Acme Ltd"),
+        ("Lead", None, "Bo", "bo@example.com", "Bo", "Bo & Co"),
+        ("Contact", None, "Solo", None, "Solo", None),
+    ]
+
+
 def test_responded_status_sets_has_responded_and_first_date(sf_org: Org, campaign: str) -> None:
     contact = sf_org.create("Contact", {"LastName": "Lee"})
     member = sf_org.create("CampaignMember", {"CampaignId": campaign, "ContactId": contact})

@@ -7,13 +7,16 @@ values only; a bad value raises every time, with the error of its own field.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
+from sf_sim import Org
 from sf_sim.exceptions import RecordError
 from sf_sim.ids import to_18
+from sf_sim.records import RecordChecker
 from sf_sim.schema import FieldDef, format_datetime, parse_datetime
-from sf_sim.values import _datetime_text, _id_18, check_value, coerce_value
+from sf_sim.values import CSV_TYPED, _datetime_text, _id_18, check_value, coerce_value
 
 WHEN = FieldDef(name="When__c", type="datetime", label="When")
 OTHER = FieldDef(name="Other__c", type="datetime", label="Other")
@@ -69,3 +72,31 @@ def test_ids_are_normalised_as_before_and_bad_ones_always_fail() -> None:
                 check_value(PARENT, bad)
             assert exc.value.error_code == "MALFORMED_ID"
             assert exc.value.message == f"Parent: id value of incorrect type: {bad}"
+
+
+def test_csv_text_of_an_untyped_field_is_the_value_itself(metadata_dir: Path) -> None:
+    """What lets a Bulk API record skip coercion for such fields (``CSV_TYPED``)."""
+    org = Org(metadata=[metadata_dir])
+    types = {item.type for d in org.schema for item in d.iter_fields()}
+    assert types - CSV_TYPED >= {"string", "email", "reference", "picklist", "textarea"}
+    for kind in sorted(types - CSV_TYPED):
+        definition = FieldDef(name="F__c", type=kind, label="F")
+        for text in ("", " padded ", "#N/A", "é ✓ \u2028", "x" * 300, "1,5", "true"):
+            assert coerce_value(definition, text, "csv") is text
+    for kind in sorted(CSV_TYPED):  # and every typed one does convert (or refuse)
+        definition = FieldDef(name="F__c", type=kind, label="F")
+        with pytest.raises(RecordError):
+            coerce_value(definition, "not a value", "csv")
+
+
+def test_a_bulk_record_keeps_text_and_converts_typed_values(metadata_dir: Path) -> None:
+    org = Org(metadata=[metadata_dir])
+    definition = org.schema.object("Contact")
+    assert definition is not None
+    checker = RecordChecker(org, definition)
+    values = checker.fields_of(
+        {"LastName": " Lee ", "Email": "", "HasOptedOutOfEmail": "TRUE", "Birthdate": "#N/A"},
+        creating=True,
+        source="csv",
+    )
+    assert values == {"LastName": " Lee ", "HasOptedOutOfEmail": True, "Birthdate": None}
