@@ -253,10 +253,11 @@ def check_value(definition: FieldDef, value: Any) -> Any:
     return value
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=8192)
 def _id_18(value: str) -> str:
     """:func:`~sf_sim.ids.to_18`, remembered: a batch names the same parents again and
-    again (its list, its campaign, its owner). A bad Id raises, and is not kept.
+    again (its list, its campaign, its owner). A bad Id raises, and is not kept. Bounded
+    (8,192 Ids, about 2 MiB), so memory stays flat.
 
     Raises:
         IdError: If ``value`` is not a well-formed Id.
