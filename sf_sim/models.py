@@ -95,7 +95,9 @@ class Org:
         self.random = random.Random(seed)
         self.credential_random: random.Random = self.random
         """Where session ids come from (``sf-sim serve`` makes it a system source)."""
-        self.store = Store(path)
+        self.store: Store = Store(
+            path, page_size=None if _copy_source is None else _copy_source.store.page_size
+        )
         if _copy_source is not None:
             _copy_source.store.conn.backup(self.store.conn)
         self.schema: Schema = standard_schema()

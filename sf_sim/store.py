@@ -100,9 +100,12 @@ class Store:
 
     Args:
         path: Database file; None keeps the org in memory.
+        page_size: Page size of a new database (a new file's default is :data:`PAGE_BYTES`,
+            an in-memory one's SQLite's own): a copy made with SQLite's backup needs its
+            source's when the copy is in memory or in WAL mode.
     """
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, *, page_size: int | None = None) -> None:
         self.path = Path(path) if path is not None else None
         try:
             self.conn = sqlite3.connect(
@@ -111,9 +114,10 @@ class Store:
                 isolation_level=None,
                 timeout=BUSY_TIMEOUT_SECONDS,
             )
+            if path is not None or page_size is not None:
+                # Only a new (empty) database takes it; it must come before WAL mode is set.
+                self.conn.execute(f"PRAGMA page_size={int(page_size or PAGE_BYTES)}")
             if path is not None:
-                # Only a new (empty) file takes it; it must come before WAL mode is set.
-                self.conn.execute(f"PRAGMA page_size={PAGE_BYTES}")
                 self.conn.execute("PRAGMA journal_mode=WAL")
                 self.conn.execute("PRAGMA synchronous=NORMAL")
                 # Index pages of a large org stay in memory (SQLite's default is 2 MiB):
@@ -146,6 +150,11 @@ class Store:
         self.conn.execute(
             "CREATE INDEX IF NOT EXISTS _sf_cleared_parent ON _sf_cleared (parent_id)"
         )
+
+    @property
+    def page_size(self) -> int:
+        """The database's page size in bytes."""
+        return int(self.conn.execute("PRAGMA page_size").fetchone()[0])
 
     # ------------------------------------------------------------------ settings
 
