@@ -17,7 +17,7 @@ import pytest
 from cmsf_core.clock import VirtualClock
 from cmsf_core.engine import Engine
 from cmsf_core.jobs import JOBS
-from cmsf_core.jobs.base import Scope
+from cmsf_core.jobs.base import Job, Scope
 from cmsf_core.jobs.subscribers import STATE_COUNTERS, SubscribersJob, _may_exceed
 from cmsf_core.jobs.tracking_history import TrackingHistoryJob
 from scenarios.compare import compare, org_state
@@ -210,28 +210,24 @@ def test_a_campaigns_activity_in_parts_ends_in_the_whole_reads_state(
         reference_world.close()
 
 
-class CountedSubscribers(PartitionedSubscribers):
+class CountedPlans(Job):
+    """Counts the Campaign Monitor calls each plan made (mixed in before a split job)."""
+
+    planning_calls: ClassVar[dict[str, int]] = {}
+
+    def partition(self, scope: Scope, size: int) -> list[Scope]:
+        before = self.ctx.cm.calls
+        parts = super().partition(scope, size)
+        self.planning_calls[str(scope["key"])] = self.ctx.cm.calls - before
+        return parts
+
+
+class CountedSubscribers(CountedPlans, PartitionedSubscribers):
     """The split subscribers job, counting the Campaign Monitor calls each plan made."""
 
-    planning_calls: ClassVar[dict[str, int]] = {}
 
-    def partition(self, scope: Scope, size: int) -> list[Scope]:
-        before = self.ctx.cm.calls
-        parts = super().partition(scope, size)
-        self.planning_calls[str(scope["key"])] = self.ctx.cm.calls - before
-        return parts
-
-
-class CountedTracking(PartitionedTracking):
+class CountedTracking(CountedPlans, PartitionedTracking):
     """The split tracking history job, counting the Campaign Monitor calls each plan made."""
-
-    planning_calls: ClassVar[dict[str, int]] = {}
-
-    def partition(self, scope: Scope, size: int) -> list[Scope]:
-        before = self.ctx.cm.calls
-        parts = super().partition(scope, size)
-        self.planning_calls[str(scope["key"])] = self.ctx.cm.calls - before
-        return parts
 
 
 @pytest.fixture

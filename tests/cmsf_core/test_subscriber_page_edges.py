@@ -14,7 +14,7 @@ client reads the page before each page again and keeps the rows moved into it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -72,6 +72,29 @@ def _leave_after_first_page(
     return left
 
 
+def _between_pages(
+    monkeypatch: pytest.MonkeyPatch, endpoint: str, key: str, act: Callable[[str], None]
+) -> list[str]:
+    """Between pages 1 and 2 of a read of ``endpoint``, ``act`` on page 1's first row (its
+    ``key``), once. Returns what it acted on."""
+    acted: list[str] = []
+    first: list[str] = []
+    original = CampaignMonitorClient._request
+
+    def request(self: CampaignMonitorClient, method: str, path: str, **kwargs: Any) -> Any:
+        page = int((kwargs.get("params") or {}).get("page") or 0)
+        if path.endswith(endpoint) and page == 2 and first and not acted:
+            act(first[0])
+            acted.append(first[0])
+        body = original(self, method, path, **kwargs)
+        if path.endswith(endpoint) and page == 1 and isinstance(body, dict):
+            first[:] = [str(body["Results"][0][key])]
+        return body
+
+    monkeypatch.setattr(CampaignMonitorClient, "_request", request)
+    return acted
+
+
 def test_a_subscriber_leaving_mid_read_hides_no_one_from_the_incremental_read(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -112,22 +135,11 @@ def test_an_address_unsuppressed_mid_read_deletes_no_other_record(
     engine = _engine(world)
     assert engine.sync().status == "completed"
     world.clock.advance(minutes=30)
-    left: list[str] = []
     original = CampaignMonitorClient._request
-
-    first: list[str] = []
-
-    def request(self: CampaignMonitorClient, method: str, path: str, **kwargs: Any) -> Any:
-        page = int((kwargs.get("params") or {}).get("page") or 0)
-        if path.endswith("/suppressionlist.json") and page == 2 and first and not left:
-            world.account.unsuppress_at(client_id, first[0])  # between pages 1 and 2 of a
-            left.append(first[0])  # read, the first address read is taken off the list
-        body = original(self, method, path, **kwargs)
-        if path.endswith("/suppressionlist.json") and page == 1 and isinstance(body, dict):
-            first[:] = [str(body["Results"][0]["EmailAddress"])]
-        return body
-
-    monkeypatch.setattr(CampaignMonitorClient, "_request", request)
+    left = _between_pages(  # the first address read is taken off the list
+        monkeypatch, "/suppressionlist.json", "EmailAddress",
+        lambda email: world.account.unsuppress_at(client_id, email),
+    )  # fmt: skip
     report = engine.sync()
     assert report.status == "completed" and left
     # the address taken off was read before it left: no suppression record is deleted
@@ -152,21 +164,10 @@ def test_a_campaign_hidden_mid_read_removes_no_other_campaign(
         engine.change_settings({**EVERY_OPTION, "governor_limits": {"cm_page_size": 10}})
         assert engine.sync().status == "completed"
         world.clock.advance(minutes=30)
-        hidden: list[str] = []
-        first: list[str] = []
         original = CampaignMonitorClient._request
-
-        def request(self: CampaignMonitorClient, method: str, path: str, **kwargs: Any) -> Any:
-            page = int((kwargs.get("params") or {}).get("page") or 0)
-            if path.endswith("/campaigns.json") and page == 2 and first and not hidden:
-                world.account.hide_campaign(first[0])  # between pages 1 and 2 of the read,
-                hidden.append(first[0])  # the newest campaign leaves the sent list
-            body = original(self, method, path, **kwargs)
-            if path.endswith("/campaigns.json") and page == 1 and isinstance(body, dict):
-                first[:] = [str(body["Results"][0]["CampaignID"])]
-            return body
-
-        monkeypatch.setattr(CampaignMonitorClient, "_request", request)
+        hidden = _between_pages(  # the newest campaign leaves the sent list
+            monkeypatch, "/campaigns.json", "CampaignID", world.account.hide_campaign
+        )
         report = engine.sync()
         assert report.status == "completed" and hidden
         # the hidden campaign was read before it left: no campaign is removed, and no
