@@ -26,12 +26,13 @@ from scenarios.world import EVERY_OPTION, World, WorldSpec, build_world, engine_
 SPEC = WorldSpec(seed=5, clients=1, lists_per_client=1, subscribers_per_list=300, days=10)
 
 
-class PartitionedSubscribers(SubscribersJob):
-    """The subscribers job with its scopes split as the celery coordinator splits them."""
+class SplitAsCoordinator(Job):
+    """Plays the celery coordinator with a job (mixed in before it): every scope split with
+    ``partition()``, the parts run last first (the order workers may finish them in),
+    ``merge_partitions()`` once all are written."""
 
     size: ClassVar[int] = 40
     plans: ClassVar[list[tuple[Scope, list[Scope]]]] = []
-    after_part: ClassVar[Callable[[Scope], None] | None] = None
 
     def start(self) -> Iterable[Scope]:
         self.ctx.pool.flush(self.ctx)  # each earlier job's task wrote what it pooled...
@@ -46,16 +47,22 @@ class PartitionedSubscribers(SubscribersJob):
                 out.append(scope)
         return out
 
+    def finish(self) -> list[str]:
+        self.ctx.pool.flush(self.ctx)
+        for scope, parts in self.plans:
+            self.merge_partitions(scope, parts)
+        return super().finish()
+
+
+class PartitionedSubscribers(SplitAsCoordinator, SubscribersJob):
+    """The subscribers job with its scopes split as the celery coordinator splits them."""
+
+    after_part: ClassVar[Callable[[Scope], None] | None] = None
+
     def execute(self, scope: Scope) -> None:
         super().execute(scope)
         if scope.get("part_of") and PartitionedSubscribers.after_part is not None:
             PartitionedSubscribers.after_part(scope)
-
-    def finish(self) -> list[str]:
-        for scope, parts in self.plans:
-            self.ctx.pool.flush(self.ctx)
-            self.merge_partitions(scope, parts)
-        return super().finish()
 
 
 @pytest.fixture
@@ -158,30 +165,10 @@ def test_a_read_within_the_size_or_one_minute_is_not_split(
         world.close()
 
 
-class PartitionedTracking(TrackingHistoryJob):
+class PartitionedTracking(SplitAsCoordinator, TrackingHistoryJob):
     """Tracking history with its campaigns split as the celery coordinator splits them."""
 
     size: ClassVar[int] = 15
-    plans: ClassVar[list[tuple[Scope, list[Scope]]]] = []
-
-    def start(self) -> Iterable[Scope]:
-        self.ctx.pool.flush(self.ctx)  # each earlier job's task wrote what it pooled...
-        self.ctx.directory.refresh()  # ...and the coordinator reads the directory again
-        out: list[Scope] = []
-        for scope in super().start():
-            parts = self.partition(scope, self.size)
-            if parts:
-                self.plans.append((scope, parts))
-                out.extend(reversed(parts))
-            else:
-                out.append(scope)
-        return out
-
-    def finish(self) -> list[str]:
-        self.ctx.pool.flush(self.ctx)
-        for scope, parts in self.plans:
-            self.merge_partitions(scope, parts)
-        return super().finish()
 
 
 def test_a_campaigns_activity_in_parts_ends_in_the_whole_reads_state(
