@@ -745,18 +745,44 @@ class SalesforceGateway:
         them. Smaller writes, and writes that take a collected job's results (the ledger
         holds some for ``sobject``), are made now: their result is returned.
         """
-        ledger = self.bulk_ledger
-        if len(records) <= self.bulk_threshold or (
-            ledger is not None and ledger.has_results(sobject, "upsert")
-        ):
-            return self.upsert(sobject, external_id, records, columns=columns, keys=keys)
-        from cmsf_core.salesforce_bulk import submit_write
+        return self.prepare_upsert(sobject, external_id, records, columns=columns, keys=keys)()
 
-        collect = submit_write(
+    def prepare_upsert(
+        self,
+        sobject: str,
+        external_id: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        columns: Sequence[str] | None = None,
+        keys: Sequence[str] | None = None,
+    ) -> Callable[[], WriteResult | Callable[[], WriteResult]]:
+        """:meth:`submit_upsert` in two steps: a Bulk API write's CSV is made now, without a
+        call; calling the result submits it (or makes a smaller write) as
+        :meth:`submit_upsert` does (:func:`~cmsf_core.salesforce_bulk.prepare_write`)."""
+
+        def now() -> WriteResult:
+            return self.upsert(sobject, external_id, records, columns=columns, keys=keys)
+
+        if len(records) <= self.bulk_threshold or self._replays(sobject):
+            return now
+        from cmsf_core.salesforce_bulk import prepare_write
+
+        send = prepare_write(
             self, "upsert", sobject, records, external_id=external_id, columns=columns, keys=keys
         )
         path = f"composite/sobjects/{sobject}/{external_id}"
-        return lambda: self._split_retry("PATCH", path, sobject, records, collect())
+
+        def submit() -> WriteResult | Callable[[], WriteResult]:
+            if self._replays(sobject):  # a job collected since: its results are taken
+                return now()
+            collect = send()
+            return lambda: self._split_retry("PATCH", path, sobject, records, collect())
+
+        return submit
+
+    def _replays(self, sobject: str) -> bool:
+        """Whether the ledger holds collected Bulk API results of upserts to ``sobject``."""
+        return self.bulk_ledger is not None and self.bulk_ledger.has_results(sobject, "upsert")
 
     def create(
         self,

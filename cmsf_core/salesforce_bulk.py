@@ -45,7 +45,14 @@ from cmsf_core.errors import NotFoundError, PlatformError, WaitingError
 if TYPE_CHECKING:
     from cmsf_core.salesforce import SalesforceGateway, WriteResult
 
-__all__ = ["bulk_query", "bulk_write", "collect_open_jobs", "record_key", "submit_write"]
+__all__ = [
+    "bulk_query",
+    "bulk_write",
+    "collect_open_jobs",
+    "prepare_write",
+    "record_key",
+    "submit_write",
+]
 
 JOB_RECORDS = 100_000
 """Records per ingest job at most (the job's internal governor limit usually decides first)."""
@@ -311,7 +318,7 @@ def bulk_write(
     """
     return _write(
         gateway, operation, sobject, records, external_id, match_on, columns, keys, wait=True
-    )()
+    )()()
 
 
 def submit_write(
@@ -354,6 +361,37 @@ def submit_write(
     Raises:
         ValueError: If an upsert has no external Id or an insert no ``match_on``.
     """
+    return prepare_write(
+        gateway,
+        operation,
+        sobject,
+        records,
+        external_id=external_id,
+        match_on=match_on,
+        columns=columns,
+        keys=keys,
+    )()
+
+
+def prepare_write(
+    gateway: SalesforceGateway,
+    operation: str,
+    sobject: str,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    external_id: str | None = None,
+    match_on: tuple[str, ...] = (),
+    columns: Sequence[str] | None = None,
+    keys: Sequence[str] | None = None,
+) -> Callable[[], Callable[[], WriteResult]]:
+    """:func:`submit_write` in two steps: the CSV of its jobs is made now, without a call;
+    calling the result submits the jobs (as :func:`submit_write`) and returns what collects
+    them.
+
+    A caller with a write still in flight builds the next one while Salesforce processes
+    the first, collects the first, and submits the next at once: the platform is kept busy
+    while the caller makes CSV. Arguments as :func:`submit_write`'s.
+    """
     return _write(
         gateway, operation, sobject, records, external_id, match_on, columns, keys, wait=False
     )
@@ -370,8 +408,11 @@ def _write(
     keys: Sequence[str] | None,
     *,
     wait: bool,
-) -> Callable[[], WriteResult]:
-    """Cut ``records`` into jobs and submit them; collect each at once (``wait``) or later."""
+) -> Callable[[], Callable[[], WriteResult]]:
+    """Cut ``records`` into jobs; return what submits them and returns what collects them.
+
+    With ``wait`` each job is submitted and collected as soon as it is full (one job's CSV
+    in memory at a time); the returned calls then only hand the result over."""
     from cmsf_core.salesforce import WriteResult
 
     if operation == "upsert":
@@ -398,14 +439,18 @@ def _write(
     cells: list[list[str]] = []
     places: list[tuple[str, int]] = []
     submitted: list[tuple[str, _JobData]] = []
+    built: list[_JobData] = []
 
-    def submit(job: _JobData) -> None:
+    def ingest(job: _JobData) -> str:
         job_id = _ingest(gateway, bulk_operation, sobject, job.data, external_id, fields)
         job.data = io.BytesIO()  # uploaded: let the CSV go
+        return job_id
+
+    def submit(job: _JobData) -> None:
         if wait:
-            _fold(gateway, sobject, fields, job_id, job, records, result)
+            _fold(gateway, sobject, fields, ingest(job), job, records, result)
         else:
-            submitted.append((job_id, job))
+            built.append(job)
 
     def add_block(job: _JobData) -> _JobData:
         """Add the rows gathered to ``job`` (whole when they fit), submitting full jobs."""
@@ -443,7 +488,13 @@ def _write(
             _fold(gateway, sobject, fields, job_id, done, records, result)
         return result
 
-    return collect
+    def send() -> Callable[[], WriteResult]:
+        while built:
+            job = built.pop(0)
+            submitted.append((ingest(job), job))
+        return collect
+
+    return send
 
 
 def _plain_lines(rows: Sequence[Sequence[str]]) -> str | None:

@@ -36,8 +36,17 @@ from typing import TYPE_CHECKING, Any, overload
 
 if TYPE_CHECKING:
     from cmsf_core.jobs.context import JobContext
+    from cmsf_core.jobs.writer import PooledWrite
 
-__all__ = ["PIPELINE_RECORDS", "LazyRecords", "PooledRecord", "WritePool", "Written", "pack"]
+__all__ = [
+    "FIRST_PIPELINE_RECORDS",
+    "PIPELINE_RECORDS",
+    "LazyRecords",
+    "PooledRecord",
+    "WritePool",
+    "Written",
+    "pack",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +80,12 @@ A large job's records then go to Salesforce in Bulk API jobs of about this size,
 processed while the job reads and builds the next (:meth:`WritePool.flush`), instead of
 one job processed after everything was read. Each further Bulk API job costs about five
 calls, so the size stays well above the Bulk API's internal batch of 10,000 records."""
+
+FIRST_PIPELINE_RECORDS = PIPELINE_RECORDS // 2
+"""Records of one object a job's *first* pipelined write holds: Salesforce has nothing to
+process until the first write goes, so a smaller first write sets it to work sooner (and
+with the larger writes after it, a job's last write, which the job's end waits for, is
+usually smaller too). One more Bulk API job per object written, about five calls."""
 
 Written = Callable[[Sequence[tuple[PooledRecord, str]], datetime], None]
 """Told the records of a batch Salesforce accepted (with their Ids) and when the batch's
@@ -127,9 +142,29 @@ class _Target:
 class _InFlight:
     """A flush whose last writes Salesforce is still processing (see :meth:`WritePool.flush`)."""
 
-    finishes: list[Callable[[], object]]
+    writes: list[PooledWrite]
     keys: dict[str, set[str]]
     actions: list[Callable[[], None]]
+
+    def fetch(self) -> None:
+        """Wait for Salesforce and take the writes' results (nothing recorded yet)."""
+        for write in self.writes:
+            write.fetch()
+
+    def finish(self) -> None:
+        """Record the writes (fetching what is not yet), then run the waiting actions."""
+        self.fetch()
+        for write in self.writes:
+            write.finish()
+        for action in self.actions:
+            action()
+
+    def overlaps(self, keys: Mapping[str, Collection[str]]) -> bool:
+        """Whether ``keys`` (by object) name a record this flush writes."""
+        return any(
+            sobject in self.keys and not self.keys[sobject].isdisjoint(named)
+            for sobject, named in keys.items()
+        )
 
 
 class WritePool:
@@ -139,6 +174,8 @@ class WritePool:
         self._targets: dict[tuple[str, str, str, str, str | None, Written | None], _Target] = {}
         self._after: list[Callable[[], None]] = []
         self._inflight: _InFlight | None = None
+        self._pipelined: set[tuple[str, str]] = set()
+        """``(job, object)`` pairs whose first pipelined write has gone."""
 
     def __len__(self) -> int:
         return sum(len(target.records) for target in self._targets.values())
@@ -162,8 +199,9 @@ class WritePool:
         """Pool changed records; write the pool once it holds the job's limit of records.
 
         A key pooled twice keeps its newer version (the last one among equals). A pool
-        that holds the job's limit, or :data:`PIPELINE_RECORDS`, of one object's records
-        is written, and the write left running (:meth:`flush` with ``wait=False``).
+        that holds the job's limit, or :data:`PIPELINE_RECORDS` (the job's first time for the
+        object: :data:`FIRST_PIPELINE_RECORDS`), of one object's records is written, and the
+        write left running (:meth:`flush` with ``wait=False``).
         """
         ident = (job, sobject, external_id, failure_code, retry_job, on_written)
         target = self._targets.get(ident)
@@ -177,7 +215,11 @@ class WritePool:
                 continue
             target.records[item.key] = item
         target.columns |= columns
-        if len(target.records) >= min(ctx.batch_size(job), PIPELINE_RECORDS):
+        first = (job, sobject) not in self._pipelined
+        if len(target.records) >= min(
+            ctx.batch_size(job), FIRST_PIPELINE_RECORDS if first else PIPELINE_RECORDS
+        ):
+            self._pipelined.add((job, sobject))
             self.flush(ctx, wait=False)
 
     def after_writes(self, action: Callable[[], None]) -> None:
@@ -193,51 +235,74 @@ class WritePool:
         """Write every pooled record, then run the actions that waited for them.
 
         With ``wait`` False the write's Bulk API jobs are left running
-        (:func:`~cmsf_core.jobs.writer.submit_pooled`): Salesforce processes them while
+        (:func:`~cmsf_core.jobs.writer.prepare_pooled`): Salesforce processes them while
         the job reads and builds what comes next, and they are collected — their records
         entered in the shadow, then the waiting actions run (scopes marked done, bookmarks
         moved) — before the next flush, before the shadow is read for one of their
         records or for their object as a whole (:meth:`settle`), and at the job's end (the
         runtime's own flush waits). One flush is in flight at most.
-        """
-        from cmsf_core.jobs.writer import submit_pooled
 
-        self.collect()
-        targets, self._targets = list(self._targets.values()), {}
-        finishes: list[Callable[[], object]] = []
+        A flush made while another is in flight keeps Salesforce busy: its CSV is made
+        first (while Salesforce still processes the other), then the other's results are
+        fetched, this one is submitted, and only then is the other recorded — while
+        Salesforce processes this one. Where the two write a record in common, the other is
+        recorded before this one is submitted (the shadow keeps the newer version).
+        """
+        from cmsf_core.jobs.writer import prepare_pooled
+
+        targets = [target for target in self._targets.values() if target.records]
         keys: dict[str, set[str]] = {}
-        running = False
         for target in targets:
-            if target.records:
-                keys.setdefault(target.sobject, set()).update(target.records)
-                finish, left = submit_pooled(
-                    ctx,
-                    target.job,
-                    target.sobject,
-                    list(target.records.values()),
-                    external_id=target.external_id,
-                    failure_code=target.failure_code,
-                    retry_job=target.retry_job,
-                    columns=sorted(target.columns),
-                    on_written=target.on_written,
-                )
-                finishes.append(finish)
-                running = running or left
-        actions, self._after = self._after, []
-        self._inflight = _InFlight(finishes, keys, actions)
-        ctx.shadow.settle = self.settle
-        if wait or not running:  # nothing left running (sObject Collections): end it now
+            keys.setdefault(target.sobject, set()).update(target.records)
+        previous = self._inflight
+        if previous is not None and previous.overlaps(keys):
             self.collect()
+            previous = None
+        submits = [
+            prepare_pooled(
+                ctx,
+                target.job,
+                target.sobject,
+                list(target.records.values()),
+                external_id=target.external_id,
+                failure_code=target.failure_code,
+                retry_job=target.retry_job,
+                columns=sorted(target.columns),
+                on_written=target.on_written,
+            )
+            for target in targets
+        ]
+        if previous is not None:
+            previous.fetch()  # Salesforce is done with it: the next write can go
+        self._inflight = None
+        self._targets = {}
+        writes: list[PooledWrite] = []
+        actions, self._after = self._after, []
+        ctx.shadow.settle = self.settle
+        try:
+            for submit in submits:
+                writes.append(submit())
+        except BaseException:
+            # What went out is still collected; the waiting actions never run (their
+            # scopes are read again), and the earlier flush, fetched, is recorded.
+            self._inflight = _InFlight(writes, keys, [])
+            if previous is not None:
+                previous.finish()
+            raise
+        self._inflight = _InFlight(writes, keys, actions)
+        if previous is not None:
+            # Recorded while Salesforce processes this flush. Recording touches only the
+            # earlier flush's own records, none of which this one writes (checked above),
+            # so it never waits for this one (:meth:`settle`).
+            previous.finish()
+        if wait or not any(write.running for write in writes):
+            self.collect()  # nothing left running (sObject Collections): end it now
 
     def collect(self) -> None:
         """Collect the flush in flight, if any: its writes end, then its actions run."""
         inflight, self._inflight = self._inflight, None
-        if inflight is None:
-            return
-        for finish in inflight.finishes:
-            finish()
-        for action in inflight.actions:
-            action()
+        if inflight is not None:
+            inflight.finish()
 
     def settle(self, sobject: str | None, keys: Collection[str] | None) -> None:
         """Collect the flush in flight before the shadow is read or changed where it

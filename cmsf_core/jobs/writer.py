@@ -36,6 +36,7 @@ ALREADY_GONE = frozenset({"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "N
 
 __all__ = [
     "Desired",
+    "PooledWrite",
     "WriteOutcome",
     "delete_records",
     "log_failures",
@@ -208,7 +209,7 @@ def write_pooled(
     pending retries of ``retry_job``; refused ones join them (when ``retry_job`` is set)
     and are folded into one maintenance message.
     """
-    finish, _ = submit_pooled(
+    return prepare_pooled(
         ctx,
         job,
         sobject,
@@ -218,11 +219,10 @@ def write_pooled(
         retry_job=retry_job,
         columns=columns,
         on_written=on_written,
-    )
-    return finish()
+    )().finish()
 
 
-def submit_pooled(
+def prepare_pooled(
     ctx: JobContext,
     job: str,
     sobject: str,
@@ -233,48 +233,117 @@ def submit_pooled(
     retry_job: str | None,
     columns: Sequence[str],
     on_written: Written | None = None,
-) -> tuple[Callable[[], WriteOutcome], bool]:
-    """:func:`write_pooled`, with its last batch left running: a call that ends it.
+) -> Callable[[], PooledWrite]:
+    """:func:`write_pooled` in steps, its last batch left running.
 
-    Every batch but the last is written now; the last is submitted
-    (:meth:`~cmsf_core.salesforce.SalesforceGateway.submit_upsert`: a Bulk API write is
-    processed by Salesforce while the caller goes on). The returned function collects
-    it, then records, counts and reports the whole write as :func:`write_pooled` does;
-    the flag tells whether anything is left running (False: the write was made now).
+    The last batch's Bulk API CSV is made now, without a call
+    (:meth:`~cmsf_core.salesforce.SalesforceGateway.prepare_upsert`). Calling the result
+    writes every other batch and submits the last one (Salesforce processes a Bulk API
+    write while the caller goes on); the :class:`PooledWrite` it returns fetches the
+    results, then records, counts and reports the whole write as :func:`write_pooled` does.
     """
-    outcome = WriteOutcome()
     batches = list(_batches(entries, ctx.batch_size(job)))
-    for batch in batches[:-1]:
-        began = ctx.clock.now()
-        result = ctx.sf.upsert(
+    last = batches[-1] if batches else []
+    prepared = (
+        ctx.sf.prepare_upsert(
             sobject,
             external_id,
-            LazyRecords([item.record for item in batch]),
+            LazyRecords([item.record for item in last]),
             columns=columns,
-            keys=[item.key for item in batch],
+            keys=[item.key for item in last],
         )
-        _record(ctx, sobject, batch, result, began, outcome, retry_job, on_written)
-    submitted: WriteResult | Callable[[], WriteResult] | None = None
-    if batches:
+        if batches
+        else None
+    )
+
+    def submit() -> PooledWrite:
+        outcome = WriteOutcome()
+        for batch in batches[:-1]:
+            began = ctx.clock.now()
+            result = ctx.sf.upsert(
+                sobject,
+                external_id,
+                LazyRecords([item.record for item in batch]),
+                columns=columns,
+                keys=[item.key for item in batch],
+            )
+            _record(ctx, sobject, batch, result, began, outcome, retry_job, on_written)
         began = ctx.clock.now()
-        submitted = ctx.sf.submit_upsert(
-            sobject,
-            external_id,
-            LazyRecords([item.record for item in batches[-1]]),
-            columns=columns,
-            keys=[item.key for item in batches[-1]],
+        submitted = prepared() if prepared is not None else None
+        return PooledWrite(
+            _PooledTarget(ctx, job, sobject, failure_code, retry_job, on_written),
+            last,
+            submitted,
+            began,
+            outcome,
         )
 
-    def finish() -> WriteOutcome:
-        if submitted is not None:
-            result = submitted() if callable(submitted) else submitted
-            _record(ctx, sobject, batches[-1], result, began, outcome, retry_job, on_written)
+    return submit
+
+
+@dataclass(frozen=True)
+class _PooledTarget:
+    """Where a pooled write goes and what is told of it."""
+
+    ctx: JobContext
+    job: str
+    sobject: str
+    failure_code: str
+    retry_job: str | None
+    on_written: Written | None
+
+
+class PooledWrite:
+    """A pooled write whose last batch was submitted (see :func:`prepare_pooled`).
+
+    :meth:`fetch` waits for Salesforce and takes the results; :meth:`finish` (fetching
+    first if needed) records, counts and reports the write. A caller with another write to
+    submit fetches this one, submits the next, and finishes this one while Salesforce
+    processes the next.
+    """
+
+    def __init__(
+        self,
+        target: _PooledTarget,
+        batch: Sequence[PooledRecord],
+        submitted: WriteResult | Callable[[], WriteResult] | None,
+        began: datetime,
+        outcome: WriteOutcome,
+    ) -> None:
+        self._target = target
+        self._batch = batch
+        self._submitted = submitted
+        self._began = began
+        self._finished = False
+        self.outcome = outcome
+
+    @property
+    def running(self) -> bool:
+        """Whether Salesforce may still be processing it (its results not fetched)."""
+        return callable(self._submitted)
+
+    def fetch(self) -> None:
+        """Wait for the submitted batch and take its results (once)."""
+        if callable(self._submitted):
+            self._submitted = self._submitted()
+
+    def finish(self) -> WriteOutcome:
+        """Fetch, then record the last batch; count and report the write's refusals (once)."""
+        self.fetch()
+        if self._finished:
+            return self.outcome
+        self._finished = True
+        t, result, outcome = self._target, self._submitted, self.outcome
+        ctx = t.ctx
+        if result is not None:
+            assert not callable(result)  # fetched
+            _record(
+                ctx, t.sobject, self._batch, result, self._began, outcome, t.retry_job, t.on_written
+            )
         if outcome.failures:
-            ctx.stats.failed[sobject] += len(outcome.failures)
-            report_failures(ctx, job, sobject, outcome.failures, code=failure_code)
+            ctx.stats.failed[t.sobject] += len(outcome.failures)
+            report_failures(ctx, t.job, t.sobject, outcome.failures, code=t.failure_code)
         return outcome
-
-    return finish, callable(submitted)
 
 
 def _record(

@@ -192,32 +192,33 @@ def test_a_full_pools_bulk_job_runs_while_the_job_reads_on(
     from cmsf_core.jobs import pool
 
     monkeypatch.setattr(pool, "PIPELINE_RECORDS", 300)  # below the job's limit (100,000)
+    monkeypatch.setattr(pool, "FIRST_PIPELINE_RECORDS", 300)
     world = _pipelined_world(clock)
     account = world.account
     submitted: list[int] = []  # Campaign Monitor calls made when a membership job was submitted
     collected: list[tuple[int, int]] = []  # (memberships in the org, CM calls) at its collection
-    real_flush, real_collect = pool.WritePool.flush, pool.WritePool.collect
+    fetched: set[int] = set()
+    real_flush, real_fetch = pool.WritePool.flush, pool._InFlight.fetch
 
     def watching_flush(self: pool.WritePool, ctx: Any, *, wait: bool = True) -> None:
         real_flush(self, ctx, wait=wait)
         if self._inflight is not None and MEMBER in self._inflight.keys:
             submitted.append(account.api_call_count())
 
-    def watching_collect(self: pool.WritePool) -> None:
-        if self._inflight is not None and MEMBER in self._inflight.keys:
+    def watching_fetch(self: pool._InFlight) -> None:
+        if MEMBER in self.keys and id(self) not in fetched:
+            fetched.add(id(self))
             collected.append((world.org.count(MEMBER), account.api_call_count()))
-        real_collect(self)
+        real_fetch(self)
 
-    pool.WritePool.flush = watching_flush  # type: ignore[method-assign]
-    pool.WritePool.collect = watching_collect  # type: ignore[method-assign]
+    monkeypatch.setattr(pool.WritePool, "flush", watching_flush)
+    monkeypatch.setattr(pool._InFlight, "fetch", watching_fetch)
     try:
         engine = engine_for(world)
         engine.connect()
         engine.change_settings({**EVERY_OPTION, "governor_limits": {"bulk_threshold": 200}})
         report = engine.sync()
     finally:
-        pool.WritePool.flush = real_flush  # type: ignore[method-assign]
-        pool.WritePool.collect = real_collect  # type: ignore[method-assign]
         world.close()
     assert report.status == "completed", report.reason
     # 600 memberships in Bulk API jobs of 300 or more, each submitted when the pool was
@@ -237,23 +238,23 @@ def test_a_run_killed_with_a_bulk_job_submitted_not_collected_writes_nothing_twi
 
     world = _pipelined_world(clock)
     journal = Journal(tmp_path / "journal.db")
-    real_collect = pool.WritePool.collect
+    real_fetch = pool._InFlight.fetch
 
-    def dying_collect(self: pool.WritePool) -> None:
-        if self._inflight is not None and MEMBER in self._inflight.keys:
+    def dying_fetch(self: pool._InFlight) -> None:
+        if MEMBER in self.keys:
             raise Crash("killed with a Bulk API job submitted, not collected")
-        real_collect(self)
+        real_fetch(self)
 
     try:
         engine = engine_for(world, journal)
         engine.connect()
         _limits(engine)
-        pool.WritePool.collect = dying_collect  # type: ignore[method-assign]
+        pool._InFlight.fetch = dying_fetch  # type: ignore[method-assign]
         try:
             with pytest.raises(Crash):
                 engine.sync()
         finally:
-            pool.WritePool.collect = real_collect  # type: ignore[method-assign]
+            pool._InFlight.fetch = real_fetch  # type: ignore[method-assign]
         # Salesforce wrote the job's memberships; the run recorded nothing about them.
         (first,) = [n for _, n in _member_jobs(world)]
         assert first >= 300 and world.org.count(MEMBER) == first
@@ -274,3 +275,185 @@ def test_a_run_killed_with_a_bulk_job_submitted_not_collected_writes_nothing_twi
     finally:
         world.close()
         journal.close()
+
+
+# ------------------------------------------------------------ the next write goes before the last is recorded
+
+
+class _FakeWrite:
+    """A pooled write that logs when it is fetched and recorded."""
+
+    def __init__(self, name: str, log: list[str]) -> None:
+        self.name, self.log, self.running = name, log, True
+
+    def fetch(self) -> None:
+        if self.running:
+            self.running = False
+            self.log.append(f"fetch {self.name}")
+
+    def finish(self) -> None:
+        self.fetch()
+        self.log.append(f"record {self.name}")
+
+
+def _logged_pool(monkeypatch: pytest.MonkeyPatch, fail: str = "") -> tuple[Any, Any, list[str]]:
+    """A pool whose writes only log (``fail``: the write whose submission raises)."""
+    from types import SimpleNamespace
+
+    from cmsf_core.jobs import pool, writer
+
+    log: list[str] = []
+
+    def prepare(ctx: Any, job: str, sobject: str, entries: Any, **kwargs: Any) -> Any:
+        name = "".join(sorted(e.key for e in entries))
+        log.append(f"build {name}")
+
+        def submit() -> _FakeWrite:
+            if name == fail:
+                raise Crash(f"submitting {name}")
+            log.append(f"submit {name}")
+            return _FakeWrite(name, log)
+
+        return submit
+
+    monkeypatch.setattr(writer, "prepare_pooled", prepare)
+    ctx = SimpleNamespace(batch_size=lambda job: 2, shadow=SimpleNamespace(settle=None))
+    return pool.WritePool(), ctx, log
+
+
+def _add(pool: Any, ctx: Any, *keys: str) -> None:
+    from cmsf_core.jobs.pool import PooledRecord, pack
+
+    records = [PooledRecord(k, pack({"k": k}), "digest", "v1") for k in keys]
+    pool.add(ctx, "subscribers", MEMBER, records, external_id="CM_Id__c",
+             failure_code="X", retry_job=None, columns={"k"})  # fmt: skip
+
+
+def test_a_full_pool_is_submitted_before_the_write_in_flight_is_recorded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pool, ctx, log = _logged_pool(monkeypatch)
+    done: list[str] = []
+    _add(pool, ctx, "a", "b")  # full (the job's limit is 2): submitted, left running
+    pool.after_writes(lambda: done.append("ab"))
+    _add(pool, ctx, "c", "d")
+    # The next write's CSV was made while Salesforce processed the first; the first was
+    # fetched, the next submitted, and only then the first recorded (Salesforce stays busy).
+    assert log == ["build ab", "submit ab", "build cd", "fetch ab", "submit cd", "record ab"]
+    assert done == ["ab"]  # its scopes are done once it is recorded
+    log.clear()
+    _add(pool, ctx, "d", "e")  # "d" is in the write in flight: it is recorded first
+    assert log == ["fetch cd", "record cd", "build de", "submit de"]
+    log.clear()
+    pool.flush(ctx)  # the job's end waits
+    assert log == ["fetch de", "record de"]
+
+
+def test_a_write_that_cannot_be_submitted_still_records_the_one_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pool, ctx, log = _logged_pool(monkeypatch, fail="cd")
+    done: list[str] = []
+    _add(pool, ctx, "a", "b")
+    pool.after_writes(lambda: done.append("ab"))
+    _add(pool, ctx, "c")
+    pool.after_writes(lambda: done.append("c"))
+    with pytest.raises(Crash):
+        _add(pool, ctx, "d")
+    # The first write reached Salesforce and is recorded, its scope done; the scope
+    # waiting for the write that never went out is not (it is read again).
+    assert log == ["build ab", "submit ab", "build cd", "fetch ab", "record ab"]
+    assert done == ["ab"]
+    pool.discard()
+    assert done == ["ab"]
+
+
+def test_the_next_bulk_job_runs_while_the_last_ones_results_are_recorded(
+    clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cmsf_core.jobs import pool, writer
+
+    monkeypatch.setattr(pool, "PIPELINE_RECORDS", 300)
+    monkeypatch.setattr(pool, "FIRST_PIPELINE_RECORDS", 300)
+    world = _pipelined_world(clock)
+    seen: list[int] = []  # membership jobs in the org when a membership write was recorded
+    real_finish = writer.PooledWrite.finish
+
+    def watching_finish(self: writer.PooledWrite) -> Any:
+        if self._target.sobject == MEMBER and not self._finished:
+            seen.append(len(_member_jobs(world)))
+        return real_finish(self)
+
+    monkeypatch.setattr(writer.PooledWrite, "finish", watching_finish)
+    try:
+        engine = engine_for(world)
+        engine.connect()
+        engine.change_settings({**EVERY_OPTION, "governor_limits": {"bulk_threshold": 200}})
+        report = engine.sync()
+        assert report.status == "completed", report.reason
+        jobs = len(_member_jobs(world))
+        assert jobs >= 2 and world.org.count(MEMBER) == 600
+        # Each write but the last was recorded after the next job was submitted.
+        assert seen == [*range(2, jobs + 1), jobs], seen
+        assert engine.sync().write_calls.get(MEMBER, 0) == 0  # every Id reached the shadow
+    finally:
+        world.close()
+
+
+def test_a_run_killed_between_submitting_a_job_and_recording_the_last_loses_nothing(
+    clock: VirtualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cmsf_core.jobs import pool, writer
+
+    monkeypatch.setattr(pool, "PIPELINE_RECORDS", 300)
+    monkeypatch.setattr(pool, "FIRST_PIPELINE_RECORDS", 300)
+    world = _pipelined_world(clock)
+    journal = Journal(tmp_path / "journal.db")
+    real_finish = writer.PooledWrite.finish
+
+    def dying_finish(self: writer.PooledWrite) -> Any:
+        if self._target.sobject == MEMBER and len(_member_jobs(world)) == 2:
+            raise Crash("killed after submitting the next job, before recording the last")
+        return real_finish(self)
+
+    try:
+        engine = engine_for(world, journal)
+        engine.connect()
+        engine.change_settings({**EVERY_OPTION, "governor_limits": {"bulk_threshold": 200}})
+        monkeypatch.setattr(writer.PooledWrite, "finish", dying_finish)
+        with pytest.raises(Crash):
+            engine.sync()
+        monkeypatch.setattr(writer.PooledWrite, "finish", real_finish)
+        assert len(_member_jobs(world)) == 2  # the next job was submitted before the crash
+        report = engine.sync()
+        assert report.status == "completed" and report.run.resumed, report.reason
+        assert world.org.count(MEMBER) == 600  # nothing lost, nothing twice
+        assert engine.sync().write_calls.get(MEMBER, 0) == 0
+    finally:
+        world.close()
+        journal.close()
+
+
+def test_a_jobs_first_pipelined_write_is_smaller_so_salesforce_starts_sooner(
+    clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cmsf_core.jobs import pool
+
+    monkeypatch.setattr(pool, "PIPELINE_RECORDS", 300)
+    monkeypatch.setattr(pool, "FIRST_PIPELINE_RECORDS", 250)
+    world = _pipelined_world(clock)
+    try:
+        engine = engine_for(world)
+        engine.connect()
+        engine.change_settings({**EVERY_OPTION, "governor_limits": {"bulk_threshold": 200}})
+        report = engine.sync()
+        assert report.status == "completed", report.reason
+        # 600 memberships (pooled a page at a time): a first Bulk API job once 250 were
+        # pooled, then one at 300; the rest at the job's end (sObject Collections, below the
+        # threshold).
+        first, second = [n for _, n in _member_jobs(world)]
+        assert 250 <= first < 300 <= second, (first, second)
+        assert world.org.count(MEMBER) == 600
+        assert engine.sync().write_calls.get(MEMBER, 0) == 0
+    finally:
+        world.close()
