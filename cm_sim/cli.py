@@ -21,6 +21,7 @@ from cm_sim.activation import Account
 from cm_sim.exceptions import ControlError
 from cm_sim.seed import SeedSizes, seed_account
 from cmsf_core.clock import SystemClock
+from cmsf_core.collector import collect_less
 from cmsf_core.serving import LoopbackServer
 
 __all__ = ["main"]
@@ -93,6 +94,7 @@ def serve(port: int, plain_http: bool, api_key: str | None, seed: int | None, db
     if not plain_http:
         click.echo(f"CA file: {ca_file}")
     click.echo("Press Ctrl-C to stop.", err=True)
+    collect_less()  # a long-lived server parsing large acyclic data
     server.serve_forever()
     account.close()
 

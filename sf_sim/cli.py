@@ -21,6 +21,7 @@ from rich.table import Table
 from simple_salesforce.api import Salesforce
 
 from cmsf_core.clock import Clock, SystemClock, VirtualClock
+from cmsf_core.collector import collect_less
 from cmsf_core.serving import LoopbackServer
 from sf_sim.activation import Org
 from sf_sim.app import SalesforceApp
@@ -125,6 +126,7 @@ def serve(
     if ca_path is not None:
         click.echo(f"trust CA file: {ca_path}")
     click.echo("Ctrl-C to stop.")
+    collect_less()  # a long-lived server parsing large acyclic data
     try:
         server.serve_forever()
     finally:

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import gc
 import importlib
 import json
 import logging
@@ -30,6 +29,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cmsf_core.clock import SystemClock
+from cmsf_core.collector import COLLECTOR_THRESHOLDS, collect_less
 from cmsf_core.connection import DEFAULT_HOME, SECRET_FIELDS, Connection, load_connection
 from cmsf_core.distributed.config import load_runtime
 from cmsf_core.errors import CmsfError
@@ -59,16 +59,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 META = "cmsf.options"
 GLOBAL_OPTIONS = ("config", "org_db", "account_db", "journal", "home", "log_file")
 """Names of the options every command accepts, before or after its name."""
-
-COLLECTOR_THRESHOLDS = (10_000, 10, 10)
-"""The cycle collector's thresholds in a ``cmsf`` process (Python's default: 700, 10, 10).
-
-A first sync holds large pools of records, pages and shadow rows: at the default, the
-collector ran some 2,400 times and walked the whole heap 17 times in a first sync of 30,000
-subscribers, a sixth of the engine's CPU, while finding next to no cycles (the engine's
-data is acyclic: dicts, tuples and strings freed by reference counting). Collecting after
-10,000 new container objects instead of 700 cuts that to about 130 runs and one full one;
-peak memory is unchanged (``python -m cmsf_core.bench``)."""
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
@@ -167,16 +157,6 @@ def _secrets(connection: Connection) -> list[str]:
             if f.name in SECRET_FIELDS and isinstance(value, str):
                 values.append(value)
     return values
-
-
-def collect_less() -> None:
-    """Raise the cycle collector's thresholds to :data:`COLLECTOR_THRESHOLDS` (a threshold
-    already higher is kept, and a collector turned off stays off)."""
-    first, second, third = (
-        max(now, wanted)
-        for now, wanted in zip(gc.get_threshold(), COLLECTOR_THRESHOLDS, strict=True)
-    )
-    gc.set_threshold(first, second, third)
 
 
 def connection_of(given: dict[str, Any]) -> Connection:
