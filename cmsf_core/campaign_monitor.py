@@ -7,15 +7,26 @@ timeout, counts the call, and maps Campaign Monitor's ``{"Code", "Message"}`` er
 the engine's error classes in one table (:data:`CODE_ERRORS`). Paged reads are
 iterators of :class:`Page` so jobs can commit bookmarks page by page.
 
+Over a network a paged read *reads ahead*: as soon as a page arrives, the request for the
+next one is sent from a worker thread while the job works on the page it has, so a job
+waits for Campaign Monitor only when it is faster than Campaign Monitor
+(:meth:`CampaignMonitorClient._ahead`). What is read, and in which order, does not change;
+a caller that stops before a listing's end leaves one page read for nothing. An in-process
+transport (cm_sim's, in tests) answers in the caller's own thread, so it reads no page
+ahead.
+
 Nothing here logs or repeats a credential: messages name the path and the platform's
 code and message only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Generator, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -140,6 +151,8 @@ class CampaignMonitorClient:
         retry: Retry policy for 429, 5xx, timeouts and garbled bodies.
         page_size: Page size of paged reads (10-1000).
         on_request: Told ``(method, path)`` for every HTTP request sent (retries included).
+        read_ahead: Read each next page of a paged read while the caller works on the one
+            it has (default: over a network, that is without ``transport``).
 
     Raises:
         ValueError: If neither an API key nor an access token is given.
@@ -159,6 +172,7 @@ class CampaignMonitorClient:
         retry: RetryPolicy | None = None,
         page_size: int = 1000,
         on_request: Callable[[str, str], None] | None = None,
+        read_ahead: bool | None = None,
     ) -> None:
         if not api_key and not access_token:
             raise ValueError("a Campaign Monitor API key or OAuth access token is required")
@@ -174,10 +188,13 @@ class CampaignMonitorClient:
         self.on_request = on_request
         self.calls = 0
         self.write_calls = 0
+        self._counting = threading.Lock()  # a page read ahead is counted from its thread
         self._write_guard: str | None = None
         self._http = httpx.Client(
             transport=transport, verify=verify, timeout=timeout, follow_redirects=False
         )
+        self.read_ahead = transport is None if read_ahead is None else read_ahead
+        self._reader: ThreadPoolExecutor | None = None
 
     def __repr__(self) -> str:
         auth = "api-key" if self._api_key else "oauth"
@@ -204,8 +221,42 @@ class CampaignMonitorClient:
         self._write_guard = reason
 
     def close(self) -> None:
-        """Release the HTTP connection pool."""
+        """Release the HTTP connection pool (and the thread that reads pages ahead)."""
+        if self._reader is not None:
+            self._reader.shutdown(wait=True)
+            self._reader = None
         self._http.close()
+
+    def _ahead(self, pages: Iterator[Page], wanted: bool = True) -> Iterator[Page]:
+        """``pages``, each next page read while the caller works on the one it was given.
+
+        The next page is asked for (in a worker thread) as soon as a page is handed over,
+        so the request and Campaign Monitor's answer overlap the caller's work. Pages, and
+        the requests behind them, come in the same order as without reading ahead; an error
+        reading a page is raised where the caller asks for that page. A caller that stops
+        early (or fails) waits for the read in flight, which is one call read for nothing:
+        a caller that means to stop early says so (``wanted`` False) and reads no page ahead.
+        """
+        if not (self.read_ahead and wanted):
+            return pages
+        return self._read_ahead(pages)
+
+    def _read_ahead(self, pages: Iterator[Page]) -> Iterator[Page]:
+        if self._reader is None:
+            self._reader = ThreadPoolExecutor(1, thread_name_prefix="cmsf-cm-read-ahead")
+        reader = self._reader
+        pending: Future[Page | None] = reader.submit(next, pages, None)
+        try:
+            while (page := pending.result()) is not None:
+                pending = reader.submit(next, pages, None)
+                yield page
+        finally:
+            if not pending.cancel():  # not started: nothing to wait for
+                with contextlib.suppress(Exception):  # the caller's own error comes first
+                    pending.result()
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()
 
     # ------------------------------------------------------------------ transport
 
@@ -252,9 +303,10 @@ class CampaignMonitorClient:
         url = f"{self.base_url}/{path.lstrip('/')}"
         headers = {"Content-Type": "application/json; charset=utf-8"}
         content = json.dumps(body) if body is not None else None
-        self.calls += 1
-        if method != "GET":
-            self.write_calls += 1
+        with self._counting:
+            self.calls += 1
+            if method != "GET":
+                self.write_calls += 1
         if self.on_request is not None:
             self.on_request(method, path)
         try:
@@ -404,7 +456,7 @@ class CampaignMonitorClient:
         return dict(self._request("GET", f"lists/{_seg(list_id)}/stats.json") or {})
 
     def subscriber_pages(
-        self, list_id: str, state: str, since: str | None = None
+        self, list_id: str, state: str, since: str | None = None, *, read_ahead: bool = True
     ) -> Iterator[Page]:
         """Subscribers currently in ``state`` whose state changed on or after ``since``.
 
@@ -412,6 +464,7 @@ class CampaignMonitorClient:
             list_id: The list.
             state: One of :data:`SUBSCRIBER_STATES`.
             since: Client-local ``YYYY-MM-DD HH:MM:SS`` (inclusive); None for everyone.
+            read_ahead: False for a caller that may stop before the end (see :meth:`_ahead`).
 
         Yields:
             Pages ordered by ``Date`` ascending.
@@ -426,7 +479,7 @@ class CampaignMonitorClient:
         (within that minute). Pages are numbered as read; ``total`` is the first answer's,
         and the last page is the one that reaches the end of the listing.
         """
-        return self._dated_pages(*_subscriber_query(list_id, state, since))
+        return self._ahead(self._dated_pages(*_subscriber_query(list_id, state, since)), read_ahead)
 
     def _dated_pages(self, path: str, params: Mapping[str, Any]) -> Iterator[Page]:
         """A date-ordered listing read on by date, not offset (:meth:`subscriber_pages`)."""
@@ -491,10 +544,12 @@ class CampaignMonitorClient:
         (the suppression job would then delete a record of an address still suppressed):
         see :meth:`_edge_kept_pages`.
         """
-        return self._edge_kept_pages(
-            f"clients/{_seg(client_id)}/suppressionlist.json",
-            {"orderfield": "email", "orderdirection": "asc"},
-            _address,
+        return self._ahead(
+            self._edge_kept_pages(
+                f"clients/{_seg(client_id)}/suppressionlist.json",
+                {"orderfield": "email", "orderdirection": "asc"},
+                _address,
+            )
         )
 
     def _edge_kept_pages(
@@ -535,10 +590,12 @@ class CampaignMonitorClient:
             params["sentfromdate"] = sent_from.isoformat()
         if tags:
             params["tags"] = ",".join(tags)
-        return self._edge_kept_pages(
-            f"clients/{_seg(client_id)}/campaigns.json",
-            params,
-            lambda row: str(row.get("CampaignID") or ""),
+        return self._ahead(
+            self._edge_kept_pages(
+                f"clients/{_seg(client_id)}/campaigns.json",
+                params,
+                lambda row: str(row.get("CampaignID") or ""),
+            )
         )
 
     def campaign_summary(self, campaign_id: str) -> dict[str, Any]:
@@ -552,7 +609,7 @@ class CampaignMonitorClient:
         )
 
     def activity_pages(
-        self, campaign_id: str, activity: str, since: str | None = None
+        self, campaign_id: str, activity: str, since: str | None = None, *, read_ahead: bool = True
     ) -> Iterator[Page]:
         """One kind of campaign activity, oldest first.
 
@@ -561,8 +618,9 @@ class CampaignMonitorClient:
             activity: A key of :data:`ACTIVITY_ENDPOINTS` (``Sent`` reads recipients,
                 which take no date filter).
             since: Client-local timestamp (inclusive); ignored for recipients.
+            read_ahead: False for a caller that may stop before the end (see :meth:`_ahead`).
         """
-        return self._paged(*_activity_query(campaign_id, activity, since))
+        return self._ahead(self._paged(*_activity_query(campaign_id, activity, since)), read_ahead)
 
     def activity_page(
         self, campaign_id: str, activity: str, since: str | None, *, page: int, pagesize: int

@@ -165,7 +165,13 @@ class SubscribersJob(Job):
                 since = since_filter(self.ctx.journal.bookmark(self.name, scope["part_of"]), lst)
         buffer: list[dict[str, Any]] = []
         try:
-            for page in self.ctx.cm.subscriber_pages(lst.cm_id, state, since):
+            pages = self.ctx.cm.subscriber_pages(
+                lst.cm_id,
+                state,
+                since,
+                read_ahead=not scope.get("part_of"),  # a part stops early
+            )
+            for page in pages:
                 self.ctx.stats.read["CM subscribers"] += len(page.results)
                 if page.number == 1:
                     self.ctx.matcher.plan(int(scope.get("rows") or page.total))

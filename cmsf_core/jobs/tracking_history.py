@@ -379,7 +379,9 @@ class TrackingHistoryJob(Job):
         minute = ""
         buffer: list[tuple[dict[str, Any], int]] = []
         dates: list[datetime] = []
-        for page in ctx.cm.activity_pages(campaign.cm_id, kind, since):
+        # A part stops at its upper edge: it reads no page ahead (one read for nothing).
+        pages = ctx.cm.activity_pages(campaign.cm_id, kind, since, read_ahead=high is None)
+        for page in pages:
             ctx.stats.read[f"CM {kind.lower()} events"] += len(page.results)
             if page.number == 1:
                 ctx.matcher.plan(int(rows or page.total))
