@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import threading
 from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -195,6 +196,7 @@ class CampaignMonitorClient:
         )
         self.read_ahead = transport is None if read_ahead is None else read_ahead
         self._reader: ThreadPoolExecutor | None = None
+        self._reader_pid = 0
 
     def __repr__(self) -> str:
         auth = "api-key" if self._api_key else "oauth"
@@ -242,8 +244,10 @@ class CampaignMonitorClient:
         return self._read_ahead(pages)
 
     def _read_ahead(self, pages: Iterator[Page]) -> Iterator[Page]:
-        if self._reader is None:
+        if self._reader is None or self._reader_pid != os.getpid():
+            # (A process forked from one that read ahead has no reading thread: a new one.)
             self._reader = ThreadPoolExecutor(1, thread_name_prefix="cmsf-cm-read-ahead")
+            self._reader_pid = os.getpid()
         reader = self._reader
         pending: Future[Page | None] = reader.submit(next, pages, None)
         try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import select
+import signal
 import threading
 from collections.abc import Callable, Iterator
 
@@ -175,4 +178,28 @@ def test_a_read_inside_another_read_waits_its_turn(clock: VirtualClock) -> None:
         outer.append((page.number, inner))
     assert outer == [(1, [1, 2, 3]), (2, [1, 2, 3]), (3, [1, 2, 3])]
     assert client.calls == 3 + 3 * 3
+    client.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork (a prefork worker pool)")
+def test_a_forked_process_reads_ahead_with_a_thread_of_its_own(clock: VirtualClock) -> None:
+    account = _Account()
+    client = _client(account, clock, read_ahead=True)
+    assert len(list(client.subscriber_pages("list-1", "Active"))) == PAGES  # a thread started
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: the parent's reading thread did not come along
+        try:
+            pages = len(list(client.subscriber_pages("list-1", "Active")))
+            os.write(write, str(pages).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    ready, _, _ = select.select([read], [], [], WAIT)
+    got = os.read(read, 16) if ready else b""
+    os.close(read)
+    if not ready:
+        os.kill(child, signal.SIGKILL)
+    os.waitpid(child, 0)
+    assert got == str(PAGES).encode(), "the forked process's read hung"
     client.close()
