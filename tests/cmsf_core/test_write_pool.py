@@ -171,6 +171,14 @@ def _pipelined_world(clock: VirtualClock) -> World:
     )  # fmt: skip
 
 
+def _pipelining(monkeypatch: pytest.MonkeyPatch, *, first: int = 300) -> None:
+    """Pools submit a write every 300 memberships (the first at ``first``)."""
+    from cmsf_core.jobs import pool
+
+    monkeypatch.setattr(pool, "PIPELINE_RECORDS", 300)  # below the job's limit (100,000)
+    monkeypatch.setattr(pool, "FIRST_PIPELINE_RECORDS", first)
+
+
 def _member_jobs(world: World) -> list[tuple[str, int]]:
     """``(id, records processed)`` of every Bulk API ingest job that wrote memberships."""
     return [
@@ -191,8 +199,7 @@ def test_a_full_pools_bulk_job_runs_while_the_job_reads_on(
 ) -> None:
     from cmsf_core.jobs import pool
 
-    monkeypatch.setattr(pool, "PIPELINE_RECORDS", 300)  # below the job's limit (100,000)
-    monkeypatch.setattr(pool, "FIRST_PIPELINE_RECORDS", 300)
+    _pipelining(monkeypatch)
     world = _pipelined_world(clock)
     account = world.account
     submitted: list[int] = []  # Campaign Monitor calls made when a membership job was submitted
@@ -371,10 +378,9 @@ def test_a_write_that_cannot_be_submitted_still_records_the_one_before(
 def test_the_next_bulk_job_runs_while_the_last_ones_results_are_recorded(
     clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cmsf_core.jobs import pool, writer
+    from cmsf_core.jobs import writer
 
-    monkeypatch.setattr(pool, "PIPELINE_RECORDS", 300)
-    monkeypatch.setattr(pool, "FIRST_PIPELINE_RECORDS", 300)
+    _pipelining(monkeypatch)
     world = _pipelined_world(clock)
     seen: list[int] = []  # membership jobs in the org when a membership write was recorded
     real_finish = writer.PooledWrite.finish
@@ -403,10 +409,9 @@ def test_the_next_bulk_job_runs_while_the_last_ones_results_are_recorded(
 def test_a_run_killed_between_submitting_a_job_and_recording_the_last_loses_nothing(
     clock: VirtualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cmsf_core.jobs import pool, writer
+    from cmsf_core.jobs import writer
 
-    monkeypatch.setattr(pool, "PIPELINE_RECORDS", 300)
-    monkeypatch.setattr(pool, "FIRST_PIPELINE_RECORDS", 300)
+    _pipelining(monkeypatch)
     world = _pipelined_world(clock)
     journal = Journal(tmp_path / "journal.db")
     real_finish = writer.PooledWrite.finish
@@ -437,10 +442,8 @@ def test_a_run_killed_between_submitting_a_job_and_recording_the_last_loses_noth
 def test_a_jobs_first_pipelined_write_is_smaller_so_salesforce_starts_sooner(
     clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cmsf_core.jobs import pool
 
-    monkeypatch.setattr(pool, "PIPELINE_RECORDS", 300)
-    monkeypatch.setattr(pool, "FIRST_PIPELINE_RECORDS", 250)
+    _pipelining(monkeypatch, first=250)
     world = _pipelined_world(clock)
     try:
         engine = engine_for(world)

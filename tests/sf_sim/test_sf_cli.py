@@ -113,22 +113,7 @@ def test_serve_keeps_fixed_credentials(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_a_served_org_collects_cycles_less_often(monkeypatch: pytest.MonkeyPatch) -> None:
-    import gc
-
     from cmsf_core.collector import COLLECTOR_THRESHOLDS
+    from tests.serve_support import thresholds_while_serving
 
-    seen: list[tuple[int, int, int]] = []
-
-    def serve(self: LoopbackServer) -> None:
-        seen.append(gc.get_threshold())
-        self._server.server_close()
-
-    before = gc.get_threshold()
-    monkeypatch.setattr(LoopbackServer, "serve_forever", serve)
-    gc.set_threshold(700, 10, 10)  # Python's default
-    try:
-        result = CliRunner().invoke(main, ["serve", "--port", "0", "--http"])
-    finally:
-        gc.set_threshold(*before)
-    assert result.exit_code == 0, result.output
-    assert seen == [COLLECTOR_THRESHOLDS]
+    assert thresholds_while_serving(main, monkeypatch) == [COLLECTOR_THRESHOLDS]
