@@ -8,6 +8,8 @@ live in the simulators' memory, not in their files).
 from __future__ import annotations
 
 import os
+import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +44,27 @@ def run_cmsf(
         cwd=cwd,
         **popen,  # type: ignore[arg-type]
     )
+
+
+def interruptible() -> None:
+    """``preexec_fn`` of a child a test interrupts with SIGINT: Ctrl-C at its default.
+
+    A test run started in the background by a shell without job control ignores SIGINT, and
+    its children would inherit that; a user's ``cmsf`` in a terminal has the default."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def running_job_done(journal: Path) -> bool:
+    """True once a job of the run in progress (in ``journal``) has completed."""
+    try:
+        with sqlite3.connect(journal, timeout=0.1) as db:
+            row = db.execute(
+                "SELECT COUNT(*) FROM job_runs j JOIN runs r USING (run_id) "
+                "WHERE r.status = 'running' AND j.status = 'completed'"
+            ).fetchone()
+        return bool(row and row[0])
+    except sqlite3.Error:
+        return False
 
 
 def no_traceback(result: subprocess.CompletedProcess[str]) -> bool:

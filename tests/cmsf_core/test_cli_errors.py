@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from cmsf_core.platforms import COMPLETE, STAGE
-from tests.cmsf_core.cli_support import CMSF, clean_env, no_traceback, run_cmsf
+from tests.cmsf_core.cli_support import CMSF, clean_env, interruptible, no_traceback, run_cmsf
 
 
 def _one_error_line(result: subprocess.CompletedProcess[str]) -> str:
@@ -115,6 +115,7 @@ def test_interrupted_seeding_leaves_nothing_and_the_next_run_seeds(tmp_path: Pat
     process = subprocess.Popen(
         [CMSF, "--home", str(home), "status"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(),
+        preexec_fn=interruptible,
     )  # fmt: skip
     assert process.stderr is not None
     first = process.stderr.readline()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -25,7 +24,14 @@ from cmsf_core.errors import (
     WaitingError,
 )
 from cmsf_core.exit_codes import ExitCode, for_run_status
-from tests.cmsf_core.cli_support import CMSF, clean_env, no_traceback, run_cmsf
+from tests.cmsf_core.cli_support import (
+    CMSF,
+    clean_env,
+    interruptible,
+    no_traceback,
+    run_cmsf,
+    running_job_done,
+)
 
 
 def test_the_codes_are_distinct_and_documented_values() -> None:
@@ -134,18 +140,6 @@ def test_a_run_waiting_for_a_bulk_api_job_exits_5_and_status_shows_the_job(
     assert no_traceback(result) and no_traceback(status)
 
 
-def _running_job_done(journal: Path) -> bool:
-    try:
-        with sqlite3.connect(journal, timeout=0.1) as db:
-            row = db.execute(
-                "SELECT COUNT(*) FROM job_runs j JOIN runs r USING (run_id) "
-                "WHERE r.status = 'running' AND j.status = 'completed'"
-            ).fetchone()
-        return bool(row and row[0])
-    except sqlite3.Error:
-        return False
-
-
 def test_ctrl_c_exits_130_and_the_run_resumes(cmsf_home: Path) -> None:
     process = subprocess.Popen(
         [CMSF, "--home", str(cmsf_home), "sync", "--quiet"],
@@ -153,9 +147,10 @@ def test_ctrl_c_exits_130_and_the_run_resumes(cmsf_home: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
         env=clean_env(),
+        preexec_fn=interruptible,
     )
     deadline = time.monotonic() + 120
-    while not _running_job_done(cmsf_home / "journal.db") and time.monotonic() < deadline:
+    while not running_job_done(cmsf_home / "journal.db") and time.monotonic() < deadline:
         assert process.poll() is None, "the sync ended before it could be interrupted"
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)
