@@ -18,6 +18,14 @@ MEMBER = "CMSF_List_Member__c"
 ACTIVITY = "CMSF_Email_Activity__c"
 
 
+def _bulk_engine(world: World, journal: Journal | None = None) -> Engine:
+    """A connected engine with every option on whose writes above 200 records go in bulk."""
+    engine = engine_for(world, journal)
+    engine.connect()
+    engine.change_settings({**EVERY_OPTION, "governor_limits": {"bulk_threshold": 200}})
+    return engine
+
+
 def _paths(world: World) -> list[str]:
     return [f"{r.method} {r.path}" for r in world.org.control.request_log]
 
@@ -47,9 +55,7 @@ def test_bulk_job_downloads_failures_only_when_it_has_some(clock: VirtualClock) 
         clock=clock,
     )  # fmt: skip
     try:
-        engine = engine_for(world)
-        engine.connect()
-        engine.change_settings({**EVERY_OPTION, "governor_limits": {"bulk_threshold": 200}})
+        engine = _bulk_engine(world)
         assert engine.sync().status == "completed"
         paths = _paths(world)
         assert any(p.endswith("/successfulResults") for p in paths)
@@ -68,9 +74,7 @@ def test_bulk_write_splits_jobs_by_bytes(
         clock=clock,
     )  # fmt: skip
     try:
-        engine = engine_for(world)
-        engine.connect()
-        engine.change_settings({**EVERY_OPTION, "governor_limits": {"bulk_threshold": 200}})
+        engine = _bulk_engine(world)
         report = engine.sync()
         assert report.status == "completed"
         jobs = len([p for p in _paths(world) if p.endswith("/jobs/ingest")])
@@ -91,9 +95,7 @@ def test_bulk_write_splits_jobs_by_records_inside_a_block(
         clock=clock,
     )  # fmt: skip
     try:
-        engine = engine_for(world)
-        engine.connect()
-        engine.change_settings({**EVERY_OPTION, "governor_limits": {"bulk_threshold": 200}})
+        engine = _bulk_engine(world)
         report = engine.sync()
         assert report.status == "completed"
         assert report.write_calls[MEMBER] == 3  # 120 + 120 + 60
@@ -221,9 +223,7 @@ def test_a_full_pools_bulk_job_runs_while_the_job_reads_on(
     monkeypatch.setattr(pool.WritePool, "flush", watching_flush)
     monkeypatch.setattr(pool._InFlight, "fetch", watching_fetch)
     try:
-        engine = engine_for(world)
-        engine.connect()
-        engine.change_settings({**EVERY_OPTION, "governor_limits": {"bulk_threshold": 200}})
+        engine = _bulk_engine(world)
         report = engine.sync()
     finally:
         world.close()
@@ -392,9 +392,7 @@ def test_the_next_bulk_job_runs_while_the_last_ones_results_are_recorded(
 
     monkeypatch.setattr(writer.PooledWrite, "finish", watching_finish)
     try:
-        engine = engine_for(world)
-        engine.connect()
-        engine.change_settings({**EVERY_OPTION, "governor_limits": {"bulk_threshold": 200}})
+        engine = _bulk_engine(world)
         report = engine.sync()
         assert report.status == "completed", report.reason
         jobs = len(_member_jobs(world))
@@ -422,9 +420,7 @@ def test_a_run_killed_between_submitting_a_job_and_recording_the_last_loses_noth
         return real_finish(self)
 
     try:
-        engine = engine_for(world, journal)
-        engine.connect()
-        engine.change_settings({**EVERY_OPTION, "governor_limits": {"bulk_threshold": 200}})
+        engine = _bulk_engine(world, journal)
         monkeypatch.setattr(writer.PooledWrite, "finish", dying_finish)
         with pytest.raises(Crash):
             engine.sync()
@@ -446,9 +442,7 @@ def test_a_jobs_first_pipelined_write_is_smaller_so_salesforce_starts_sooner(
     _pipelining(monkeypatch, first=250)
     world = _pipelined_world(clock)
     try:
-        engine = engine_for(world)
-        engine.connect()
-        engine.change_settings({**EVERY_OPTION, "governor_limits": {"bulk_threshold": 200}})
+        engine = _bulk_engine(world)
         report = engine.sync()
         assert report.status == "completed", report.reason
         # 600 memberships (pooled a page at a time): a first Bulk API job once 250 were
